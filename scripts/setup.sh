@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+#! Installs whatever Nido's build (and, with --test, its test suite) needs and is missing.
+# Idempotent: every step checks first and skips what is already there.
+# Usage: scripts/setup.sh [--test]
+set -euo pipefail
+
+TRUNK_VERSION=0.21.14
+# Must equal the exact `wasm-bindgen = "=…"` pin in client/Cargo.toml.
+WASM_BINDGEN_VERSION=0.2.130
+
+want_test_tools=false
+[[ "${1:-}" == "--test" ]] && want_test_tools=true
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+apt_updated=false
+apt_install() {
+    if ! $apt_updated; then
+        say "apt-get update"
+        apt-get update -qq
+        apt_updated=true
+    fi
+    say "apt-get install $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+if ! command -v wasm-opt >/dev/null; then
+    apt_install binaryen
+fi
+
+if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes)"
+    # Not --locked: that lockfile names a crate version the registry does not serve.
+    cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if [[ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]]; then
+    say "installing trunk $TRUNK_VERSION (about a quarter of an hour on two cores)"
+    cargo install --force --locked "trunk@$TRUNK_VERSION" --no-default-features --features rustls
+fi
+
+if $want_test_tools; then
+    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+        apt_install chromium chromium-driver fonts-dejavu-core
+    fi
+fi
+
+say "all set"

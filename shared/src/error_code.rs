@@ -1,0 +1,98 @@
+//! Stable error codes the server sends in `error` messages; clients switch on these.
+
+use serde::{Deserialize, Serialize};
+
+/// Why the server refused something. The JSON form (`snake_case`) never changes meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Text that is not valid JSON or does not fit the message's shape. Closes with 1007.
+    MalformedMessage,
+    /// A JSON message whose `type` this server does not know. The connection stays open.
+    UnknownMessageType,
+    /// A message other than `join` before joining a room. Closes with 1008.
+    NotJoined,
+    /// A second `join` on one connection. The connection stays open.
+    AlreadyJoined,
+    /// A room id that is not a short lowercase slug. Closes with 1008.
+    InvalidRoom,
+    /// A display name that is empty, too long or has control characters. Closes with 1008.
+    InvalidName,
+    /// Another camera is already streaming to this room. Closes with 1008.
+    CameraBusy,
+    /// This camera was replaced by the same camera reconnecting. Closes with 1008.
+    CameraReplaced,
+    /// Video frames or camera controls from a connection that is not the room's camera.
+    /// Closes with 1008.
+    NotCamera,
+    /// A binary message whose header or JPEG is malformed or truncated. Closes with 1007.
+    InvalidFrame,
+    /// A message larger than the server accepts. Closes with 1009.
+    MessageTooLarge,
+    /// A chat message that is empty after trimming. The connection stays open.
+    ChatEmpty,
+    /// A chat message over the length limit. The connection stays open.
+    ChatTooLong,
+    /// Too many messages too fast; the message was dropped. Frame floods close with 1008.
+    RateLimited,
+    /// The connection could not keep up with the room's chat and state. Closes with 1008.
+    TooSlow,
+    /// The server is shutting down. Closes with 1001.
+    ShuttingDown,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire, for logs and close reasons.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedMessage => "malformed_message",
+            Self::UnknownMessageType => "unknown_message_type",
+            Self::NotJoined => "not_joined",
+            Self::AlreadyJoined => "already_joined",
+            Self::InvalidRoom => "invalid_room",
+            Self::InvalidName => "invalid_name",
+            Self::CameraBusy => "camera_busy",
+            Self::CameraReplaced => "camera_replaced",
+            Self::NotCamera => "not_camera",
+            Self::InvalidFrame => "invalid_frame",
+            Self::MessageTooLarge => "message_too_large",
+            Self::ChatEmpty => "chat_empty",
+            Self::ChatTooLong => "chat_too_long",
+            Self::RateLimited => "rate_limited",
+            Self::TooSlow => "too_slow",
+            Self::ShuttingDown => "shutting_down",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_match_as_str() {
+        let all = [
+            ErrorCode::MalformedMessage,
+            ErrorCode::UnknownMessageType,
+            ErrorCode::NotJoined,
+            ErrorCode::AlreadyJoined,
+            ErrorCode::InvalidRoom,
+            ErrorCode::InvalidName,
+            ErrorCode::CameraBusy,
+            ErrorCode::CameraReplaced,
+            ErrorCode::NotCamera,
+            ErrorCode::InvalidFrame,
+            ErrorCode::MessageTooLarge,
+            ErrorCode::ChatEmpty,
+            ErrorCode::ChatTooLong,
+            ErrorCode::RateLimited,
+            ErrorCode::TooSlow,
+            ErrorCode::ShuttingDown,
+        ];
+        for code in all {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), code);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Nido's wire format, shared by the server and the browser app: the single source of truth.
+//!
+//! A WebSocket connection carries JSON text messages ([`ClientMessage`], [`ServerMessage`])
+//! for control, presence and chat, and binary messages for video: a [`FrameHeader`]
+//! followed by one complete JPEG. `docs/protocol.md` describes the same for people writing
+//! other clients.
+
+mod error_code;
+mod frame;
+mod ids;
+pub mod limits;
+mod message;
+
+pub use error_code::ErrorCode;
+pub use frame::{FRAME_HEADER_LEN, FRAME_MAGIC, FrameError, FrameHeader, PROTOCOL_VERSION};
+pub use ids::{CameraKey, DisplayName, IdError, RoomId};
+pub use message::{CameraStatus, ChatLine, ClientMessage, Limits, Presence, Role, ServerMessage};

@@ -1,0 +1,12 @@
+//! Limits both sides agree on; the server enforces them, the app uses them to validate early.
+
+/// Largest chat message, counted in Unicode scalar values after trimming.
+pub const MAX_CHAT_CHARS: usize = 1_000;
+/// Largest display name, in Unicode scalar values after trimming.
+pub const MAX_NAME_CHARS: usize = 40;
+/// Largest room id, in ASCII characters.
+pub const MAX_ROOM_ID_LEN: usize = 32;
+/// Default largest JPEG frame (header excluded) the server accepts: 512 KiB.
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 512 * 1024;
+/// Largest JSON text message: a full-length chat line in the worst UTF-8 case plus envelope.
+pub const MAX_TEXT_MESSAGE_BYTES: usize = 8 * 1024;
