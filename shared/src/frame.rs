@@ -134,8 +134,17 @@ mod tests {
 
     #[test]
     fn rejects_short_or_foreign_headers() {
-        let good = frame(FrameHeader { sequence: 1, capture_time_us: 2 }, TINY_JPEG);
-        assert_eq!(FrameHeader::decode(&good[..23]), Err(FrameError::TooShort(23)));
+        let good = frame(
+            FrameHeader {
+                sequence: 1,
+                capture_time_us: 2,
+            },
+            TINY_JPEG,
+        );
+        assert_eq!(
+            FrameHeader::decode(&good[..23]),
+            Err(FrameError::TooShort(23))
+        );
         assert_eq!(FrameHeader::decode(&[]), Err(FrameError::TooShort(0)));
 
         let mut bad_magic = good.clone();
@@ -151,12 +160,18 @@ mod tests {
 
         let mut reserved = good;
         reserved[6] = 1;
-        assert_eq!(FrameHeader::decode(&reserved), Err(FrameError::ReservedNotZero));
+        assert_eq!(
+            FrameHeader::decode(&reserved),
+            Err(FrameError::ReservedNotZero)
+        );
     }
 
     #[test]
     fn rejects_bad_or_oversized_jpegs() {
-        let header = FrameHeader { sequence: 1, capture_time_us: 2 };
+        let header = FrameHeader {
+            sequence: 1,
+            capture_time_us: 2,
+        };
         assert_eq!(
             FrameHeader::validate(&frame(header, b"GIF89a...."), 1024),
             Err(FrameError::NotJpeg)

@@ -142,8 +142,20 @@ mod tests {
 
     #[test]
     fn room_ids_reject_everything_else() {
-        for bad in ["", "-a", "Sala", "sala 1", "sala/1", "ñ", &"x".repeat(MAX_ROOM_ID_LEN + 1)] {
-            assert_eq!(RoomId::try_from(bad.to_owned()), Err(IdError::InvalidRoomId), "{bad}");
+        for bad in [
+            "",
+            "-a",
+            "Sala",
+            "sala 1",
+            "sala/1",
+            "ñ",
+            &"x".repeat(MAX_ROOM_ID_LEN + 1),
+        ] {
+            assert_eq!(
+                RoomId::try_from(bad.to_owned()),
+                Err(IdError::InvalidRoomId),
+                "{bad}"
+            );
         }
     }
 
@@ -165,7 +177,10 @@ mod tests {
     fn camera_keys_are_long_url_safe_tokens() {
         assert!(CameraKey::try_from("0123456789abcdef".to_owned()).is_ok());
         for bad in ["short", "0123456789abcde!", &"a".repeat(65)] {
-            assert_eq!(CameraKey::try_from(bad.to_owned()), Err(IdError::InvalidCameraKey));
+            assert_eq!(
+                CameraKey::try_from(bad.to_owned()),
+                Err(IdError::InvalidCameraKey)
+            );
         }
         let key = CameraKey::try_from("0123456789abcdef".to_owned()).unwrap();
         assert!(!format!("{key:?}").contains("0123"));
@@ -175,7 +190,9 @@ mod tests {
     fn ids_validate_when_deserialized() {
         assert!(serde_json::from_str::<RoomId>("\"Bad Room\"").is_err());
         assert_eq!(
-            serde_json::from_str::<RoomId>("\"sala-1\"").unwrap().as_str(),
+            serde_json::from_str::<RoomId>("\"sala-1\"")
+                .unwrap()
+                .as_str(),
             "sala-1"
         );
     }

@@ -98,7 +98,10 @@ pub enum ServerMessage {
     Presence(Presence),
     Chat(ChatLine),
     /// Something the client sent was refused; see [`ErrorCode`] for which ones also close.
-    Error { code: ErrorCode, message: String },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
     /// The answer to [`ClientMessage::TimeSync`].
     TimeSync {
         client_time_us: u64,
@@ -132,7 +135,9 @@ mod tests {
                 name: "Luis".into(),
                 camera_key: None,
             },
-            ClientMessage::Chat { text: "<b>hola</b>".into() },
+            ClientMessage::Chat {
+                text: "<b>hola</b>".into(),
+            },
             ClientMessage::SetPaused { paused: true },
             ClientMessage::TimeSync { client_time_us: 42 },
         ];
@@ -189,7 +194,10 @@ mod tests {
                 role: Role::Viewer,
                 name: name.clone(),
                 server_time_us: 7,
-                limits: Limits { max_frame_bytes: 10, max_chat_chars: 20 },
+                limits: Limits {
+                    max_frame_bytes: 10,
+                    max_chat_chars: 20,
+                },
             },
             ServerMessage::Presence(Presence {
                 camera: CameraStatus::Paused,
@@ -204,8 +212,14 @@ mod tests {
                 role: Role::Camera,
                 text: "hola".into(),
             }),
-            ServerMessage::Error { code: ErrorCode::ChatTooLong, message: "too long".into() },
-            ServerMessage::TimeSync { client_time_us: 1, server_time_us: 2 },
+            ServerMessage::Error {
+                code: ErrorCode::ChatTooLong,
+                message: "too long".into(),
+            },
+            ServerMessage::TimeSync {
+                client_time_us: 1,
+                server_time_us: 2,
+            },
         ];
         for message in messages {
             assert_eq!(round_trip(&message), message);

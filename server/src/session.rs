@@ -1,0 +1,437 @@
+//! One WebSocket connection: a reader loop that checks and handles what the client sends,
+//! and one writer task that owns the sending half and sends, in order of priority, close
+//! requests, control messages (chat, presence, errors), the newest video frame and pings.
+
+use std::num::NonZeroU32;
+use std::pin::pin;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use nido_shared::limits::{MAX_CHAT_CHARS, MAX_TEXT_MESSAGE_BYTES};
+use nido_shared::{
+    CameraKey, ClientMessage, DisplayName, ErrorCode, FrameError, FrameHeader, Limits, Role,
+    RoomId, ServerMessage,
+};
+use tokio::sync::mpsc;
+use tokio::time::{MissedTickBehavior, interval_at, timeout};
+use tokio_tungstenite::tungstenite;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::now_us;
+use crate::hub::{JoinError, JoinRequest, Membership};
+use crate::outbox::{FrameSlot, Outbox, Outgoing};
+use crate::state::AppState;
+
+/// How long a closing connection may take to deliver its close frame and hear the reply.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// JSON messages: a steady 10 a second with bursts of 20.
+const TEXT_RATE: NonZeroU32 = NonZeroU32::new(10).unwrap();
+const TEXT_BURST: NonZeroU32 = NonZeroU32::new(20).unwrap();
+/// Video frames: twice the fastest camera setting (30 fps), with a second's burst.
+const FRAME_RATE: NonZeroU32 = NonZeroU32::new(60).unwrap();
+
+const CLOSE_GOING_AWAY: u16 = 1001;
+const CLOSE_INVALID_DATA: u16 = 1007;
+const CLOSE_POLICY: u16 = 1008;
+const CLOSE_TOO_BIG: u16 = 1009;
+
+type Sink = SplitSink<WebSocket, Message>;
+type Stream = SplitStream<WebSocket>;
+
+/// Runs one connection until it closes.
+pub async fn run(socket: WebSocket, state: AppState) {
+    let (sink, stream) = socket.split();
+    let (outbox, queue, evicted) = Outbox::new();
+    // Cancelled when the writer stops: nothing more will be sent, so the reader only
+    // waits for the client's close reply.
+    let writer_done = CancellationToken::new();
+
+    let mut writer = pin!(write_loop(
+        sink,
+        queue,
+        Interrupts {
+            shutdown: state.shutdown.clone(),
+            evicted,
+        },
+        state.config.ping_interval(),
+        writer_done.clone(),
+    ));
+    let mut reader = pin!(read_loop(
+        stream,
+        Connection::new(outbox, state),
+        writer_done
+    ));
+
+    tokio::select! {
+        () = &mut reader => { let _ = timeout(CLOSE_GRACE, &mut writer).await; }
+        () = &mut writer => { let _ = timeout(CLOSE_GRACE, &mut reader).await; }
+    }
+}
+
+/// What makes the writer stop whatever it is doing and close.
+struct Interrupts {
+    shutdown: CancellationToken,
+    evicted: CancellationToken,
+}
+
+impl Interrupts {
+    /// Resolves with the close to send once either has fired.
+    async fn fired(&self) -> (u16, &'static str) {
+        tokio::select! {
+            biased;
+            () = self.shutdown.cancelled() => (CLOSE_GOING_AWAY, ErrorCode::ShuttingDown.as_str()),
+            () = self.evicted.cancelled() => (CLOSE_POLICY, ErrorCode::TooSlow.as_str()),
+        }
+    }
+}
+
+enum WriterStep {
+    Send(Message),
+    Close(u16, &'static str),
+    Stop,
+}
+
+async fn write_loop(
+    mut sink: Sink,
+    mut queue: mpsc::Receiver<Outgoing>,
+    interrupts: Interrupts,
+    ping_every: Duration,
+    done: CancellationToken,
+) {
+    let _done = done.drop_guard();
+    let mut frames: Option<FrameSlot> = None;
+    let mut ping = interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+
+    loop {
+        let step = tokio::select! {
+            biased;
+            (code, reason) = interrupts.fired() => WriterStep::Close(code, reason),
+            outgoing = queue.recv() => match outgoing {
+                Some(Outgoing::Text(text)) => WriterStep::Send(Message::Text(text)),
+                Some(Outgoing::WatchFrames(slot)) => {
+                    frames = Some(slot);
+                    continue;
+                }
+                Some(Outgoing::Close(code, reason)) => WriterStep::Close(code, reason),
+                None => WriterStep::Stop,
+            },
+            frame = next_frame(&mut frames) => WriterStep::Send(Message::Binary(frame)),
+            _ = ping.tick() => WriterStep::Send(Message::Ping(Bytes::new())),
+        };
+        match step {
+            WriterStep::Send(message) => {
+                // A send to a client that stopped reading can wait forever; shutdown and
+                // eviction must still get through.
+                tokio::select! {
+                    biased;
+                    sent = sink.send(message) => if sent.is_err() { return },
+                    _ = interrupts.fired() => {}
+                }
+            }
+            WriterStep::Close(code, reason) => {
+                let close = Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }));
+                let _ = timeout(CLOSE_GRACE, sink.send(close)).await;
+                return;
+            }
+            WriterStep::Stop => return,
+        }
+    }
+}
+
+/// The newest frame not yet sent; never resolves while there is nothing to watch.
+async fn next_frame(slot: &mut Option<FrameSlot>) -> Bytes {
+    loop {
+        let Some(receiver) = slot else {
+            return std::future::pending().await;
+        };
+        if receiver.changed().await.is_err() {
+            *slot = None;
+            continue;
+        }
+        if let Some(frame) = receiver.borrow_and_update().clone() {
+            return frame;
+        }
+    }
+}
+
+async fn read_loop(mut stream: Stream, mut connection: Connection, writer_done: CancellationToken) {
+    let idle_timeout = connection.state.config.idle_timeout();
+    let mut closing = false;
+    loop {
+        let wait = if closing { CLOSE_GRACE } else { idle_timeout };
+        let next = tokio::select! {
+            biased;
+            () = writer_done.cancelled(), if !closing => {
+                closing = true;
+                connection.leave();
+                continue;
+            }
+            next = timeout(wait, stream.next()) => next,
+        };
+        let message = match next {
+            Ok(Some(Ok(message))) => message,
+            Err(_idle) if !closing => {
+                connection.close(CLOSE_GOING_AWAY, "idle_timeout");
+                closing = true;
+                continue;
+            }
+            Ok(Some(Err(error))) if !closing && is_over_capacity(&error) => {
+                connection.fail(
+                    ErrorCode::MessageTooLarge,
+                    "the message is larger than the server accepts",
+                    CLOSE_TOO_BIG,
+                );
+                return;
+            }
+            Err(_) | Ok(None | Some(Err(_))) => return,
+        };
+        if closing {
+            if matches!(message, Message::Close(_)) {
+                return;
+            }
+            continue;
+        }
+        let flow = match message {
+            Message::Text(text) => connection.on_text(text.as_str()),
+            Message::Binary(bytes) => connection.on_binary(bytes),
+            Message::Ping(_) | Message::Pong(_) => Flow::Continue,
+            Message::Close(_) => return,
+        };
+        if flow == Flow::Closing {
+            closing = true;
+        }
+    }
+}
+
+fn is_over_capacity(error: &axum::Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+}
+
+/// Whether to keep handling the client's messages after one.
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Closing,
+}
+
+/// The reader's view of the connection: its room membership and its limits.
+struct Connection {
+    state: AppState,
+    outbox: Outbox,
+    membership: Option<Membership>,
+    text_limit: DefaultDirectRateLimiter,
+    frame_limit: DefaultDirectRateLimiter,
+}
+
+impl Connection {
+    fn new(outbox: Outbox, state: AppState) -> Self {
+        Self {
+            state,
+            outbox,
+            membership: None,
+            text_limit: RateLimiter::direct(Quota::per_second(TEXT_RATE).allow_burst(TEXT_BURST)),
+            frame_limit: RateLimiter::direct(Quota::per_second(FRAME_RATE)),
+        }
+    }
+
+    fn leave(&mut self) {
+        self.membership = None;
+    }
+
+    fn close(&mut self, code: u16, reason: &'static str) {
+        self.leave();
+        self.outbox.push(Outgoing::Close(code, reason));
+    }
+
+    /// Refuses what the client sent, tells it why and closes: continuing makes no sense.
+    fn fail(&mut self, code: ErrorCode, message: impl Into<String>, close_code: u16) -> Flow {
+        self.leave();
+        self.outbox.push_error(code, message, Some(close_code));
+        Flow::Closing
+    }
+
+    /// Refuses what the client sent and carries on.
+    fn refuse(&self, code: ErrorCode, message: impl Into<String>) -> Flow {
+        self.outbox.push_error(code, message, None);
+        Flow::Continue
+    }
+
+    fn on_text(&mut self, text: &str) -> Flow {
+        if text.len() > MAX_TEXT_MESSAGE_BYTES {
+            return self.fail(
+                ErrorCode::MessageTooLarge,
+                format!("text messages are limited to {MAX_TEXT_MESSAGE_BYTES} bytes"),
+                CLOSE_TOO_BIG,
+            );
+        }
+        if self.text_limit.check().is_err() {
+            return self.refuse(
+                ErrorCode::RateLimited,
+                "too many messages; this one was dropped",
+            );
+        }
+        let message = match serde_json::from_str::<ClientMessage>(text) {
+            Ok(message) => message,
+            Err(error) => {
+                return self.fail(
+                    ErrorCode::MalformedMessage,
+                    format!("not a valid message: {error}"),
+                    CLOSE_INVALID_DATA,
+                );
+            }
+        };
+        match (message, &self.membership) {
+            (ClientMessage::Unknown, _) => self.refuse(
+                ErrorCode::UnknownMessageType,
+                "this server does not know that message type",
+            ),
+            (
+                ClientMessage::Join {
+                    room,
+                    role,
+                    name,
+                    camera_key,
+                },
+                None,
+            ) => self.join(room, role, name, camera_key),
+            (ClientMessage::Join { .. }, Some(_)) => self.refuse(
+                ErrorCode::AlreadyJoined,
+                "this connection already joined a room",
+            ),
+            (_, None) => self.fail(ErrorCode::NotJoined, "join a room first", CLOSE_POLICY),
+            (ClientMessage::Chat { text }, Some(membership)) => {
+                let text = text.trim();
+                if text.is_empty() {
+                    return self.refuse(ErrorCode::ChatEmpty, "the message is empty");
+                }
+                if text.chars().count() > MAX_CHAT_CHARS {
+                    return self.refuse(
+                        ErrorCode::ChatTooLong,
+                        format!("messages are limited to {MAX_CHAT_CHARS} characters"),
+                    );
+                }
+                membership.chat(text.to_owned());
+                Flow::Continue
+            }
+            (ClientMessage::SetPaused { paused }, Some(membership)) => {
+                if membership.role() != Role::Camera {
+                    return self.fail(
+                        ErrorCode::NotCamera,
+                        "only the camera can pause",
+                        CLOSE_POLICY,
+                    );
+                }
+                membership.set_paused(paused);
+                Flow::Continue
+            }
+            (ClientMessage::TimeSync { client_time_us }, Some(_)) => {
+                self.outbox.push_message(&ServerMessage::TimeSync {
+                    client_time_us,
+                    server_time_us: now_us(),
+                });
+                Flow::Continue
+            }
+        }
+    }
+
+    fn join(&mut self, room: String, role: Role, name: String, camera_key: Option<String>) -> Flow {
+        let Ok(room) = RoomId::try_from(room) else {
+            return self.fail(
+                ErrorCode::InvalidRoom,
+                "a room id is 1 to 32 lowercase letters, digits or dashes",
+                CLOSE_POLICY,
+            );
+        };
+        let Ok(name) = DisplayName::try_from(name) else {
+            return self.fail(
+                ErrorCode::InvalidName,
+                "a name is 1 to 40 characters, without control characters",
+                CLOSE_POLICY,
+            );
+        };
+        let camera_key = match camera_key.map(CameraKey::try_from) {
+            Some(Err(error)) => {
+                return self.fail(
+                    ErrorCode::MalformedMessage,
+                    error.to_string(),
+                    CLOSE_INVALID_DATA,
+                );
+            }
+            Some(Ok(key)) if role == Role::Camera => Some(key),
+            _ => None,
+        };
+        let welcome = ServerMessage::Welcome {
+            room: room.clone(),
+            role,
+            name: name.clone(),
+            server_time_us: now_us(),
+            limits: Limits {
+                max_frame_bytes: self.state.config.max_frame_bytes,
+                max_chat_chars: MAX_CHAT_CHARS,
+            },
+        };
+        let request = JoinRequest {
+            room,
+            role,
+            name,
+            camera_key,
+            outbox: self.outbox.clone(),
+            welcome,
+        };
+        match self.state.hub.join(request) {
+            Ok(membership) => {
+                self.membership = Some(membership);
+                Flow::Continue
+            }
+            Err(JoinError::CameraBusy) => self.fail(
+                ErrorCode::CameraBusy,
+                "another camera is already streaming to this room",
+                CLOSE_POLICY,
+            ),
+        }
+    }
+
+    fn on_binary(&mut self, frame: Bytes) -> Flow {
+        let Some(membership) = &self.membership else {
+            return self.fail(ErrorCode::NotJoined, "join a room first", CLOSE_POLICY);
+        };
+        if membership.role() != Role::Camera {
+            return self.fail(
+                ErrorCode::NotCamera,
+                "only the room's camera sends video",
+                CLOSE_POLICY,
+            );
+        }
+        if self.frame_limit.check().is_err() {
+            return self.fail(
+                ErrorCode::RateLimited,
+                format!("more than {FRAME_RATE} frames a second"),
+                CLOSE_POLICY,
+            );
+        }
+        match FrameHeader::validate(&frame, self.state.config.max_frame_bytes) {
+            Ok(_) => {
+                membership.publish_frame(frame);
+                Flow::Continue
+            }
+            Err(error @ FrameError::TooLarge { .. }) => {
+                self.fail(ErrorCode::MessageTooLarge, error.to_string(), CLOSE_TOO_BIG)
+            }
+            Err(error) => self.fail(
+                ErrorCode::InvalidFrame,
+                error.to_string(),
+                CLOSE_INVALID_DATA,
+            ),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The HTTP surface: Origin checks on the upgrade, health, and the app with its routes.
+
+mod common;
+
+use common::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+async fn upgrade_with_origin(
+    server: &TestServer,
+    origin: &str,
+) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    let mut request = server.ws_url().into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("origin", HeaderValue::from_str(origin).unwrap());
+    tokio_tungstenite::connect_async(request).await.map(|_| ())
+}
+
+#[tokio::test]
+async fn a_foreign_origin_is_refused_with_403() {
+    let server = TestServer::start().await;
+    for origin in ["http://evil.example", "null", "http://127.0.0.1:1"] {
+        let error = upgrade_with_origin(&server, origin).await.unwrap_err();
+        assert!(is_http_status(&error, 403), "{origin}: {error:?}");
+    }
+    upgrade_with_origin(&server, &format!("http://{}", server.addr))
+        .await
+        .expect("same origin");
+}
+
+#[tokio::test]
+async fn configured_origins_are_allowed() {
+    let server =
+        TestServer::start_with(|c| c.allowed_origin = vec!["http://127.0.0.1:8081".into()]).await;
+    upgrade_with_origin(&server, "http://127.0.0.1:8081")
+        .await
+        .expect("allowed origin");
+    let error = upgrade_with_origin(&server, "http://127.0.0.1:8082")
+        .await
+        .unwrap_err();
+    assert!(is_http_status(&error, 403));
+}
+
+/// A raw HTTP/1.1 GET, so the test sees exactly what a browser would.
+async fn get(server: &TestServer, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response[9..12].parse().unwrap();
+    (status, response)
+}
+
+#[tokio::test]
+async fn health_and_the_app_with_its_routes_are_served() {
+    let dist = std::env::temp_dir().join(format!("nido-dist-{}", std::process::id()));
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "<title>Nido app</title>").unwrap();
+    std::fs::write(dist.join("app.js"), "console.log('nido')").unwrap();
+    let server = TestServer::start_with(|c| c.dist = dist.clone()).await;
+
+    let (status, body) = get(&server, "/healthz").await;
+    assert_eq!(status, 200);
+    assert!(body.ends_with("ok"));
+
+    for route in ["/", "/watch/sala-1", "/camera/sala-1"] {
+        let (status, body) = get(&server, route).await;
+        assert_eq!(status, 200, "{route}");
+        assert!(body.contains("<title>Nido app</title>"), "{route}");
+        assert!(
+            body.to_ascii_lowercase()
+                .contains("x-content-type-options: nosniff")
+        );
+    }
+    let (status, body) = get(&server, "/app.js").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("console.log"));
+    assert_eq!(get(&server, "/missing.js").await.0, 404);
+    std::fs::remove_dir_all(dist).unwrap();
+}

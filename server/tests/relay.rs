@@ -1,0 +1,202 @@
+//! Video relay: frames reach viewers whole and in order, latest-frame-wins, camera state.
+
+mod common;
+
+use common::*;
+use nido_shared::{CameraStatus, ErrorCode, Role};
+
+#[tokio::test]
+async fn frames_reach_three_viewers_byte_identical_and_in_order() {
+    let server = TestServer::start().await;
+    let mut viewers = Vec::new();
+    for name in ["Ana", "Bea", "Caro"] {
+        viewers.push(server.join("sala-1", Role::Viewer, name).await);
+    }
+    let mut camera = server.join("sala-1", Role::Camera, "Cámara").await;
+
+    // In lock-step, so that latest-frame-wins never has a reason to skip one.
+    for sequence in 1..=30 {
+        let sent = frame(sequence, &jpeg(sequence, 2_000 + sequence as usize * 97));
+        camera.send_binary(sent.clone()).await;
+        for viewer in &mut viewers {
+            assert_eq!(viewer.next_frame().await, sent);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_burst_arrives_in_order_and_ends_with_the_newest_frame() {
+    let server = TestServer::start().await;
+    let mut viewer = server.join("sala-1", Role::Viewer, "Ana").await;
+    let mut camera = server.join("sala-1", Role::Camera, "Cámara").await;
+    let sent: Vec<_> = (1..=50).map(|s| frame(s, &jpeg(s, 20_000))).collect();
+    for bytes in &sent {
+        camera.send_binary(bytes.clone()).await;
+    }
+    let mut last = 0;
+    while last < 50 {
+        let received = viewer.next_frame().await;
+        let sequence = sequence_of(&received);
+        assert!(sequence > last, "frame {sequence} after {last}");
+        assert_eq!(received, sent[sequence as usize - 1]);
+        last = sequence;
+    }
+}
+
+#[tokio::test]
+async fn a_late_viewer_gets_the_latest_frame_at_once() {
+    let server = TestServer::start().await;
+    let mut camera = server.join("sala-1", Role::Camera, "Cámara").await;
+    let mut early = server.join("sala-1", Role::Viewer, "Ana").await;
+    for sequence in 1..=3 {
+        camera
+            .send_binary(frame(sequence, &jpeg(sequence, 500)))
+            .await;
+    }
+    while sequence_of(&early.next_frame().await) < 3 {}
+
+    let mut late = server.join("sala-1", Role::Viewer, "Luis").await;
+    let first = late.next_frame().await;
+    assert_eq!(first, frame(3, &jpeg(3, 500)));
+}
+
+#[tokio::test]
+async fn camera_leaving_turns_into_camera_off_and_frames_stop() {
+    let server = TestServer::start().await;
+    let mut viewer = server.join("sala-1", Role::Viewer, "Ana").await;
+    let mut camera = server.join("sala-1", Role::Camera, "Cámara").await;
+    viewer
+        .presence_where(|p| p.camera == CameraStatus::Live)
+        .await;
+    camera.send_binary(frame(1, &jpeg(1, 500))).await;
+    viewer.next_frame().await;
+
+    drop(camera);
+    let presence = viewer
+        .presence_where(|p| p.camera == CameraStatus::Off)
+        .await;
+    assert_eq!(presence.camera_name, None);
+
+    // A viewer joining now gets no stale frame: the room's slot was emptied.
+    let mut late = server.join("sala-1", Role::Viewer, "Luis").await;
+    let presence = late.next_presence().await;
+    assert_eq!(presence.camera, CameraStatus::Off);
+    let mut camera = server.join("sala-1", Role::Camera, "Cámara").await;
+    camera.send_binary(frame(7, &jpeg(7, 500))).await;
+    assert_eq!(
+        sequence_of(&late.next_frame().await),
+        7,
+        "no older frame came first"
+    );
+}
+
+#[tokio::test]
+async fn pause_stops_frames_until_resumed() {
+    let server = TestServer::start().await;
+    let mut camera = server.join("sala-1", Role::Camera, "Cámara").await;
+    let mut viewer = server.join("sala-1", Role::Viewer, "Ana").await;
+    camera.send_binary(frame(1, &jpeg(1, 500))).await;
+    viewer.next_frame().await;
+
+    camera
+        .send(&nido_shared::ClientMessage::SetPaused { paused: true })
+        .await;
+    viewer
+        .presence_where(|p| p.camera == CameraStatus::Paused)
+        .await;
+    camera.send_binary(frame(2, &jpeg(2, 500))).await;
+    let mut late = server.join("sala-1", Role::Viewer, "Luis").await;
+    assert_eq!(late.next_presence().await.camera, CameraStatus::Paused);
+
+    camera
+        .send(&nido_shared::ClientMessage::SetPaused { paused: false })
+        .await;
+    camera.send_binary(frame(3, &jpeg(3, 500))).await;
+    for viewer in [&mut viewer, &mut late] {
+        viewer
+            .presence_where(|p| p.camera == CameraStatus::Live)
+            .await;
+        assert_eq!(
+            sequence_of(&viewer.next_frame().await),
+            3,
+            "nothing sent while paused"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_second_camera_is_refused_but_a_reconnecting_one_takes_its_place() {
+    let server = TestServer::start().await;
+    let key = "camera-key-0123456789";
+    let mut first = server.connect().await;
+    first
+        .join("sala-1", Role::Camera, "Cámara", Some(key))
+        .await;
+
+    let mut intruder = server.connect().await;
+    intruder
+        .send(&nido_shared::ClientMessage::Join {
+            room: "sala-1".into(),
+            role: Role::Camera,
+            name: "Otra".into(),
+            camera_key: Some("another-key-0123456789".into()),
+        })
+        .await;
+    intruder
+        .expect_error(ErrorCode::CameraBusy, Some(1008))
+        .await;
+
+    let mut viewer = server.join("sala-1", Role::Viewer, "Ana").await;
+    let mut again = server.connect().await;
+    again
+        .join("sala-1", Role::Camera, "Cámara", Some(key))
+        .await;
+    first
+        .expect_error(ErrorCode::CameraReplaced, Some(1008))
+        .await;
+
+    again.send_binary(frame(1, &jpeg(1, 500))).await;
+    loop {
+        match viewer.next().await {
+            Received::Frame(bytes) => {
+                assert_eq!(sequence_of(&bytes), 1);
+                break;
+            }
+            Received::Json(nido_shared::ServerMessage::Presence(p)) => {
+                assert_eq!(
+                    p.camera,
+                    CameraStatus::Live,
+                    "the old camera leaving changed nothing"
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_that_never_reads_neither_delays_others_nor_grows_memory() {
+    let server = TestServer::start().await;
+    let mut stalled = server.join("sala-1", Role::Viewer, "Dormida").await;
+    let mut viewers = vec![
+        server.join("sala-1", Role::Viewer, "Ana").await,
+        server.join("sala-1", Role::Viewer, "Bea").await,
+    ];
+    let mut camera = server.join("sala-1", Role::Camera, "Cámara").await;
+    let _ = &mut stalled; // joined, and from now on never read
+
+    // 50 frames a second, under the server's flood limit, like a fast real camera.
+    let mut schedule = tokio::time::interval(std::time::Duration::from_millis(20));
+    let before = resident_bytes();
+    for sequence in 1..=250 {
+        schedule.tick().await;
+        let sent = frame(sequence, &jpeg(sequence, 300_000));
+        camera.send_binary(sent.clone()).await;
+        for viewer in &mut viewers {
+            assert_eq!(viewer.next_frame().await, sent, "frame {sequence}");
+        }
+    }
+    let grown = resident_bytes().saturating_sub(before);
+    // 250 frames of 300 kB went out (75 MB); the stalled viewer may hold a few in flight.
+    assert!(grown < 30_000_000, "resident memory grew by {grown} bytes");
+}
