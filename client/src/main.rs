@@ -1,1 +1,19 @@
-fn main() {}
+//! Nido's browser app: mounts the router on the page.
+
+mod app;
+mod browser;
+mod capture;
+mod clock;
+mod components;
+mod frame_painter;
+mod i18n;
+mod media;
+mod pages;
+mod room;
+mod socket;
+mod streamer;
+mod wake_lock;
+
+fn main() {
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,11 @@
+//! Pieces shared by the pages.
+
+mod chat_panel;
+mod status;
+mod top_bar;
+mod viewer_list;
+
+pub use chat_panel::ChatPanel;
+pub use status::{CameraBadge, ConnectionBadge, camera_status};
+pub use top_bar::TopBar;
+pub use viewer_list::ViewerList;

@@ -1,0 +1,286 @@
+//! The classroom camera page: preview, camera settings, start/stop, privacy pause, what is
+//! actually being sent, who is watching, and the chat.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use nido_shared::{ClientMessage, ErrorCode, Role};
+
+use super::{ask_for_name, room_and_name};
+use crate::browser::{is_secure_context, tab_secret};
+use crate::components::{CameraBadge, ChatPanel, ConnectionBadge, TopBar, ViewerList};
+use crate::i18n::{Text, use_i18n};
+use crate::media::{CameraDevice, CameraError, CameraRequest, list_cameras};
+use crate::room::{JoinAs, RoomLink, RoomSignals};
+use crate::socket::LinkStatus;
+use crate::streamer::{Broadcast, LiveSettings, SendStats, StreamPlan};
+
+const RESOLUTIONS: [(u32, u32); 3] = [(320, 240), (640, 480), (1280, 720)];
+const DEFAULT_RESOLUTION: usize = 1;
+const DEFAULT_FPS: u32 = 10;
+const DEFAULT_QUALITY: f64 = 0.7;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Idle,
+    Starting,
+    Streaming,
+    Failed(CameraError),
+}
+
+#[component]
+pub fn CameraPage() -> impl IntoView {
+    let (room, name) = room_and_name();
+    let Some(name) = name else {
+        return ask_for_name(&room, "camera");
+    };
+    let i18n = use_i18n();
+    let signals = RoomSignals::new();
+    let phase = RwSignal::new(if is_secure_context() {
+        Phase::Idle
+    } else {
+        Phase::Failed(CameraError::InsecureContext)
+    });
+    let cameras = RwSignal::new(Vec::<CameraDevice>::new());
+    let device = RwSignal::new(None::<String>);
+    let resolution = RwSignal::new(DEFAULT_RESOLUTION);
+    let fps = RwSignal::new(DEFAULT_FPS);
+    let quality = RwSignal::new(DEFAULT_QUALITY);
+    let paused = RwSignal::new(false);
+    let stats = RwSignal::new(SendStats::default());
+    let video = NodeRef::<leptos::html::Video>::new();
+    // Owned by this page: the camera, its loop and the room link stop when it unmounts.
+    let broadcast = StoredValue::new_local(None::<Broadcast>);
+    let camera_key = tab_secret(&format!("nido.camera-key.{room}"));
+
+    spawn_local(async move { cameras.set(list_cameras().await) });
+
+    let stop = move || {
+        broadcast.set_value(None);
+        stats.set(SendStats::default());
+        signals.presence.set(None);
+        if !matches!(phase.get_untracked(), Phase::Failed(_)) {
+            phase.set(Phase::Idle);
+        }
+    };
+
+    let join_room = room.clone();
+    let join_name = name.clone();
+    let start = move || {
+        let Some(video) = video.get_untracked() else {
+            return;
+        };
+        let (width, height) = RESOLUTIONS[resolution.get_untracked()];
+        let plan = StreamPlan {
+            request: CameraRequest {
+                device_id: device.get_untracked(),
+                width,
+                height,
+            },
+            fps: fps.get_untracked(),
+            settings: LiveSettings {
+                quality: quality.get_untracked(),
+                paused: paused.get_untracked(),
+            },
+        };
+        let join = JoinAs {
+            room: join_room.clone(),
+            role: Role::Camera,
+            name: join_name.clone(),
+            camera_key: Some(camera_key.clone()),
+        };
+        phase.set(Phase::Starting);
+        spawn_local(async move {
+            let join_room = move || RoomLink::open(join, signals, Box::new(|_| {}));
+            match Broadcast::start(video, plan, join_room, signals.clock, stats).await {
+                Ok(started) => {
+                    broadcast.set_value(Some(started));
+                    phase.set(Phase::Streaming);
+                    cameras.set(list_cameras().await);
+                }
+                Err(error) => phase.set(Phase::Failed(error)),
+            }
+        });
+    };
+
+    // The frame settings only apply to a fresh stream: restart when they change.
+    let restart = start.clone();
+    Effect::new(move |previous: Option<()>| {
+        (device.track(), resolution.track(), fps.track());
+        if previous.is_some() && phase.get_untracked() == Phase::Streaming {
+            stop();
+            restart();
+        }
+    });
+    Effect::new(move |_| {
+        let settings = LiveSettings {
+            quality: quality.get(),
+            paused: paused.get(),
+        };
+        broadcast.with_value(|b| {
+            if let Some(b) = b {
+                b.update(settings);
+            }
+        });
+    });
+    // Tell the room about a pause, and again after every (re)join: the server forgets it
+    // when a connection drops.
+    Effect::new(move |_| {
+        let (paused, joined) = (paused.get(), signals.status.get() == LinkStatus::Joined);
+        if joined {
+            broadcast.with_value(|b| {
+                if let Some(b) = b {
+                    b.link().socket().send(&ClientMessage::SetPaused { paused });
+                }
+            });
+        }
+    });
+    // Another camera holds the room, or this one was opened elsewhere: stop streaming.
+    Effect::new(move |_| {
+        if let LinkStatus::Refused(_) = signals.status.get() {
+            if phase.get_untracked() == Phase::Streaming {
+                broadcast.set_value(None);
+                phase.set(Phase::Idle);
+            }
+        }
+    });
+
+    let streaming = move || phase.get() == Phase::Streaming;
+    let problem = move || match (phase.get(), signals.status.get()) {
+        (Phase::Failed(error), _) => Some(i18n.t(error.text())),
+        (_, LinkStatus::Refused(Some(ErrorCode::CameraBusy))) => {
+            Some(i18n.t(Text::CameraBusyElsewhere))
+        }
+        (_, LinkStatus::Refused(Some(ErrorCode::CameraReplaced))) => {
+            Some(i18n.t(Text::CameraReplaced))
+        }
+        (_, LinkStatus::Refused(_)) => Some(i18n.t(Text::Refused)),
+        _ => None,
+    };
+    let chat = move |text: String| {
+        broadcast.with_value(|b| {
+            if let Some(b) = b {
+                b.link().send_chat(text);
+            }
+        })
+    };
+    let start_button = start.clone();
+
+    view! {
+        <TopBar room=room.clone()/>
+        <main class="room-layout">
+            <section class="stage-column">
+                <div class="stage">
+                    <video node_ref=video class="picture" data-testid="preview" autoplay muted playsinline
+                        class:hidden=move || !streaming()></video>
+                    <Show when=move || !streaming()>
+                        <div class="stage-overlay">
+                            <p class="overlay-hint">{move || problem().unwrap_or(i18n.t(Text::PreviewIdle))}</p>
+                        </div>
+                    </Show>
+                    <Show when=move || streaming() && paused.get()>
+                        <div class="stage-overlay paused">
+                            <p class="overlay-title">{move || i18n.t(Text::CameraPaused)}</p>
+                        </div>
+                    </Show>
+                </div>
+                <div class="stats-row">
+                    <Show when=streaming fallback=move || view! { <span class="badge off">{move || i18n.t(Text::CameraOff)}</span> }>
+                        <CameraBadge presence=signals.presence/>
+                        <ConnectionBadge status=signals.status/>
+                    </Show>
+                    <span class="stat" data-testid="sent-fps">
+                        {move || format!("{:.0} {}", stats.get().frames_per_second, i18n.t(Text::FramesPerSecond))}
+                    </span>
+                    <span class="stat" data-testid="sent-kbps">
+                        {move || format!("{:.0} kbit/s {}", stats.get().kilobits_per_second, i18n.t(Text::Sent))}
+                    </span>
+                </div>
+                <div class="controls card">
+                    <div class="buttons">
+                        <Show
+                            when=move || streaming() || phase.get() == Phase::Starting
+                            fallback=move || {
+                                let start = start_button.clone();
+                                view! {
+                                    <button type="button" class="primary" data-testid="start"
+                                        prop:disabled=move || phase.get() == Phase::Failed(CameraError::InsecureContext)
+                                        on:click=move |_| start()>
+                                        {move || i18n.t(Text::Start)}
+                                    </button>
+                                }
+                            }
+                        >
+                            <button type="button" class="danger" data-testid="stop" on:click=move |_| stop()>
+                                {move || i18n.t(Text::Stop)}
+                            </button>
+                            <button type="button" class="secondary" data-testid="pause"
+                                on:click=move |_| paused.update(|p| *p = !*p)>
+                                {move || i18n.t(if paused.get() { Text::Resume } else { Text::Pause })}
+                            </button>
+                        </Show>
+                    </div>
+                    <div class="settings">
+                        <label>
+                            <span>{move || i18n.t(Text::Camera)}</span>
+                            <select on:change=move |ev| {
+                                let id = event_target_value(&ev);
+                                device.set((!id.is_empty()).then_some(id));
+                            }>
+                                <For each=move || cameras.get() key=|c| c.id.clone() let(camera)>
+                                    <option value=camera.id.clone()
+                                        selected=move || device.get().as_deref() == Some(camera.id.as_str())>
+                                        {camera.label.clone()}
+                                    </option>
+                                </For>
+                            </select>
+                        </label>
+                        <label>
+                            <span>{move || i18n.t(Text::Resolution)}</span>
+                            <select data-testid="resolution" on:change=move |ev| {
+                                if let Ok(index) = event_target_value(&ev).parse::<usize>() {
+                                    resolution.set(index.min(RESOLUTIONS.len() - 1));
+                                }
+                            }>
+                                {RESOLUTIONS.iter().enumerate().map(|(index, (w, h))| view! {
+                                    <option value=index.to_string() selected=move || resolution.get() == index>
+                                        {format!("{w} × {h}")}
+                                    </option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <label>
+                            <span>{move || format!("{}: {}", i18n.t(Text::FrameRate), fps.get())}</span>
+                            <input type="range" min="1" max="30" step="1" data-testid="fps-setting"
+                                prop:value=move || fps.get().to_string()
+                                on:change=move |ev| {
+                                    if let Ok(value) = event_target_value(&ev).parse::<u32>() {
+                                        fps.set(value.clamp(1, 30));
+                                    }
+                                }/>
+                        </label>
+                        <label>
+                            <span>{move || format!("{}: {:.0} %", i18n.t(Text::Quality), quality.get() * 100.0)}</span>
+                            <input type="range" min="0.3" max="0.95" step="0.05"
+                                prop:value=move || quality.get().to_string()
+                                on:input=move |ev| {
+                                    if let Ok(value) = event_target_value(&ev).parse::<f64>() {
+                                        quality.set(value.clamp(0.3, 0.95));
+                                    }
+                                }/>
+                        </label>
+                    </div>
+                </div>
+            </section>
+            <aside class="side-column">
+                <ChatPanel
+                    lines=signals.chat
+                    my_name=name
+                    enabled=Signal::derive(move || streaming() && signals.status.get() == LinkStatus::Joined)
+                    on_send=Callback::new(chat)
+                />
+                <ViewerList presence=signals.presence/>
+            </aside>
+        </main>
+    }
+    .into_any()
+}

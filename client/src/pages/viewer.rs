@@ -1,0 +1,152 @@
+//! The family's page: the live picture, its state and delay, who is watching, and the chat.
+
+use std::rc::Rc;
+
+use gloo_timers::callback::Interval;
+use leptos::prelude::*;
+use nido_shared::{CameraStatus, Role};
+
+use super::{ask_for_name, room_and_name};
+use crate::components::{
+    CameraBadge, ChatPanel, ConnectionBadge, TopBar, ViewerList, camera_status,
+};
+use crate::frame_painter::{FramePainter, PaintStats};
+use crate::i18n::{Text, use_i18n};
+use crate::room::{JoinAs, RoomLink, RoomSignals};
+use crate::socket::LinkStatus;
+
+const STATS_EVERY_MS: u32 = 500;
+
+#[component]
+pub fn ViewerPage() -> impl IntoView {
+    let (room, name) = room_and_name();
+    let Some(name) = name else {
+        return ask_for_name(&room, "viewer");
+    };
+    let i18n = use_i18n();
+    let signals = RoomSignals::new();
+    let stats = RwSignal::new(PaintStats::default());
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let stage = NodeRef::<leptos::html::Div>::new();
+    // Owned by this page: dropped, and so closed and stopped, when it unmounts.
+    let painter = StoredValue::new_local(None::<Rc<FramePainter>>);
+    let link = StoredValue::new_local(None::<RoomLink>);
+    let stats_timer = StoredValue::new_local(None::<Interval>);
+
+    let join_room = room.clone();
+    let join_name = name.clone();
+    Effect::new(move |_| {
+        let Some(canvas) = canvas.get() else { return };
+        if link.with_value(Option::is_some) {
+            return;
+        }
+        let Some(new_painter) = FramePainter::new(canvas, signals.clock) else {
+            return;
+        };
+        let receiver = Rc::clone(&new_painter);
+        link.set_value(Some(RoomLink::open(
+            JoinAs {
+                room: join_room.clone(),
+                role: Role::Viewer,
+                name: join_name.clone(),
+                camera_key: None,
+            },
+            signals,
+            Box::new(move |frame| receiver.receive(&frame)),
+        )));
+        painter.set_value(Some(new_painter));
+        stats_timer.set_value(Some(Interval::new(STATS_EVERY_MS, move || {
+            painter.with_value(|p| {
+                if let Some(p) = p {
+                    stats.set(p.stats());
+                }
+            });
+        })));
+    });
+
+    // Not live, or not connected: blank the picture at once rather than freeze it.
+    Effect::new(move |_| {
+        let live = camera_status(signals.presence.get()) == CameraStatus::Live
+            && signals.status.get() == LinkStatus::Joined;
+        if !live {
+            painter.with_value(|p| {
+                if let Some(p) = p {
+                    p.clear();
+                }
+            });
+            stats.set(PaintStats::default());
+        }
+    });
+
+    let overlay = move || {
+        let (title, hint) = match (signals.status.get(), camera_status(signals.presence.get())) {
+            (LinkStatus::Refused(_), _) => (Text::Refused, None),
+            (LinkStatus::Connecting | LinkStatus::Reconnecting { .. }, _) => {
+                (Text::Connecting, None)
+            }
+            (_, CameraStatus::Off) => (Text::CameraOff, Some(Text::CameraOffHint)),
+            (_, CameraStatus::Paused) => (Text::CameraPaused, Some(Text::CameraPausedHint)),
+            (_, CameraStatus::Live) if !stats.get().showing => (Text::WaitingForPicture, None),
+            (_, CameraStatus::Live) => return None,
+        };
+        Some(view! {
+            <div class="stage-overlay" data-testid="stage-overlay">
+                <p class="overlay-title">{i18n.t(title)}</p>
+                {hint.map(|h| view! { <p class="overlay-hint">{i18n.t(h)}</p> })}
+            </div>
+        })
+    };
+
+    let fullscreen = move |_| {
+        if let Some(stage) = stage.get() {
+            crate::browser::toggle_fullscreen(&stage);
+        }
+    };
+
+    let chat_link = move |text: String| {
+        link.with_value(|l| {
+            if let Some(l) = l {
+                l.send_chat(text);
+            }
+        })
+    };
+
+    view! {
+        <TopBar room=room.clone()/>
+        <main class="room-layout">
+            <section class="stage-column">
+                <div class="stage" node_ref=stage>
+                    <canvas node_ref=canvas data-testid="picture" class="picture"></canvas>
+                    {overlay}
+                    <button type="button" class="fullscreen" on:click=fullscreen
+                        title=move || i18n.t(Text::Fullscreen) aria-label=move || i18n.t(Text::Fullscreen)>
+                        "⛶"
+                    </button>
+                </div>
+                <div class="stats-row">
+                    <CameraBadge presence=signals.presence/>
+                    <ConnectionBadge status=signals.status/>
+                    <span class="stat" data-testid="fps">
+                        {move || format!("{:.0} {}", stats.get().frames_per_second, i18n.t(Text::FramesPerSecond))}
+                    </span>
+                    <span class="stat" data-testid="latency">
+                        {move || match stats.get().latency_ms {
+                            Some(ms) => format!("{} {ms:.0} ms", i18n.t(Text::Delay)),
+                            None => format!("{} –", i18n.t(Text::Delay)),
+                        }}
+                    </span>
+                </div>
+            </section>
+            <aside class="side-column">
+                <ChatPanel
+                    lines=signals.chat
+                    my_name=name
+                    enabled=Signal::derive(move || signals.status.get() == LinkStatus::Joined)
+                    on_send=Callback::new(chat_link)
+                />
+                <ViewerList presence=signals.presence/>
+            </aside>
+        </main>
+    }
+    .into_any()
+}
