@@ -1,0 +1,293 @@
+//! Harness for Nido's browser tests: the real server in-process on a loopback port, a
+//! chromedriver, and Chromium sessions with a fake camera, plus helpers to wait on pages.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use nido_server::{AppState, Config};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// How long a page may take to reach an expected state.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+const POLL_EVERY: Duration = Duration::from_millis(100);
+
+pub const LAPTOP: (u32, u32) = (1280, 800);
+pub const PHONE: (u32, u32) = (390, 844);
+
+/// The workspace's built app (`trunk build`), or `NIDO_E2E_DIST`.
+pub fn dist_dir() -> PathBuf {
+    let dist = std::env::var_os("NIDO_E2E_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+    assert!(
+        dist.join("index.html").is_file(),
+        "the app is not built at {}: run scripts/test.sh (or `trunk build --release`)",
+        dist.display()
+    );
+    dist
+}
+
+/// Where screenshots go: `e2e/artifacts/`.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&dir).expect("artifacts directory");
+    dir
+}
+
+/// The real server, started in this process; `restart` brings it back on the same port.
+pub struct Server {
+    pub addr: SocketAddr,
+    dist: PathBuf,
+    state: AppState,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    pub async fn start(dist: &Path) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        Self::serve_on(listener, dist.to_owned())
+    }
+
+    fn serve_on(listener: TcpListener, dist: PathBuf) -> Self {
+        let addr = listener.local_addr().expect("bound address");
+        let mut config = Config::with_defaults();
+        config.dist = dist.clone();
+        let state = AppState::new(config);
+        let task = tokio::spawn(nido_server::serve(listener, state.clone()));
+        Self {
+            addr,
+            dist,
+            state,
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Shuts down as on SIGTERM (every client gets close 1001), then starts afresh.
+    pub async fn restart(self) -> Self {
+        self.state.shutdown.cancel();
+        self.task
+            .await
+            .expect("server task")
+            .expect("server shut down cleanly");
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .expect("the same port again");
+        Self::serve_on(listener, self.dist)
+    }
+}
+
+/// A chromedriver on a free loopback port, stopped when dropped.
+pub struct Driver {
+    url: String,
+    process: Child,
+}
+
+impl Driver {
+    pub async fn start() -> Self {
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            probe.local_addr().expect("address").port()
+        };
+        let process = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (scripts/setup.sh --test)");
+        let driver = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            process,
+        };
+        // Ready once it accepts connections.
+        eventually("chromedriver to listen", || async {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok()
+        })
+        .await;
+        driver
+    }
+
+    /// A fresh Chromium with its own profile and a fake camera that shows a moving test
+    /// pattern.
+    pub async fn browser(&self, (width, height): (u32, u32)) -> Browser {
+        let profile = tempfile::tempdir().expect("a profile directory");
+        let args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            "--use-fake-device-for-media-stream".into(),
+            "--use-fake-ui-for-media-stream".into(),
+            "--lang=en-US".into(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let capabilities = json!({
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args }
+        });
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities.as_object().expect("an object").clone())
+            .connect(&self.url)
+            .await
+            .expect("a Chromium session");
+        client
+            .set_window_size(width, height)
+            .await
+            .expect("window size");
+        Browser {
+            client,
+            _profile: profile,
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// One browser window.
+pub struct Browser {
+    pub client: Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigation");
+    }
+
+    pub async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .expect("script runs")
+    }
+
+    pub async fn click(&self, test_id: &str) {
+        self.find(test_id).await.click().await.expect("click");
+    }
+
+    pub async fn type_into(&self, test_id: &str, text: &str) {
+        let field = self.find(test_id).await;
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("typing");
+    }
+
+    pub async fn find(&self, test_id: &str) -> fantoccini::elements::Element {
+        let selector = format!("[data-testid='{test_id}']");
+        eventually(&format!("{selector} to appear"), || async {
+            self.client.find(Locator::Css(&selector)).await.ok()
+        })
+        .await
+    }
+
+    /// The visible text of an element, or "" while it does not exist.
+    pub async fn text_of(&self, test_id: &str) -> String {
+        let script = format!(
+            "const e = document.querySelector(\"[data-testid='{test_id}']\"); return e ? e.innerText : '';"
+        );
+        self.js(&script)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Waits until an element's text contains `wanted`.
+    pub async fn wait_for_text(&self, test_id: &str, wanted: &str) -> String {
+        eventually(&format!("{test_id} to show {wanted:?}"), || async {
+            let text = self.text_of(test_id).await;
+            text.contains(wanted).then_some(text)
+        })
+        .await
+    }
+
+    /// Joins through the home page's form, as a person does.
+    pub async fn enter_room(&self, server: &Server, room: &str, name: &str, as_camera: bool) {
+        self.goto(&server.url("/")).await;
+        self.type_into("room", room).await;
+        self.type_into("name", name).await;
+        self.click(if as_camera {
+            "role-camera"
+        } else {
+            "role-viewer"
+        })
+        .await;
+        self.click("enter").await;
+    }
+
+    /// Switches the interface language with the ES/EN buttons.
+    pub async fn choose_language(&self, code: &str) {
+        let script = format!(
+            "for (const b of document.querySelectorAll('.lang')) {{ if (b.innerText.trim() === '{}') b.click(); }}",
+            code.to_uppercase()
+        );
+        self.js(&script).await;
+    }
+
+    pub async fn resize(&self, (width, height): (u32, u32)) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize");
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("a screenshot");
+        std::fs::write(artifacts_dir().join(format!("{name}.png")), png).expect("saving it");
+    }
+
+    /// Pixels sampled across the viewer's picture, or `None` while it shows nothing.
+    pub async fn picture_sample(&self) -> Option<Vec<u64>> {
+        let sample = self
+            .js(
+                "const c = document.querySelector(\"[data-testid='picture']\");
+                 if (!c || !c.width || !c.height) return null;
+                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 const out = []; let lit = 0;
+                 for (let i = 0; i < d.length; i += 4 * 101) { out.push(d[i], d[i+1], d[i+2], d[i+3]); if (d[i+3] > 0) lit++; }
+                 return lit > 0 ? out : null;",
+            )
+            .await;
+        serde_json::from_value(sample).ok().flatten()
+    }
+}
+
+/// Polls `check` until it returns `Some`, for at most `PATIENCE`.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting for {what}"
+        );
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
