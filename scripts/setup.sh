@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 #! Installs whatever Nido's build (and, with --test, its test suite) needs and is missing.
 # Idempotent: every step checks first and skips what is already there.
-# Usage: scripts/setup.sh [--test]
+# Usage: scripts/setup.sh [--test]   (or `source` it, which also puts the tools on PATH)
 set -euo pipefail
 
 TRUNK_VERSION=0.21.14
+# Debian's binaryen (108) corrupts the reference-type tables this wasm-bindgen emits; npm's
+# binaryen package carries a current wasm-opt.
+BINARYEN_VERSION=132
+NIDO_TOOLS_DIR="${NIDO_TOOLS_DIR:-$HOME/.cache/nido-tools}"
+export PATH="$NIDO_TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # Must equal the exact `wasm-bindgen = "=…"` pin in client/Cargo.toml.
 WASM_BINDGEN_VERSION=0.2.130
 
@@ -29,8 +34,13 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
 fi
 
-if ! command -v wasm-opt >/dev/null; then
-    apt_install binaryen
+if [[ "$(wasm-opt --version 2>/dev/null || true)" != "wasm-opt version $BINARYEN_VERSION "* ]]; then
+    if ! command -v npm >/dev/null; then
+        apt_install nodejs npm
+    fi
+    say "installing wasm-opt (binaryen $BINARYEN_VERSION) into $NIDO_TOOLS_DIR"
+    mkdir -p "$NIDO_TOOLS_DIR"
+    npm install --prefix "$NIDO_TOOLS_DIR" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
 fi
 
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then

@@ -121,15 +121,14 @@ impl FramePainter {
         let generation = self.generation.get();
         let this = Rc::clone(self);
         spawn_local(async move {
-            if let Ok(promise) = window().create_image_bitmap_with_blob(&blob) {
-                if let Ok(bitmap) = JsFuture::from(promise).await {
-                    if let Ok(bitmap) = bitmap.dyn_into::<ImageBitmap>() {
-                        if generation == this.generation.get() {
-                            this.paint(&bitmap, header);
-                        }
-                        bitmap.close();
-                    }
+            if let Ok(promise) = window().create_image_bitmap_with_blob(&blob)
+                && let Ok(bitmap) = JsFuture::from(promise).await
+                && let Ok(bitmap) = bitmap.dyn_into::<ImageBitmap>()
+            {
+                if generation == this.generation.get() {
+                    this.paint(&bitmap, header);
                 }
+                bitmap.close();
             }
             this.decode_next();
         });

@@ -79,10 +79,10 @@ impl RoomSocket {
     }
 
     pub fn send(&self, message: &ClientMessage) {
-        if let Some(socket) = self.open_socket() {
-            if let Ok(json) = serde_json::to_string(message) {
-                let _ = socket.send_with_str(&json);
-            }
+        if let Some(socket) = self.open_socket()
+            && let Ok(json) = serde_json::to_string(message)
+        {
+            let _ = socket.send_with_str(&json);
         }
     }
 

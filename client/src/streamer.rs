@@ -184,10 +184,8 @@ impl Camera {
     /// After the page was hidden the system may have taken the camera: open it again.
     async fn reopen_if_ended(&self) {
         let ended = self.stream.borrow().as_ref().is_some_and(camera_ended);
-        if ended {
-            if let Err(error) = self.open().await {
-                leptos::logging::warn!("could not reopen the camera: {error:?}");
-            }
+        if ended && let Err(error) = self.open().await {
+            leptos::logging::warn!("could not reopen the camera: {error:?}");
         }
     }
 

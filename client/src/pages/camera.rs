@@ -105,7 +105,9 @@ pub fn CameraPage() -> impl IntoView {
     // The frame settings only apply to a fresh stream: restart when they change.
     let restart = start.clone();
     Effect::new(move |previous: Option<()>| {
-        (device.track(), resolution.track(), fps.track());
+        device.track();
+        resolution.track();
+        fps.track();
         if previous.is_some() && phase.get_untracked() == Phase::Streaming {
             stop();
             restart();
@@ -136,11 +138,11 @@ pub fn CameraPage() -> impl IntoView {
     });
     // Another camera holds the room, or this one was opened elsewhere: stop streaming.
     Effect::new(move |_| {
-        if let LinkStatus::Refused(_) = signals.status.get() {
-            if phase.get_untracked() == Phase::Streaming {
-                broadcast.set_value(None);
-                phase.set(Phase::Idle);
-            }
+        if let LinkStatus::Refused(_) = signals.status.get()
+            && phase.get_untracked() == Phase::Streaming
+        {
+            broadcast.set_value(None);
+            phase.set(Phase::Idle);
         }
     });
 

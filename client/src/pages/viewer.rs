@@ -120,7 +120,10 @@ pub fn ViewerPage() -> impl IntoView {
                     {overlay}
                     <button type="button" class="fullscreen" on:click=fullscreen
                         title=move || i18n.t(Text::Fullscreen) aria-label=move || i18n.t(Text::Fullscreen)>
-                        "⛶"
+                        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none"
+                            stroke="currentColor" stroke-width="2" stroke-linecap="round">
+                            <path d="M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5"/>
+                        </svg>
                     </button>
                 </div>
                 <div class="stats-row">
