@@ -15,12 +15,7 @@ async fn chat_reaches_everyone_in_the_room_and_nobody_else() {
 
     ana.chat("  <b>hola</b> a todos  ").await;
     for client in [&mut camera, &mut ana, &mut luis] {
-        let line = client
-            .wait_for(|r| match r {
-                Received::Json(ServerMessage::Chat(line)) => Some(line.clone()),
-                _ => None,
-            })
-            .await;
+        let line = client.next_chat().await;
         assert_eq!(line.text, "<b>hola</b> a todos");
         assert_eq!(line.from.as_str(), "Ana");
         assert_eq!(line.role, Role::Viewer);
@@ -28,20 +23,10 @@ async fn chat_reaches_everyone_in_the_room_and_nobody_else() {
     }
 
     other_room.chat("solo sala 2").await;
-    let line = other_room
-        .wait_for(|r| match r {
-            Received::Json(ServerMessage::Chat(line)) => Some(line.text.clone()),
-            _ => None,
-        })
-        .await;
+    let line = other_room.next_chat().await.text;
     assert_eq!(line, "solo sala 2");
     camera.chat("la seño responde").await;
-    let first_seen = ana
-        .wait_for(|r| match r {
-            Received::Json(ServerMessage::Chat(line)) => Some(line.text.clone()),
-            _ => None,
-        })
-        .await;
+    let first_seen = ana.next_chat().await.text;
     assert_eq!(
         first_seen, "la seño responde",
         "sala 2's chat never reached sala 1"
@@ -81,12 +66,7 @@ async fn chat_limits_answer_with_errors_and_keep_the_connection() {
     ana.chat("   ").await;
     ana.expect_error(ErrorCode::ChatEmpty, None).await;
     ana.chat(&"ñ".repeat(1_000)).await;
-    let text = ana
-        .wait_for(|r| match r {
-            Received::Json(ServerMessage::Chat(line)) => Some(line.text.clone()),
-            _ => None,
-        })
-        .await;
+    let text = ana.next_chat().await.text;
     assert_eq!(text.chars().count(), 1_000);
 }
 

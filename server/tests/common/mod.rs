@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use nido_server::{AppState, Config};
-use nido_shared::{ClientMessage, ErrorCode, FrameHeader, Presence, Role, ServerMessage};
+use nido_shared::{ChatLine, ClientMessage, ErrorCode, FrameHeader, Presence, Role, ServerMessage};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -144,6 +144,14 @@ impl TestClient {
     pub async fn next_frame(&mut self) -> Bytes {
         self.wait_for(|r| match r {
             Received::Frame(bytes) => Some(bytes.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    pub async fn next_chat(&mut self) -> ChatLine {
+        self.wait_for(|r| match r {
+            Received::Json(ServerMessage::Chat(line)) => Some(line.clone()),
             _ => None,
         })
         .await
