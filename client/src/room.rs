@@ -78,7 +78,14 @@ impl RoomLink {
                 move |message| handle(message, signals, &send_time_sync)
             }),
             on_frame,
-            on_status: Box::new(move |status| signals.status.set(status)),
+            on_status: Box::new(move |status| {
+                // Who is watching and whether the camera is live are only known while joined:
+                // never show a stale "live" while reconnecting.
+                if status != LinkStatus::Joined {
+                    signals.presence.set(None);
+                }
+                signals.status.set(status);
+            }),
         };
         let socket = Rc::new(RoomSocket::open(websocket_url(), join, events));
         let _ = slot.set(Rc::downgrade(&socket));

@@ -78,7 +78,7 @@ async fn camera_streams_to_two_viewers_who_chat_and_survive_a_server_restart() {
         })
         .await;
     }
-    viewer_screenshot_camera_off(&ana).await;
+    ana.screenshot("viewer-laptop-camera-off-en").await;
     drop(server);
 }
 
@@ -110,8 +110,4 @@ async fn screenshots(camera: &Browser, ana: &Browser, luis: &Browser) {
     for page in [camera, ana, luis] {
         page.choose_language("en").await;
     }
-}
-
-async fn viewer_screenshot_camera_off(viewer: &Browser) {
-    viewer.screenshot("viewer-laptop-camera-off-en").await;
 }

@@ -1,11 +1,13 @@
 //! Pieces shared by the pages.
 
 mod chat_panel;
+mod room_sidebar;
 mod status;
 mod top_bar;
 mod viewer_list;
 
 pub use chat_panel::ChatPanel;
+pub use room_sidebar::RoomSidebar;
 pub use status::{CameraBadge, ConnectionBadge, camera_status};
 pub use top_bar::TopBar;
 pub use viewer_list::ViewerList;

@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nido_shared::{ClientMessage, ErrorCode, Role};
 
-use super::{ask_for_name, room_and_name};
+use super::{ask_for_name, room_and_name, with_present};
 use crate::browser::{is_secure_context, tab_secret};
-use crate::components::{CameraBadge, ChatPanel, ConnectionBadge, TopBar, ViewerList};
+use crate::components::{CameraBadge, ConnectionBadge, RoomSidebar, TopBar};
 use crate::i18n::{Text, use_i18n};
 use crate::media::{CameraDevice, CameraError, CameraRequest, list_cameras};
 use crate::room::{JoinAs, RoomLink, RoomSignals};
@@ -118,21 +118,15 @@ pub fn CameraPage() -> impl IntoView {
             quality: quality.get(),
             paused: paused.get(),
         };
-        broadcast.with_value(|b| {
-            if let Some(b) = b {
-                b.update(settings);
-            }
-        });
+        with_present(broadcast, |b| b.update(settings));
     });
     // Tell the room about a pause, and again after every (re)join: the server forgets it
     // when a connection drops.
     Effect::new(move |_| {
         let (paused, joined) = (paused.get(), signals.status.get() == LinkStatus::Joined);
         if joined {
-            broadcast.with_value(|b| {
-                if let Some(b) = b {
-                    b.link().socket().send(&ClientMessage::SetPaused { paused });
-                }
+            with_present(broadcast, |b| {
+                b.link().socket().send(&ClientMessage::SetPaused { paused })
             });
         }
     });
@@ -158,13 +152,7 @@ pub fn CameraPage() -> impl IntoView {
         (_, LinkStatus::Refused(_)) => Some(i18n.t(Text::Refused)),
         _ => None,
     };
-    let chat = move |text: String| {
-        broadcast.with_value(|b| {
-            if let Some(b) = b {
-                b.link().send_chat(text);
-            }
-        })
-    };
+    let send_chat = move |text: String| with_present(broadcast, |b| b.link().send_chat(text));
     let start_button = start.clone();
 
     view! {
@@ -273,15 +261,12 @@ pub fn CameraPage() -> impl IntoView {
                     </div>
                 </div>
             </section>
-            <aside class="side-column">
-                <ChatPanel
-                    lines=signals.chat
-                    my_name=name
-                    enabled=Signal::derive(move || streaming() && signals.status.get() == LinkStatus::Joined)
-                    on_send=Callback::new(chat)
-                />
-                <ViewerList presence=signals.presence/>
-            </aside>
+            <RoomSidebar
+                signals=signals
+                my_name=name
+                can_chat=Signal::derive(move || streaming() && signals.status.get() == LinkStatus::Joined)
+                on_send=Callback::new(send_chat)
+            />
         </main>
     }
     .into_any()

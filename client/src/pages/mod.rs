@@ -26,6 +26,15 @@ fn room_and_name() -> (String, Option<String>) {
     (room, remembered(NAME_KEY))
 }
 
+/// Runs `action` on a page-owned value once it exists.
+fn with_present<T: 'static>(stored: StoredValue<Option<T>, LocalStorage>, action: impl FnOnce(&T)) {
+    stored.with_value(|value| {
+        if let Some(value) = value {
+            action(value);
+        }
+    });
+}
+
 /// Back to the home form, with this room and role filled in.
 fn ask_for_name(room: &str, role: &str) -> AnyView {
     let path = format!("/?room={room}&role={role}");

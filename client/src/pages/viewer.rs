@@ -6,10 +6,8 @@ use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use nido_shared::{CameraStatus, Role};
 
-use super::{ask_for_name, room_and_name};
-use crate::components::{
-    CameraBadge, ChatPanel, ConnectionBadge, TopBar, ViewerList, camera_status,
-};
+use super::{ask_for_name, room_and_name, with_present};
+use crate::components::{CameraBadge, ConnectionBadge, RoomSidebar, TopBar, camera_status};
 use crate::frame_painter::{FramePainter, PaintStats};
 use crate::i18n::{Text, use_i18n};
 use crate::room::{JoinAs, RoomLink, RoomSignals};
@@ -56,11 +54,7 @@ pub fn ViewerPage() -> impl IntoView {
         )));
         painter.set_value(Some(new_painter));
         stats_timer.set_value(Some(Interval::new(STATS_EVERY_MS, move || {
-            painter.with_value(|p| {
-                if let Some(p) = p {
-                    stats.set(p.stats());
-                }
-            });
+            with_present(painter, |p| stats.set(p.stats()));
         })));
     });
 
@@ -69,11 +63,7 @@ pub fn ViewerPage() -> impl IntoView {
         let live = camera_status(signals.presence.get()) == CameraStatus::Live
             && signals.status.get() == LinkStatus::Joined;
         if !live {
-            painter.with_value(|p| {
-                if let Some(p) = p {
-                    p.clear();
-                }
-            });
+            with_present(painter, |p| p.clear());
             stats.set(PaintStats::default());
         }
     });
@@ -103,13 +93,7 @@ pub fn ViewerPage() -> impl IntoView {
         }
     };
 
-    let chat_link = move |text: String| {
-        link.with_value(|l| {
-            if let Some(l) = l {
-                l.send_chat(text);
-            }
-        })
-    };
+    let send_chat = move |text: String| with_present(link, |l| l.send_chat(text));
 
     view! {
         <TopBar room=room.clone()/>
@@ -140,15 +124,12 @@ pub fn ViewerPage() -> impl IntoView {
                     </span>
                 </div>
             </section>
-            <aside class="side-column">
-                <ChatPanel
-                    lines=signals.chat
-                    my_name=name
-                    enabled=Signal::derive(move || signals.status.get() == LinkStatus::Joined)
-                    on_send=Callback::new(chat_link)
-                />
-                <ViewerList presence=signals.presence/>
-            </aside>
+            <RoomSidebar
+                signals=signals
+                my_name=name
+                can_chat=Signal::derive(move || signals.status.get() == LinkStatus::Joined)
+                on_send=Callback::new(send_chat)
+            />
         </main>
     }
     .into_any()
