@@ -1,59 +1,76 @@
-//! The rooms: who is in each, its camera seat, its latest frame, and the fan-out of chat and
-//! presence to every member.
+//! The rooms: who is in each, its camera seat, its latest frame, its viewing hours, and the
+//! fan-out of chat and presence to every member.
 //!
-//! Video is latest-frame-wins: each room keeps one frame slot (a `watch` channel holding
-//! the newest frame as shared `Bytes`). Every viewer's writer sends whatever is newest when
-//! it is ready for more, so a slow viewer skips frames and nothing queues. The slot is
-//! emptied *before* viewers are told the camera is paused or off, so no viewer is sent a
-//! frame after hearing that.
+//! Video is latest-frame-wins: each room keeps a frame slot (a `watch` channel holding the
+//! newest frame as shared `Bytes`). Every viewer's writer sends whatever is newest when it
+//! is ready for more, so a slow viewer skips frames and nothing queues. There are two slots
+//! holding the same bytes: staff watch one, families the other, which is only filled during
+//! viewing hours. A slot is emptied *before* viewers are told the camera is paused, off or
+//! closed, so no viewer is sent a frame after hearing that.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use nido_shared::{
     CameraKey, CameraStatus, ChatLine, DisplayName, ErrorCode, Presence, Role, RoomId,
-    ServerMessage,
+    ServerMessage, WeeklySchedule,
 };
 use tokio::sync::watch;
 
-use crate::clock::now_us;
+use crate::clock::Clock;
+use crate::hours::{HoursNow, ViewingHours};
+use crate::mutex::lock;
 use crate::outbox::{Outbox, Outgoing, serialize};
 
 /// Identifies one connection's membership of a room.
 type MemberId = u64;
 
 /// All rooms with at least one member. Cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Hub {
     inner: Arc<HubInner>,
 }
 
-#[derive(Default)]
 struct HubInner {
     rooms: Mutex<HashMap<RoomId, Arc<Room>>>,
     next_member_id: AtomicU64,
     next_chat_id: AtomicU64,
+    clock: Clock,
+    hours: ViewingHours,
 }
 
 struct Room {
     id: RoomId,
     members: Mutex<Members>,
-    frames: watch::Sender<Option<Bytes>>,
+    staff_frames: watch::Sender<Option<Bytes>>,
+    /// Filled only during viewing hours.
+    family_frames: watch::Sender<Option<Bytes>>,
 }
 
-#[derive(Default)]
 struct Members {
     camera: Option<CameraSeat>,
     paused: bool,
     /// In the order they joined.
     viewers: Vec<Member>,
+    schedule: WeeklySchedule,
+    hours: HoursNow,
+}
+
+/// Whose rules a member sees the room by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Admins and caregivers: the camera as it is, at any hour, and who is watching.
+    Staff,
+    /// Family: only during viewing hours, and not the names of other viewers.
+    Family,
 }
 
 struct Member {
     id: MemberId,
     name: DisplayName,
+    audience: Audience,
     outbox: Outbox,
 }
 
@@ -68,10 +85,13 @@ pub enum JoinError {
     CameraBusy,
 }
 
-/// Someone asking to join a room.
+/// Someone asking to join a room, already allowed to.
 pub struct JoinRequest {
     pub room: RoomId,
+    /// The room's viewing hours as stored now.
+    pub schedule: WeeklySchedule,
     pub role: Role,
+    pub audience: Audience,
     pub name: DisplayName,
     pub camera_key: Option<CameraKey>,
     pub outbox: Outbox,
@@ -89,14 +109,29 @@ pub struct Membership {
 }
 
 impl Hub {
+    pub fn new(clock: Clock, hours: ViewingHours) -> Self {
+        Self {
+            inner: Arc::new(HubInner {
+                rooms: Mutex::default(),
+                next_member_id: AtomicU64::default(),
+                next_chat_id: AtomicU64::default(),
+                clock,
+                hours,
+            }),
+        }
+    }
+
     pub fn join(&self, request: JoinRequest) -> Result<Membership, JoinError> {
-        let room = self.room(&request.room);
+        let room = self.room(&request.room, &request.schedule);
         let id = self.inner.next_member_id.fetch_add(1, Ordering::Relaxed);
         let mut members = lock(&room.members);
+        self.inner
+            .apply_hours(&room, &mut members, request.schedule);
 
         let member = Member {
             id,
             name: request.name.clone(),
+            audience: request.audience,
             outbox: request.outbox.clone(),
         };
         match request.role {
@@ -125,7 +160,11 @@ impl Hub {
         }
         broadcast_presence(&members);
         if request.role == Role::Viewer {
-            let mut slot = room.frames.subscribe();
+            let frames = match request.audience {
+                Audience::Staff => &room.staff_frames,
+                Audience::Family => &room.family_frames,
+            };
+            let mut slot = frames.subscribe();
             // A viewer that joins while the camera is live gets the latest frame at once.
             slot.mark_changed();
             request.outbox.push(Outgoing::WatchFrames(slot));
@@ -146,13 +185,40 @@ impl Hub {
         lock(&self.inner.rooms).len()
     }
 
-    fn room(&self, id: &RoomId) -> Arc<Room> {
+    /// Re-reads every room's viewing hours against the clock; rooms that opened or closed
+    /// since the last call tell their members. Called several times a second.
+    pub fn refresh_hours(&self) {
+        let rooms: Vec<Arc<Room>> = lock(&self.inner.rooms).values().cloned().collect();
+        for room in rooms {
+            let mut members = lock(&room.members);
+            let schedule = members.schedule;
+            self.inner.apply_hours(&room, &mut members, schedule);
+        }
+    }
+
+    /// A room's schedule was changed: applies it at once if the room has members.
+    pub fn update_schedule(&self, id: &RoomId, schedule: WeeklySchedule) {
+        let room = lock(&self.inner.rooms).get(id).cloned();
+        if let Some(room) = room {
+            let mut members = lock(&room.members);
+            self.inner.apply_hours(&room, &mut members, schedule);
+        }
+    }
+
+    fn room(&self, id: &RoomId, schedule: &WeeklySchedule) -> Arc<Room> {
         let mut rooms = lock(&self.inner.rooms);
         let room = rooms.entry(id.clone()).or_insert_with(|| {
             Arc::new(Room {
                 id: id.clone(),
-                members: Mutex::default(),
-                frames: watch::Sender::new(None),
+                members: Mutex::new(Members {
+                    camera: None,
+                    paused: false,
+                    viewers: Vec::new(),
+                    schedule: *schedule,
+                    hours: self.inner.hours.at(schedule, self.inner.clock.now_us()),
+                }),
+                staff_frames: watch::Sender::new(None),
+                family_frames: watch::Sender::new(None),
             })
         });
         Arc::clone(room)
@@ -160,6 +226,21 @@ impl Hub {
 }
 
 impl HubInner {
+    /// Sets the room's schedule and, if that or the time opened or closed it, stops family
+    /// frames (when closing) and tells everyone.
+    fn apply_hours(&self, room: &Room, members: &mut Members, schedule: WeeklySchedule) {
+        let hours = self.hours.at(&schedule, self.clock.now_us());
+        members.schedule = schedule;
+        if hours == members.hours {
+            return;
+        }
+        members.hours = hours;
+        if !hours.open {
+            room.family_frames.send_replace(None);
+        }
+        broadcast_presence(members);
+    }
+
     fn forget_if_empty(&self, room: &Arc<Room>) {
         let mut rooms = lock(&self.rooms);
         let members = lock(&room.members);
@@ -178,24 +259,28 @@ impl Membership {
         self.role
     }
 
-    /// Relays a validated frame to every viewer; ignored while paused or if this connection
-    /// lost the camera seat.
+    /// Relays a validated frame to every viewer allowed to see it now; ignored while paused
+    /// or if this connection lost the camera seat.
     pub fn publish_frame(&self, frame: Bytes) {
         let members = lock(&self.room.members);
         if self.holds_camera_seat(&members) && !members.paused {
-            self.room.frames.send_replace(Some(frame));
+            if members.hours.open {
+                self.room.family_frames.send_replace(Some(frame.clone()));
+            }
+            self.room.staff_frames.send_replace(Some(frame));
         }
     }
 
-    /// Pauses or resumes the room's video.
+    /// Pauses or resumes the room's camera; the caller checked this member is staff.
+    /// Ignored while no camera is connected.
     pub fn set_paused(&self, paused: bool) {
         let mut members = lock(&self.room.members);
-        if !self.holds_camera_seat(&members) || members.paused == paused {
+        if members.camera.is_none() || members.paused == paused {
             return;
         }
         members.paused = paused;
         if paused {
-            self.room.frames.send_replace(None);
+            self.room.clear_frames();
         }
         broadcast_presence(&members);
     }
@@ -204,7 +289,7 @@ impl Membership {
     pub fn chat(&self, text: String) {
         let line = ServerMessage::Chat(ChatLine {
             id: self.hub.next_chat_id.fetch_add(1, Ordering::Relaxed) + 1,
-            sent_at_us: now_us(),
+            sent_at_us: self.hub.clock.protocol_now_us(),
             from: self.name.clone(),
             role: self.role,
             text,
@@ -228,7 +313,7 @@ impl Drop for Membership {
             Role::Camera if self.holds_camera_seat(&members) => {
                 members.camera = None;
                 members.paused = false;
-                self.room.frames.send_replace(None);
+                self.room.clear_frames();
                 true
             }
             Role::Camera => false,
@@ -246,38 +331,57 @@ impl Drop for Membership {
     }
 }
 
-fn presence(members: &Members) -> Presence {
+impl Room {
+    fn clear_frames(&self) {
+        self.family_frames.send_replace(None);
+        self.staff_frames.send_replace(None);
+    }
+}
+
+fn presence(members: &Members, audience: Audience) -> Presence {
     let camera = match (&members.camera, members.paused) {
+        _ if audience == Audience::Family && !members.hours.open => CameraStatus::Closed,
         (None, _) => CameraStatus::Off,
         (Some(_), true) => CameraStatus::Paused,
         (Some(_), false) => CameraStatus::Live,
     };
+    let viewers = match audience {
+        Audience::Staff => members.viewers.iter().map(|v| v.name.clone()).collect(),
+        Audience::Family => Vec::new(),
+    };
     Presence {
         camera,
         camera_name: members.camera.as_ref().map(|seat| seat.member.name.clone()),
+        opens_at: if camera == CameraStatus::Closed {
+            members.hours.opens_at
+        } else {
+            None
+        },
         viewer_count: members.viewers.len(),
-        viewers: members.viewers.iter().map(|v| v.name.clone()).collect(),
+        viewers,
     }
 }
 
+/// Tells every member who is in the room, each as their audience may see it.
 fn broadcast_presence(members: &Members) {
-    broadcast(
-        members,
-        &serialize(&ServerMessage::Presence(presence(members))),
-    );
+    let message = |audience| serialize(&ServerMessage::Presence(presence(members, audience)));
+    let staff = message(Audience::Staff);
+    let family = message(Audience::Family);
+    for member in everyone(members) {
+        member.outbox.push_text(match member.audience {
+            Audience::Staff => &staff,
+            Audience::Family => &family,
+        });
+    }
 }
 
 fn broadcast(members: &Members, text: &axum::extract::ws::Utf8Bytes) {
-    let camera = members.camera.iter().map(|seat| &seat.member);
-    for member in camera.chain(&members.viewers) {
+    for member in everyone(members) {
         member.outbox.push_text(text);
     }
 }
 
-/// Locks a mutex; a poisoned lock (a panic while it was held) still guards consistent data
-/// here, because every critical section only swaps whole values.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+fn everyone(members: &Members) -> impl Iterator<Item = &Member> {
+    let camera = members.camera.iter().map(|seat| &seat.member);
+    camera.chain(&members.viewers)
 }

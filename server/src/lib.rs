@@ -1,37 +1,55 @@
 //! Nido's server as a library: `app` builds the router, `serve` runs it until shutdown.
 //! `main.rs` is a thin command line over this; tests start it on port 0.
 
-mod clock;
+mod access;
+pub mod admin_cli;
+mod api;
+mod auth;
+pub mod clock;
 pub mod config;
+mod error;
+mod hours;
 mod hub;
+mod mutex;
+mod open_sockets;
 mod origin;
 mod outbox;
 mod session;
 mod state;
 mod static_files;
+pub mod store;
+mod viewing_record;
 
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use nido_shared::FRAME_HEADER_LEN;
 use nido_shared::limits::MAX_TEXT_MESSAGE_BYTES;
+use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use config::Config;
-pub use state::AppState;
+pub use config::{Cli, Config};
+pub use state::{AppState, StartError};
+
+use crate::auth::{Authenticated, Peer};
 
 /// How long shutdown waits for connections to finish their close handshake.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// The first chunk the WebSocket reader allocates; it grows only for larger messages.
 const READ_BUFFER_BYTES: usize = 16 * 1024;
+/// How often access that depends on time (viewing hours, session expiry) is re-checked.
+const POLICY_TICK: Duration = Duration::from_millis(250);
+/// How often expired sessions and old login failures are deleted.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60 * 60);
 
-/// The whole HTTP surface: the WebSocket, the health check and the browser app.
+/// The whole HTTP surface: the API, the WebSocket, the health check and the browser app.
 pub fn app(state: AppState) -> Router {
     let security_headers = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -42,8 +60,14 @@ pub fn app(state: AppState) -> Router {
             "camera=(self), microphone=(), geolocation=()",
         ),
     ];
-    let mut router = Router::new()
+    let authenticated = Router::new()
+        .nest("/api", api::router(&state))
         .route("/ws", get(open_websocket))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
+    let mut router = authenticated
         .route("/healthz", get(healthz))
         .with_state(state.clone())
         .merge(static_files::router(&state.config.dist));
@@ -61,14 +85,18 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let shutdown = state.shutdown.clone();
     let connections = state.connections.clone();
+    let store = state.store.clone();
     let listener = listener.tap_io(|stream| {
         if let Err(error) = stream.set_nodelay(true) {
             tracing::warn!(%error, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app(state))
+    let policy = tokio::spawn(enforce_time_rules(state.clone()));
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await?;
+    policy.abort();
     connections.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait())
         .await
@@ -76,16 +104,56 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     {
         tracing::warn!("some connections did not close in time");
     }
+    store.close().await;
     Ok(())
+}
+
+/// Applies the rules that change with time: rooms open and close to families at their
+/// viewing hours, and sockets of expired sessions close, each within a tick.
+async fn enforce_time_rules(state: AppState) {
+    let mut tick = tokio::time::interval(POLICY_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_housekeeping = tokio::time::Instant::now();
+    loop {
+        tick.tick().await;
+        state.hub.refresh_hours();
+        let now_us = state.clock.now_us();
+        state.sockets.close_expired(&state.store, now_us).await;
+        if last_housekeeping.elapsed() >= HOUSEKEEPING_EVERY {
+            last_housekeeping = tokio::time::Instant::now();
+            housekeeping(&state, now_us).await;
+        }
+    }
+}
+
+async fn housekeeping(state: &AppState, now_us: i64) {
+    let forget_before =
+        now_us - i64::try_from(auth::throttle::FORGET_AFTER.as_micros()).unwrap_or(0);
+    state.throttle.forget_old(now_us);
+    let store = &state.store;
+    let result = async {
+        store.delete_expired_sessions(now_us).await?;
+        store
+            .prune_login_failures(forget_before, auth::throttle::ACCOUNT_LOCK_AT)
+            .await
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::warn!(%error, "housekeeping failed");
+    }
 }
 
 async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Upgrades to a WebSocket: only for the app's own pages (else 403) and a logged-in
+/// person (else 401), checked before the upgrade.
 async fn open_websocket(
     State(state): State<AppState>,
     headers: HeaderMap,
+    auth: Option<Authenticated>,
+    peer: Peer,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if !state.origins.permits(&headers) {
@@ -96,6 +164,9 @@ async fn open_websocket(
         )
             .into_response();
     }
+    let Some(auth) = auth else {
+        return error::AppError::Unauthenticated.into_response();
+    };
     if state.shutdown.is_cancelled() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -112,6 +183,6 @@ async fn open_websocket(
         .max_frame_size(max_message)
         .on_upgrade(move |socket| {
             let connections = state.connections.clone();
-            connections.track_future(session::run(socket, state))
+            connections.track_future(session::run(socket, state, auth, peer))
         })
 }

@@ -1,8 +1,10 @@
-//! The `nido-server` command: parses the configuration, then serves until SIGTERM or Ctrl-C.
+//! The `nido-server` command: serves until SIGTERM or Ctrl-C, or runs an `admin` command.
 
 use anyhow::Context;
 use clap::Parser;
-use nido_server::{AppState, Config, serve};
+use nido_server::config::{AdminCommand, Command};
+use nido_server::store::Store;
+use nido_server::{AppState, Cli, serve};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -12,7 +14,16 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
-    let config = Config::parse();
+    let Cli { config, command } = Cli::parse();
+    if let Some(Command::Admin(AdminCommand::Create { name })) = command {
+        let store = Store::open(&config.data_dir)
+            .await
+            .context("cannot open the database")?;
+        nido_server::admin_cli::create_admin(&store, &name).await?;
+        store.close().await;
+        eprintln!("Created the admin {name}. Log in at Nido's address.");
+        return Ok(());
+    }
     if !config.dist.join("index.html").is_file() {
         tracing::warn!(dist = %config.dist.display(), "the browser app is not built there; run `trunk build`");
     }
@@ -21,7 +32,10 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!("Nido is running at http://{}", listener.local_addr()?);
 
-    let state = AppState::new(config);
+    let state = AppState::open(config).await?;
+    if state.store.active_admin_count().await? == 0 {
+        tracing::warn!("there is no admin yet: create one with `nido-server admin create NAME`");
+    }
     let shutdown = state.shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -13,18 +13,22 @@ use futures_util::{SinkExt, StreamExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use nido_shared::limits::{MAX_CHAT_CHARS, MAX_TEXT_MESSAGE_BYTES};
 use nido_shared::{
-    CameraKey, ClientMessage, DisplayName, ErrorCode, FrameError, FrameHeader, Limits, Role,
-    RoomId, ServerMessage,
+    CameraKey, ClientMessage, ErrorCode, FrameError, FrameHeader, Limits, Role, RoomId,
+    ServerMessage, UserRole,
 };
 use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval_at, timeout};
 use tokio_tungstenite::tungstenite;
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::now_us;
+use crate::access;
+use crate::auth::{Authenticated, Peer};
 use crate::hub::{JoinError, JoinRequest, Membership};
+use crate::open_sockets::SocketEntry;
 use crate::outbox::{FrameSlot, Outbox, Outgoing};
 use crate::state::AppState;
+use crate::store::{NewViewing, RoomRow, StoreError};
+use crate::viewing_record::ViewingRecord;
 
 /// How long a closing connection may take to deliver its close frame and hear the reply.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -38,14 +42,21 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 const CLOSE_INVALID_DATA: u16 = 1007;
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
+const CLOSE_SERVER_ERROR: u16 = 1011;
 
 type Sink = SplitSink<WebSocket, Message>;
 type Stream = SplitStream<WebSocket>;
 
-/// Runs one connection until it closes.
-pub async fn run(socket: WebSocket, state: AppState) {
+/// Runs one connection of a logged-in person until it closes.
+pub async fn run(socket: WebSocket, state: AppState, auth: Authenticated, peer: Peer) {
     let (sink, stream) = socket.split();
     let (outbox, queue, evicted) = Outbox::new();
+    let socket_entry = state.sockets.register(
+        auth.user.id,
+        auth.session_id,
+        auth.expires_at_us,
+        outbox.clone(),
+    );
     // Cancelled when the writer stops: nothing more will be sent, so the reader only
     // waits for the client's close reply.
     let writer_done = CancellationToken::new();
@@ -60,11 +71,17 @@ pub async fn run(socket: WebSocket, state: AppState) {
         state.config.ping_interval(),
         writer_done.clone(),
     ));
-    let mut reader = pin!(read_loop(
-        stream,
-        Connection::new(outbox, state),
-        writer_done
-    ));
+    let connection = Connection {
+        limits: ConnectionLimits::new(),
+        state,
+        outbox,
+        account: auth,
+        client_addr: peer.ip.to_string(),
+        socket_entry,
+        membership: None,
+        viewing: None,
+    };
+    let mut reader = pin!(read_loop(stream, connection, writer_done));
 
     tokio::select! {
         () = &mut reader => { let _ = timeout(CLOSE_GRACE, &mut writer).await; }
@@ -200,7 +217,7 @@ async fn read_loop(mut stream: Stream, mut connection: Connection, writer_done: 
             continue;
         }
         let flow = match message {
-            Message::Text(text) => connection.on_text(text.as_str()),
+            Message::Text(text) => connection.on_text(text.as_str()).await,
             Message::Binary(bytes) => connection.on_binary(bytes),
             Message::Ping(_) | Message::Pong(_) => Flow::Continue,
             Message::Close(_) => return,
@@ -224,28 +241,53 @@ enum Flow {
     Closing,
 }
 
-/// The reader's view of the connection: its room membership and its limits.
+/// How fast a connection may send.
+struct ConnectionLimits {
+    text: DefaultDirectRateLimiter,
+    frames: DefaultDirectRateLimiter,
+}
+
+impl ConnectionLimits {
+    fn new() -> Self {
+        Self {
+            text: RateLimiter::direct(Quota::per_second(TEXT_RATE).allow_burst(TEXT_BURST)),
+            frames: RateLimiter::direct(Quota::per_second(FRAME_RATE)),
+        }
+    }
+}
+
+/// The reader's view of the connection: whose it is, its room membership and its limits.
 struct Connection {
     state: AppState,
     outbox: Outbox,
+    /// The session the upgrade was made with, as it was then.
+    account: Authenticated,
+    client_addr: String,
+    /// Lets revocation, logout and expiry find and close this socket.
+    socket_entry: SocketEntry,
     membership: Option<Membership>,
-    text_limit: DefaultDirectRateLimiter,
-    frame_limit: DefaultDirectRateLimiter,
+    /// The role the account had when it joined.
+    viewing: Option<(UserRole, ViewingRecord)>,
+    limits: ConnectionLimits,
+}
+
+/// Why a join was not admitted.
+enum Refusal {
+    Forbidden,
+    SessionEnded,
+    Store(StoreError),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
 }
 
 impl Connection {
-    fn new(outbox: Outbox, state: AppState) -> Self {
-        Self {
-            state,
-            outbox,
-            membership: None,
-            text_limit: RateLimiter::direct(Quota::per_second(TEXT_RATE).allow_burst(TEXT_BURST)),
-            frame_limit: RateLimiter::direct(Quota::per_second(FRAME_RATE)),
-        }
-    }
-
     fn leave(&mut self) {
         self.membership = None;
+        self.viewing = None;
     }
 
     fn close(&mut self, code: u16, reason: &'static str) {
@@ -266,7 +308,7 @@ impl Connection {
         Flow::Continue
     }
 
-    fn on_text(&mut self, text: &str) -> Flow {
+    async fn on_text(&mut self, text: &str) -> Flow {
         if text.len() > MAX_TEXT_MESSAGE_BYTES {
             return self.fail(
                 ErrorCode::MessageTooLarge,
@@ -274,7 +316,7 @@ impl Connection {
                 CLOSE_TOO_BIG,
             );
         }
-        if self.text_limit.check().is_err() {
+        if self.limits.text.check().is_err() {
             return self.refuse(
                 ErrorCode::RateLimited,
                 "too many messages; this one was dropped",
@@ -299,11 +341,10 @@ impl Connection {
                 ClientMessage::Join {
                     room,
                     role,
-                    name,
                     camera_key,
                 },
                 None,
-            ) => self.join(room, role, name, camera_key),
+            ) => self.join(room, role, camera_key).await,
             (ClientMessage::Join { .. }, Some(_)) => self.refuse(
                 ErrorCode::AlreadyJoined,
                 "this connection already joined a room",
@@ -324,10 +365,14 @@ impl Connection {
                 Flow::Continue
             }
             (ClientMessage::SetPaused { paused }, Some(membership)) => {
-                if membership.role() != Role::Camera {
+                let staff = self
+                    .viewing
+                    .as_ref()
+                    .is_some_and(|(user_role, _)| access::may_pause(*user_role));
+                if !staff {
                     return self.fail(
-                        ErrorCode::NotCamera,
-                        "only the camera can pause",
+                        ErrorCode::NotStaff,
+                        "only the room's staff can pause its camera",
                         CLOSE_POLICY,
                     );
                 }
@@ -337,25 +382,42 @@ impl Connection {
             (ClientMessage::TimeSync { client_time_us }, Some(_)) => {
                 self.outbox.push_message(&ServerMessage::TimeSync {
                     client_time_us,
-                    server_time_us: now_us(),
+                    server_time_us: self.state.clock.protocol_now_us(),
                 });
                 Flow::Continue
             }
         }
     }
 
-    fn join(&mut self, room: String, role: Role, name: String, camera_key: Option<String>) -> Flow {
+    /// Checks, against the database as it is now, that the session still holds and that
+    /// its person may enter this room in this role.
+    async fn admit(&self, room: &RoomId, role: Role) -> Result<(UserRole, RoomRow), Refusal> {
+        let store = &self.state.store;
+        let now_us = self.state.clock.now_us();
+        let session_alive = store
+            .session_expiry(self.account.session_id)
+            .await?
+            .is_some_and(|expires| expires > now_us);
+        let user = store.user_by_id(self.account.user.id).await?;
+        let Some(user) = user.filter(|user| session_alive && !user.revoked) else {
+            return Err(Refusal::SessionEnded);
+        };
+        let Some(stored_room) = store.room(room).await? else {
+            return Err(Refusal::Forbidden);
+        };
+        let member = store.is_member(user.id, room).await?;
+        if access::may_join(user.role, member, role) {
+            Ok((user.role, stored_room))
+        } else {
+            Err(Refusal::Forbidden)
+        }
+    }
+
+    async fn join(&mut self, room: String, role: Role, camera_key: Option<String>) -> Flow {
         let Ok(room) = RoomId::try_from(room) else {
             return self.fail(
                 ErrorCode::InvalidRoom,
                 "a room id is 1 to 32 lowercase letters, digits or dashes",
-                CLOSE_POLICY,
-            );
-        };
-        let Ok(name) = DisplayName::try_from(name) else {
-            return self.fail(
-                ErrorCode::InvalidName,
-                "a name is 1 to 40 characters, without control characters",
                 CLOSE_POLICY,
             );
         };
@@ -370,19 +432,42 @@ impl Connection {
             Some(Ok(key)) if role == Role::Camera => Some(key),
             _ => None,
         };
+        // Recorded before the check, so that a revocation racing with it still finds this.
+        self.socket_entry.set_room(room.clone());
+        let (user_role, stored_room) = match self.admit(&room, role).await {
+            Ok(admitted) => admitted,
+            Err(Refusal::Forbidden) => {
+                return self.fail(
+                    ErrorCode::RoomForbidden,
+                    "this room does not exist or is not yours to enter this way",
+                    CLOSE_POLICY,
+                );
+            }
+            Err(Refusal::SessionEnded) => {
+                return self.fail(
+                    ErrorCode::SessionEnded,
+                    "your session ended; log in again",
+                    CLOSE_POLICY,
+                );
+            }
+            Err(Refusal::Store(error)) => return self.server_error(&error),
+        };
+        let name = self.account.user.display_name.clone();
         let welcome = ServerMessage::Welcome {
             room: room.clone(),
             role,
             name: name.clone(),
-            server_time_us: now_us(),
+            server_time_us: self.state.clock.protocol_now_us(),
             limits: Limits {
                 max_frame_bytes: self.state.config.max_frame_bytes,
                 max_chat_chars: MAX_CHAT_CHARS,
             },
         };
         let request = JoinRequest {
-            room,
+            room: room.clone(),
+            schedule: stored_room.schedule,
             role,
+            audience: access::audience(user_role),
             name,
             camera_key,
             outbox: self.outbox.clone(),
@@ -391,6 +476,20 @@ impl Connection {
         match self.state.hub.join(request) {
             Ok(membership) => {
                 self.membership = Some(membership);
+                let viewing = NewViewing {
+                    user_id: self.account.user.id,
+                    room: &room,
+                    role,
+                    client_addr: &self.client_addr,
+                };
+                let state = &self.state;
+                match ViewingRecord::start(&state.store, &state.clock, &state.connections, viewing)
+                    .await
+                {
+                    Ok(record) => self.viewing = Some((user_role, record)),
+                    // Nobody watches unrecorded.
+                    Err(error) => return self.server_error(&error),
+                }
                 Flow::Continue
             }
             Err(JoinError::CameraBusy) => self.fail(
@@ -399,6 +498,15 @@ impl Connection {
                 CLOSE_POLICY,
             ),
         }
+    }
+
+    fn server_error(&mut self, error: &StoreError) -> Flow {
+        tracing::error!(%error, "a join could not be checked or recorded");
+        self.fail(
+            ErrorCode::ServerError,
+            "the server could not complete this; try again",
+            CLOSE_SERVER_ERROR,
+        )
     }
 
     fn on_binary(&mut self, frame: Bytes) -> Flow {
@@ -412,7 +520,7 @@ impl Connection {
                 CLOSE_POLICY,
             );
         }
-        if self.frame_limit.check().is_err() {
+        if self.limits.frames.check().is_err() {
             return self.fail(
                 ErrorCode::RateLimited,
                 format!("more than {FRAME_RATE} frames a second"),

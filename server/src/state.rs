@@ -2,32 +2,72 @@
 
 use std::sync::Arc;
 
+use jiff::tz::TimeZone;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::password::Passwords;
+use crate::auth::throttle::LoginThrottle;
+use crate::clock::Clock;
 use crate::config::Config;
+use crate::hours::ViewingHours;
 use crate::hub::Hub;
+use crate::open_sockets::OpenSockets;
 use crate::origin::OriginPolicy;
+use crate::store::{Store, StoreError};
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    pub store: Store,
+    pub clock: Clock,
+    pub hours: ViewingHours,
     pub hub: Hub,
+    pub sockets: OpenSockets,
+    pub passwords: Passwords,
+    pub throttle: LoginThrottle,
     pub origins: Arc<OriginPolicy>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
-    /// Every open WebSocket connection, so that shutdown can wait for them to close.
+    /// Every open WebSocket connection and audit write, so that shutdown can wait for them.
     pub connections: TaskTracker,
 }
 
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("unknown time zone {0:?}; use an IANA name such as Europe/Madrid")]
+    TimeZone(String),
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+}
+
 impl AppState {
-    pub fn new(config: Config) -> Self {
-        Self {
+    /// Opens the database and prepares everything; fails on a bad time zone or database.
+    pub async fn open(config: Config) -> Result<Self, StartError> {
+        let zone = match &config.time_zone {
+            Some(name) => TimeZone::get(name).map_err(|_| StartError::TimeZone(name.clone()))?,
+            None => TimeZone::system(),
+        };
+        let store = Store::open(&config.data_dir).await?;
+        let clock = Clock::default();
+        let ended = store.end_unfinished_viewings(clock.now_us()).await?;
+        if ended > 0 {
+            tracing::info!(ended, "closed viewing sessions left open by the last run");
+        }
+        let hours = ViewingHours::new(zone);
+        Ok(Self {
             origins: Arc::new(OriginPolicy::new(&config.allowed_origin)),
             config: Arc::new(config),
-            hub: Hub::default(),
+            hub: Hub::new(clock.clone(), hours.clone()),
+            store,
+            clock,
+            hours,
+            sockets: OpenSockets::default(),
+            passwords: Passwords::new(),
+            throttle: LoginThrottle::default(),
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
-        }
+        })
     }
 }

@@ -47,14 +47,21 @@ async fn presence_counts_and_names_viewers_as_they_come_and_go() {
     let presence = camera.presence_where(|p| p.viewer_count == 1).await;
     assert_eq!(presence.viewers[0].as_str(), "Ana");
     let mut luis = server.join("sala-1", Role::Viewer, "Luis").await;
-    let presence = luis.next_presence().await;
+    let presence = camera.presence_where(|p| p.viewer_count == 2).await;
     let names: Vec<_> = presence.viewers.iter().map(|n| n.as_str()).collect();
-    assert_eq!(names, ["Ana", "Luis"]);
+    assert_eq!(names, ["Ana", "Luis"], "staff see who is watching");
+    let presence = luis.next_presence().await;
+    assert_eq!(presence.viewer_count, 2);
+    assert!(
+        presence.viewers.is_empty(),
+        "families see how many, not who"
+    );
     assert_eq!(presence.camera_name.unwrap().as_str(), "Cámara");
 
     drop(ana);
+    camera.presence_where(|p| p.viewer_count == 1).await;
     let presence = luis.presence_where(|p| p.viewer_count == 1).await;
-    assert_eq!(presence.viewers[0].as_str(), "Luis");
+    assert!(presence.viewers.is_empty());
 }
 
 #[tokio::test]

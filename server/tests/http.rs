@@ -5,14 +5,17 @@ mod common;
 use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
+/// Upgrades as a logged-in person, from a page of `origin`.
 async fn upgrade_with_origin(
     server: &TestServer,
     origin: &str,
 ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-    let mut request = server.ws_url().into_client_request().unwrap();
+    let account = server
+        .person(nido_shared::UserRole::Family, "Ana", &["sala-1"])
+        .await;
+    let mut request = upgrade_request(&server.ws_url(), Some(&account.cookie));
     request
         .headers_mut()
         .insert("origin", HeaderValue::from_str(origin).unwrap());

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use nido_shared::{CameraStatus, ErrorCode, Role};
+use nido_shared::{CameraStatus, ErrorCode, Role, UserRole};
 
 #[tokio::test]
 async fn frames_reach_three_viewers_byte_identical_and_in_order() {
@@ -128,29 +128,23 @@ async fn pause_stops_frames_until_resumed() {
 async fn a_second_camera_is_refused_but_a_reconnecting_one_takes_its_place() {
     let server = TestServer::start().await;
     let key = "camera-key-0123456789";
-    let mut first = server.connect().await;
-    first
-        .join("sala-1", Role::Camera, "Cámara", Some(key))
+    let caregiver = server
+        .person(UserRole::Caregiver, "Cámara", &["sala-1"])
         .await;
+    let mut first = server.connect_as(&caregiver).await;
+    first.join("sala-1", Role::Camera, Some(key)).await;
 
-    let mut intruder = server.connect().await;
+    let mut intruder = server.connect_new("sala-1", Role::Camera, "Otra").await;
     intruder
-        .send(&nido_shared::ClientMessage::Join {
-            room: "sala-1".into(),
-            role: Role::Camera,
-            name: "Otra".into(),
-            camera_key: Some("another-key-0123456789".into()),
-        })
+        .send_join("sala-1", Role::Camera, Some("another-key-0123456789"))
         .await;
     intruder
         .expect_error(ErrorCode::CameraBusy, Some(1008))
         .await;
 
     let mut viewer = server.join("sala-1", Role::Viewer, "Ana").await;
-    let mut again = server.connect().await;
-    again
-        .join("sala-1", Role::Camera, "Cámara", Some(key))
-        .await;
+    let mut again = server.connect_as(&caregiver).await;
+    again.join("sala-1", Role::Camera, Some(key)).await;
     first
         .expect_error(ErrorCode::CameraReplaced, Some(1008))
         .await;

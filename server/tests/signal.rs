@@ -1,4 +1,5 @@
-//! The real `nido-server` binary: SIGTERM closes every client with 1001 and exits 0.
+//! The real `nido-server` binary: `admin create` makes the first admin, who logs in, and
+//! SIGTERM closes every client with 1001 and exits 0.
 
 mod common;
 
@@ -6,16 +7,39 @@ use std::process::Stdio;
 
 use common::*;
 use nido_shared::Role;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use nido_shared::api::NewRoom;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-#[tokio::test]
-async fn sigterm_closes_every_client_with_1001_and_exits_zero() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_nido-server"))
-        .args(["--listen", "127.0.0.1:0", "--dist", "no-such-dist"])
+fn nido(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nido-server"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
         .env("NO_COLOR", "1")
+        .kill_on_drop(true);
+    command
+}
+
+#[tokio::test]
+async fn the_first_admin_logs_in_and_sigterm_closes_everyone_with_1001() {
+    let data = tempfile::tempdir().unwrap();
+    let mut create = nido(data.path())
+        .args(["admin", "create", "directora"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = create.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    assert!(create.wait().await.unwrap().success(), "admin create");
+
+    let mut server = nido(data.path())
+        .args(["--listen", "127.0.0.1:0", "--dist", "no-such-dist"])
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .expect("the server starts");
     let mut log = BufReader::new(server.stderr.take().unwrap()).lines();
@@ -30,11 +54,33 @@ async fn sigterm_closes_every_client_with_1001_and_exits_zero() {
         }
     };
 
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("http://{addr}/api/login"))
+        .json(&serde_json::json!({"username": "directora", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 204);
+    let cookie = session_cookie(&login).unwrap();
+    let created = http
+        .post(format!("http://{addr}/api/rooms"))
+        .header("cookie", &cookie)
+        .json(&NewRoom {
+            id: "sala-1".to_owned().try_into().unwrap(),
+            name: "Sala 1".into(),
+            schedule: Default::default(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
     let url = format!("ws://{addr}/ws");
-    let mut camera = TestClient::connect(&url).await;
-    camera.join("sala-1", Role::Camera, "Cámara", None).await;
-    let mut viewer = TestClient::connect(&url).await;
-    viewer.join("sala-1", Role::Viewer, "Ana", None).await;
+    let mut camera = TestClient::connect(&url, Some(&cookie)).await;
+    camera.join("sala-1", Role::Camera, None).await;
+    let mut viewer = TestClient::connect(&url, Some(&cookie)).await;
+    viewer.join("sala-1", Role::Viewer, None).await;
     camera.send_binary(frame(1, &jpeg(1, 500))).await;
     viewer.next_frame().await;
 

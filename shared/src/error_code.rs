@@ -16,8 +16,8 @@ pub enum ErrorCode {
     AlreadyJoined,
     /// A room id that is not a short lowercase slug. Closes with 1008.
     InvalidRoom,
-    /// A display name that is empty, too long or has control characters. Closes with 1008.
-    InvalidName,
+    /// The room does not exist or this account may not join it in that role. Closes with 1008.
+    RoomForbidden,
     /// Another camera is already streaming to this room. Closes with 1008.
     CameraBusy,
     /// This camera was replaced by the same camera reconnecting. Closes with 1008.
@@ -37,6 +37,15 @@ pub enum ErrorCode {
     RateLimited,
     /// The connection could not keep up with the room's chat and state. Closes with 1008.
     TooSlow,
+    /// Pausing the camera is for the room's staff. Closes with 1008.
+    NotStaff,
+    /// The account was revoked, removed from the room, or the room deleted. Closes with 1008.
+    AccessRevoked,
+    /// The session ended: logout, expiry or a password change elsewhere. Closes with 1008;
+    /// log in again.
+    SessionEnded,
+    /// The server failed to do what was asked; details are in its log. Closes with 1011.
+    ServerError,
     /// The server is shutting down. Closes with 1001.
     ShuttingDown,
 }
@@ -50,7 +59,7 @@ impl ErrorCode {
             Self::NotJoined => "not_joined",
             Self::AlreadyJoined => "already_joined",
             Self::InvalidRoom => "invalid_room",
-            Self::InvalidName => "invalid_name",
+            Self::RoomForbidden => "room_forbidden",
             Self::CameraBusy => "camera_busy",
             Self::CameraReplaced => "camera_replaced",
             Self::NotCamera => "not_camera",
@@ -60,6 +69,10 @@ impl ErrorCode {
             Self::ChatTooLong => "chat_too_long",
             Self::RateLimited => "rate_limited",
             Self::TooSlow => "too_slow",
+            Self::NotStaff => "not_staff",
+            Self::AccessRevoked => "access_revoked",
+            Self::SessionEnded => "session_ended",
+            Self::ServerError => "server_error",
             Self::ShuttingDown => "shutting_down",
         }
     }
@@ -77,7 +90,7 @@ mod tests {
             ErrorCode::NotJoined,
             ErrorCode::AlreadyJoined,
             ErrorCode::InvalidRoom,
-            ErrorCode::InvalidName,
+            ErrorCode::RoomForbidden,
             ErrorCode::CameraBusy,
             ErrorCode::CameraReplaced,
             ErrorCode::NotCamera,
@@ -87,6 +100,10 @@ mod tests {
             ErrorCode::ChatTooLong,
             ErrorCode::RateLimited,
             ErrorCode::TooSlow,
+            ErrorCode::NotStaff,
+            ErrorCode::AccessRevoked,
+            ErrorCode::SessionEnded,
+            ErrorCode::ServerError,
             ErrorCode::ShuttingDown,
         ];
         for code in all {

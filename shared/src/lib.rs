@@ -3,15 +3,20 @@
 //! A WebSocket connection carries JSON text messages ([`ClientMessage`], [`ServerMessage`])
 //! for control, presence and chat, and binary messages for video: a [`FrameHeader`]
 //! followed by one complete JPEG. `docs/protocol.md` describes the same for people writing
-//! other clients.
+//! other clients. The HTTP API's bodies are in [`api`] (`docs/api.md`).
 
+mod account;
+pub mod api;
 mod error_code;
 mod frame;
 mod ids;
 pub mod limits;
 mod message;
+mod schedule;
 
+pub use account::{AccountError, UserRole, Username, check_new_password};
 pub use error_code::ErrorCode;
 pub use frame::{FRAME_HEADER_LEN, FRAME_MAGIC, FrameError, FrameHeader, PROTOCOL_VERSION};
 pub use ids::{CameraKey, DisplayName, IdError, RoomId};
 pub use message::{CameraStatus, ChatLine, ClientMessage, Limits, Presence, Role, ServerMessage};
+pub use schedule::{OpenHours, Opening, ScheduleError, TimeOfDay, Weekday, WeeklySchedule};

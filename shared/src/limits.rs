@@ -10,3 +10,11 @@ pub const MAX_ROOM_ID_LEN: usize = 32;
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 512 * 1024;
 /// Largest JSON text message: a full-length chat line in the worst UTF-8 case plus envelope.
 pub const MAX_TEXT_MESSAGE_BYTES: usize = 8 * 1024;
+/// Shortest and longest login name, in ASCII characters.
+pub const MIN_USERNAME_LEN: usize = 3;
+pub const MAX_USERNAME_LEN: usize = 32;
+/// Shortest and longest password, in Unicode scalar values.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+/// Longest room name (the classroom's name as people read it), in Unicode scalar values.
+pub const MAX_ROOM_NAME_CHARS: usize = 60;

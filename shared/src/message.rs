@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DisplayName, ErrorCode, RoomId};
+use crate::{DisplayName, ErrorCode, Opening, RoomId};
 
 /// Whether a connection sends the room's video or watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -23,18 +23,21 @@ pub enum CameraStatus {
     Paused,
     /// No camera is connected.
     Off,
+    /// Outside the room's viewing hours: families receive nothing until it opens.
+    /// Only family members are ever told this; staff see the camera as it is.
+    Closed,
 }
 
 /// A message from a browser (or any client) to the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
-    /// The first message on every connection. `room` and `name` are plain strings here so
-    /// that the server can answer a malformed one with its own precise error code.
+    /// The first message on every connection. `room` is a plain string here so that the
+    /// server can answer a malformed one with its own precise error code. The name shown to
+    /// the room is the account's display name.
     Join {
         room: String,
         role: Role,
-        name: String,
         /// Camera only: a secret the camera page keeps, so that it can take its own place
         /// back after a dropped connection.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -42,7 +45,8 @@ pub enum ClientMessage {
     },
     /// A chat line for everyone in the room.
     Chat { text: String },
-    /// Camera only: pause (nothing is relayed, viewers see "paused") or resume.
+    /// Staff only: pause the room's camera (nothing is relayed, viewers see "paused") or
+    /// resume it.
     SetPaused { paused: bool },
     /// Asks for the server's clock; the answer echoes `client_time_us`.
     TimeSync { client_time_us: u64 },
@@ -64,8 +68,12 @@ pub struct Presence {
     pub camera: CameraStatus,
     /// The name the camera joined with, while one is connected.
     pub camera_name: Option<DisplayName>,
+    /// While `camera` is `closed`: when the room opens again (in the daycare's time zone).
+    #[serde(default)]
+    pub opens_at: Option<Opening>,
     pub viewer_count: usize,
-    /// Names of everyone watching, in the order they joined.
+    /// Names of everyone watching, in the order they joined; sent to staff only, families
+    /// get an empty list.
     pub viewers: Vec<DisplayName>,
 }
 
@@ -126,13 +134,11 @@ mod tests {
             ClientMessage::Join {
                 room: "sala-1".into(),
                 role: Role::Camera,
-                name: "Ana".into(),
                 camera_key: Some("k".repeat(20)),
             },
             ClientMessage::Join {
                 room: "sala-1".into(),
                 role: Role::Viewer,
-                name: "Luis".into(),
                 camera_key: None,
             },
             ClientMessage::Chat {
@@ -148,13 +154,12 @@ mod tests {
 
     #[test]
     fn client_wire_form_is_stable() {
-        let json = r#"{"type":"join","room":"sala-1","role":"viewer","name":"Luis"}"#;
+        let json = r#"{"type":"join","room":"sala-1","role":"viewer"}"#;
         assert_eq!(
             serde_json::from_str::<ClientMessage>(json).unwrap(),
             ClientMessage::Join {
                 room: "sala-1".into(),
                 role: Role::Viewer,
-                name: "Luis".into(),
                 camera_key: None
             }
         );
@@ -178,7 +183,7 @@ mod tests {
             r#"{"room":"a"}"#,
             r#"{"type":"chat"}"#,
             r#"{"type":"chat","text":5}"#,
-            r#"{"type":"join","room":"a","role":"director","name":"x"}"#,
+            r#"{"type":"join","room":"a","role":"director"}"#,
             r#"{"type":"set_paused","paused":"yes"}"#,
         ] {
             assert!(serde_json::from_str::<ClientMessage>(bad).is_err(), "{bad}");
@@ -202,6 +207,7 @@ mod tests {
             ServerMessage::Presence(Presence {
                 camera: CameraStatus::Paused,
                 camera_name: Some(name.clone()),
+                opens_at: None,
                 viewer_count: 1,
                 viewers: vec![name.clone()],
             }),
@@ -231,6 +237,7 @@ mod tests {
         let json = serde_json::to_value(ServerMessage::Presence(Presence {
             camera: CameraStatus::Off,
             camera_name: None,
+            opens_at: None,
             viewer_count: 0,
             viewers: vec![],
         }))

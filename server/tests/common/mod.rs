@@ -1,4 +1,5 @@
-//! Test helpers: a real server on port 0, WebSocket clients speaking Nido's protocol, frames.
+//! Test helpers: a real server on port 0 with its own database, people with accounts,
+//! WebSocket clients speaking Nido's protocol, frames.
 
 #![allow(dead_code)] // each test file uses a different subset of these helpers
 
@@ -7,8 +8,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use nido_server::store::{NewUser, RoomRow};
 use nido_server::{AppState, Config};
-use nido_shared::{ChatLine, ClientMessage, ErrorCode, FrameHeader, Presence, Role, ServerMessage};
+use nido_shared::api::LoginRequest;
+use nido_shared::{
+    ChatLine, ClientMessage, DisplayName, ErrorCode, FrameHeader, OpenHours, Presence, Role,
+    RoomId, ServerMessage, TimeOfDay, UserRole, Username, WeeklySchedule,
+};
+use tempfile::TempDir;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -19,10 +26,24 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// How long any single expected event may take before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(5);
 
+/// Every test account's password.
+pub const PASSWORD: &str = "correct horse battery";
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub state: AppState,
     pub task: JoinHandle<std::io::Result<()>>,
+    pub http: reqwest::Client,
+    pub data: TempDir,
+}
+
+/// Someone with an account and a logged-in session.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    /// The `Cookie` header value that carries the session.
+    pub cookie: String,
 }
 
 impl TestServer {
@@ -31,29 +52,165 @@ impl TestServer {
     }
 
     pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
+        let data = tempfile::tempdir().unwrap();
         let mut config = Config::with_defaults();
         config.dist = std::env::temp_dir().join("nido-test-no-dist");
+        config.data_dir = data.path().to_owned();
+        config.time_zone = Some("Europe/Madrid".into());
         configure(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState::new(config);
+        let state = AppState::open(config).await.unwrap();
         let task = tokio::spawn(nido_server::serve(listener, state.clone()));
-        Self { addr, state, task }
+        Self {
+            addr,
+            state,
+            task,
+            http: reqwest::Client::new(),
+            data,
+        }
     }
 
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.addr)
     }
 
-    pub async fn connect(&self) -> TestClient {
-        TestClient::connect(&self.ws_url()).await
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
     }
 
+    /// Creates a room, open to families at all hours, unless it exists.
+    pub async fn room(&self, id: &str) {
+        let always = OpenHours::new(TimeOfDay::MIDNIGHT, TimeOfDay::END_OF_DAY).unwrap();
+        self.room_with(
+            id,
+            WeeklySchedule {
+                days: [Some(always); 7],
+            },
+        )
+        .await;
+    }
+
+    pub async fn room_with(&self, id: &str, schedule: WeeklySchedule) {
+        let room = RoomRow {
+            slug: RoomId::try_from(id.to_owned()).unwrap(),
+            name: format!("Sala {id}"),
+            schedule,
+        };
+        match self.state.store.create_room(&room, 0).await {
+            Ok(()) | Err(nido_server::store::StoreError::Conflict) => {}
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Creates someone with this role, display name and rooms (created if needed), and
+    /// logs them in through the API.
+    pub async fn person(&self, role: UserRole, name: &str, rooms: &[&str]) -> Account {
+        let count = self.state.store.users().await.unwrap().len();
+        let username = Username::try_from(format!("user{count}")).unwrap();
+        let hash = self.state.passwords.hash(PASSWORD).await.unwrap();
+        let user = NewUser {
+            username: &username,
+            display_name: &DisplayName::try_from(name.to_owned()).unwrap(),
+            password_hash: &hash,
+            role,
+            invited_by: None,
+        };
+        let id = self.state.store.create_user(&user, 0).await.unwrap();
+        let mut room_ids = Vec::new();
+        for room in rooms {
+            self.room(room).await;
+            room_ids.push(RoomId::try_from((*room).to_owned()).unwrap());
+        }
+        self.state
+            .store
+            .set_user_rooms(id, &room_ids)
+            .await
+            .unwrap();
+        let cookie = self.log_in(username.as_str(), PASSWORD).await.unwrap();
+        Account {
+            id,
+            username: username.to_string(),
+            cookie,
+        }
+    }
+
+    /// Logs in through the API: the session cookie, or the refusal's HTTP status.
+    pub async fn log_in(&self, username: &str, password: &str) -> Result<String, u16> {
+        let response = self.login_response(username, password, None).await;
+        if response.status() != 204 {
+            return Err(response.status().as_u16());
+        }
+        Ok(session_cookie(&response).expect("a session cookie"))
+    }
+
+    pub async fn login_response(
+        &self,
+        username: &str,
+        password: &str,
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self.http.post(self.url("/api/login")).json(&LoginRequest {
+            username: username.into(),
+            password: password.into(),
+        });
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// An API request made as `account`.
+    pub fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        account: &Account,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .header("cookie", &account.cookie)
+    }
+
+    pub async fn connect_as(&self, account: &Account) -> TestClient {
+        TestClient::connect(&self.ws_url(), Some(&account.cookie)).await
+    }
+
+    /// A person made for the occasion joins: a caregiver of the room as its camera, or a
+    /// family member of the room as a viewer.
     pub async fn join(&self, room: &str, role: Role, name: &str) -> TestClient {
-        let mut client = self.connect().await;
-        client.join(room, role, name, None).await;
+        let mut client = self.connect_new(room, role, name).await;
+        client.join(room, role, None).await;
         client
     }
+
+    /// A new family member of sala-1, connected but not joined.
+    pub async fn connect(&self) -> TestClient {
+        self.connect_new("sala-1", Role::Viewer, "Recién llegada")
+            .await
+    }
+
+    /// The same person, connected but not joined yet.
+    pub async fn connect_new(&self, room: &str, role: Role, name: &str) -> TestClient {
+        let user_role = match role {
+            Role::Camera => UserRole::Caregiver,
+            Role::Viewer => UserRole::Family,
+        };
+        let account = self.person(user_role, name, &[room]).await;
+        self.connect_as(&account).await
+    }
+}
+
+/// The `name=value` of the session cookie a response sets.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.contains("nido_session="))
+        .and_then(|value| value.split(';').next())
+        .map(str::to_owned)
 }
 
 /// Something the server sent, with pings and pongs left out.
@@ -69,8 +226,8 @@ pub struct TestClient {
 }
 
 impl TestClient {
-    pub async fn connect(url: &str) -> Self {
-        let (socket, _) = tokio_tungstenite::connect_async(url.into_client_request().unwrap())
+    pub async fn connect(url: &str, cookie: Option<&str>) -> Self {
+        let (socket, _) = tokio_tungstenite::connect_async(upgrade_request(url, cookie))
             .await
             .expect("WebSocket connects");
         Self { socket }
@@ -93,15 +250,18 @@ impl TestClient {
         self.send(&ClientMessage::Chat { text: text.into() }).await;
     }
 
-    /// Joins and waits for the welcome; panics on anything else.
-    pub async fn join(&mut self, room: &str, role: Role, name: &str, camera_key: Option<&str>) {
+    pub async fn send_join(&mut self, room: &str, role: Role, camera_key: Option<&str>) {
         self.send(&ClientMessage::Join {
             room: room.into(),
             role,
-            name: name.into(),
             camera_key: camera_key.map(str::to_owned),
         })
         .await;
+    }
+
+    /// Joins and waits for the welcome; panics on anything else.
+    pub async fn join(&mut self, room: &str, role: Role, camera_key: Option<&str>) {
+        self.send_join(room, role, camera_key).await;
         match self.next().await {
             Received::Json(ServerMessage::Welcome { .. }) => {}
             other => panic!("expected a welcome, got {other:?}"),
@@ -202,6 +362,17 @@ impl TestClient {
             }
         }
     }
+}
+
+/// A WebSocket upgrade request, with a session cookie if given.
+pub fn upgrade_request(url: &str, cookie: Option<&str>) -> tungstenite::handshake::client::Request {
+    let mut request = url.into_client_request().unwrap();
+    if let Some(cookie) = cookie {
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+    }
+    request
 }
 
 /// A small valid JPEG-shaped payload whose bytes encode `seed`, padded to `len` bytes.

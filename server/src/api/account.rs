@@ -1,0 +1,91 @@
+//! `GET /api/me` and `POST /api/me/password`: the logged-in person's own account.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use nido_shared::api::{Me, PasswordChange, RoomSummary};
+use nido_shared::{UserRole, check_new_password};
+
+use crate::auth::Authenticated;
+use crate::auth::throttle::ACCOUNT;
+use crate::error::{AppError, JsonBody};
+use crate::state::AppState;
+use crate::store::RoomRow;
+
+pub async fn me(State(state): State<AppState>, auth: Authenticated) -> Result<Json<Me>, AppError> {
+    let user = auth.user;
+    let rooms = match user.role {
+        UserRole::Admin => state.store.rooms().await?,
+        _ => state.store.rooms_of_user(user.id).await?,
+    };
+    let invites_left = match user.role {
+        UserRole::Family => {
+            let limit = state.store.family_invite_limit().await?;
+            let used = state
+                .store
+                .invite_places_used(user.id, state.clock.now_us())
+                .await?;
+            Some(limit.saturating_sub(used))
+        }
+        _ => None,
+    };
+    Ok(Json(Me {
+        id: user.id,
+        rooms: rooms
+            .into_iter()
+            .map(|room| room_summary(&state, room))
+            .collect(),
+        username: user.username,
+        display_name: user.display_name,
+        role: user.role,
+        invites_left,
+    }))
+}
+
+/// A room with whether it is open to families right now.
+pub fn room_summary(state: &AppState, room: RoomRow) -> RoomSummary {
+    let hours = state.hours.at(&room.schedule, state.clock.now_us());
+    RoomSummary {
+        id: room.slug,
+        name: room.name,
+        schedule: room.schedule,
+        open_now: hours.open,
+        opens_at: hours.opens_at,
+    }
+}
+
+/// Changes the password after checking the current one, and ends every other session.
+pub async fn change_password(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    JsonBody(change): JsonBody<PasswordChange>,
+) -> Result<StatusCode, AppError> {
+    check_new_password(&change.new_password)
+        .map_err(|error| AppError::InvalidInput(error.to_string()))?;
+    let user = &auth.user;
+    let key = user.username.as_str();
+    let now_us = state.clock.now_us();
+    // Guessing the current password with a stolen session is throttled like a login.
+    if let Some(retry_after) = ACCOUNT.wait(state.store.login_failures(key).await?, now_us) {
+        return Err(AppError::TooManyAttempts { retry_after });
+    }
+    let correct = state
+        .passwords
+        .verify(&change.current_password, Some(&user.password_hash))
+        .await?;
+    if !correct {
+        state.store.record_login_failure(key, now_us).await?;
+        return Err(AppError::InvalidInput(
+            "the current password is not right".into(),
+        ));
+    }
+    let hash = state.passwords.hash(&change.new_password).await?;
+    state.store.set_password_hash(user.id, &hash).await?;
+    let ended = state
+        .store
+        .delete_other_sessions(user.id, auth.session_id)
+        .await?;
+    state.sockets.end_sessions(&ended);
+    tracing::info!(user = %user.username, ended = ended.len(), "password changed");
+    Ok(StatusCode::NO_CONTENT)
+}

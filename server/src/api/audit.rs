@@ -1,0 +1,97 @@
+//! `/api/audit` and `/api/audit.csv` (admins): the viewing sessions, filtered.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use nido_shared::Role;
+use nido_shared::api::{AuditEntry, AuditFilter};
+
+use crate::auth::Authenticated;
+use crate::error::{AppError, QueryParams};
+use crate::hours::ViewingHours;
+use crate::state::AppState;
+use crate::store::AuditRow;
+
+/// Most rows one answer holds; narrow the filter for older ones.
+const MAX_ROWS: u32 = 5_000;
+
+pub async fn list_audit(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    QueryParams(filter): QueryParams<AuditFilter>,
+) -> Result<Json<Vec<AuditEntry>>, AppError> {
+    auth.require_admin()?;
+    let rows = state.store.audit(&filter, MAX_ROWS).await?;
+    Ok(Json(rows.into_iter().map(entry).collect()))
+}
+
+/// The same rows as CSV, times in the daycare's time zone.
+pub async fn export_audit_csv(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    QueryParams(filter): QueryParams<AuditFilter>,
+) -> Result<Response, AppError> {
+    auth.require_admin()?;
+    let rows = state.store.audit(&filter, MAX_ROWS).await?;
+    let csv = to_csv(&rows, &state.hours).map_err(|error| AppError::Internal(error.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"nido-audit.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+fn to_csv(rows: &[AuditRow], hours: &ViewingHours) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "username", "name", "room", "role", "address", "started", "ended",
+    ])?;
+    let time = |us: i64| {
+        Timestamp::from_microsecond(us)
+            .map(|at| {
+                at.to_zoned_datetime(hours.zone().clone())
+                    .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    for row in rows {
+        writer.write_record([
+            row.username.as_str(),
+            row.display_name.as_str(),
+            row.room.as_str(),
+            match row.role {
+                Role::Camera => "camera",
+                Role::Viewer => "viewer",
+            },
+            &row.client_addr,
+            &time(row.started_at_us),
+            &row.ended_at_us.map(time).unwrap_or_default(),
+        ])?;
+    }
+    writer
+        .into_inner()
+        .map_err(|error| error.into_error().into())
+}
+
+fn entry(row: AuditRow) -> AuditEntry {
+    AuditEntry {
+        id: row.id,
+        user_id: row.user_id,
+        username: row.username,
+        display_name: row.display_name,
+        room: row.room,
+        role: row.role,
+        client_addr: row.client_addr,
+        started_at_us: row.started_at_us,
+        ended_at_us: row.ended_at_us,
+    }
+}

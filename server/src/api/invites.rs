@@ -1,0 +1,187 @@
+//! Invite links: creating, listing and revoking them (`/api/invites`), and registering
+//! through one (`/api/invite/{token}`, no login needed: the token is the credential).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum_extra::extract::cookie::CookieJar;
+use nido_shared::api::{CreatedInvite, Invite, InvitePreview, NewInvite, Registration};
+use nido_shared::{DisplayName, UserRole, Username, check_new_password};
+
+use super::login::start_session;
+use crate::access;
+use crate::auth::token::{hash_token, new_token};
+use crate::auth::{Authenticated, Peer};
+use crate::error::{AppError, JsonBody};
+use crate::state::AppState;
+use crate::store::{InviteRow, NewInviteRow, StoreError};
+
+const MAX_EXPIRY_HOURS: u32 = 30 * 24;
+const MAX_USES: u32 = 100;
+
+pub async fn list_invites(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<Vec<Invite>>, AppError> {
+    let created_by = (auth.user.role != UserRole::Admin).then_some(auth.user.id);
+    let invites = state.store.invites(created_by).await?;
+    Ok(Json(invites.into_iter().map(invite).collect()))
+}
+
+pub async fn create_invite(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    JsonBody(request): JsonBody<NewInvite>,
+) -> Result<(StatusCode, Json<CreatedInvite>), AppError> {
+    if !(1..=MAX_EXPIRY_HOURS).contains(&request.expires_in_hours) {
+        return Err(AppError::InvalidInput(format!(
+            "an invite lasts 1 to {MAX_EXPIRY_HOURS} hours"
+        )));
+    }
+    if !(1..=MAX_USES).contains(&request.max_uses) {
+        return Err(AppError::InvalidInput(format!(
+            "an invite is for 1 to {MAX_USES} people"
+        )));
+    }
+    if request.role == UserRole::Family && request.rooms.is_empty() {
+        return Err(AppError::InvalidInput("choose the family's rooms".into()));
+    }
+    let inviter = &auth.user;
+    if !access::may_invite_as(inviter.role, request.role) {
+        return Err(AppError::Forbidden);
+    }
+    let now_us = state.clock.now_us();
+    if inviter.role != UserRole::Admin {
+        let own = state.store.rooms_of_user(inviter.id).await?;
+        let all_own = request
+            .rooms
+            .iter()
+            .all(|room| own.iter().any(|mine| mine.slug == *room));
+        if !all_own {
+            return Err(AppError::Forbidden);
+        }
+    }
+    if inviter.role == UserRole::Family {
+        let limit = state.store.family_invite_limit().await?;
+        let used = state.store.invite_places_used(inviter.id, now_us).await?;
+        if used.saturating_add(request.max_uses) > limit {
+            return Err(AppError::Forbidden);
+        }
+    }
+    let (token, token_hash) = new_token();
+    let row = NewInviteRow {
+        token_hash: &token_hash,
+        role: request.role,
+        rooms: &request.rooms,
+        created_by: inviter.id,
+        expires_at_us: now_us + i64::from(request.expires_in_hours) * 3_600_000_000,
+        max_uses: request.max_uses,
+    };
+    let id = match state.store.create_invite(&row, now_us).await {
+        Err(StoreError::NotFound) => Err(AppError::InvalidInput("no such room".into())),
+        other => other.map_err(AppError::from),
+    }?;
+    let created = state.store.invite(id).await?.ok_or(AppError::NotFound)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedInvite {
+            invite: invite(created),
+            path: format!("/invite/{token}"),
+        }),
+    ))
+}
+
+/// Revokes an invite: its creator or an admin.
+pub async fn revoke_invite(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    let found = state.store.invite(id).await?.ok_or(AppError::NotFound)?;
+    if auth.user.role != UserRole::Admin && found.created_by != auth.user.id {
+        return Err(AppError::NotFound);
+    }
+    state.store.revoke_invite(id, state.clock.now_us()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What the invite page shows: the role, rooms and who invited.
+pub async fn preview_invite(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<InvitePreview>, AppError> {
+    let found = usable_invite(&state, &token).await?;
+    Ok(Json(InvitePreview {
+        role: found.role,
+        room_names: found.room_names,
+        invited_by: found.created_by_name,
+        expires_at_us: found.expires_at_us,
+    }))
+}
+
+/// Creates the account the invite offers and logs it in.
+pub async fn register(
+    State(state): State<AppState>,
+    peer: Peer,
+    jar: CookieJar,
+    Path(token): Path<String>,
+    JsonBody(registration): JsonBody<Registration>,
+) -> Result<(StatusCode, CookieJar), AppError> {
+    let invalid = |error: &dyn std::fmt::Display| AppError::InvalidInput(error.to_string());
+    let username = Username::try_from(registration.username).map_err(|e| invalid(&e))?;
+    let display_name = DisplayName::try_from(registration.display_name).map_err(|e| invalid(&e))?;
+    check_new_password(&registration.password).map_err(|e| invalid(&e))?;
+    usable_invite(&state, &token).await?;
+    let password_hash = state.passwords.hash(&registration.password).await?;
+    let user_id = match state
+        .store
+        .register_with_invite(
+            &hash_token(&token),
+            &username,
+            &display_name,
+            &password_hash,
+            state.clock.now_us(),
+        )
+        .await
+    {
+        Err(StoreError::NotFound) => Err(AppError::InviteUnavailable),
+        Err(StoreError::Conflict) => Err(AppError::Conflict("this username is taken")),
+        other => other.map_err(AppError::from),
+    }?;
+    let user = state
+        .store
+        .user_by_id(user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tracing::info!(user = %user.username, "registered with an invite");
+    let jar = start_session(&state, &user, peer, jar).await?;
+    Ok((StatusCode::CREATED, jar))
+}
+
+/// The invite with this token: 404 if there is none, 410 if it can no longer be used.
+async fn usable_invite(state: &AppState, token: &str) -> Result<InviteRow, AppError> {
+    let found = state
+        .store
+        .invite_by_token_hash(&hash_token(token))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if found.usable(state.clock.now_us()) {
+        Ok(found)
+    } else {
+        Err(AppError::InviteUnavailable)
+    }
+}
+
+fn invite(row: InviteRow) -> Invite {
+    Invite {
+        id: row.id,
+        role: row.role,
+        rooms: row.rooms,
+        created_by: row.created_by_name,
+        created_at_us: row.created_at_us,
+        expires_at_us: row.expires_at_us,
+        max_uses: row.max_uses,
+        uses: row.uses,
+        revoked: row.revoked,
+    }
+}

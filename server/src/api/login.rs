@@ -1,0 +1,145 @@
+//! `POST /api/login` and `POST /api/logout`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum_extra::extract::cookie::CookieJar;
+use nido_shared::Username;
+use nido_shared::api::LoginRequest;
+
+use crate::auth::throttle::{self, ACCOUNT, ACCOUNT_LOCK_AT, DEVICE, DEVICE_DISTRUST_AT};
+use crate::auth::token::{hash_token, new_token};
+use crate::auth::{Authenticated, Peer, cookies};
+use crate::error::{AppError, JsonBody};
+use crate::state::AppState;
+use crate::store::{DeviceRecord, FailureCount, User};
+
+/// How long a trusted-device cookie lasts.
+const DEVICE_COOKIE_SECS: i64 = 400 * 24 * 60 * 60;
+
+/// Checks the password, within the throttling limits, and starts a session.
+pub async fn log_in(
+    State(state): State<AppState>,
+    peer: Peer,
+    jar: CookieJar,
+    JsonBody(request): JsonBody<LoginRequest>,
+) -> Result<(StatusCode, CookieJar), AppError> {
+    let key = throttle::username_key(&request.username);
+    let Some(_attempt) = state.throttle.begin(&key) else {
+        return Err(AppError::TooManyAttempts {
+            retry_after: std::time::Duration::from_secs(1),
+        });
+    };
+    let now_us = state.clock.now_us();
+    let store = &state.store;
+    let user = match Username::try_from(key.clone()) {
+        Ok(username) => store.user_by_username(&username).await?,
+        Err(_) => None,
+    };
+    let device_token = cookies::read(&jar, cookies::DEVICE);
+    let device_hash = device_token.as_deref().map(hash_token);
+    let device = match (&device_hash, &user) {
+        (Some(hash), Some(user)) => store
+            .trusted_device(hash)
+            .await?
+            .filter(|device| device.user_id == user.id),
+        _ => None,
+    };
+
+    // A trusted device has its own count; everyone else is counted per username and address.
+    if let Some(device) = device {
+        wait_for(DEVICE.wait(device_failures(device), now_us))?;
+    } else {
+        wait_for(state.throttle.address_wait(peer.ip, now_us))?;
+        let failures = store.login_failures(&key).await?;
+        if failures.failures >= ACCOUNT_LOCK_AT {
+            wait_for(Some(ACCOUNT.max_delay))?;
+        }
+        wait_for(ACCOUNT.wait(failures, now_us))?;
+    }
+
+    let usable = user.as_ref().filter(|user| !user.revoked);
+    let hash = usable.map(|user| user.password_hash.as_str());
+    let correct = state.passwords.verify(&request.password, hash).await?;
+    let (Some(user), true) = (usable, correct) else {
+        match (device, &device_hash) {
+            (Some(device), Some(hash)) if device.failures + 1 >= DEVICE_DISTRUST_AT => {
+                store.delete_trusted_device(hash).await?;
+            }
+            (Some(_), Some(hash)) => store.record_device_failure(hash, now_us).await?,
+            _ => {
+                store.record_login_failure(&key, now_us).await?;
+                state.throttle.record_address_failure(peer.ip, now_us);
+            }
+        }
+        return Err(AppError::InvalidCredentials);
+    };
+
+    store.clear_login_failures(&key).await?;
+    let mut jar = start_session(&state, user, peer, jar).await?;
+    match (device, device_hash) {
+        (Some(_), Some(hash)) => store.clear_device_failures(&hash).await?,
+        _ => {
+            let (token, hash) = new_token();
+            store.add_trusted_device(&hash, user.id, now_us).await?;
+            jar = jar.add(cookies::build(
+                cookies::DEVICE,
+                token,
+                peer.https,
+                DEVICE_COOKIE_SECS,
+            ));
+        }
+    }
+    tracing::info!(user = %user.username, "logged in");
+    Ok((StatusCode::NO_CONTENT, jar))
+}
+
+/// Creates a session for someone whose password was just checked and sets its cookie.
+pub async fn start_session(
+    state: &AppState,
+    user: &User,
+    peer: Peer,
+    jar: CookieJar,
+) -> Result<CookieJar, AppError> {
+    let now_us = state.clock.now_us();
+    let lifetime_us = state.config.session_lifetime_us();
+    let (token, hash) = new_token();
+    state
+        .store
+        .create_session(&hash, user.id, now_us, now_us + lifetime_us)
+        .await?;
+    Ok(jar.add(cookies::build(
+        cookies::SESSION,
+        token,
+        peer.https,
+        lifetime_us / 1_000_000,
+    )))
+}
+
+/// Ends this session and closes its sockets.
+pub async fn log_out(
+    State(state): State<AppState>,
+    peer: Peer,
+    auth: Authenticated,
+    jar: CookieJar,
+) -> Result<(StatusCode, CookieJar), AppError> {
+    state.store.delete_session(auth.session_id).await?;
+    state.sockets.end_sessions(&[auth.session_id]);
+    Ok((
+        StatusCode::NO_CONTENT,
+        cookies::remove(jar, cookies::SESSION, peer.https),
+    ))
+}
+
+fn wait_for(wait: Option<std::time::Duration>) -> Result<(), AppError> {
+    match wait {
+        Some(retry_after) => Err(AppError::TooManyAttempts { retry_after }),
+        None => Ok(()),
+    }
+}
+
+fn device_failures(device: DeviceRecord) -> FailureCount {
+    FailureCount {
+        failures: device.failures,
+        last_failure_us: device.last_failure_us.unwrap_or(0),
+    }
+}

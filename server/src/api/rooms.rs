@@ -1,0 +1,96 @@
+//! `/api/rooms`: everyone lists their rooms; admins create, rename, reschedule and delete.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use nido_shared::api::{NewRoom, RoomChanges, RoomSummary};
+use nido_shared::limits::MAX_ROOM_NAME_CHARS;
+use nido_shared::{RoomId, UserRole};
+
+use super::account::room_summary;
+use crate::auth::Authenticated;
+use crate::error::{AppError, JsonBody};
+use crate::state::AppState;
+use crate::store::{RoomRow, StoreError};
+
+pub async fn list_rooms(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Json<Vec<RoomSummary>>, AppError> {
+    let rooms = match auth.user.role {
+        UserRole::Admin => state.store.rooms().await?,
+        _ => state.store.rooms_of_user(auth.user.id).await?,
+    };
+    Ok(Json(
+        rooms
+            .into_iter()
+            .map(|room| room_summary(&state, room))
+            .collect(),
+    ))
+}
+
+pub async fn create_room(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    JsonBody(room): JsonBody<NewRoom>,
+) -> Result<(StatusCode, Json<RoomSummary>), AppError> {
+    auth.require_admin()?;
+    let row = RoomRow {
+        slug: room.id,
+        name: room_name(&room.name)?,
+        schedule: room.schedule,
+    };
+    match state.store.create_room(&row, state.clock.now_us()).await {
+        Err(StoreError::Conflict) => Err(AppError::Conflict("a room with this id exists")),
+        other => other.map_err(AppError::from),
+    }?;
+    Ok((StatusCode::CREATED, Json(room_summary(&state, row))))
+}
+
+pub async fn update_room(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+    JsonBody(changes): JsonBody<RoomChanges>,
+) -> Result<Json<RoomSummary>, AppError> {
+    auth.require_admin()?;
+    let id = room_id(id)?;
+    if let Some(name) = &changes.name {
+        state.store.rename_room(&id, &room_name(name)?).await?;
+    }
+    if let Some(schedule) = &changes.schedule {
+        state.store.set_schedule(&id, schedule).await?;
+        state.hub.update_schedule(&id, *schedule);
+    }
+    let room = state.store.room(&id).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(room_summary(&state, room)))
+}
+
+pub async fn delete_room(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    auth.require_admin()?;
+    let id = room_id(id)?;
+    state.store.delete_room(&id).await?;
+    state.sockets.close_room(&id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A room id from a path, or 404 (a malformed id names no room).
+pub fn room_id(id: String) -> Result<RoomId, AppError> {
+    RoomId::try_from(id).map_err(|_| AppError::NotFound)
+}
+
+fn room_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if (1..=MAX_ROOM_NAME_CHARS).contains(&chars) && !name.chars().any(char::is_control) {
+        Ok(name.to_owned())
+    } else {
+        Err(AppError::InvalidInput(format!(
+            "a room name is 1 to {MAX_ROOM_NAME_CHARS} characters"
+        )))
+    }
+}

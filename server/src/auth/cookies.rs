@@ -1,0 +1,69 @@
+//! Nido's cookies: HttpOnly, SameSite=Strict, Path=/, and over https named with the
+//! `__Host-` prefix and marked Secure, so that no other site or subdomain can set them.
+
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use cookie::time::Duration;
+
+/// The login session.
+pub const SESSION: &str = "nido_session";
+/// A browser that logged in successfully before (see `throttle`).
+pub const DEVICE: &str = "nido_device";
+
+const HOST_PREFIX: &str = "__Host-";
+
+/// The value of a cookie by its base name, with or without the `__Host-` prefix.
+pub fn read(jar: &CookieJar, base: &str) -> Option<String> {
+    jar.get(&format!("{HOST_PREFIX}{base}"))
+        .or_else(|| jar.get(base))
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// A cookie holding `value` for `max_age_secs`.
+pub fn build(base: &str, value: String, https: bool, max_age_secs: i64) -> Cookie<'static> {
+    let name = if https {
+        format!("{HOST_PREFIX}{base}")
+    } else {
+        base.to_owned()
+    };
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .secure(https)
+        .max_age(Duration::seconds(max_age_secs))
+        .build()
+}
+
+/// Tells the browser to forget the cookie, under both names.
+pub fn remove(jar: CookieJar, base: &str, https: bool) -> CookieJar {
+    jar.add(build(base, String::new(), https, 0))
+        .add(build(base, String::new(), false, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_cookies_use_the_host_prefix_and_secure() {
+        let cookie = build(SESSION, "t".into(), true, 60).to_string();
+        assert!(cookie.starts_with("__Host-nido_session=t;"), "{cookie}");
+        for attribute in [
+            "HttpOnly",
+            "SameSite=Strict",
+            "Path=/",
+            "Secure",
+            "Max-Age=60",
+        ] {
+            assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+        }
+    }
+
+    #[test]
+    fn http_cookies_cannot_be_secure() {
+        let cookie = build(SESSION, "t".into(), false, 60).to_string();
+        assert!(cookie.starts_with("nido_session=t;"), "{cookie}");
+        assert!(!cookie.contains("Secure"));
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    }
+}

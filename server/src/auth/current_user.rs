@@ -1,0 +1,101 @@
+//! Who is logged in: a middleware that reads the session cookie, checks the session and
+//! slides its expiry, and the [`Authenticated`] extractor handlers ask for.
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+
+use super::cookies;
+use super::peer::Peer;
+use super::token::hash_token;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::User;
+
+/// How often, at most, a session's expiry is pushed back (one write per hour of use).
+const SLIDE_EVERY_US: i64 = 60 * 60 * 1_000_000;
+
+/// A request with a valid session.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub session_id: i64,
+    pub expires_at_us: i64,
+    pub user: User,
+}
+
+impl Authenticated {
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.user.role == nido_shared::UserRole::Admin {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<Self>()
+            .cloned()
+            .ok_or(AppError::Unauthenticated)
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Authenticated {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Self>().cloned())
+    }
+}
+
+/// Attaches [`Authenticated`] to requests with a valid session cookie and slides the
+/// session's expiry, renewing the cookie, at most once an hour.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    peer: Peer,
+    jar: CookieJar,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = cookies::read(&jar, cookies::SESSION) else {
+        return next.run(request).await;
+    };
+    let now_us = state.clock.now_us();
+    let session = match state.store.session(&hash_token(&token), now_us).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return next.run(request).await,
+        Err(error) => return AppError::from(error).into_response(),
+    };
+    let lifetime_us = state.config.session_lifetime_us();
+    let mut expires_at_us = session.expires_at_us;
+    let slide = expires_at_us - now_us < lifetime_us - SLIDE_EVERY_US;
+    if slide {
+        expires_at_us = now_us + lifetime_us;
+        if let Err(error) = state.store.extend_session(session.id, expires_at_us).await {
+            return AppError::from(error).into_response();
+        }
+    }
+    request.extensions_mut().insert(Authenticated {
+        session_id: session.id,
+        expires_at_us,
+        user: session.user,
+    });
+    let response = next.run(request).await;
+    let replaces_session_cookie = response
+        .headers()
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .any(|value| value.to_str().is_ok_and(|v| v.contains(cookies::SESSION)));
+    if slide && !replaces_session_cookie {
+        let renewed = cookies::build(cookies::SESSION, token, peer.https, lifetime_us / 1_000_000);
+        return (jar.add(renewed), response).into_response();
+    }
+    response
+}

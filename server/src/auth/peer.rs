@@ -1,0 +1,106 @@
+//! Who is on the other end of a request: the client's address and whether it came over
+//! https. `X-Forwarded-For` and `X-Forwarded-Proto` are believed only from a configured
+//! trusted proxy; anyone else could write anything there.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+use crate::state::AppState;
+
+/// The client as far as the server can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    pub ip: IpAddr,
+    pub https: bool,
+}
+
+impl FromRequestParts<AppState> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let remote = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+        Ok(peer(remote, &parts.headers, &state.config.trusted_proxy))
+    }
+}
+
+fn peer(remote: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> Peer {
+    if !trusted.contains(&remote) {
+        return Peer {
+            ip: remote,
+            https: false,
+        };
+    }
+    // The rightmost address the trusted proxies did not add is the client's.
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    let ip = forwarded
+        .iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .copied()
+        .unwrap_or(remote);
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.rsplit(',').next())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    Peer { ip, https }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn forwarded_headers_are_ignored_without_a_trusted_proxy() {
+        let remote: IpAddr = "203.0.113.9".parse().unwrap();
+        let sent = headers(&[
+            ("x-forwarded-for", "10.0.0.1"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        assert_eq!(
+            peer(remote, &sent, &[]),
+            Peer {
+                ip: remote,
+                https: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_trusted_proxy_names_the_client() {
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let sent = headers(&[
+            ("x-forwarded-for", "6.6.6.6, 198.51.100.7"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        assert_eq!(
+            peer(proxy, &sent, &[proxy]),
+            Peer {
+                ip: "198.51.100.7".parse().unwrap(),
+                https: true
+            }
+        );
+    }
+}

@@ -1,0 +1,92 @@
+//! Viewing hours in the daycare's time zone: whether a room is open to families now, and
+//! when it opens next.
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use nido_shared::{Opening, TimeOfDay, Weekday, WeeklySchedule};
+
+/// Reads weekly schedules in one time zone.
+#[derive(Clone, Debug)]
+pub struct ViewingHours {
+    zone: TimeZone,
+}
+
+/// A room's hours at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoursNow {
+    pub open: bool,
+    /// While closed, when it opens next (`None` if the schedule never opens).
+    pub opens_at: Option<Opening>,
+}
+
+impl ViewingHours {
+    pub fn new(zone: TimeZone) -> Self {
+        Self { zone }
+    }
+
+    /// The zone's IANA name, for people.
+    pub fn zone_name(&self) -> String {
+        self.zone.iana_name().unwrap_or("UTC").to_owned()
+    }
+
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
+    pub fn at(&self, schedule: &WeeklySchedule, now_us: i64) -> HoursNow {
+        let (weekday, time) = self.local(now_us);
+        let open = schedule.is_open(weekday, time);
+        HoursNow {
+            open,
+            opens_at: if open {
+                None
+            } else {
+                schedule.next_opening(weekday, time)
+            },
+        }
+    }
+
+    fn local(&self, now_us: i64) -> (Weekday, TimeOfDay) {
+        let now = Timestamp::from_microsecond(now_us)
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+            .to_zoned_datetime(self.zone.clone());
+        let weekday = Weekday::from_index(usize::from(
+            now.weekday().to_monday_zero_offset().unsigned_abs(),
+        ));
+        let part = |value: i8| u16::from(value.unsigned_abs());
+        let time =
+            TimeOfDay::from_hm(part(now.hour()), part(now.minute())).unwrap_or(TimeOfDay::MIDNIGHT);
+        (weekday, time)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> i64 {
+        text.parse::<jiff::ZonedDateTime>()
+            .unwrap()
+            .timestamp()
+            .as_microsecond()
+    }
+
+    #[test]
+    fn schedules_are_read_in_the_configured_zone() {
+        let hours = ViewingHours::new(TimeZone::get("Europe/Madrid").unwrap());
+        let schedule = WeeklySchedule::default();
+        // Monday 2026-11-23 16:59:59 in Madrid is 15:59:59 UTC.
+        let before_close = at("2026-11-23T16:59:59+01:00[Europe/Madrid]");
+        assert!(hours.at(&schedule, before_close).open);
+        let closed = hours.at(&schedule, before_close + 1_000_000);
+        assert!(!closed.open);
+        assert_eq!(
+            closed.opens_at,
+            Some(Opening {
+                weekday: Weekday::Tuesday,
+                at: TimeOfDay::from_hm(7, 0).unwrap()
+            })
+        );
+        assert_eq!(hours.zone_name(), "Europe/Madrid");
+    }
+}

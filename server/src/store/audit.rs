@@ -1,0 +1,138 @@
+//! The audit log: every viewing session, who, which room, from where, from when to when.
+
+use nido_shared::api::AuditFilter;
+use nido_shared::{DisplayName, Role, RoomId, Username};
+
+use super::{Store, StoreError, parse};
+
+/// Someone starting to watch or stream a room.
+pub struct NewViewing<'a> {
+    pub user_id: i64,
+    pub room: &'a RoomId,
+    pub role: Role,
+    pub client_addr: &'a str,
+}
+
+/// One viewing session as the audit log shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub username: Username,
+    pub display_name: DisplayName,
+    pub room: RoomId,
+    pub role: Role,
+    pub client_addr: String,
+    pub started_at_us: i64,
+    pub ended_at_us: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRecord {
+    id: i64,
+    user_id: i64,
+    username: String,
+    display_name: String,
+    room_slug: String,
+    role: String,
+    client_addr: String,
+    started_at_us: i64,
+    ended_at_us: Option<i64>,
+}
+
+impl TryFrom<AuditRecord> for AuditRow {
+    type Error = StoreError;
+
+    fn try_from(record: AuditRecord) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: record.id,
+            user_id: record.user_id,
+            username: parse(record.username, Username::try_from)?,
+            display_name: parse(record.display_name, DisplayName::try_from)?,
+            room: parse(record.room_slug, RoomId::try_from)?,
+            role: parse(record.role, |role| {
+                serde_json::from_value::<Role>(serde_json::Value::String(role))
+            })?,
+            client_addr: record.client_addr,
+            started_at_us: record.started_at_us,
+            ended_at_us: record.ended_at_us,
+        })
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Camera => "camera",
+        Role::Viewer => "viewer",
+    }
+}
+
+impl Store {
+    pub async fn start_viewing(
+        &self,
+        viewing: &NewViewing<'_>,
+        now_us: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO viewing_sessions (user_id, room_slug, role, client_addr, started_at_us)
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(viewing.user_id)
+        .bind(viewing.room.as_str())
+        .bind(role_name(viewing.role))
+        .bind(viewing.client_addr)
+        .bind(now_us)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn end_viewing(&self, id: i64, now_us: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE viewing_sessions SET ended_at_us = ? WHERE id = ? AND ended_at_us IS NULL",
+        )
+        .bind(now_us)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// At start: sessions a previous run could not end (a crash) end now.
+    pub async fn end_unfinished_viewings(&self, now_us: i64) -> Result<u64, StoreError> {
+        let done =
+            sqlx::query("UPDATE viewing_sessions SET ended_at_us = ? WHERE ended_at_us IS NULL")
+                .bind(now_us)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Viewing sessions matching the filter, newest first, at most `limit`.
+    pub async fn audit(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        sqlx::query_as::<_, AuditRecord>(
+            "SELECT v.id, v.user_id, u.username, u.display_name, v.room_slug, v.role,
+                    v.client_addr, v.started_at_us, v.ended_at_us
+             FROM viewing_sessions v JOIN users u ON u.id = v.user_id
+             WHERE (?1 IS NULL OR v.room_slug = ?1)
+               AND (?2 IS NULL OR u.username = ?2)
+               AND (?3 IS NULL OR v.ended_at_us IS NULL OR v.ended_at_us >= ?3)
+               AND (?4 IS NULL OR v.started_at_us < ?4)
+             ORDER BY v.started_at_us DESC, v.id DESC
+             LIMIT ?5",
+        )
+        .bind(filter.room.as_ref().map(RoomId::as_str))
+        .bind(filter.user.as_ref().map(Username::as_str))
+        .bind(filter.from_us)
+        .bind(filter.to_us)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(AuditRow::try_from)
+        .collect()
+    }
+}

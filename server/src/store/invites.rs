@@ -1,0 +1,243 @@
+//! Invite links: who may register, in which role and rooms, until when and how many times.
+
+use nido_shared::{DisplayName, RoomId, UserRole, Username};
+
+use super::users::{NewUser, add_rooms, insert_user};
+use super::{Store, StoreError, found, parse};
+
+/// A new invite; only the hash of its token is stored.
+pub struct NewInviteRow<'a> {
+    pub token_hash: &'a [u8],
+    pub role: UserRole,
+    pub rooms: &'a [RoomId],
+    pub created_by: i64,
+    pub expires_at_us: i64,
+    pub max_uses: u32,
+}
+
+/// An invite as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteRow {
+    pub id: i64,
+    pub role: UserRole,
+    pub rooms: Vec<RoomId>,
+    pub room_names: Vec<String>,
+    pub created_by: i64,
+    pub created_by_name: DisplayName,
+    pub created_at_us: i64,
+    pub expires_at_us: i64,
+    pub max_uses: u32,
+    pub uses: u32,
+    pub revoked: bool,
+}
+
+impl InviteRow {
+    /// Whether someone can still register with it.
+    pub fn usable(&self, now_us: i64) -> bool {
+        !self.revoked && self.uses < self.max_uses && now_us < self.expires_at_us
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct InviteRecord {
+    id: i64,
+    role: String,
+    /// Space-separated slugs (slugs have no spaces).
+    room_slugs: Option<String>,
+    /// Names separated by a unit separator, in the same order.
+    room_names: Option<String>,
+    created_by: i64,
+    created_by_name: String,
+    created_at_us: i64,
+    expires_at_us: i64,
+    max_uses: u32,
+    uses: u32,
+    revoked_at_us: Option<i64>,
+}
+
+const NAME_SEPARATOR: char = '\u{1f}';
+
+const INVITE_QUERY: &str = "SELECT i.id, i.role, i.created_by, u.display_name AS created_by_name,
+        i.created_at_us, i.expires_at_us, i.max_uses, i.uses, i.revoked_at_us,
+        (SELECT GROUP_CONCAT(slug, ' ') FROM (SELECT r.slug FROM invite_rooms ir
+            JOIN rooms r ON r.id = ir.room_id WHERE ir.invite_id = i.id ORDER BY r.slug))
+            AS room_slugs,
+        (SELECT GROUP_CONCAT(name, char(31)) FROM (SELECT r.name FROM invite_rooms ir
+            JOIN rooms r ON r.id = ir.room_id WHERE ir.invite_id = i.id ORDER BY r.slug))
+            AS room_names
+    FROM invites i JOIN users u ON u.id = i.created_by";
+
+impl TryFrom<InviteRecord> for InviteRow {
+    type Error = StoreError;
+
+    fn try_from(record: InviteRecord) -> Result<Self, StoreError> {
+        let rooms = record
+            .room_slugs
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|slug| parse(slug.to_owned(), RoomId::try_from))
+            .collect::<Result<_, _>>()?;
+        let room_names = record
+            .room_names
+            .map(|names| names.split(NAME_SEPARATOR).map(str::to_owned).collect())
+            .unwrap_or_default();
+        Ok(Self {
+            id: record.id,
+            role: parse(record.role, |role| role.parse::<UserRole>())?,
+            rooms,
+            room_names,
+            created_by: record.created_by,
+            created_by_name: parse(record.created_by_name, DisplayName::try_from)?,
+            created_at_us: record.created_at_us,
+            expires_at_us: record.expires_at_us,
+            max_uses: record.max_uses,
+            uses: record.uses,
+            revoked: record.revoked_at_us.is_some(),
+        })
+    }
+}
+
+impl Store {
+    /// Creates an invite; [`StoreError::NotFound`] if one of its rooms does not exist.
+    pub async fn create_invite(
+        &self,
+        invite: &NewInviteRow<'_>,
+        now_us: i64,
+    ) -> Result<i64, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO invites (token_hash, role, created_by, created_at_us, expires_at_us, max_uses)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(invite.token_hash)
+        .bind(invite.role.as_str())
+        .bind(invite.created_by)
+        .bind(now_us)
+        .bind(invite.expires_at_us)
+        .bind(invite.max_uses)
+        .fetch_one(&mut *transaction)
+        .await?;
+        for room in invite.rooms {
+            let added = sqlx::query(
+                "INSERT OR IGNORE INTO invite_rooms (invite_id, room_id)
+                 SELECT ?, id FROM rooms WHERE slug = ?",
+            )
+            .bind(id)
+            .bind(room.as_str())
+            .execute(&mut *transaction)
+            .await?;
+            found(added.rows_affected())?;
+        }
+        transaction.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn invite(&self, id: i64) -> Result<Option<InviteRow>, StoreError> {
+        sqlx::query_as::<_, InviteRecord>(&format!("{INVITE_QUERY} WHERE i.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(InviteRow::try_from)
+            .transpose()
+    }
+
+    pub async fn invite_by_token_hash(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<InviteRow>, StoreError> {
+        sqlx::query_as::<_, InviteRecord>(&format!("{INVITE_QUERY} WHERE i.token_hash = ?"))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(InviteRow::try_from)
+            .transpose()
+    }
+
+    /// Invites, newest first: everyone's, or only those one person created.
+    pub async fn invites(&self, created_by: Option<i64>) -> Result<Vec<InviteRow>, StoreError> {
+        sqlx::query_as::<_, InviteRecord>(&format!(
+            "{INVITE_QUERY} WHERE ?1 IS NULL OR i.created_by = ?1 ORDER BY i.id DESC"
+        ))
+        .bind(created_by)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(InviteRow::try_from)
+        .collect()
+    }
+
+    pub async fn revoke_invite(&self, id: i64, now_us: i64) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE invites SET revoked_at_us = COALESCE(revoked_at_us, ?) WHERE id = ?",
+        )
+        .bind(now_us)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        found(done.rows_affected())
+    }
+
+    /// How many people a person has invited or may still invite with their open links:
+    /// open invites count every use they allow, closed ones the uses they had.
+    pub async fn invite_places_used(&self, user_id: i64, now_us: i64) -> Result<u32, StoreError> {
+        let used: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(CASE WHEN revoked_at_us IS NULL AND expires_at_us > ?
+                                      THEN max_uses ELSE uses END), 0)
+             FROM invites WHERE created_by = ?",
+        )
+        .bind(now_us)
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u32::try_from(used).unwrap_or(u32::MAX))
+    }
+
+    /// Uses an invite to create an account with its role and rooms, all or nothing.
+    /// [`StoreError::NotFound`] when the invite is unknown or no longer usable,
+    /// [`StoreError::Conflict`] when the username is taken.
+    pub async fn register_with_invite(
+        &self,
+        token_hash: &[u8],
+        username: &Username,
+        display_name: &DisplayName,
+        password_hash: &str,
+        now_us: i64,
+    ) -> Result<i64, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        // Counting the use first takes the write lock, so two registrations cannot both
+        // take an invite's last use.
+        let claimed: Option<(i64, String, i64)> = sqlx::query_as(
+            "UPDATE invites SET uses = uses + 1
+             WHERE token_hash = ? AND revoked_at_us IS NULL AND expires_at_us > ?
+               AND uses < max_uses
+             RETURNING id, role, created_by",
+        )
+        .bind(token_hash)
+        .bind(now_us)
+        .fetch_optional(&mut *transaction)
+        .await?;
+        let (invite_id, role, created_by) = claimed.ok_or(StoreError::NotFound)?;
+        let user = NewUser {
+            username,
+            display_name,
+            password_hash,
+            role: parse(role, |role| role.parse::<UserRole>())?,
+            invited_by: Some(created_by),
+        };
+        let user_id = insert_user(&mut transaction, &user, now_us).await?;
+        let rooms: Vec<String> = sqlx::query_scalar(
+            "SELECT r.slug FROM invite_rooms ir JOIN rooms r ON r.id = ir.room_id
+             WHERE ir.invite_id = ?",
+        )
+        .bind(invite_id)
+        .fetch_all(&mut *transaction)
+        .await?;
+        let rooms = rooms
+            .into_iter()
+            .map(|slug| parse(slug, RoomId::try_from))
+            .collect::<Result<Vec<_>, _>>()?;
+        add_rooms(&mut transaction, user_id, &rooms).await?;
+        transaction.commit().await?;
+        Ok(user_id)
+    }
+}

@@ -1,0 +1,133 @@
+//! What login throttling remembers: failed attempts per username and trusted devices.
+
+use super::{Store, StoreError};
+
+/// Consecutive failed logins and when the last one was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::FromRow)]
+pub struct FailureCount {
+    pub failures: u32,
+    pub last_failure_us: i64,
+}
+
+/// A browser that logged in to an account before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeviceRecord {
+    pub user_id: i64,
+    pub failures: u32,
+    pub last_failure_us: Option<i64>,
+}
+
+impl Store {
+    /// Failed logins for a username (existing or not) since its last success.
+    pub async fn login_failures(&self, username: &str) -> Result<FailureCount, StoreError> {
+        Ok(sqlx::query_as::<_, FailureCount>(
+            "SELECT failures, last_failure_us FROM login_failures WHERE username = ?",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?
+        .unwrap_or_default())
+    }
+
+    pub async fn record_login_failure(
+        &self,
+        username: &str,
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO login_failures (username, failures, last_failure_us) VALUES (?, 1, ?)
+             ON CONFLICT (username) DO UPDATE
+             SET failures = failures + 1, last_failure_us = excluded.last_failure_us",
+        )
+        .bind(username)
+        .bind(now_us)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn clear_login_failures(&self, username: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE username = ?")
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets failures older than `before_us` that did not lock their username.
+    pub async fn prune_login_failures(
+        &self,
+        before_us: i64,
+        lock_at: u32,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE last_failure_us < ? AND failures < ?")
+            .bind(before_us)
+            .bind(lock_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn trusted_device(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<DeviceRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, DeviceRecord>(
+            "SELECT user_id, failures, last_failure_us FROM trusted_devices WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn add_trusted_device(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO trusted_devices (token_hash, user_id, created_at_us) VALUES (?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now_us)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn record_device_failure(
+        &self,
+        token_hash: &[u8],
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE trusted_devices SET failures = failures + 1, last_failure_us = ?
+             WHERE token_hash = ?",
+        )
+        .bind(now_us)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn clear_device_failures(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE trusted_devices SET failures = 0, last_failure_us = NULL WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_trusted_device(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM trusted_devices WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,104 @@
+//! All of Nido's SQL: one embedded SQLite database in the data directory, migrated at start.
+//!
+//! Handlers never write SQL; they call these methods, so that another backend (PostgreSQL)
+//! can be added here without touching them. Times are microseconds since the UNIX epoch,
+//! always passed in by the caller (whose clock decides).
+
+mod audit;
+mod invites;
+mod login_failures;
+mod rooms;
+mod sessions;
+mod settings;
+mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use audit::{AuditRow, NewViewing};
+pub use invites::{InviteRow, NewInviteRow};
+pub use login_failures::{DeviceRecord, FailureCount};
+pub use rooms::RoomRow;
+pub use sessions::SessionRow;
+pub use users::{NewUser, User};
+
+/// The database file's name inside `--data-dir`.
+pub const DATABASE_FILE: &str = "nido.db";
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique value (username, room id) is already taken.
+    #[error("already exists")]
+    Conflict,
+    #[error("not found")]
+    NotFound,
+    /// A stored value no longer passes validation: a bug or a hand-edited database.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The database, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating it if needed) `nido.db` in `data_dir` and applies the migrations.
+    pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(data_dir.join(DATABASE_FILE))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Closes every connection, letting pending writes finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Maps a unique-constraint violation to [`StoreError::Conflict`].
+fn conflict_or(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        _ => StoreError::Database(error),
+    }
+}
+
+/// Parses a stored value with its validating type.
+fn parse<T, E: std::fmt::Display>(
+    value: String,
+    parse: impl FnOnce(String) -> Result<T, E>,
+) -> Result<T, StoreError> {
+    let shown = value.clone();
+    parse(value).map_err(|error| StoreError::Corrupt(format!("{shown:?}: {error}")))
+}
+
+/// [`StoreError::NotFound`] when an update or delete touched no row.
+fn found(rows_affected: u64) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+//! Login sessions, kept as hashes of their tokens.
+
+use super::users::{USER_COLUMNS_OF_U, UserRecord};
+use super::{Store, StoreError, User};
+
+/// A live session and whose it is.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: i64,
+    pub expires_at_us: i64,
+    pub user: User,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRecord {
+    session_id: i64,
+    expires_at_us: i64,
+    #[sqlx(flatten)]
+    user: UserRecord,
+}
+
+impl Store {
+    pub async fn create_session(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        now_us: i64,
+        expires_at_us: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO sessions (token_hash, user_id, created_at_us, expires_at_us)
+             VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now_us)
+        .bind(expires_at_us)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The session with this token hash, if it has not expired and its account is not revoked.
+    pub async fn session(
+        &self,
+        token_hash: &[u8],
+        now_us: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let record = sqlx::query_as::<_, SessionRecord>(&format!(
+            "SELECT s.id AS session_id, s.expires_at_us, {USER_COLUMNS_OF_U}
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ? AND s.expires_at_us > ? AND u.revoked_at_us IS NULL"
+        ))
+        .bind(token_hash)
+        .bind(now_us)
+        .fetch_optional(&self.pool)
+        .await?;
+        record
+            .map(|record| {
+                Ok(SessionRow {
+                    id: record.session_id,
+                    expires_at_us: record.expires_at_us,
+                    user: User::try_from(record.user)?,
+                })
+            })
+            .transpose()
+    }
+
+    /// When a session expires, or `None` if it no longer exists.
+    pub async fn session_expiry(&self, session_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT expires_at_us FROM sessions WHERE id = ?")
+                .bind(session_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn extend_session(
+        &self,
+        session_id: i64,
+        expires_at_us: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET expires_at_us = ? WHERE id = ?")
+            .bind(expires_at_us)
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, session_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE id = ?")
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends all of a person's sessions but one; returns the ids of those ended.
+    pub async fn delete_other_sessions(
+        &self,
+        user_id: i64,
+        keep: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? AND id != ? RETURNING id")
+                .bind(user_id)
+                .bind(keep)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Forgets sessions that expired; returns how many.
+    pub async fn delete_expired_sessions(&self, now_us: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at_us <= ?")
+            .bind(now_us)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

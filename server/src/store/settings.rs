@@ -1,0 +1,22 @@
+//! Settings an admin changes at run time.
+
+use super::{Store, StoreError};
+
+impl Store {
+    /// How many relatives each family member may invite; 0 disables family invites.
+    pub async fn family_invite_limit(&self) -> Result<u32, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT family_invite_limit FROM settings WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn set_family_invite_limit(&self, limit: u32) -> Result<(), StoreError> {
+        sqlx::query("UPDATE settings SET family_invite_limit = ? WHERE id = 1")
+            .bind(limit)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

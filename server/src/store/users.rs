@@ -1,0 +1,241 @@
+//! People's accounts: creating, finding, changing role and rooms, revoking.
+
+use std::collections::HashMap;
+
+use nido_shared::{DisplayName, RoomId, UserRole, Username};
+
+use super::{Store, StoreError, conflict_or, found, parse};
+
+/// Someone with an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: Username,
+    pub display_name: DisplayName,
+    pub role: UserRole,
+    pub password_hash: String,
+    pub created_at_us: i64,
+    pub revoked: bool,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRecord {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    password_hash: String,
+    created_at_us: i64,
+    revoked_at_us: Option<i64>,
+}
+
+impl TryFrom<UserRecord> for User {
+    type Error = StoreError;
+
+    fn try_from(record: UserRecord) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: record.id,
+            username: parse(record.username, Username::try_from)?,
+            display_name: parse(record.display_name, DisplayName::try_from)?,
+            role: parse(record.role, |role| role.parse::<UserRole>())?,
+            password_hash: record.password_hash,
+            created_at_us: record.created_at_us,
+            revoked: record.revoked_at_us.is_some(),
+        })
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, username, display_name, role, password_hash, created_at_us, revoked_at_us";
+/// The same columns from a query that calls `users` "u".
+pub(super) const USER_COLUMNS_OF_U: &str = "u.id, u.username, u.display_name, u.role, \
+    u.password_hash, u.created_at_us, u.revoked_at_us";
+
+/// A new account.
+pub struct NewUser<'a> {
+    pub username: &'a Username,
+    pub display_name: &'a DisplayName,
+    pub password_hash: &'a str,
+    pub role: UserRole,
+    pub invited_by: Option<i64>,
+}
+
+impl Store {
+    /// Creates an account; [`StoreError::Conflict`] when the username is taken.
+    pub async fn create_user(&self, user: &NewUser<'_>, now_us: i64) -> Result<i64, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        insert_user(&mut connection, user, now_us).await
+    }
+
+    pub async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        sqlx::query_as::<_, UserRecord>(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = ?"
+        ))
+        .bind(username.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(User::try_from)
+        .transpose()
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        sqlx::query_as::<_, UserRecord>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(User::try_from)
+            .transpose()
+    }
+
+    /// Everyone, by username.
+    pub async fn users(&self) -> Result<Vec<User>, StoreError> {
+        sqlx::query_as::<_, UserRecord>(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(User::try_from)
+        .collect()
+    }
+
+    /// Each person's rooms, by user id.
+    pub async fn rooms_by_user(&self) -> Result<HashMap<i64, Vec<RoomId>>, StoreError> {
+        let pairs: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT m.user_id, r.slug FROM room_members m JOIN rooms r ON r.id = m.room_id
+             ORDER BY r.slug",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut rooms: HashMap<i64, Vec<RoomId>> = HashMap::new();
+        for (user_id, slug) in pairs {
+            rooms
+                .entry(user_id)
+                .or_default()
+                .push(parse(slug, RoomId::try_from)?);
+        }
+        Ok(rooms)
+    }
+
+    pub async fn set_role(&self, user_id: i64, role: UserRole) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET role = ? WHERE id = ?")
+            .bind(role.as_str())
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        found(done.rows_affected())
+    }
+
+    /// Replaces a person's rooms; [`StoreError::NotFound`] if a room does not exist.
+    pub async fn set_user_rooms(&self, user_id: i64, rooms: &[RoomId]) -> Result<(), StoreError> {
+        // Writing first takes SQLite's write lock at once, so no other writer can slip in.
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("DELETE FROM room_members WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&mut *transaction)
+            .await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(&mut *transaction)
+            .await?;
+        exists.ok_or(StoreError::NotFound)?;
+        add_rooms(&mut transaction, user_id, rooms).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Revokes an account: it can no longer log in, and its sessions and trusted devices
+    /// are deleted. Returns the ids of the deleted sessions.
+    pub async fn revoke_user(&self, user_id: i64, now_us: i64) -> Result<Vec<i64>, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE users SET revoked_at_us = ? WHERE id = ? AND revoked_at_us IS NULL",
+        )
+        .bind(now_us)
+        .bind(user_id)
+        .execute(&mut *transaction)
+        .await?;
+        if done.rows_affected() == 0 {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
+                .bind(user_id)
+                .fetch_optional(&mut *transaction)
+                .await?;
+            exists.ok_or(StoreError::NotFound)?;
+        }
+        let sessions: Vec<i64> =
+            sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? RETURNING id")
+                .bind(user_id)
+                .fetch_all(&mut *transaction)
+                .await?;
+        sqlx::query("DELETE FROM trusted_devices WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(sessions)
+    }
+
+    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        found(done.rows_affected())
+    }
+
+    /// How many admins can still log in.
+    pub async fn active_admin_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND revoked_at_us IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}
+
+pub(super) async fn insert_user(
+    connection: &mut sqlx::SqliteConnection,
+    user: &NewUser<'_>,
+    now_us: i64,
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
+        "INSERT INTO users (username, display_name, password_hash, role, invited_by, created_at_us)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(user.username.as_str())
+    .bind(user.display_name.as_str())
+    .bind(user.password_hash)
+    .bind(user.role.as_str())
+    .bind(user.invited_by)
+    .bind(now_us)
+    .fetch_one(connection)
+    .await
+    .map_err(conflict_or)
+}
+
+/// Adds rooms, by slug, to a person; [`StoreError::NotFound`] if one does not exist.
+pub(super) async fn add_rooms(
+    connection: &mut sqlx::SqliteConnection,
+    user_id: i64,
+    rooms: &[RoomId],
+) -> Result<(), StoreError> {
+    for room in rooms {
+        let added = sqlx::query(
+            "INSERT OR IGNORE INTO room_members (room_id, user_id)
+             SELECT id, ? FROM rooms WHERE slug = ?",
+        )
+        .bind(user_id)
+        .bind(room.as_str())
+        .execute(&mut *connection)
+        .await?;
+        if added.rows_affected() == 0 {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM rooms WHERE slug = ?")
+                .bind(room.as_str())
+                .fetch_optional(&mut *connection)
+                .await?;
+            exists.ok_or(StoreError::NotFound)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! The JSON bodies of the HTTP API under `/api` (described in `docs/api.md`).
+//!
+//! Times are microseconds since the UNIX epoch, like the WebSocket protocol's.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DisplayName, Opening, Role, RoomId, UserRole, Username, WeeklySchedule};
+
+/// Every error answer's body: a stable code to switch on and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ApiErrorCode,
+    pub message: String,
+}
+
+/// Why an API request failed. The JSON form (`snake_case`) never changes meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiErrorCode {
+    /// No valid session: log in (401).
+    Unauthenticated,
+    /// Wrong username or password, said the same way for both (401).
+    InvalidCredentials,
+    /// Too many failed logins: wait for `Retry-After` seconds (429).
+    TooManyAttempts,
+    /// Logged in, but this is not yours to see or do (403).
+    Forbidden,
+    /// A request from a page of another origin (403).
+    ForeignOrigin,
+    /// No such room, person or invite (404).
+    NotFound,
+    /// The invite expired, was used up or was revoked (410).
+    InviteUnavailable,
+    /// The body or a parameter is malformed; the message says which (400 or 422).
+    InvalidInput,
+    /// The username or room id is taken (409).
+    Conflict,
+    /// The server failed; details are in its log, never in the answer (500).
+    Internal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// The logged-in person and the rooms they may enter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: i64,
+    pub username: Username,
+    pub display_name: DisplayName,
+    pub role: UserRole,
+    pub rooms: Vec<RoomSummary>,
+    /// How many more people this person may invite; `None` means no limit (staff).
+    pub invites_left: Option<u32>,
+}
+
+/// A room as its members see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub id: RoomId,
+    pub name: String,
+    pub schedule: WeeklySchedule,
+    /// Whether families may watch right now.
+    pub open_now: bool,
+    /// When it next opens, while closed.
+    pub opens_at: Option<Opening>,
+}
+
+/// A new room (admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRoom {
+    pub id: RoomId,
+    pub name: String,
+    #[serde(default)]
+    pub schedule: WeeklySchedule,
+}
+
+/// Changes to a room (admin); absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<WeeklySchedule>,
+}
+
+/// Someone with an account (admin view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: i64,
+    pub username: Username,
+    pub display_name: DisplayName,
+    pub role: UserRole,
+    pub rooms: Vec<RoomId>,
+    pub revoked: bool,
+    /// Too many failed logins in a row: only a trusted device or an admin's unlock lets
+    /// them in again.
+    pub locked: bool,
+    pub created_at_us: i64,
+}
+
+/// Changes to a person (admin); absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<UserRole>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rooms: Option<Vec<RoomId>>,
+}
+
+/// A new invite link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewInvite {
+    pub role: UserRole,
+    pub rooms: Vec<RoomId>,
+    /// Hours until the link stops working (1 to 720).
+    pub expires_in_hours: u32,
+    /// How many people may use the link (1 to 100).
+    pub max_uses: u32,
+}
+
+/// An invite as its creator and the admins see it; the link itself is shown only once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    pub id: i64,
+    pub role: UserRole,
+    pub rooms: Vec<RoomId>,
+    pub created_by: DisplayName,
+    pub created_at_us: i64,
+    pub expires_at_us: i64,
+    pub max_uses: u32,
+    pub uses: u32,
+    pub revoked: bool,
+}
+
+/// The answer to creating an invite: the only time its secret token is revealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedInvite {
+    pub invite: Invite,
+    /// The path to open, `/invite/<token>`, to be put after the server's address.
+    pub path: String,
+}
+
+/// What the invite page shows before the invitee registers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitePreview {
+    pub role: UserRole,
+    pub room_names: Vec<String>,
+    pub invited_by: DisplayName,
+    pub expires_at_us: i64,
+}
+
+/// Registering through an invite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+/// One viewing session in the audit log: someone in a room from `started` to `ended`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub user_id: i64,
+    pub username: Username,
+    pub display_name: DisplayName,
+    pub room: RoomId,
+    pub role: Role,
+    pub client_addr: String,
+    pub started_at_us: i64,
+    /// `None` while the session is still open.
+    pub ended_at_us: Option<i64>,
+}
+
+/// Filters for the audit log; all optional, combined with "and".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<RoomId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<Username>,
+    /// Sessions that were open at or after this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_us: Option<i64>,
+    /// Sessions that started before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_us: Option<i64>,
+}
+
+/// Settings an admin can change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// How many relatives each family member may invite to their own rooms; 0 disables it.
+    pub family_invite_limit: u32,
+    /// The time zone viewing hours are read in (set when starting the server).
+    #[serde(default, skip_deserializing)]
+    pub time_zone: String,
+}
