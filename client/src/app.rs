@@ -1,19 +1,30 @@
-//! The app shell: language context and the routes (home, camera, viewer).
+//! The app shell: language and account context, and the routes.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::account::Account;
 use crate::i18n::{I18n, Text};
-use crate::pages::{CameraPage, HomePage, ViewerPage};
+use crate::pages::{
+    AdminAuditPage, AdminPeoplePage, AdminRoomsPage, CameraPage, HomePage, InvitePage, InvitesPage,
+    LoginPage, ViewerPage,
+};
 
 #[component]
 pub fn App() -> impl IntoView {
     let i18n = I18n::provide();
+    Account::provide();
     view! {
         <Router>
             <Routes fallback=move || view! { <p class="not-found">{i18n.t(Text::NotFound)}</p> }>
                 <Route path=path!("/") view=HomePage/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/invite/:token") view=InvitePage/>
+                <Route path=path!("/invites") view=InvitesPage/>
+                <Route path=path!("/admin/rooms") view=AdminRoomsPage/>
+                <Route path=path!("/admin/people") view=AdminPeoplePage/>
+                <Route path=path!("/admin/audit") view=AdminAuditPage/>
                 <Route path=path!("/camera/:room") view=CameraPage/>
                 <Route path=path!("/watch/:room") view=ViewerPage/>
             </Routes>

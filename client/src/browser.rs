@@ -70,3 +70,13 @@ pub fn toggle_fullscreen(element: &web_sys::Element) {
         let _ = element.request_fullscreen();
     }
 }
+
+/// Asks the visitor to confirm something irreversible.
+pub fn confirm(question: &str) -> bool {
+    window().confirm_with_message(question).unwrap_or(false)
+}
+
+/// Puts text on the clipboard (best effort: the field stays selectable otherwise).
+pub fn copy_to_clipboard(text: &str) {
+    let _ = window().navigator().clipboard().write_text(text);
+}

@@ -82,6 +82,42 @@ impl I18n {
     pub fn t(self, text: Text) -> &'static str {
         text.in_lang(self.lang.get())
     }
+
+    /// "Opens Monday 07:00", or that the room has no viewing hours at all.
+    pub fn opening(self, opens_at: Option<nido_shared::Opening>) -> String {
+        match opens_at {
+            Some(opening) => format!(
+                "{} {} {}",
+                self.t(Text::OpensOn),
+                self.t(Text::weekday(opening.weekday)),
+                opening.at
+            ),
+            None => self.t(Text::NeverOpens).to_owned(),
+        }
+    }
+}
+
+impl Text {
+    pub fn weekday(day: nido_shared::Weekday) -> Self {
+        use nido_shared::Weekday::*;
+        match day {
+            Monday => Self::Monday,
+            Tuesday => Self::Tuesday,
+            Wednesday => Self::Wednesday,
+            Thursday => Self::Thursday,
+            Friday => Self::Friday,
+            Saturday => Self::Saturday,
+            Sunday => Self::Sunday,
+        }
+    }
+
+    pub fn role(role: nido_shared::UserRole) -> Self {
+        match role {
+            nido_shared::UserRole::Admin => Self::RoleAdmin,
+            nido_shared::UserRole::Caregiver => Self::RoleCaregiver,
+            nido_shared::UserRole::Family => Self::RoleFamily,
+        }
+    }
 }
 
 pub fn use_i18n() -> I18n {
@@ -91,20 +127,7 @@ pub fn use_i18n() -> I18n {
 /// Every sentence the interface shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Text {
-    Tagline,
-    HomeIntro,
-    RoomLabel,
-    RoomHint,
-    NameLabel,
-    NameHint,
-    RoleLabel,
-    RoleViewer,
-    RoleViewerHint,
-    RoleCamera,
-    RoleCameraHint,
-    Enter,
     InvalidRoom,
-    InvalidName,
     NotFound,
     Room,
     Connecting,
@@ -148,6 +171,86 @@ pub enum Text {
     CameraReplaced,
     Refused,
     Privacy,
+    Loading,
+    LoginTitle,
+    LoginIntro,
+    Username,
+    UsernameHint,
+    Password,
+    PasswordHint,
+    LogIn,
+    LogOut,
+    WrongCredentials,
+    TooManyAttempts,
+    NetworkError,
+    NoAccountHint,
+    MyRooms,
+    NoRooms,
+    Watch,
+    Stream,
+    OpenNow,
+    ClosedNow,
+    OpensOn,
+    NeverOpens,
+    Administration,
+    Rooms,
+    People,
+    Invites,
+    AuditLog,
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+    RoleAdmin,
+    RoleCaregiver,
+    RoleFamily,
+    InvitedAs,
+    InvitedBy,
+    DisplayName,
+    CreateAccount,
+    InviteUnavailable,
+    InviteNotFound,
+    UsernameTaken,
+    NewInvite,
+    Role,
+    ExpiresInHours,
+    Uses,
+    Create,
+    Copy,
+    Copied,
+    InviteLinkHint,
+    Revoke,
+    Revoked,
+    Expired,
+    Expires,
+    InvitesLeft,
+    NotAllowed,
+    RoomId,
+    RoomName,
+    ViewingHours,
+    TimeZone,
+    Save,
+    Saved,
+    Delete,
+    ConfirmDelete,
+    Unlock,
+    Locked,
+    RevokedPerson,
+    ConfirmRevoke,
+    FamilyInviteLimit,
+    From,
+    To,
+    ExportCsv,
+    Started,
+    Ended,
+    Address,
+    Ongoing,
+    NoEntries,
+    CameraClosed,
+    NoAccess,
 }
 
 impl Text {
@@ -162,34 +265,9 @@ impl Text {
     fn both(self) -> (&'static str, &'static str) {
         use Text::*;
         match self {
-            Tagline => (
-                "La sala de tu peque, en directo",
-                "Your little one's classroom, live",
-            ),
-            HomeIntro => (
-                "Las familias ven la sala en directo y hablan con las educadoras. Solo quien está en la sala ve la imagen.",
-                "Families watch the classroom live and talk with the caregivers. Only people in the room see the picture.",
-            ),
-            RoomLabel => ("Sala", "Room"),
-            RoomHint => ("Por ejemplo: pollitos", "For example: ducklings"),
-            NameLabel => ("Tu nombre", "Your name"),
-            NameHint => ("Cómo te verán los demás", "How others will see you"),
-            RoleLabel => ("Entrar como", "Join as"),
-            RoleViewer => ("Familia", "Family"),
-            RoleViewerHint => ("Ver la sala y chatear", "Watch the room and chat"),
-            RoleCamera => ("Cámara de la sala", "Classroom camera"),
-            RoleCameraHint => (
-                "Este dispositivo transmite la sala",
-                "This device streams the room",
-            ),
-            Enter => ("Entrar", "Enter"),
             InvalidRoom => (
                 "La sala usa minúsculas, números y guiones (máx. 32).",
                 "Room ids use lowercase letters, digits and dashes (max 32).",
-            ),
-            InvalidName => (
-                "Escribe un nombre de hasta 40 caracteres.",
-                "Enter a name of up to 40 characters.",
             ),
             NotFound => ("Esta página no existe.", "This page does not exist."),
             Room => ("Sala", "Room"),
@@ -267,8 +345,145 @@ impl Text {
                 "The server refused the connection",
             ),
             Privacy => (
-                "Solo las personas de esta sala ven la imagen. Nada se graba.",
-                "Only people in this room see the picture. Nothing is recorded.",
+                "Solo las familias de esta sala ven la imagen, y solo en su horario. Nada se graba.",
+                "Only this room's families see the picture, and only during its hours. Nothing is recorded.",
+            ),
+            Loading => ("Cargando…", "Loading…"),
+            LoginTitle => ("Entra en Nido", "Log in to Nido"),
+            LoginIntro => (
+                "Usa el usuario y la contraseña con los que te registraste.",
+                "Use the username and password you registered with.",
+            ),
+            Username => ("Usuario", "Username"),
+            UsernameHint => (
+                "3 a 32 letras, números, '.', '_' o '-'",
+                "3 to 32 letters, digits, '.', '_' or '-'",
+            ),
+            Password => ("Contraseña", "Password"),
+            PasswordHint => ("Al menos 8 caracteres", "At least 8 characters"),
+            LogIn => ("Entrar", "Log in"),
+            LogOut => ("Salir", "Log out"),
+            WrongCredentials => (
+                "Usuario o contraseña incorrectos.",
+                "Wrong username or password.",
+            ),
+            TooManyAttempts => (
+                "Demasiados intentos. Espera un poco y vuelve a probar.",
+                "Too many attempts. Wait a little and try again.",
+            ),
+            NetworkError => (
+                "No se pudo contactar con el servidor. Revisa la conexión.",
+                "Could not reach the server. Check the connection.",
+            ),
+            NoAccountHint => (
+                "¿Sin cuenta? Pide una invitación a la escuela.",
+                "No account? Ask the school for an invite.",
+            ),
+            MyRooms => ("Mis salas", "My rooms"),
+            NoRooms => (
+                "Aún no tienes salas. La dirección de la escuela te las asigna.",
+                "You have no rooms yet. The school's admin assigns them.",
+            ),
+            Watch => ("Ver", "Watch"),
+            Stream => ("Transmitir", "Stream"),
+            OpenNow => ("Abierta", "Open"),
+            ClosedNow => ("Cerrada", "Closed"),
+            OpensOn => ("Abre el", "Opens"),
+            NeverOpens => ("Sin horario de visualización", "No viewing hours"),
+            Administration => ("Administración", "Administration"),
+            Rooms => ("Salas", "Rooms"),
+            People => ("Personas", "People"),
+            Invites => ("Invitaciones", "Invites"),
+            AuditLog => ("Registro de accesos", "Access log"),
+            Monday => ("lunes", "Monday"),
+            Tuesday => ("martes", "Tuesday"),
+            Wednesday => ("miércoles", "Wednesday"),
+            Thursday => ("jueves", "Thursday"),
+            Friday => ("viernes", "Friday"),
+            Saturday => ("sábado", "Saturday"),
+            Sunday => ("domingo", "Sunday"),
+            RoleAdmin => ("Dirección", "Admin"),
+            RoleCaregiver => ("Educadora", "Caregiver"),
+            RoleFamily => ("Familia", "Family"),
+            InvitedAs => ("Te invitan como", "You are invited as"),
+            InvitedBy => ("Invitación de", "Invited by"),
+            DisplayName => (
+                "Tu nombre, como lo verá la sala",
+                "Your name, as the room will see it",
+            ),
+            CreateAccount => ("Crear cuenta y entrar", "Create account and enter"),
+            InviteUnavailable => (
+                "Esta invitación caducó, ya se usó o fue revocada. Pide otra.",
+                "This invite expired, was used up or was revoked. Ask for a new one.",
+            ),
+            InviteNotFound => (
+                "Esta invitación no existe. Revisa el enlace.",
+                "This invite does not exist. Check the link.",
+            ),
+            UsernameTaken => (
+                "Ese usuario ya existe; elige otro.",
+                "That username is taken; choose another.",
+            ),
+            NewInvite => ("Nueva invitación", "New invite"),
+            Role => ("Rol", "Role"),
+            ExpiresInHours => ("Caduca en (horas)", "Expires in (hours)"),
+            Uses => ("Usos", "Uses"),
+            Create => ("Crear", "Create"),
+            Copy => ("Copiar", "Copy"),
+            Copied => ("¡Copiado!", "Copied!"),
+            InviteLinkHint => (
+                "Envía este enlace a la persona invitada. Solo se muestra ahora.",
+                "Send this link to the person you invite. It is shown only now.",
+            ),
+            Revoke => ("Revocar", "Revoke"),
+            Revoked => ("Revocada", "Revoked"),
+            Expired => ("Caducada", "Expired"),
+            Expires => ("Caduca", "Expires"),
+            InvitesLeft => ("Invitaciones que te quedan", "Invites you have left"),
+            NotAllowed => (
+                "No tienes permiso para esto.",
+                "You are not allowed to do this.",
+            ),
+            RoomId => (
+                "Identificador (va en la dirección)",
+                "Id (goes in the address)",
+            ),
+            RoomName => ("Nombre", "Name"),
+            ViewingHours => ("Horario para las familias", "Viewing hours for families"),
+            TimeZone => ("Zona horaria", "Time zone"),
+            Save => ("Guardar", "Save"),
+            Saved => ("Guardado", "Saved"),
+            Delete => ("Eliminar", "Delete"),
+            ConfirmDelete => (
+                "¿Eliminar esta sala? Se cerrarán sus conexiones.",
+                "Delete this room? Its connections will close.",
+            ),
+            Unlock => ("Desbloquear", "Unlock"),
+            Locked => (
+                "Bloqueada por intentos fallidos",
+                "Locked after failed logins",
+            ),
+            RevokedPerson => ("Acceso revocado", "Access revoked"),
+            ConfirmRevoke => (
+                "¿Revocar el acceso? Se cerrarán sus sesiones ahora.",
+                "Revoke access? Their sessions end now.",
+            ),
+            FamilyInviteLimit => (
+                "Invitaciones por familiar (0 = ninguna)",
+                "Invites per family member (0 = none)",
+            ),
+            From => ("Desde", "From"),
+            To => ("Hasta", "To"),
+            ExportCsv => ("Exportar CSV", "Export CSV"),
+            Started => ("Inicio", "Start"),
+            Ended => ("Fin", "End"),
+            Address => ("Dirección IP", "Address"),
+            Ongoing => ("en curso", "ongoing"),
+            NoEntries => ("Nada que mostrar.", "Nothing to show."),
+            CameraClosed => ("Cámara cerrada", "Camera closed"),
+            NoAccess => (
+                "No tienes acceso a esta sala.",
+                "You do not have access to this room.",
             ),
         }
     }

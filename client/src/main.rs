@@ -1,5 +1,7 @@
 //! Nido's browser app: mounts the router on the page.
 
+mod account;
+mod api;
 mod app;
 mod browser;
 mod capture;

@@ -41,7 +41,6 @@ impl RoomSignals {
 pub struct JoinAs {
     pub room: String,
     pub role: Role,
-    pub name: String,
     pub camera_key: Option<String>,
 }
 
@@ -56,7 +55,6 @@ impl RoomLink {
         let join = ClientMessage::Join {
             room: join.room,
             role: join.role,
-            name: join.name,
             camera_key: join.camera_key,
         };
         // The socket is created before the handlers that answer through it, so they reach it

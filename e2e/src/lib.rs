@@ -7,7 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use nido_server::store::{NewUser, RoomRow};
 use nido_server::{AppState, Config};
+use nido_shared::{DisplayName, RoomId, UserRole, Username};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -39,11 +41,18 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
-/// The real server, started in this process; `restart` brings it back on the same port.
+/// The daycare's time zone in these tests.
+pub const TIME_ZONE: &str = "Europe/Madrid";
+/// Every test account's password.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The real server, started in this process with its own database; `restart` brings it
+/// back on the same port with the same data.
 pub struct Server {
     pub addr: SocketAddr,
+    pub state: AppState,
     dist: PathBuf,
-    state: AppState,
+    data: tempfile::TempDir,
     task: JoinHandle<std::io::Result<()>>,
 }
 
@@ -52,21 +61,69 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
-        Self::serve_on(listener, dist.to_owned())
+        let data = tempfile::tempdir().expect("a data directory");
+        Self::serve_on(listener, dist.to_owned(), data).await
     }
 
-    fn serve_on(listener: TcpListener, dist: PathBuf) -> Self {
+    async fn serve_on(listener: TcpListener, dist: PathBuf, data: tempfile::TempDir) -> Self {
         let addr = listener.local_addr().expect("bound address");
         let mut config = Config::with_defaults();
         config.dist = dist.clone();
-        let state = AppState::new(config);
+        config.data_dir = data.path().to_owned();
+        config.time_zone = Some(TIME_ZONE.into());
+        let state = AppState::open(config).await.expect("the server starts");
         let task = tokio::spawn(nido_server::serve(listener, state.clone()));
         Self {
             addr,
-            dist,
             state,
+            dist,
+            data,
             task,
         }
+    }
+
+    /// Makes the server's clock read this local time (`2026-11-25T10:00:00+01:00`) from now on.
+    pub fn set_local_time(&self, time: &str) {
+        let at = format!("{time}[{TIME_ZONE}]")
+            .parse::<jiff::ZonedDateTime>()
+            .expect("a zoned time");
+        self.state.clock.set_now_us(at.timestamp().as_microsecond());
+    }
+
+    /// Creates a room, as an admin would (open Monday to Friday, 07:00 to 17:00).
+    pub async fn room(&self, id: &str, name: &str) {
+        let room = RoomRow {
+            slug: RoomId::try_from(id.to_owned()).expect("a room id"),
+            name: name.to_owned(),
+            schedule: Default::default(),
+        };
+        self.state
+            .store
+            .create_room(&room, self.state.clock.now_us())
+            .await
+            .expect("a new room");
+    }
+
+    /// Creates someone with an account, the test password and these (existing) rooms.
+    pub async fn person(&self, role: UserRole, username: &str, name: &str, rooms: &[&str]) {
+        let store = &self.state.store;
+        let hash = self.state.passwords.hash(PASSWORD).await.expect("hashing");
+        let user = NewUser {
+            username: &Username::try_from(username.to_owned()).expect("a username"),
+            display_name: &DisplayName::try_from(name.to_owned()).expect("a name"),
+            password_hash: &hash,
+            role,
+            invited_by: None,
+        };
+        let id = store
+            .create_user(&user, self.state.clock.now_us())
+            .await
+            .expect("a new person");
+        let rooms: Vec<RoomId> = rooms
+            .iter()
+            .map(|room| RoomId::try_from((*room).to_owned()).expect("a room id"))
+            .collect();
+        store.set_user_rooms(id, &rooms).await.expect("their rooms");
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -83,7 +140,10 @@ impl Server {
         let listener = TcpListener::bind(self.addr)
             .await
             .expect("the same port again");
-        Self::serve_on(listener, self.dist)
+        let offset = self.state.clock.now_us();
+        let server = Self::serve_on(listener, self.dist, self.data).await;
+        server.state.clock.set_now_us(offset);
+        server
     }
 }
 
@@ -222,18 +282,25 @@ impl Browser {
         .await
     }
 
-    /// Joins through the home page's form, as a person does.
-    pub async fn enter_room(&self, server: &Server, room: &str, name: &str, as_camera: bool) {
-        self.goto(&server.url("/")).await;
-        self.type_into("room", room).await;
-        self.type_into("name", name).await;
-        self.click(if as_camera {
-            "role-camera"
-        } else {
-            "role-viewer"
-        })
-        .await;
-        self.click("enter").await;
+    /// Logs in through the login page, as a person does, and waits for the home page.
+    pub async fn log_in(&self, server: &Server, username: &str, name: &str) {
+        self.goto(&server.url("/login")).await;
+        self.type_into("username", username).await;
+        self.type_into("password", PASSWORD).await;
+        self.click("log-in").await;
+        self.wait_for_text("who", name).await;
+    }
+
+    /// The value of an input, empty while there is none.
+    pub async fn value_of(&self, test_id: &str) -> String {
+        let script = format!(
+            "const input = document.querySelector('[data-testid=\"{test_id}\"]'); return input ? input.value : ''"
+        );
+        self.js(&script)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Switches the interface language with the ES/EN buttons.

@@ -1,18 +1,55 @@
-//! A caregiver streams from the camera page in one headless Chromium; two parents watch in
-//! two others; they chat; the server restarts and everyone comes back by themselves.
+//! The whole path a daycare takes, in headless Chromiums with a fake camera: an admin
+//! creates a room and an invite; a parent registers through the link and watches while a
+//! caregiver streams; they chat; a parent of another room cannot see it; viewing hours
+//! close and reopen the picture live; the server restarts and everyone comes back.
 
 use nido_e2e::*;
+use nido_shared::UserRole;
 
 const ROOM: &str = "pollitos";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn camera_streams_to_two_viewers_who_chat_and_survive_a_server_restart() {
+async fn an_invited_parent_watches_the_caregivers_camera_and_nobody_else_can() {
     let dist = dist_dir();
     let mut server = Server::start(&dist).await;
+    // A Wednesday morning: the room is open to families.
+    server.set_local_time("2026-11-25T10:00:00+01:00");
+    server
+        .person(UserRole::Admin, "directora", "Carmen (dirección)", &[])
+        .await;
     let driver = Driver::start().await;
 
+    // The admin creates the room and a family invite for it.
+    let admin = driver.browser(LAPTOP).await;
+    admin
+        .log_in(&server, "directora", "Carmen (dirección)")
+        .await;
+    admin.screenshot("home-admin-laptop-en").await;
+    admin.click("admin-rooms").await;
+    admin.type_into("new-room-id", ROOM).await;
+    admin.type_into("new-room-name", "Pollitos").await;
+    admin.click("create-room").await;
+    admin
+        .wait_for_text(&format!("room-{ROOM}"), "/watch/pollitos")
+        .await;
+    admin.screenshot("admin-rooms-laptop-en").await;
+    admin.goto(&server.url("/invites")).await;
+    admin.click(&format!("invite-room-{ROOM}")).await;
+    admin.click("create-invite").await;
+    let link = eventually("the invite link", || async {
+        let link = admin.value_of("invite-link").await;
+        link.contains("/invite/").then_some(link)
+    })
+    .await;
+    admin.screenshot("invites-laptop-en").await;
+
+    // The room's caregiver streams from the camera page.
+    server
+        .person(UserRole::Caregiver, "marta", "Seño Marta", &[ROOM])
+        .await;
     let camera = driver.browser(LAPTOP).await;
-    camera.enter_room(&server, ROOM, "Seño Marta", true).await;
+    camera.log_in(&server, "marta", "Seño Marta").await;
+    camera.click(&format!("stream-{ROOM}")).await;
     camera.click("start").await;
     camera.wait_for_text("camera-state", "Live").await;
     eventually("the camera to send frames", || async {
@@ -21,31 +58,51 @@ async fn camera_streams_to_two_viewers_who_chat_and_survive_a_server_restart() {
     })
     .await;
 
-    let ana = driver.browser(LAPTOP).await;
-    ana.enter_room(&server, ROOM, "Ana (mamá de Leo)", false)
+    // The parent registers through the link, finds the room and watches.
+    let ana = driver.browser(PHONE).await;
+    ana.goto(&link).await;
+    ana.wait_for_text("register", "Create account").await;
+    ana.screenshot("invite-phone-en").await;
+    ana.type_into("display-name", "Ana (mamá de Leo)").await;
+    ana.type_into("username", "ana").await;
+    ana.type_into("password", PASSWORD).await;
+    ana.click("register").await;
+    ana.wait_for_text("my-rooms", "Pollitos").await;
+    ana.screenshot("home-family-phone-en").await;
+    ana.click(&format!("watch-{ROOM}")).await;
+    picture_changes(&ana).await;
+    ana.wait_for_text("camera-state", "Live").await;
+    camera
+        .wait_for_text("viewer-list", "Ana (mamá de Leo)")
+        .await;
+
+    // A parent of another room cannot see this one, even by its address.
+    server.room("patitos", "Patitos").await;
+    server
+        .person(UserRole::Family, "luis", "Luis", &["patitos"])
         .await;
     let luis = driver.browser(PHONE).await;
-    luis.enter_room(&server, ROOM, "Luis", false).await;
+    luis.log_in(&server, "luis", "Luis").await;
+    assert!(!luis.text_of("my-rooms").await.contains("Pollitos"));
+    luis.goto(&server.url(&format!("/watch/{ROOM}"))).await;
+    luis.wait_for_text("stage-overlay", "You do not have access")
+        .await;
+    assert_eq!(luis.picture_sample().await, None, "not one frame");
+    luis.screenshot("viewer-no-access-phone-en").await;
 
-    for viewer in [&ana, &luis] {
-        picture_changes(viewer).await;
-        viewer.wait_for_text("camera-state", "Live").await;
-    }
-    camera.wait_for_text("viewer-count", "2").await;
-
-    // Chat: typed by one parent, seen by the caregiver and the other parent, as text.
+    // Chat: typed by the parent, seen by the caregiver, as text.
     let line = "<b>¿Ha comido bien?</b> <script>alert(1)</script>";
     ana.type_into("chat-input", line).await;
     ana.js("document.querySelector('.chat-form button').click()")
         .await;
-    for page in [&camera, &ana, &luis] {
+    for page in [&camera, &ana] {
         page.wait_for_text("chat-lines", line).await;
     }
-    let bold = luis
+    let markup = camera
         .js("return document.querySelectorAll('.chat-lines b, .chat-lines script').length")
         .await;
     assert_eq!(
-        bold, 0,
+        markup, 0,
         "markup in chat is shown as text, never interpreted"
     );
     camera.type_into("chat-input", "Sí, todo el plato").await;
@@ -54,31 +111,38 @@ async fn camera_streams_to_two_viewers_who_chat_and_survive_a_server_restart() {
         .await;
     ana.wait_for_text("chat-lines", "Sí, todo el plato").await;
 
-    screenshots(&camera, &ana, &luis).await;
+    screenshots(&camera, &ana).await;
+
+    // 17:00: the room closes to families, live; the caregiver keeps streaming.
+    server.set_local_time("2026-11-25T17:00:00+01:00");
+    ana.wait_for_text("stage-overlay", "Camera closed").await;
+    ana.wait_for_text("stage-overlay", "Opens Thursday 07:00")
+        .await;
+    picture_cleared(&ana).await;
+    ana.screenshot("viewer-closed-phone-en").await;
+    server.set_local_time("2026-11-26T07:00:00+01:00");
+    picture_changes(&ana).await;
 
     // The server restarts: everyone is closed with 1001, then reconnects without a reload.
     server = server.restart().await;
-    for viewer in [&ana, &luis] {
-        viewer.wait_for_text("connection", "Connected").await;
-        picture_changes(viewer).await;
-    }
-    camera.wait_for_text("viewer-count", "2").await;
+    ana.wait_for_text("connection", "Connected").await;
+    picture_changes(&ana).await;
     assert_eq!(
         ana.js("return performance.getEntriesByType('navigation').length")
             .await,
         1
     );
 
-    // Stopping the camera turns viewers' pictures off at once: never a frozen frame.
+    // Stopping the camera turns the picture off at once: never a frozen frame.
     camera.click("stop").await;
-    for viewer in [&ana, &luis] {
-        viewer.wait_for_text("stage-overlay", "Camera off").await;
-        eventually("the picture to be cleared", || async {
-            viewer.picture_sample().await.is_none().then_some(())
-        })
-        .await;
-    }
-    ana.screenshot("viewer-laptop-camera-off-en").await;
+    ana.wait_for_text("stage-overlay", "Camera off").await;
+    picture_cleared(&ana).await;
+
+    // The admin sees who watched, from where.
+    admin.goto(&server.url("/admin/audit")).await;
+    admin.wait_for_text("audit", "Ana (mamá de Leo)").await;
+    admin.wait_for_text("audit", "127.0.0.1").await;
+    admin.screenshot("audit-laptop-en").await;
     drop(server);
 }
 
@@ -94,20 +158,29 @@ async fn picture_changes(viewer: &Browser) {
     .await;
 }
 
+async fn picture_cleared(viewer: &Browser) {
+    eventually("the picture to be cleared", || async {
+        viewer.picture_sample().await.is_none().then_some(())
+    })
+    .await;
+}
+
 /// The camera and viewer pages at laptop and phone widths, in English and Spanish.
-async fn screenshots(camera: &Browser, ana: &Browser, luis: &Browser) {
+async fn screenshots(camera: &Browser, ana: &Browser) {
     for lang in ["en", "es"] {
-        for page in [camera, ana, luis] {
+        for page in [camera, ana] {
             page.choose_language(lang).await;
         }
         camera.screenshot(&format!("camera-laptop-{lang}")).await;
-        ana.screenshot(&format!("viewer-laptop-{lang}")).await;
-        luis.screenshot(&format!("viewer-phone-{lang}")).await;
+        ana.screenshot(&format!("viewer-phone-{lang}")).await;
         camera.resize(PHONE).await;
         camera.screenshot(&format!("camera-phone-{lang}")).await;
         camera.resize(LAPTOP).await;
+        ana.resize(LAPTOP).await;
+        ana.screenshot(&format!("viewer-laptop-{lang}")).await;
+        ana.resize(PHONE).await;
     }
-    for page in [camera, ana, luis] {
+    for page in [camera, ana] {
         page.choose_language("en").await;
     }
 }

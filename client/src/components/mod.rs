@@ -2,12 +2,14 @@
 
 mod chat_panel;
 mod room_sidebar;
+mod signed_in;
 mod status;
 mod top_bar;
 mod viewer_list;
 
 pub use chat_panel::ChatPanel;
 pub use room_sidebar::RoomSidebar;
+pub use signed_in::{admin_only, signed_in};
 pub use status::{CameraBadge, ConnectionBadge, camera_status};
 pub use top_bar::TopBar;
 pub use viewer_list::ViewerList;

@@ -42,12 +42,13 @@ pub fn CameraBadge(presence: RwSignal<Option<Presence>>) -> impl IntoView {
     let class = move || match state() {
         CameraStatus::Live => "badge live",
         CameraStatus::Paused => "badge warn",
-        CameraStatus::Off => "badge off",
+        CameraStatus::Off | CameraStatus::Closed => "badge off",
     };
     let label = move || match state() {
         CameraStatus::Live => i18n.t(Text::CameraLive),
         CameraStatus::Paused => i18n.t(Text::CameraPaused),
         CameraStatus::Off => i18n.t(Text::CameraOff),
+        CameraStatus::Closed => i18n.t(Text::CameraClosed),
     };
     view! { <span class=class data-testid="camera-state">{label}</span> }
 }

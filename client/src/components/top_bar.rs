@@ -1,7 +1,12 @@
-//! The bar atop every page: Nido's name, the room, and the language switch.
+//! The bar atop every page: Nido's name, the room, who is logged in (and logging out), and
+//! the language switch.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
 
+use crate::account::use_account;
+use crate::api;
 use crate::i18n::{Lang, Text, use_i18n};
 
 #[component]
@@ -20,6 +25,29 @@ pub fn TopBar(#[prop(optional, into)] room: Option<String>) -> impl IntoView {
             </button>
         }
     };
+    let account = use_account();
+    let navigate = use_navigate();
+    let log_out = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            // Logged out either way: a failed call leaves at most a session that expires.
+            let _ = api::act::<()>(api::post("/api/logout"), None).await;
+            account.reload().await;
+            navigate("/login", Default::default());
+        });
+    };
+    let who = move || {
+        account.me().map(|me| {
+            view! {
+                <span class="who">
+                    <span class="who-name" data-testid="who">{me.display_name.to_string()}</span>
+                    <button type="button" class="link" data-testid="log-out" on:click=log_out.clone()>
+                        {move || i18n.t(Text::LogOut)}
+                    </button>
+                </span>
+            }
+        })
+    };
     view! {
         <header class="top-bar">
             <a class="brand" href="/">
@@ -32,6 +60,7 @@ pub fn TopBar(#[prop(optional, into)] room: Option<String>) -> impl IntoView {
                     {room}
                 </span>
             })}
+            {who}
             <nav class="langs" aria-label="Idioma / Language">
                 {lang_button(Lang::Es, "ES")}
                 {lang_button(Lang::En, "EN")}

@@ -3,11 +3,13 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use nido_shared::api::Me;
 use nido_shared::{ClientMessage, ErrorCode, Role};
 
-use super::{ask_for_name, room_and_name, with_present};
+use super::{route_room, with_present};
+use crate::account::use_account;
 use crate::browser::{is_secure_context, tab_secret};
-use crate::components::{CameraBadge, ConnectionBadge, RoomSidebar, TopBar};
+use crate::components::{CameraBadge, ConnectionBadge, RoomSidebar, TopBar, signed_in};
 use crate::i18n::{Text, use_i18n};
 use crate::media::{CameraDevice, CameraError, CameraRequest, list_cameras};
 use crate::room::{JoinAs, RoomLink, RoomSignals};
@@ -29,12 +31,20 @@ enum Phase {
 
 #[component]
 pub fn CameraPage() -> impl IntoView {
-    let (room, name) = room_and_name();
-    let Some(name) = name else {
-        return ask_for_name(&room, "camera");
-    };
+    signed_in(camera_page)
+}
+
+fn camera_page(me: Me) -> AnyView {
+    let room = route_room();
+    let name = me.display_name.to_string();
+    let account = use_account();
     let i18n = use_i18n();
     let signals = RoomSignals::new();
+    Effect::new(move |_| {
+        if signals.status.get() == LinkStatus::Refused(Some(ErrorCode::SessionEnded)) {
+            account.refresh();
+        }
+    });
     let phase = RwSignal::new(if is_secure_context() {
         Phase::Idle
     } else {
@@ -64,7 +74,6 @@ pub fn CameraPage() -> impl IntoView {
     };
 
     let join_room = room.clone();
-    let join_name = name.clone();
     let start = move || {
         let Some(video) = video.get_untracked() else {
             return;
@@ -85,7 +94,6 @@ pub fn CameraPage() -> impl IntoView {
         let join = JoinAs {
             room: join_room.clone(),
             role: Role::Camera,
-            name: join_name.clone(),
             camera_key: Some(camera_key.clone()),
         };
         phase.set(Phase::Starting);
@@ -148,6 +156,9 @@ pub fn CameraPage() -> impl IntoView {
         }
         (_, LinkStatus::Refused(Some(ErrorCode::CameraReplaced))) => {
             Some(i18n.t(Text::CameraReplaced))
+        }
+        (_, LinkStatus::Refused(Some(ErrorCode::RoomForbidden | ErrorCode::AccessRevoked))) => {
+            Some(i18n.t(Text::NoAccess))
         }
         (_, LinkStatus::Refused(_)) => Some(i18n.t(Text::Refused)),
         _ => None,

@@ -1,29 +1,39 @@
 //! The app's pages, one per route.
 
+mod admin_audit;
+mod admin_people;
+mod admin_rooms;
 mod camera;
 mod home;
+mod invite;
+mod invites;
+mod login;
 mod viewer;
 
+pub use admin_audit::AdminAuditPage;
+pub use admin_people::AdminPeoplePage;
+pub use admin_rooms::AdminRoomsPage;
 pub use camera::CameraPage;
 pub use home::HomePage;
+pub use invite::InvitePage;
+pub use invites::InvitesPage;
+pub use login::LoginPage;
 pub use viewer::ViewerPage;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use nido_shared::api::ApiErrorCode;
+use wasm_bindgen::JsValue;
 
-use crate::browser::remembered;
+use crate::api::ApiFailure;
+use crate::i18n::{I18n, Text};
 
-/// Where the display name is kept between visits.
-pub const NAME_KEY: &str = "nido.name";
-pub const ROOM_KEY: &str = "nido.room";
-
-/// The room of the current route and the remembered display name, if there is one.
-fn room_and_name() -> (String, Option<String>) {
-    let room = use_params_map()
+/// The room of the current route.
+fn route_room() -> String {
+    use_params_map()
         .read_untracked()
         .get("room")
-        .unwrap_or_default();
-    (room, remembered(NAME_KEY))
+        .unwrap_or_default()
 }
 
 /// Runs `action` on a page-owned value once it exists.
@@ -35,8 +45,20 @@ fn with_present<T: 'static>(stored: StoredValue<Option<T>, LocalStorage>, action
     });
 }
 
-/// Back to the home form, with this room and role filled in.
-fn ask_for_name(room: &str, role: &str) -> AnyView {
-    let path = format!("/?room={room}&role={role}");
-    view! { <leptos_router::components::Redirect path=path/> }.into_any()
+/// A server time, in the visitor's language and time zone.
+fn format_time(i18n: I18n, us: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(us as f64 / 1000.0));
+    String::from(date.to_locale_string(i18n.lang().code(), &JsValue::UNDEFINED))
+}
+
+/// What to tell someone whose API call failed; the server's own sentence where it explains
+/// what to change.
+fn problem_text(i18n: I18n, failure: &ApiFailure) -> String {
+    match failure.code() {
+        Some(ApiErrorCode::Forbidden) => i18n.t(Text::NotAllowed).to_owned(),
+        Some(ApiErrorCode::InvalidInput | ApiErrorCode::Conflict) => {
+            failure.message().unwrap_or_default().to_owned()
+        }
+        _ => i18n.t(Text::NetworkError).to_owned(),
+    }
 }

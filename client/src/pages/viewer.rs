@@ -4,10 +4,14 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
-use nido_shared::{CameraStatus, Role};
+use nido_shared::api::Me;
+use nido_shared::{CameraStatus, ErrorCode, Role};
 
-use super::{ask_for_name, room_and_name, with_present};
-use crate::components::{CameraBadge, ConnectionBadge, RoomSidebar, TopBar, camera_status};
+use super::{route_room, with_present};
+use crate::account::use_account;
+use crate::components::{
+    CameraBadge, ConnectionBadge, RoomSidebar, TopBar, camera_status, signed_in,
+};
 use crate::frame_painter::{FramePainter, PaintStats};
 use crate::i18n::{Text, use_i18n};
 use crate::room::{JoinAs, RoomLink, RoomSignals};
@@ -17,12 +21,20 @@ const STATS_EVERY_MS: u32 = 500;
 
 #[component]
 pub fn ViewerPage() -> impl IntoView {
-    let (room, name) = room_and_name();
-    let Some(name) = name else {
-        return ask_for_name(&room, "viewer");
-    };
+    signed_in(viewer_page)
+}
+
+fn viewer_page(me: Me) -> AnyView {
+    let room = route_room();
+    let name = me.display_name.to_string();
+    let account = use_account();
     let i18n = use_i18n();
     let signals = RoomSignals::new();
+    Effect::new(move |_| {
+        if signals.status.get() == LinkStatus::Refused(Some(ErrorCode::SessionEnded)) {
+            account.refresh();
+        }
+    });
     let stats = RwSignal::new(PaintStats::default());
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let stage = NodeRef::<leptos::html::Div>::new();
@@ -32,7 +44,6 @@ pub fn ViewerPage() -> impl IntoView {
     let stats_timer = StoredValue::new_local(None::<Interval>);
 
     let join_room = room.clone();
-    let join_name = name.clone();
     Effect::new(move |_| {
         let Some(canvas) = canvas.get() else { return };
         if link.with_value(Option::is_some) {
@@ -46,7 +57,6 @@ pub fn ViewerPage() -> impl IntoView {
             JoinAs {
                 room: join_room.clone(),
                 role: Role::Viewer,
-                name: join_name.clone(),
                 camera_key: None,
             },
             signals,
@@ -69,22 +79,41 @@ pub fn ViewerPage() -> impl IntoView {
     });
 
     let overlay = move || {
-        let (title, hint) = match (signals.status.get(), camera_status(signals.presence.get())) {
+        let presence = signals.presence.get();
+        let opens_at = presence.as_ref().and_then(|p| p.opens_at);
+        let (title, hint) = match (signals.status.get(), camera_status(presence)) {
+            (LinkStatus::Refused(Some(ErrorCode::RoomForbidden | ErrorCode::AccessRevoked)), _) => {
+                (Text::NoAccess, None)
+            }
             (LinkStatus::Refused(_), _) => (Text::Refused, None),
             (LinkStatus::Connecting | LinkStatus::Reconnecting { .. }, _) => {
                 (Text::Connecting, None)
             }
             (_, CameraStatus::Off) => (Text::CameraOff, Some(Text::CameraOffHint)),
             (_, CameraStatus::Paused) => (Text::CameraPaused, Some(Text::CameraPausedHint)),
+            (_, CameraStatus::Closed) => {
+                return Some(
+                    view! {
+                        <div class="stage-overlay" data-testid="stage-overlay">
+                            <p class="overlay-title">{i18n.t(Text::CameraClosed)}</p>
+                            <p class="overlay-hint">{i18n.opening(opens_at)}</p>
+                        </div>
+                    }
+                    .into_any(),
+                );
+            }
             (_, CameraStatus::Live) if !stats.get().showing => (Text::WaitingForPicture, None),
             (_, CameraStatus::Live) => return None,
         };
-        Some(view! {
-            <div class="stage-overlay" data-testid="stage-overlay">
-                <p class="overlay-title">{i18n.t(title)}</p>
-                {hint.map(|h| view! { <p class="overlay-hint">{i18n.t(h)}</p> })}
-            </div>
-        })
+        Some(
+            view! {
+                <div class="stage-overlay" data-testid="stage-overlay">
+                    <p class="overlay-title">{i18n.t(title)}</p>
+                    {hint.map(|h| view! { <p class="overlay-hint">{i18n.t(h)}</p> })}
+                </div>
+            }
+            .into_any(),
+        )
     };
 
     let fullscreen = move |_| {

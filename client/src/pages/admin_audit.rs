@@ -1,0 +1,150 @@
+//! Admin: the access log — who watched or streamed which room, from where, when — filtered
+//! and exported as CSV.
+
+use leptos::prelude::*;
+use nido_shared::Role;
+use nido_shared::api::{AuditEntry, Me, RoomSummary};
+
+use crate::api;
+use crate::components::{TopBar, admin_only};
+use crate::i18n::{Text, use_i18n};
+use crate::pages::{format_time, problem_text};
+
+#[component]
+pub fn AdminAuditPage() -> impl IntoView {
+    admin_only(audit_page)
+}
+
+fn audit_page(_: Me) -> AnyView {
+    let i18n = use_i18n();
+    let room = RwSignal::new(String::new());
+    let user = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let query = Memo::new(move |_| {
+        let mut parts = Vec::new();
+        let mut add = |key: &str, value: String| {
+            if !value.is_empty() {
+                parts.push(format!("{key}={}", js_sys::encode_uri_component(&value)));
+            }
+        };
+        add("room", room.get());
+        add("user", user.get().trim().to_lowercase());
+        add(
+            "from_us",
+            day_start_us(&from.get())
+                .map(|us| us.to_string())
+                .unwrap_or_default(),
+        );
+        add(
+            "to_us",
+            day_start_us(&to.get())
+                .map(|us| (us + 86_400_000_000).to_string())
+                .unwrap_or_default(),
+        );
+        parts.join("&")
+    });
+    let entries = LocalResource::new(move || {
+        let path = format!("/api/audit?{}", query.get());
+        async move { api::get::<Vec<AuditEntry>>(&path).await }
+    });
+    let rooms = LocalResource::new(|| api::get::<Vec<RoomSummary>>("/api/rooms"));
+    let room_options = move || {
+        rooms.get().and_then(Result::ok).map(|list| {
+            list.into_iter()
+                .map(|r| view! { <option value=r.id.to_string()>{r.name}</option> })
+                .collect_view()
+        })
+    };
+    let rows = move || {
+        entries.get().map(|result| match result {
+            Ok(list) if list.is_empty() => {
+                view! { <p class="muted">{i18n.t(Text::NoEntries)}</p> }.into_any()
+            }
+            Ok(list) => {
+                let rows = list
+                    .into_iter()
+                    .map(|entry| {
+                        let ended = entry.ended_at_us.map_or_else(
+                            || i18n.t(Text::Ongoing).to_owned(),
+                            |us| format_time(i18n, us),
+                        );
+                        let role = match entry.role {
+                            Role::Camera => Text::Camera,
+                            Role::Viewer => Text::Watch,
+                        };
+                        view! {
+                            <tr>
+                                <td>{entry.display_name.to_string()}<br/><span class="muted">{format!("@{}", entry.username)}</span></td>
+                                <td>{entry.room.to_string()}</td>
+                                <td>{i18n.t(role)}</td>
+                                <td>{entry.client_addr}</td>
+                                <td>{format_time(i18n, entry.started_at_us)}</td>
+                                <td>{ended}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="table-wrap">
+                        <table data-testid="audit">
+                            <thead><tr>
+                                <th>{i18n.t(Text::People)}</th>
+                                <th>{i18n.t(Text::Room)}</th>
+                                <th>{i18n.t(Text::Role)}</th>
+                                <th>{i18n.t(Text::Address)}</th>
+                                <th>{i18n.t(Text::Started)}</th>
+                                <th>{i18n.t(Text::Ended)}</th>
+                            </tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                }
+                .into_any()
+            }
+            Err(failure) => view! { <p class="problem">{problem_text(i18n, &failure)}</p> }.into_any(),
+        })
+    };
+    let text_filter = move |label: Text, kind: &'static str, value: RwSignal<String>| {
+        view! {
+            <label>
+                <span>{move || i18n.t(label)}</span>
+                <input type=kind prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))/>
+            </label>
+        }
+    };
+    view! {
+        <TopBar/>
+        <main class="page">
+            <section class="card">
+                <h1>{move || i18n.t(Text::AuditLog)}</h1>
+                <div class="row filters">
+                    <label>
+                        <span>{move || i18n.t(Text::Room)}</span>
+                        <select on:change=move |ev| room.set(event_target_value(&ev))>
+                            <option value="">"—"</option>
+                            {room_options}
+                        </select>
+                    </label>
+                    {text_filter(Text::Username, "text", user)}
+                    {text_filter(Text::From, "date", from)}
+                    {text_filter(Text::To, "date", to)}
+                    <a class="button" data-testid="export-csv" href=move || format!("/api/audit.csv?{}", query.get())>
+                        {move || i18n.t(Text::ExportCsv)}
+                    </a>
+                </div>
+                {rows}
+            </section>
+        </main>
+    }
+    .into_any()
+}
+
+/// Midnight of a `YYYY-MM-DD` date in the browser's time zone, in microseconds.
+fn day_start_us(date: &str) -> Option<i64> {
+    if date.is_empty() {
+        return None;
+    }
+    let millis = js_sys::Date::new(&format!("{date}T00:00:00").into()).get_time();
+    (!millis.is_nan()).then_some((millis * 1000.0) as i64)
+}

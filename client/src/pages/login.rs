@@ -1,0 +1,87 @@
+//! The login page: username and password, then back where the visitor was going.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use nido_shared::api::{ApiErrorCode, LoginRequest};
+
+use crate::account::use_account;
+use crate::api::{self, ApiFailure};
+use crate::components::TopBar;
+use crate::i18n::{Text, use_i18n};
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let account = use_account();
+    let navigate = use_navigate();
+    let next = use_query_map()
+        .read_untracked()
+        .get("next")
+        .filter(|path| path.starts_with('/') && !path.starts_with("//"))
+        .unwrap_or_else(|| "/".to_owned());
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<Text>);
+    let busy = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let request = LoginRequest {
+            username: username.get_untracked(),
+            password: password.get_untracked(),
+        };
+        let (navigate, next) = (navigate.clone(), next.clone());
+        busy.set(true);
+        spawn_local(async move {
+            let result = api::act(api::post("/api/login"), Some(&request)).await;
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    account.reload().await;
+                    navigate(&next, Default::default());
+                }
+                Err(failure) => problem.set(Some(login_problem(&failure))),
+            }
+        });
+    };
+
+    view! {
+        <TopBar/>
+        <main class="home">
+            <section class="card welcome">
+                <h1>{move || i18n.t(Text::LoginTitle)}</h1>
+                <p class="lead">{move || i18n.t(Text::LoginIntro)}</p>
+                <form on:submit=submit class="join-form">
+                    <label>
+                        <span>{move || i18n.t(Text::Username)}</span>
+                        <input type="text" data-testid="username" autocomplete="username"
+                            autocapitalize="none" spellcheck="false" required maxlength="32"
+                            on:input=move |ev| username.set(event_target_value(&ev))/>
+                    </label>
+                    <label>
+                        <span>{move || i18n.t(Text::Password)}</span>
+                        <input type="password" data-testid="password" autocomplete="current-password"
+                            required on:input=move |ev| password.set(event_target_value(&ev))/>
+                    </label>
+                    <p class="problem" role="alert" data-testid="problem">
+                        {move || problem.get().map(|t| i18n.t(t))}
+                    </p>
+                    <button type="submit" class="primary wide" data-testid="log-in" disabled=move || busy.get()>
+                        {move || i18n.t(Text::LogIn)}
+                    </button>
+                </form>
+                <p class="muted">{move || i18n.t(Text::NoAccountHint)}</p>
+            </section>
+            <p class="privacy-note">{move || i18n.t(Text::Privacy)}</p>
+        </main>
+    }
+}
+
+fn login_problem(failure: &ApiFailure) -> Text {
+    match failure.code() {
+        Some(ApiErrorCode::InvalidCredentials) => Text::WrongCredentials,
+        Some(ApiErrorCode::TooManyAttempts) => Text::TooManyAttempts,
+        _ => Text::NetworkError,
+    }
+}
