@@ -202,7 +202,8 @@ pub struct AuditFilter {
 pub struct Settings {
     /// How many relatives each family member may invite to their own rooms; 0 disables it.
     pub family_invite_limit: u32,
-    /// The time zone viewing hours are read in (set when starting the server).
-    #[serde(default, skip_deserializing)]
+    /// The time zone viewing hours are read in: set when starting the server, so an
+    /// update ignores it.
+    #[serde(default)]
     pub time_zone: String,
 }
