@@ -251,6 +251,11 @@ pub enum Text {
     NoEntries,
     CameraClosed,
     NoAccess,
+    ChangePassword,
+    CurrentPassword,
+    NewPassword,
+    PasswordChanged,
+    WrongCurrentPassword,
 }
 
 impl Text {
@@ -481,6 +486,17 @@ impl Text {
             Ongoing => ("en curso", "ongoing"),
             NoEntries => ("Nada que mostrar.", "Nothing to show."),
             CameraClosed => ("Cámara cerrada", "Camera closed"),
+            ChangePassword => ("Cambiar la contraseña", "Change password"),
+            CurrentPassword => ("Contraseña actual", "Current password"),
+            NewPassword => ("Contraseña nueva", "New password"),
+            PasswordChanged => (
+                "Contraseña cambiada. Las demás sesiones se han cerrado.",
+                "Password changed. Your other sessions were closed.",
+            ),
+            WrongCurrentPassword => (
+                "La contraseña actual no es correcta.",
+                "The current password is not right.",
+            ),
             NoAccess => (
                 "No tienes acceso a esta sala.",
                 "You do not have access to this room.",

@@ -2,9 +2,11 @@
 //! camera page), and the way to invites and administration.
 
 use leptos::prelude::*;
-use nido_shared::UserRole;
-use nido_shared::api::{Me, RoomSummary};
+use leptos::task::spawn_local;
+use nido_shared::api::{ApiErrorCode, Me, PasswordChange, RoomSummary};
+use nido_shared::{UserRole, check_new_password};
 
+use crate::api;
 use crate::components::{TopBar, signed_in};
 use crate::i18n::{I18n, Text, use_i18n};
 
@@ -46,10 +48,60 @@ fn home(me: Me) -> AnyView {
                     </nav>
                 </section>
             })}
+            {password_card(i18n)}
             <p class="privacy-note">{move || i18n.t(Text::Privacy)}</p>
         </main>
     }
     .into_any()
+}
+
+/// Changing one's password; every other session of the account ends.
+fn password_card(i18n: I18n) -> impl IntoView {
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<Text>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let change = PasswordChange {
+            current_password: current.get_untracked(),
+            new_password: new.get_untracked(),
+        };
+        if check_new_password(&change.new_password).is_err() {
+            status.set(Some(Text::PasswordHint));
+            return;
+        }
+        spawn_local(async move {
+            let done = api::act(api::post("/api/me/password"), Some(&change)).await;
+            status.set(Some(match done {
+                Ok(()) => Text::PasswordChanged,
+                Err(failure) => match failure.code() {
+                    Some(ApiErrorCode::InvalidInput) => Text::WrongCurrentPassword,
+                    Some(ApiErrorCode::TooManyAttempts) => Text::TooManyAttempts,
+                    _ => Text::NetworkError,
+                },
+            }));
+        });
+    };
+    view! {
+        <details class="card password">
+            <summary>{move || i18n.t(Text::ChangePassword)}</summary>
+            <form class="stack" on:submit=submit>
+                <label>
+                    <span>{move || i18n.t(Text::CurrentPassword)}</span>
+                    <input type="password" autocomplete="current-password" required
+                        on:input=move |ev| current.set(event_target_value(&ev))/>
+                </label>
+                <label>
+                    <span>{move || i18n.t(Text::NewPassword)}</span>
+                    <input type="password" autocomplete="new-password" required minlength="8"
+                        prop:placeholder=move || i18n.t(Text::PasswordHint)
+                        on:input=move |ev| new.set(event_target_value(&ev))/>
+                </label>
+                <p class="muted" role="status">{move || status.get().map(|t| i18n.t(t))}</p>
+                <button type="submit" class="primary">{move || i18n.t(Text::Save)}</button>
+            </form>
+        </details>
+    }
 }
 
 fn room_row(i18n: I18n, room: RoomSummary, staff: bool) -> impl IntoView {
