@@ -35,15 +35,20 @@ pub fn tab_secret(key: &str) -> String {
     {
         return existing;
     }
-    let mut bytes = [0u8; 16];
-    if let Ok(crypto) = window().crypto() {
-        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
-    }
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = random_token();
     if let Some(storage) = storage {
         let _ = storage.set_item(key, &secret);
     }
     secret
+}
+
+/// 128 random bits as 32 hex digits, from the browser's cryptographic randomness.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    if let Ok(crypto) = window().crypto() {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The WebSocket address of the server that served this page.

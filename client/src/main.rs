@@ -5,6 +5,7 @@ mod api;
 mod app;
 mod browser;
 mod capture;
+mod chat_log;
 mod clock;
 mod components;
 mod frame_painter;

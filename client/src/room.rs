@@ -6,14 +6,13 @@ use std::rc::Rc;
 use gloo_timers::callback::Interval;
 use js_sys::ArrayBuffer;
 use leptos::prelude::*;
-use nido_shared::{ChatLine, ClientMessage, Presence, Role, ServerMessage};
+use nido_shared::{ClientMessage, Presence, Role, ServerMessage};
 
-use crate::browser::websocket_url;
+use crate::browser::{random_token, websocket_url};
+use crate::chat_log::ChatLog;
 use crate::clock::{ClockOffset, now_us};
 use crate::socket::{LinkStatus, RoomSocket, SocketEvents};
 
-/// How many chat lines a page keeps on screen.
-const CHAT_LINES_KEPT: usize = 200;
 /// How often the clock estimate is refreshed.
 const TIME_SYNC_EVERY_MS: u32 = 5_000;
 
@@ -22,7 +21,7 @@ const TIME_SYNC_EVERY_MS: u32 = 5_000;
 pub struct RoomSignals {
     pub status: RwSignal<LinkStatus>,
     pub presence: RwSignal<Option<Presence>>,
-    pub chat: RwSignal<Vec<ChatLine>>,
+    pub chat: RwSignal<ChatLog>,
     pub clock: RwSignal<ClockOffset>,
 }
 
@@ -31,7 +30,7 @@ impl RoomSignals {
         Self {
             status: RwSignal::new(LinkStatus::Connecting),
             presence: RwSignal::new(None),
-            chat: RwSignal::new(Vec::new()),
+            chat: RwSignal::new(ChatLog::default()),
             clock: RwSignal::new(ClockOffset::default()),
         }
     }
@@ -47,34 +46,39 @@ pub struct JoinAs {
 /// The open link; dropping it leaves the room.
 pub struct RoomLink {
     socket: Rc<RoomSocket>,
+    signals: RoomSignals,
     _time_sync: Interval,
 }
 
 impl RoomLink {
     pub fn open(join: JoinAs, signals: RoomSignals, on_frame: Box<dyn Fn(ArrayBuffer)>) -> Self {
-        let join = ClientMessage::Join {
-            room: join.room,
+        let join = Box::new(move || ClientMessage::Join {
+            room: join.room.clone(),
             role: join.role,
-            camera_key: join.camera_key,
-        };
+            camera_key: join.camera_key.clone(),
+            after_seq: signals.chat.with_untracked(ChatLog::last_seq),
+        });
         // The socket is created before the handlers that answer through it, so they reach it
         // through this slot.
         let slot: Rc<std::cell::OnceCell<std::rc::Weak<RoomSocket>>> = Rc::default();
-        let send_time_sync = {
+        let send = {
             let slot = Rc::clone(&slot);
-            move || {
+            move |message: &ClientMessage| {
                 if let Some(socket) = slot.get().and_then(std::rc::Weak::upgrade) {
-                    socket.send(&ClientMessage::TimeSync {
-                        client_time_us: now_us(),
-                    });
+                    socket.send(message);
                 }
             }
         };
+        let send_time_sync = {
+            let send = send.clone();
+            move || {
+                send(&ClientMessage::TimeSync {
+                    client_time_us: now_us(),
+                })
+            }
+        };
         let events = SocketEvents {
-            on_message: Box::new({
-                let send_time_sync = send_time_sync.clone();
-                move |message| handle(message, signals, &send_time_sync)
-            }),
+            on_message: Box::new(move |message| handle(message, signals, &send)),
             on_frame,
             on_status: Box::new(move |status| {
                 // Who is watching and whether the camera is live are only known while joined:
@@ -90,6 +94,7 @@ impl RoomLink {
         let time_sync = Interval::new(TIME_SYNC_EVERY_MS, send_time_sync);
         Self {
             socket,
+            signals,
             _time_sync: time_sync,
         }
     }
@@ -98,24 +103,92 @@ impl RoomLink {
         &self.socket
     }
 
-    pub fn send_chat(&self, text: String) {
-        self.socket.send(&ClientMessage::Chat { text });
+    /// Carries out what the chat panel asks: a message is kept as pending until the server
+    /// acknowledges it, and sent again after a reconnect.
+    pub fn chat(&self, request: ChatRequest) {
+        let message = match request {
+            ChatRequest::Send(text) => {
+                let id = random_token();
+                self.signals
+                    .chat
+                    .update(|log| log.queue(id.clone(), text.clone()));
+                ClientMessage::Chat { id, text }
+            }
+            ChatRequest::Retry(id) => {
+                let Some(pending) = self.signals.chat.try_update(|log| log.retry(&id)).flatten()
+                else {
+                    return;
+                };
+                ClientMessage::Chat {
+                    id: pending.id,
+                    text: pending.text,
+                }
+            }
+            ChatRequest::Older => {
+                let Some(before_seq) = self
+                    .signals
+                    .chat
+                    .try_update(ChatLog::ask_for_older)
+                    .flatten()
+                else {
+                    return;
+                };
+                ClientMessage::OlderChat { before_seq }
+            }
+            ChatRequest::Delete(seq) => ClientMessage::DeleteChat { seq },
+            ChatRequest::Mute { user_id, minutes } => ClientMessage::Mute { user_id, minutes },
+        };
+        self.socket.send(&message);
     }
 }
 
-fn handle(message: ServerMessage, signals: RoomSignals, send_time_sync: &impl Fn()) {
+/// What the chat panel can ask of the room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatRequest {
+    Send(String),
+    /// Send a failed message again.
+    Retry(String),
+    /// Load the page before the oldest message shown.
+    Older,
+    /// Staff: delete a message for everyone.
+    Delete(u64),
+    /// Staff: mute a family member in this room.
+    Mute {
+        user_id: i64,
+        minutes: u32,
+    },
+}
+
+fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMessage)) {
     match message {
         ServerMessage::Welcome { server_time_us, .. } => {
             signals.clock.update(|clock| clock.guess(server_time_us));
-            send_time_sync();
+            send(&ClientMessage::TimeSync {
+                client_time_us: now_us(),
+            });
+            // What was not acknowledged before the connection dropped goes again; the
+            // server keeps only one copy of each.
+            for pending in signals.chat.with_untracked(ChatLog::unacknowledged) {
+                send(&ClientMessage::Chat {
+                    id: pending.id,
+                    text: pending.text,
+                });
+            }
         }
         ServerMessage::Presence(presence) => signals.presence.set(Some(presence)),
-        ServerMessage::Chat(line) => signals.chat.update(|lines| {
-            if lines.len() == CHAT_LINES_KEPT {
-                lines.remove(0);
-            }
-            lines.push(line);
-        }),
+        ServerMessage::Chat(line) => signals.chat.update(|log| log.add(line)),
+        ServerMessage::ChatBacklog {
+            lines,
+            has_older,
+            replace,
+            deleted,
+        } => signals
+            .chat
+            .update(|log| log.apply_backlog(lines, has_older, replace, &deleted)),
+        ServerMessage::OlderChat { lines, has_older } => {
+            signals.chat.update(|log| log.add_older(lines, has_older));
+        }
+        ServerMessage::ChatDeleted { seq } => signals.chat.update(|log| log.remove(seq)),
         ServerMessage::TimeSync {
             client_time_us,
             server_time_us,
@@ -125,7 +198,14 @@ fn handle(message: ServerMessage, signals: RoomSignals, send_time_sync: &impl Fn
                 .clock
                 .update(|clock| clock.record(client_time_us, server_time_us, received));
         }
-        ServerMessage::Error { code, message } => {
+        ServerMessage::Error {
+            code,
+            message,
+            chat_id,
+        } => {
+            if let Some(id) = chat_id {
+                signals.chat.update(|log| log.fail(&id));
+            }
             leptos::logging::warn!("server refused: {code:?}: {message}");
         }
     }

@@ -45,9 +45,12 @@ pub struct RoomSocket {
     link: Rc<RefCell<Link>>,
 }
 
+/// Builds the `join` message anew for each connection (it says how much chat the page has).
+pub type JoinMessage = Box<dyn Fn() -> ClientMessage>;
+
 struct Link {
     url: String,
-    join: ClientMessage,
+    join: JoinMessage,
     events: Rc<SocketEvents>,
     socket: Option<WebSocket>,
     listeners: Option<Listeners>,
@@ -63,7 +66,7 @@ struct Listeners {
 }
 
 impl RoomSocket {
-    pub fn open(url: String, join: ClientMessage, events: SocketEvents) -> Self {
+    pub fn open(url: String, join: JoinMessage, events: SocketEvents) -> Self {
         let link = Rc::new(RefCell::new(Link {
             url,
             join,
@@ -124,7 +127,8 @@ fn connect(link: &Rc<RefCell<Link>>) {
         move |_| {
             let Some(link) = weak.upgrade() else { return };
             let link = link.borrow();
-            if let (Some(socket), Ok(join)) = (&link.socket, serde_json::to_string(&link.join)) {
+            if let (Some(socket), Ok(join)) = (&link.socket, serde_json::to_string(&(link.join)()))
+            {
                 let _ = socket.send_with_str(&join);
             }
         }

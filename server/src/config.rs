@@ -59,6 +59,16 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=365))]
     pub session_days: u32,
 
+    /// Chat messages one person may send in 10 seconds.
+    #[arg(long, env = "NIDO_CHAT_PER_10S", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub chat_per_10s: u32,
+
+    /// Days chat messages are kept; without it, they are kept until deleted.
+    #[arg(long, env = "NIDO_CHAT_RETENTION_DAYS",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub chat_retention_days: Option<u32>,
+
     /// Addresses of reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto`
     /// headers are believed. Repeat the option or separate them with commas.
     #[arg(long, env = "NIDO_TRUSTED_PROXY", value_delimiter = ',')]

@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use nido_shared::{
-    CameraKey, CameraStatus, ChatLine, DisplayName, ErrorCode, Presence, Role, RoomId,
-    ServerMessage, WeeklySchedule,
+    CameraKey, CameraStatus, DisplayName, ErrorCode, Presence, Role, RoomId, ServerMessage,
+    WeeklySchedule,
 };
 use tokio::sync::watch;
 
@@ -36,7 +36,6 @@ pub struct Hub {
 struct HubInner {
     rooms: Mutex<HashMap<RoomId, Arc<Room>>>,
     next_member_id: AtomicU64,
-    next_chat_id: AtomicU64,
     clock: Clock,
     hours: ViewingHours,
 }
@@ -114,7 +113,6 @@ impl Hub {
             inner: Arc::new(HubInner {
                 rooms: Mutex::default(),
                 next_member_id: AtomicU64::default(),
-                next_chat_id: AtomicU64::default(),
                 clock,
                 hours,
             }),
@@ -285,17 +283,19 @@ impl Membership {
         broadcast_presence(&members);
     }
 
-    /// Sends a chat line, already checked for length, to everyone in the room.
-    pub fn chat(&self, text: String) {
-        let line = ServerMessage::Chat(ChatLine {
-            id: self.hub.next_chat_id.fetch_add(1, Ordering::Relaxed) + 1,
-            sent_at_us: self.hub.clock.protocol_now_us(),
-            from: self.name.clone(),
-            role: self.role,
-            text,
-        });
+    pub fn room(&self) -> &RoomId {
+        &self.room.id
+    }
+
+    pub fn name(&self) -> &DisplayName {
+        &self.name
+    }
+
+    /// Tells everyone in the room, the sender included, about a stored message or a
+    /// deletion.
+    pub fn broadcast(&self, message: &ServerMessage) {
         let members = lock(&self.room.members);
-        broadcast(&members, &serialize(&line));
+        broadcast(&members, &serialize(message));
     }
 
     fn holds_camera_seat(&self, members: &Members) -> bool {

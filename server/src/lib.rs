@@ -5,6 +5,7 @@ mod access;
 pub mod admin_cli;
 mod api;
 mod auth;
+mod chat;
 pub mod clock;
 pub mod config;
 mod error;
@@ -130,9 +131,14 @@ async fn housekeeping(state: &AppState, now_us: i64) {
     let forget_before =
         now_us - i64::try_from(auth::throttle::FORGET_AFTER.as_micros()).unwrap_or(0);
     state.throttle.forget_old(now_us);
+    state.chat_rate.retain_recent();
     let store = &state.store;
     let result = async {
         store.delete_expired_sessions(now_us).await?;
+        if let Some(days) = state.config.chat_retention_days {
+            let kept_us = i64::from(days) * 24 * 60 * 60 * 1_000_000;
+            store.forget_chat_before(now_us - kept_us).await?;
+        }
         store
             .prune_login_failures(forget_before, auth::throttle::ACCOUNT_LOCK_AT)
             .await

@@ -67,6 +67,7 @@ impl Outbox {
         self.push_message(&ServerMessage::Error {
             code,
             message: message.into(),
+            chat_id: None,
         });
         if let Some(close_code) = close_code {
             self.push(Outgoing::Close(close_code, code.as_str()));

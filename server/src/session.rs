@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access;
 use crate::auth::{Authenticated, Peer};
+use crate::chat::{ChatResult, Chatter};
 use crate::hub::{JoinError, JoinRequest, Membership};
 use crate::open_sockets::SocketEntry;
 use crate::outbox::{FrameSlot, Outbox, Outgoing};
@@ -342,27 +343,30 @@ impl Connection {
                     room,
                     role,
                     camera_key,
+                    after_seq,
                 },
                 None,
-            ) => self.join(room, role, camera_key).await,
+            ) => self.join(room, role, camera_key, after_seq).await,
             (ClientMessage::Join { .. }, Some(_)) => self.refuse(
                 ErrorCode::AlreadyJoined,
                 "this connection already joined a room",
             ),
             (_, None) => self.fail(ErrorCode::NotJoined, "join a room first", CLOSE_POLICY),
-            (ClientMessage::Chat { text }, Some(membership)) => {
-                let text = text.trim();
-                if text.is_empty() {
-                    return self.refuse(ErrorCode::ChatEmpty, "the message is empty");
-                }
-                if text.chars().count() > MAX_CHAT_CHARS {
-                    return self.refuse(
-                        ErrorCode::ChatTooLong,
-                        format!("messages are limited to {MAX_CHAT_CHARS} characters"),
-                    );
-                }
-                membership.chat(text.to_owned());
-                Flow::Continue
+            (ClientMessage::Chat { id, text }, Some(_)) => {
+                let result = self.chatter().send(id, text).await;
+                self.chat_outcome(result)
+            }
+            (ClientMessage::OlderChat { before_seq }, Some(_)) => {
+                let result = self.chatter().send_older(before_seq).await;
+                self.chat_outcome(result)
+            }
+            (ClientMessage::DeleteChat { seq }, Some(_)) => {
+                let result = self.chatter().delete(seq).await;
+                self.chat_outcome(result)
+            }
+            (ClientMessage::Mute { user_id, minutes }, Some(_)) => {
+                let result = self.chatter().mute(user_id, minutes).await;
+                self.chat_outcome(result)
             }
             (ClientMessage::SetPaused { paused }, Some(membership)) => {
                 let staff = self
@@ -386,6 +390,42 @@ impl Connection {
                 });
                 Flow::Continue
             }
+        }
+    }
+
+    /// This connection's side of its room's chat; only called once joined.
+    fn chatter(&self) -> Chatter<'_> {
+        let membership = self.membership.as_ref().expect("joined");
+        Chatter {
+            state: &self.state,
+            membership,
+            outbox: &self.outbox,
+            user_id: self.account.user.id,
+            user_role: self
+                .viewing
+                .as_ref()
+                .map_or(self.account.user.role, |(role, _)| *role),
+        }
+    }
+
+    /// Answers a refused chat request, closing when it showed a broken or hostile client.
+    fn chat_outcome(&mut self, result: ChatResult) -> Flow {
+        let Err(refusal) = result else {
+            return Flow::Continue;
+        };
+        self.outbox.push_message(&ServerMessage::Error {
+            code: refusal.code,
+            message: refusal.message,
+            chat_id: refusal.chat_id,
+        });
+        match refusal.close {
+            Some(close) => {
+                self.leave();
+                self.outbox
+                    .push(Outgoing::Close(close, refusal.code.as_str()));
+                Flow::Closing
+            }
+            None => Flow::Continue,
         }
     }
 
@@ -413,7 +453,13 @@ impl Connection {
         }
     }
 
-    async fn join(&mut self, room: String, role: Role, camera_key: Option<String>) -> Flow {
+    async fn join(
+        &mut self,
+        room: String,
+        role: Role,
+        camera_key: Option<String>,
+        after_seq: Option<u64>,
+    ) -> Flow {
         let Ok(room) = RoomId::try_from(room) else {
             return self.fail(
                 ErrorCode::InvalidRoom,
@@ -490,7 +536,8 @@ impl Connection {
                     // Nobody watches unrecorded.
                     Err(error) => return self.server_error(&error),
                 }
-                Flow::Continue
+                let backlog = self.chatter().send_backlog(after_seq).await;
+                self.chat_outcome(backlog)
             }
             Err(JoinError::CameraBusy) => self.fail(
                 ErrorCode::CameraBusy,

@@ -8,6 +8,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
+use crate::chat::{ChatRate, chat_rate};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::hours::ViewingHours;
@@ -26,6 +27,7 @@ pub struct AppState {
     pub sockets: OpenSockets,
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
+    pub chat_rate: ChatRate,
     pub origins: Arc<OriginPolicy>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
@@ -57,6 +59,7 @@ impl AppState {
         }
         let hours = ViewingHours::new(zone);
         Ok(Self {
+            chat_rate: chat_rate(config.chat_per_10s),
             origins: Arc::new(OriginPolicy::new(&config.allowed_origin)),
             config: Arc::new(config),
             hub: Hub::new(clock.clone(), hours.clone()),

@@ -130,6 +130,7 @@ async fn a_second_join_is_refused() {
             room: "sala-2".into(),
             role: Role::Viewer,
             camera_key: None,
+            after_seq: None,
         })
         .await;
     client.expect_error(ErrorCode::AlreadyJoined, None).await;

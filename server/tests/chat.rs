@@ -19,7 +19,7 @@ async fn chat_reaches_everyone_in_the_room_and_nobody_else() {
         assert_eq!(line.text, "<b>hola</b> a todos");
         assert_eq!(line.from.as_str(), "Ana");
         assert_eq!(line.role, Role::Viewer);
-        assert!(line.id > 0 && line.sent_at_us > 1_700_000_000_000_000);
+        assert!(line.seq > 0 && line.sent_at_us > 1_700_000_000_000_000);
     }
 
     other_room.chat("solo sala 2").await;

@@ -37,8 +37,13 @@ pub enum ErrorCode {
     RateLimited,
     /// The connection could not keep up with the room's chat and state. Closes with 1008.
     TooSlow,
-    /// Pausing the camera is for the room's staff. Closes with 1008.
+    /// Pausing the camera, deleting messages and muting are for the room's staff.
+    /// Closes with 1008.
     NotStaff,
+    /// The sender is muted in this room for now; the message was not sent. Stays open.
+    ChatMuted,
+    /// Only family members of the room can be muted. Stays open.
+    CannotMute,
     /// The account was revoked, removed from the room, or the room deleted. Closes with 1008.
     AccessRevoked,
     /// The session ended: logout, expiry or a password change elsewhere. Closes with 1008;
@@ -70,6 +75,8 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::TooSlow => "too_slow",
             Self::NotStaff => "not_staff",
+            Self::ChatMuted => "chat_muted",
+            Self::CannotMute => "cannot_mute",
             Self::AccessRevoked => "access_revoked",
             Self::SessionEnded => "session_ended",
             Self::ServerError => "server_error",
@@ -101,6 +108,8 @@ mod tests {
             ErrorCode::RateLimited,
             ErrorCode::TooSlow,
             ErrorCode::NotStaff,
+            ErrorCode::ChatMuted,
+            ErrorCode::CannotMute,
             ErrorCode::AccessRevoked,
             ErrorCode::SessionEnded,
             ErrorCode::ServerError,

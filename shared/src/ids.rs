@@ -15,6 +15,8 @@ pub enum IdError {
     InvalidDisplayName,
     #[error("a camera key is 16 to 64 letters, digits, '-' or '_'")]
     InvalidCameraKey,
+    #[error("a chat message id is 8 to 64 letters, digits, '-' or '_'")]
+    InvalidChatId,
 }
 
 /// A classroom's short id, as it appears in URLs: `[a-z0-9-]{1,32}`, not starting with '-'.
@@ -104,11 +106,7 @@ impl TryFrom<String> for CameraKey {
     type Error = IdError;
 
     fn try_from(value: String) -> Result<Self, IdError> {
-        let well_formed = (16..=64).contains(&value.len())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if well_formed {
+        if url_safe_token(&value, 16..=64) {
             Ok(Self(value))
         } else {
             Err(IdError::InvalidCameraKey)
@@ -120,6 +118,42 @@ impl From<CameraKey> for String {
     fn from(key: CameraKey) -> Self {
         key.0
     }
+}
+
+/// A chat message's id, chosen by the client that sends it: 8 to 64 URL-safe characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ChatId(String);
+
+impl ChatId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ChatId {
+    type Error = IdError;
+
+    fn try_from(value: String) -> Result<Self, IdError> {
+        if url_safe_token(&value, 8..=64) {
+            Ok(Self(value))
+        } else {
+            Err(IdError::InvalidChatId)
+        }
+    }
+}
+
+impl From<ChatId> for String {
+    fn from(id: ChatId) -> Self {
+        id.0
+    }
+}
+
+fn url_safe_token(value: &str, lengths: std::ops::RangeInclusive<usize>) -> bool {
+    lengths.contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Never print the secret itself.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DisplayName, ErrorCode, Opening, RoomId};
+use crate::{ChatId, DisplayName, ErrorCode, Opening, RoomId};
 
 /// Whether a connection sends the room's video or watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -42,9 +42,20 @@ pub enum ClientMessage {
         /// back after a dropped connection.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         camera_key: Option<String>,
+        /// On a reconnect: the last chat sequence number this client has. The server sends
+        /// every message after it before anything live. Without it, the latest messages.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_seq: Option<u64>,
     },
-    /// A chat line for everyone in the room.
-    Chat { text: String },
+    /// A chat line for everyone in the room. `id` is the client's own id for it: sending
+    /// the same id again never makes a second message.
+    Chat { id: String, text: String },
+    /// Asks for the page of messages before `before_seq` (scrolling up).
+    OlderChat { before_seq: u64 },
+    /// Staff: removes a message for everyone.
+    DeleteChat { seq: u64 },
+    /// Staff: keeps a family member from chatting in this room for `minutes`.
+    Mute { user_id: i64, minutes: u32 },
     /// Staff only: pause the room's camera (nothing is relayed, viewers see "paused") or
     /// resume it.
     SetPaused { paused: bool },
@@ -80,8 +91,13 @@ pub struct Presence {
 /// One chat message as everyone in the room sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatLine {
-    /// Assigned by the server; increases within a server run.
-    pub id: u64,
+    /// The room's sequence number for it: 1, 2, 3… with no gaps, stored before anyone is
+    /// told about the message.
+    pub seq: u64,
+    /// The sending client's id for it (its acknowledgement to the sender).
+    pub id: ChatId,
+    /// The sender's account, for moderation.
+    pub user_id: i64,
     /// When the server received it, in microseconds since the UNIX epoch.
     pub sent_at_us: u64,
     pub from: DisplayName,
@@ -104,11 +120,31 @@ pub enum ServerMessage {
     },
     /// Sent on joining and whenever the camera state or the viewers change.
     Presence(Presence),
+    /// A new message, to everyone in the room; to its sender it is also the acknowledgement.
     Chat(ChatLine),
+    /// Right after `welcome`: the chat so far. With `replace`, the latest messages (the
+    /// client shows exactly these); without it, every message after the join's `after_seq`
+    /// (the client adds them). `deleted`: recent messages removed since, to hide.
+    ChatBacklog {
+        lines: Vec<ChatLine>,
+        has_older: bool,
+        replace: bool,
+        deleted: Vec<u64>,
+    },
+    /// The answer to `older_chat`: the page before it, oldest first.
+    OlderChat {
+        lines: Vec<ChatLine>,
+        has_older: bool,
+    },
+    /// A message was removed by the room's staff.
+    ChatDeleted { seq: u64 },
     /// Something the client sent was refused; see [`ErrorCode`] for which ones also close.
+    /// `chat_id` names the chat message refused, if it was one.
     Error {
         code: ErrorCode,
         message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chat_id: Option<ChatId>,
     },
     /// The answer to [`ClientMessage::TimeSync`].
     TimeSync {
@@ -135,14 +171,23 @@ mod tests {
                 room: "sala-1".into(),
                 role: Role::Camera,
                 camera_key: Some("k".repeat(20)),
+                after_seq: None,
             },
             ClientMessage::Join {
                 room: "sala-1".into(),
                 role: Role::Viewer,
                 camera_key: None,
+                after_seq: Some(41),
             },
             ClientMessage::Chat {
+                id: "msg-0001".into(),
                 text: "<b>hola</b>".into(),
+            },
+            ClientMessage::OlderChat { before_seq: 7 },
+            ClientMessage::DeleteChat { seq: 3 },
+            ClientMessage::Mute {
+                user_id: 4,
+                minutes: 30,
             },
             ClientMessage::SetPaused { paused: true },
             ClientMessage::TimeSync { client_time_us: 42 },
@@ -160,7 +205,8 @@ mod tests {
             ClientMessage::Join {
                 room: "sala-1".into(),
                 role: Role::Viewer,
-                camera_key: None
+                camera_key: None,
+                after_seq: None
             }
         );
     }
@@ -212,15 +258,19 @@ mod tests {
                 viewers: vec![name.clone()],
             }),
             ServerMessage::Chat(ChatLine {
-                id: 3,
+                seq: 3,
+                id: ChatId::try_from("msg-0001".to_owned()).unwrap(),
+                user_id: 9,
                 sent_at_us: 4,
                 from: name,
                 role: Role::Camera,
                 text: "hola".into(),
             }),
+            ServerMessage::ChatDeleted { seq: 3 },
             ServerMessage::Error {
                 code: ErrorCode::ChatTooLong,
                 message: "too long".into(),
+                chat_id: None,
             },
             ServerMessage::TimeSync {
                 client_time_us: 1,

@@ -1,36 +1,52 @@
-//! The room's chat: lines with names and times, always shown as plain text, and a box to
-//! write in.
+//! The room's chat: stored lines with names and times, always shown as plain text; this
+//! page's own messages as pending until the server stores them, or failed with a retry;
+//! older pages on scrolling up; and, for staff, deleting a message and muting its sender.
 
 use leptos::prelude::*;
 use nido_shared::limits::MAX_CHAT_CHARS;
 use nido_shared::{ChatLine, Role};
 use wasm_bindgen::JsValue;
 
+use crate::chat_log::{ChatEntry, ChatLog, PendingChat};
 use crate::i18n::{Text, use_i18n};
+use crate::room::ChatRequest;
+
+/// The mute lengths staff can choose, in minutes.
+const MUTE_CHOICES: [(u32, Text); 3] =
+    [(15, Text::Minutes15), (60, Text::Hour1), (1440, Text::Day1)];
 
 #[component]
 pub fn ChatPanel(
-    lines: RwSignal<Vec<ChatLine>>,
-    my_name: String,
+    log: RwSignal<ChatLog>,
+    /// The logged-in person's account id: their own lines are marked.
+    me: i64,
+    /// Whether this person moderates the room.
+    staff: bool,
     #[prop(into)] enabled: Signal<bool>,
-    on_send: Callback<String>,
+    on_chat: Callback<ChatRequest>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let draft = RwSignal::new(String::new());
     let list = NodeRef::<leptos::html::Ol>::new();
 
-    // Keep the newest line in view.
+    // Keep the newest line in view when one arrives (not when older ones are loaded).
+    let newest = Memo::new(move |_| log.with(|log| (log.last_seq(), log.unacknowledged().len())));
     Effect::new(move |_| {
-        lines.track();
+        newest.track();
         if let Some(list) = list.get() {
             list.set_scroll_top(f64::from(list.scroll_height()));
         }
     });
+    let on_scroll = move |_| {
+        if list.get().is_some_and(|list| list.scroll_top() <= 0.0) {
+            on_chat.run(ChatRequest::Older);
+        }
+    };
 
     let send = move || {
         let text = draft.get_untracked();
         if !text.trim().is_empty() && enabled.get_untracked() {
-            on_send.run(text);
+            on_chat.run(ChatRequest::Send(text));
             draft.set(String::new());
         }
     };
@@ -38,12 +54,15 @@ pub fn ChatPanel(
     view! {
         <section class="chat card">
             <h2>{move || i18n.t(Text::Chat)}</h2>
-            <ol class="chat-lines" node_ref=list aria-live="polite" data-testid="chat-lines">
-                <Show when=move || lines.with(Vec::is_empty)>
+            <ol class="chat-lines" node_ref=list aria-live="polite" data-testid="chat-lines" on:scroll=on_scroll>
+                <Show when=move || log.with(ChatLog::is_empty)>
                     <li class="muted empty">{move || i18n.t(Text::ChatEmpty)}</li>
                 </Show>
-                <For each=move || lines.get() key=|line| line.id let(line)>
-                    <ChatLineView line=line my_name=my_name.clone()/>
+                <For each=move || log.with(ChatLog::entries) key=entry_key let(entry)>
+                    {match entry {
+                        ChatEntry::Stored(line) => stored_line(line, me, staff, on_chat).into_any(),
+                        ChatEntry::Pending(pending) => pending_line(pending, on_chat).into_any(),
+                    }}
                 </For>
             </ol>
             <form class="chat-form" on:submit=move |ev| {
@@ -71,11 +90,48 @@ pub fn ChatPanel(
     }
 }
 
-#[component]
-fn ChatLineView(line: ChatLine, my_name: String) -> impl IntoView {
+fn entry_key(entry: &ChatEntry) -> String {
+    match entry {
+        ChatEntry::Stored(line) => format!("s{}", line.seq),
+        ChatEntry::Pending(pending) => format!("p{}{}", pending.id, pending.failed),
+    }
+}
+
+fn stored_line(
+    line: ChatLine,
+    me: i64,
+    staff: bool,
+    on_chat: Callback<ChatRequest>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let mine = line.from.as_str() == my_name;
+    let mine = line.user_id == me;
     let from_classroom = line.role == Role::Camera;
+    let seq = line.seq;
+    let sender = line.user_id;
+    let moderation = (staff && !mine).then(|| {
+        let mute_options = MUTE_CHOICES
+            .iter()
+            .map(|(minutes, label)| view! { <option value=minutes.to_string()>{move || i18n.t(*label)}</option> })
+            .collect_view();
+        view! {
+            <span class="moderation">
+                <button type="button" class="link" data-testid="delete-message"
+                    on:click=move |_| on_chat.run(ChatRequest::Delete(seq))>
+                    {move || i18n.t(Text::DeleteMessage)}
+                </button>
+                {(!from_classroom).then(|| view! {
+                    <select class="mute" aria-label=move || i18n.t(Text::MuteFor) on:change=move |ev| {
+                        if let Ok(minutes) = event_target_value(&ev).parse() {
+                            on_chat.run(ChatRequest::Mute { user_id: sender, minutes });
+                        }
+                    }>
+                        <option value="" selected>{move || i18n.t(Text::MuteFor)}</option>
+                        {mute_options}
+                    </select>
+                })}
+            </span>
+        }
+    });
     view! {
         <li class="chat-line" class:mine=mine class:classroom=from_classroom>
             <div class="chat-meta">
@@ -86,6 +142,30 @@ fn ChatLineView(line: ChatLine, my_name: String) -> impl IntoView {
             </div>
             // Text, never markup: Leptos sets it as a text node.
             <p class="chat-text">{line.text}</p>
+            {moderation}
+        </li>
+    }
+}
+
+fn pending_line(pending: PendingChat, on_chat: Callback<ChatRequest>) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = pending.id.clone();
+    view! {
+        <li class="chat-line mine pending" class:failed=pending.failed data-testid="pending-message">
+            <p class="chat-text">{pending.text}</p>
+            <div class="chat-meta">
+                {if pending.failed {
+                    view! {
+                        <span class="problem">{move || i18n.t(Text::NotSent)}</span>
+                        <button type="button" class="link" on:click=move |_| on_chat.run(ChatRequest::Retry(id.clone()))>
+                            {move || i18n.t(Text::Retry)}
+                        </button>
+                    }
+                    .into_any()
+                } else {
+                    view! { <span class="muted">{move || i18n.t(Text::Sending)}</span> }.into_any()
+                }}
+            </div>
         </li>
     }
 }

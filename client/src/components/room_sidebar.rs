@@ -2,21 +2,23 @@
 
 use leptos::prelude::*;
 
+use nido_shared::api::Me;
+
 use super::{ChatPanel, ViewerList};
-use crate::room::RoomSignals;
+use crate::room::{ChatRequest, RoomSignals};
 
 #[component]
 pub fn RoomSidebar(
     signals: RoomSignals,
-    my_name: String,
+    me: Me,
     /// Whether chat can be sent now.
     #[prop(into)]
     can_chat: Signal<bool>,
-    on_send: Callback<String>,
+    on_chat: Callback<ChatRequest>,
 ) -> impl IntoView {
     view! {
         <aside class="side-column">
-            <ChatPanel lines=signals.chat my_name=my_name enabled=can_chat on_send=on_send/>
+            <ChatPanel log=signals.chat me=me.id staff=me.role.is_staff() enabled=can_chat on_chat=on_chat/>
             <ViewerList presence=signals.presence/>
         </aside>
     }

@@ -12,7 +12,7 @@ use crate::browser::{is_secure_context, tab_secret};
 use crate::components::{CameraBadge, ConnectionBadge, RoomSidebar, TopBar, signed_in};
 use crate::i18n::{Text, use_i18n};
 use crate::media::{CameraDevice, CameraError, CameraRequest, list_cameras};
-use crate::room::{JoinAs, RoomLink, RoomSignals};
+use crate::room::{ChatRequest, JoinAs, RoomLink, RoomSignals};
 use crate::socket::LinkStatus;
 use crate::streamer::{Broadcast, LiveSettings, SendStats, StreamPlan};
 
@@ -36,7 +36,6 @@ pub fn CameraPage() -> impl IntoView {
 
 fn camera_page(me: Me) -> AnyView {
     let room = route_room();
-    let name = me.display_name.to_string();
     let account = use_account();
     let i18n = use_i18n();
     let signals = RoomSignals::new();
@@ -163,7 +162,7 @@ fn camera_page(me: Me) -> AnyView {
         (_, LinkStatus::Refused(_)) => Some(i18n.t(Text::Refused)),
         _ => None,
     };
-    let send_chat = move |text: String| with_present(broadcast, |b| b.link().send_chat(text));
+    let chat = move |request: ChatRequest| with_present(broadcast, |b| b.link().chat(request));
     let start_button = start.clone();
 
     view! {
@@ -274,9 +273,9 @@ fn camera_page(me: Me) -> AnyView {
             </section>
             <RoomSidebar
                 signals=signals
-                my_name=name
+                me=me.clone()
                 can_chat=Signal::derive(move || streaming() && signals.status.get() == LinkStatus::Joined)
-                on_send=Callback::new(send_chat)
+                on_chat=Callback::new(chat)
             />
         </main>
     }

@@ -14,7 +14,7 @@ use crate::components::{
 };
 use crate::frame_painter::{FramePainter, PaintStats};
 use crate::i18n::{Text, use_i18n};
-use crate::room::{JoinAs, RoomLink, RoomSignals};
+use crate::room::{ChatRequest, JoinAs, RoomLink, RoomSignals};
 use crate::socket::LinkStatus;
 
 const STATS_EVERY_MS: u32 = 500;
@@ -26,7 +26,6 @@ pub fn ViewerPage() -> impl IntoView {
 
 fn viewer_page(me: Me) -> AnyView {
     let room = route_room();
-    let name = me.display_name.to_string();
     let account = use_account();
     let i18n = use_i18n();
     let signals = RoomSignals::new();
@@ -122,7 +121,7 @@ fn viewer_page(me: Me) -> AnyView {
         }
     };
 
-    let send_chat = move |text: String| with_present(link, |l| l.send_chat(text));
+    let chat = move |request: ChatRequest| with_present(link, |l| l.chat(request));
 
     view! {
         <TopBar room=room.clone()/>
@@ -155,9 +154,9 @@ fn viewer_page(me: Me) -> AnyView {
             </section>
             <RoomSidebar
                 signals=signals
-                my_name=name
+                me=me.clone()
                 can_chat=Signal::derive(move || signals.status.get() == LinkStatus::Joined)
-                on_send=Callback::new(send_chat)
+                on_chat=Callback::new(chat)
             />
         </main>
     }

@@ -5,6 +5,7 @@
 //! always passed in by the caller (whose clock decides).
 
 mod audit;
+mod chat;
 mod invites;
 mod login_failures;
 mod rooms;
@@ -20,6 +21,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use audit::{AuditRow, NewViewing};
+pub use chat::{Appended, NewChat};
 pub use invites::{InviteRow, NewInviteRow};
 pub use login_failures::{DeviceRecord, FailureCount};
 pub use rooms::RoomRow;
@@ -50,6 +52,8 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// One connection with `synchronous=FULL`, for chat writes.
+    chat_pool: SqlitePool,
 }
 
 impl Store {
@@ -65,15 +69,27 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        let chat_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.synchronous(SqliteSynchronous::Full))
+            .await?;
+        Ok(Self { pool, chat_pool })
     }
 
     /// Closes every connection, letting pending writes finish.
     pub async fn close(&self) {
+        self.chat_pool.close().await;
         self.pool.close().await;
+    }
+
+    /// `PRAGMA integrity_check`'s verdict: `ok` when the database is sound.
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await?)
     }
 }
 

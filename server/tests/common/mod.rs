@@ -247,7 +247,11 @@ impl TestClient {
     }
 
     pub async fn chat(&mut self, text: &str) {
-        self.send(&ClientMessage::Chat { text: text.into() }).await;
+        self.send(&ClientMessage::Chat {
+            id: new_chat_id(),
+            text: text.into(),
+        })
+        .await;
     }
 
     pub async fn send_join(&mut self, room: &str, role: Role, camera_key: Option<&str>) {
@@ -255,6 +259,7 @@ impl TestClient {
             room: room.into(),
             role,
             camera_key: camera_key.map(str::to_owned),
+            after_seq: None,
         })
         .await;
     }
@@ -356,12 +361,25 @@ impl TestClient {
                     assert_eq!(got, Some(code), "close code");
                     return;
                 }
-                Received::Json(ServerMessage::Presence(_) | ServerMessage::Chat(_))
+                Received::Json(
+                    ServerMessage::Presence(_)
+                    | ServerMessage::Chat(_)
+                    | ServerMessage::ChatBacklog { .. },
+                )
                 | Received::Frame(_) => continue,
                 other => panic!("expected close {code}, got {other:?}"),
             }
         }
     }
+}
+
+/// A chat message id no other message in the test run has.
+pub fn new_chat_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    format!(
+        "test-{:08}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }
 
 /// A WebSocket upgrade request, with a session cookie if given.

@@ -1,0 +1,264 @@
+//! A room's chat for one connection: every message is stored before anyone hears of it,
+//! a resent id gets the original back, the backlog and older pages come from the database,
+//! and the room's staff delete messages and mute family members.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use nido_shared::limits::MAX_CHAT_CHARS;
+use nido_shared::{ChatId, ErrorCode, ServerMessage, UserRole};
+
+use crate::hub::Membership;
+use crate::outbox::Outbox;
+use crate::state::AppState;
+use crate::store::{Appended, NewChat, StoreError};
+
+/// Messages a joining page is shown, and each older page.
+pub const PAGE: u32 = 50;
+/// A reconnecting page is sent at most this many missed messages; further behind, it
+/// starts afresh from the latest page.
+const MAX_CATCH_UP: u32 = 1_000;
+/// How far back a catch-up reports deletions.
+const DELETIONS_REPORTED: u64 = 200;
+/// The longest mute, a week.
+const MAX_MUTE_MINUTES: u32 = 7 * 24 * 60;
+
+/// How fast each person may chat, across all their connections.
+pub type ChatRate = Arc<DefaultKeyedRateLimiter<i64>>;
+
+pub fn chat_rate(per_10s: u32) -> ChatRate {
+    let burst = NonZeroU32::new(per_10s).unwrap_or(NonZeroU32::MIN);
+    let period = Duration::from_secs(10) / burst.get();
+    let quota = Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(burst))
+        .allow_burst(burst);
+    Arc::new(RateLimiter::keyed(quota))
+}
+
+/// Why a chat request was refused.
+#[derive(Debug)]
+pub struct ChatRefusal {
+    pub code: ErrorCode,
+    pub message: String,
+    pub chat_id: Option<ChatId>,
+    /// The close code, when the request shows a broken or hostile client.
+    pub close: Option<u16>,
+}
+
+impl ChatRefusal {
+    fn of(code: ErrorCode, message: impl Into<String>, chat_id: Option<&ChatId>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            chat_id: chat_id.cloned(),
+            close: None,
+        }
+    }
+
+    fn closing(code: ErrorCode, message: impl Into<String>, close: u16) -> Self {
+        Self {
+            close: Some(close),
+            ..Self::of(code, message, None)
+        }
+    }
+
+    fn store(error: &StoreError, chat_id: Option<&ChatId>) -> Self {
+        tracing::error!(%error, "a chat request failed");
+        Self::of(
+            ErrorCode::ServerError,
+            "the server could not do this; try again",
+            chat_id,
+        )
+    }
+}
+
+pub type ChatResult = Result<(), ChatRefusal>;
+
+/// One connection's side of its room's chat.
+pub struct Chatter<'a> {
+    pub state: &'a AppState,
+    pub membership: &'a Membership,
+    pub outbox: &'a Outbox,
+    pub user_id: i64,
+    pub user_role: UserRole,
+}
+
+impl Chatter<'_> {
+    /// Stores and relays a message, or answers a resent id with the original.
+    pub async fn send(&self, id: String, text: String) -> ChatResult {
+        let Ok(id) = ChatId::try_from(id) else {
+            return Err(ChatRefusal::closing(
+                ErrorCode::MalformedMessage,
+                "a chat message id is 8 to 64 letters, digits, '-' or '_'",
+                1007,
+            ));
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ChatRefusal::of(
+                ErrorCode::ChatEmpty,
+                "the message is empty",
+                Some(&id),
+            ));
+        }
+        if text.chars().count() > MAX_CHAT_CHARS {
+            return Err(ChatRefusal::of(
+                ErrorCode::ChatTooLong,
+                format!("messages are limited to {MAX_CHAT_CHARS} characters"),
+                Some(&id),
+            ));
+        }
+        let room = self.membership.room();
+        let store = &self.state.store;
+        let now_us = self.state.clock.now_us();
+        let muted = store
+            .muted_until(room, self.user_id, now_us)
+            .await
+            .map_err(|e| ChatRefusal::store(&e, Some(&id)))?;
+        if muted.is_some() {
+            return Err(ChatRefusal::of(
+                ErrorCode::ChatMuted,
+                "the room's staff muted you for a while",
+                Some(&id),
+            ));
+        }
+        if self.state.chat_rate.check_key(&self.user_id).is_err() {
+            return Err(ChatRefusal::of(
+                ErrorCode::RateLimited,
+                format!(
+                    "at most {} messages in 10 seconds; send it again in a moment",
+                    self.state.config.chat_per_10s
+                ),
+                Some(&id),
+            ));
+        }
+        let chat = NewChat {
+            room,
+            user_id: self.user_id,
+            client_id: &id,
+            name: self.membership.name(),
+            role: self.membership.role(),
+            text,
+        };
+        match store.append_chat(&chat, now_us).await {
+            Ok(Appended::New(line)) => self.membership.broadcast(&ServerMessage::Chat(line)),
+            Ok(Appended::Existing(line)) => self.outbox.push_message(&ServerMessage::Chat(line)),
+            Err(error) => return Err(ChatRefusal::store(&error, Some(&id))),
+        }
+        Ok(())
+    }
+
+    /// Right after joining: the latest page, or what a reconnecting page missed.
+    pub async fn send_backlog(&self, after_seq: Option<u64>) -> ChatResult {
+        let room = self.membership.room();
+        let store = &self.state.store;
+        let fail = |e: StoreError| ChatRefusal::store(&e, None);
+        let missed = match after_seq {
+            Some(after) => store
+                .chat_after(room, after, MAX_CATCH_UP)
+                .await
+                .map_err(fail)?,
+            None => None,
+        };
+        let backlog = match (missed, after_seq) {
+            (Some(lines), Some(after)) => ServerMessage::ChatBacklog {
+                lines,
+                has_older: false,
+                replace: false,
+                deleted: store
+                    .deleted_chat_since(room, after.saturating_sub(DELETIONS_REPORTED))
+                    .await
+                    .map_err(fail)?,
+            },
+            _ => {
+                let (lines, has_older) = store.chat_page(room, None, PAGE).await.map_err(fail)?;
+                ServerMessage::ChatBacklog {
+                    lines,
+                    has_older,
+                    replace: true,
+                    deleted: Vec::new(),
+                }
+            }
+        };
+        self.outbox.push_message(&backlog);
+        Ok(())
+    }
+
+    /// The page before `before_seq`.
+    pub async fn send_older(&self, before_seq: u64) -> ChatResult {
+        let (lines, has_older) = self
+            .state
+            .store
+            .chat_page(self.membership.room(), Some(before_seq), PAGE)
+            .await
+            .map_err(|e| ChatRefusal::store(&e, None))?;
+        self.outbox
+            .push_message(&ServerMessage::OlderChat { lines, has_older });
+        Ok(())
+    }
+
+    /// Staff: deletes a message for everyone, now and after a reload.
+    pub async fn delete(&self, seq: u64) -> ChatResult {
+        self.require_staff()?;
+        let now_us = self.state.clock.now_us();
+        let deleted = self
+            .state
+            .store
+            .delete_chat(self.membership.room(), seq, self.user_id, now_us)
+            .await
+            .map_err(|e| ChatRefusal::store(&e, None))?;
+        if deleted {
+            self.membership
+                .broadcast(&ServerMessage::ChatDeleted { seq });
+        }
+        Ok(())
+    }
+
+    /// Staff: mutes a family member of this room for a while.
+    pub async fn mute(&self, user_id: i64, minutes: u32) -> ChatResult {
+        self.require_staff()?;
+        if !(1..=MAX_MUTE_MINUTES).contains(&minutes) {
+            return Err(ChatRefusal::of(
+                ErrorCode::CannotMute,
+                format!("a mute lasts 1 to {MAX_MUTE_MINUTES} minutes"),
+                None,
+            ));
+        }
+        let store = &self.state.store;
+        let room = self.membership.room();
+        let fail = |e: StoreError| ChatRefusal::store(&e, None);
+        let target = store.user_by_id(user_id).await.map_err(fail)?;
+        let family_here = match target {
+            Some(user) if user.role == UserRole::Family => {
+                store.is_member(user.id, room).await.map_err(fail)?
+            }
+            _ => false,
+        };
+        if !family_here {
+            return Err(ChatRefusal::of(
+                ErrorCode::CannotMute,
+                "only family members of this room can be muted",
+                None,
+            ));
+        }
+        let until_us = self.state.clock.now_us() + i64::from(minutes) * 60_000_000;
+        store
+            .mute(room, user_id, until_us, self.user_id)
+            .await
+            .map_err(fail)
+    }
+
+    fn require_staff(&self) -> ChatResult {
+        if self.user_role.is_staff() {
+            Ok(())
+        } else {
+            Err(ChatRefusal::closing(
+                ErrorCode::NotStaff,
+                "only the room's staff can do this",
+                1008,
+            ))
+        }
+    }
+}
