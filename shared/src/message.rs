@@ -13,6 +13,23 @@ pub enum Role {
     Viewer,
 }
 
+impl Role {
+    /// The role as the wire and the database write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Camera => "camera",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    /// The inverse of [`Role::as_str`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Camera, Self::Viewer]
+            .into_iter()
+            .find(|role| role.as_str() == name)
+    }
+}
+
 /// What viewers of a room can see right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

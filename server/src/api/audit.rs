@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use nido_shared::Role;
 use nido_shared::api::{AuditEntry, AuditFilter};
 
 use crate::auth::Authenticated;
@@ -68,10 +67,7 @@ fn to_csv(rows: &[AuditRow], hours: &ViewingHours) -> Result<Vec<u8>, csv::Error
             row.username.as_str(),
             row.display_name.as_str(),
             row.room.as_str(),
-            match row.role {
-                Role::Camera => "camera",
-                Role::Viewer => "viewer",
-            },
+            row.role.as_str(),
             &row.client_addr,
             &time(row.started_at_us),
             &row.ended_at_us.map(time).unwrap_or_default(),

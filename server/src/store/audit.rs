@@ -50,20 +50,12 @@ impl TryFrom<AuditRecord> for AuditRow {
             username: parse(record.username, Username::try_from)?,
             display_name: parse(record.display_name, DisplayName::try_from)?,
             room: parse(record.room_slug, RoomId::try_from)?,
-            role: parse(record.role, |role| {
-                serde_json::from_value::<Role>(serde_json::Value::String(role))
-            })?,
+            role: Role::from_name(&record.role)
+                .ok_or_else(|| StoreError::Corrupt(format!("role {:?}", record.role)))?,
             client_addr: record.client_addr,
             started_at_us: record.started_at_us,
             ended_at_us: record.ended_at_us,
         })
-    }
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Camera => "camera",
-        Role::Viewer => "viewer",
     }
 }
 
@@ -79,7 +71,7 @@ impl Store {
         )
         .bind(viewing.user_id)
         .bind(viewing.room.as_str())
-        .bind(role_name(viewing.role))
+        .bind(viewing.role.as_str())
         .bind(viewing.client_addr)
         .bind(now_us)
         .fetch_one(&self.pool)

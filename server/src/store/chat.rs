@@ -44,10 +44,8 @@ impl TryFrom<ChatRecord> for ChatLine {
             user_id: record.user_id,
             sent_at_us: u64::try_from(record.sent_at_us).unwrap_or(0),
             from: parse(record.sender_name, DisplayName::try_from)?,
-            role: match record.sender_role.as_str() {
-                "camera" => Role::Camera,
-                _ => Role::Viewer,
-            },
+            role: Role::from_name(&record.sender_role)
+                .ok_or_else(|| StoreError::Corrupt(format!("role {:?}", record.sender_role)))?,
             text: record.text,
         })
     }
@@ -92,10 +90,6 @@ impl Store {
         .bind(chat.room.as_str())
         .fetch_one(&mut *transaction)
         .await?;
-        let role = match chat.role {
-            Role::Camera => "camera",
-            Role::Viewer => "viewer",
-        };
         let record = sqlx::query_as::<_, ChatRecord>(&format!(
             "INSERT INTO chat_messages
                 (room_slug, seq, user_id, client_id, sender_name, sender_role, text, sent_at_us)
@@ -106,7 +100,7 @@ impl Store {
         .bind(chat.user_id)
         .bind(chat.client_id.as_str())
         .bind(chat.name.as_str())
-        .bind(role)
+        .bind(chat.role.as_str())
         .bind(chat.text)
         .bind(now_us)
         .fetch_one(&mut *transaction)
