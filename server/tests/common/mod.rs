@@ -264,6 +264,43 @@ impl TestClient {
         .await;
     }
 
+    pub async fn chat_with_id(&mut self, id: &str, text: &str) {
+        self.send(&ClientMessage::Chat {
+            id: id.into(),
+            text: text.into(),
+        })
+        .await;
+    }
+
+    /// Joins, continuing after chat message `after_seq`, and waits for the welcome.
+    pub async fn rejoin(&mut self, room: &str, role: Role, after_seq: u64) {
+        self.send(&ClientMessage::Join {
+            room: room.into(),
+            role,
+            camera_key: None,
+            after_seq: Some(after_seq),
+        })
+        .await;
+        match self.next().await {
+            Received::Json(ServerMessage::Welcome { .. }) => {}
+            other => panic!("expected a welcome, got {other:?}"),
+        }
+    }
+
+    /// The chat backlog sent after joining: (lines, has_older, replace, deleted).
+    pub async fn next_backlog(&mut self) -> (Vec<ChatLine>, bool, bool, Vec<u64>) {
+        self.wait_for(|r| match r {
+            Received::Json(ServerMessage::ChatBacklog {
+                lines,
+                has_older,
+                replace,
+                deleted,
+            }) => Some((lines.clone(), *has_older, *replace, deleted.clone())),
+            _ => None,
+        })
+        .await
+    }
+
     /// Joins and waits for the welcome; panics on anything else.
     pub async fn join(&mut self, room: &str, role: Role, camera_key: Option<&str>) {
         self.send_join(room, role, camera_key).await;

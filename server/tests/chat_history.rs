@@ -1,0 +1,251 @@
+//! Durable chat: catch-up after a disconnect, idempotent resends, history pages,
+//! moderation (deleting, muting) and the chat limits, each with its error to the sender.
+
+mod common;
+
+use common::*;
+use nido_server::store::{Appended, NewChat};
+use nido_shared::{
+    ChatId, ClientMessage, DisplayName, ErrorCode, Role, RoomId, ServerMessage, UserRole,
+};
+
+/// Waits for an error about chat message `id`.
+async fn expect_chat_error(client: &mut TestClient, id: &str) -> ErrorCode {
+    client
+        .wait_for(|r| match r {
+            Received::Json(ServerMessage::Error {
+                code,
+                chat_id: Some(chat_id),
+                ..
+            }) if chat_id.as_str() == id => Some(*code),
+            _ => None,
+        })
+        .await
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_everything_it_missed_in_order() {
+    let server = TestServer::start().await;
+    let parent = server.person(UserRole::Family, "Madre", &["sala-1"]).await;
+    let mut seño = server.join("sala-1", Role::Camera, "Seño").await;
+    let mut away = server.connect_as(&parent).await;
+    away.join("sala-1", Role::Viewer, None).await;
+    seño.chat("antes").await;
+    let before = away.next_chat().await;
+    drop(away);
+
+    for text in ["uno", "dos", "tres"] {
+        seño.chat(text).await;
+        seño.next_chat().await;
+    }
+    let mut back = server.connect_as(&parent).await;
+    back.rejoin("sala-1", Role::Viewer, before.seq).await;
+    let (lines, _, replace, _) = back.next_backlog().await;
+    assert!(!replace, "a catch-up adds to what the page has");
+    let texts: Vec<_> = lines.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts, ["uno", "dos", "tres"]);
+    let seqs: Vec<_> = lines.iter().map(|l| l.seq).collect();
+    assert_eq!(
+        seqs,
+        [before.seq + 1, before.seq + 2, before.seq + 3],
+        "no gaps"
+    );
+}
+
+#[tokio::test]
+async fn resending_an_id_returns_the_original_and_makes_no_second_message() {
+    let server = TestServer::start().await;
+    let mut sender = server.join("sala-1", Role::Viewer, "Madre").await;
+    let mut other = server.join("sala-1", Role::Camera, "Seño").await;
+    sender.chat_with_id("mensaje-0001", "¿tiene fiebre?").await;
+    let first = sender.next_chat().await;
+    assert_eq!(other.next_chat().await, first);
+
+    sender.chat_with_id("mensaje-0001", "¿tiene fiebre?").await;
+    let again = sender.next_chat().await;
+    assert_eq!(again, first, "the original, same number");
+    other.chat("sigue bien").await;
+    let next = other.next_chat().await;
+    assert_eq!(next.text, "sigue bien", "the resend was not relayed again");
+    assert_eq!(next.seq, first.seq + 1, "and took no number");
+}
+
+#[tokio::test]
+async fn joining_shows_the_latest_fifty_and_older_pages_follow() {
+    let server = TestServer::start().await;
+    let author = server
+        .person(UserRole::Caregiver, "Seño", &["sala-1"])
+        .await;
+    let room = RoomId::try_from("sala-1".to_owned()).unwrap();
+    let name = DisplayName::try_from("Seño".to_owned()).unwrap();
+    for n in 1..=120 {
+        let id = ChatId::try_from(format!("history-{n:04}")).unwrap();
+        let chat = NewChat {
+            room: &room,
+            user_id: author.id,
+            client_id: &id,
+            name: &name,
+            role: Role::Camera,
+            text: &format!("mensaje {n}"),
+        };
+        let stored = server.state.store.append_chat(&chat, n).await.unwrap();
+        assert!(matches!(stored, Appended::New(line) if line.seq == n as u64));
+    }
+    let mut reader = server.join("sala-1", Role::Viewer, "Madre").await;
+    let (lines, has_older, replace, _) = reader.next_backlog().await;
+    assert!(replace && has_older);
+    assert_eq!(lines.len(), 50);
+    assert_eq!((lines[0].seq, lines[49].seq), (71, 120));
+
+    let mut before = 71;
+    let mut pages = Vec::new();
+    loop {
+        reader
+            .send(&ClientMessage::OlderChat { before_seq: before })
+            .await;
+        let (lines, has_older) = reader
+            .wait_for(|r| match r {
+                Received::Json(ServerMessage::OlderChat { lines, has_older }) => {
+                    Some((lines.clone(), *has_older))
+                }
+                _ => None,
+            })
+            .await;
+        pages.push(lines.iter().map(|l| l.seq).collect::<Vec<_>>());
+        before = lines[0].seq;
+        if !has_older {
+            break;
+        }
+    }
+    assert_eq!(pages[0], (21..=70).collect::<Vec<_>>());
+    assert_eq!(pages[1], (1..=20).collect::<Vec<_>>());
+    assert_eq!(pages.len(), 2);
+}
+
+#[tokio::test]
+async fn staff_delete_messages_for_everyone_and_a_reload_does_not_show_them() {
+    let server = TestServer::start().await;
+    let mut seño = server.join("sala-1", Role::Camera, "Seño").await;
+    let parent = server.person(UserRole::Family, "Madre", &["sala-1"]).await;
+    let mut family = server.connect_as(&parent).await;
+    family.join("sala-1", Role::Viewer, None).await;
+    family.chat("un mensaje equivocado").await;
+    let line = seño.next_chat().await;
+    family.next_chat().await;
+
+    seño
+        .send(&ClientMessage::DeleteChat { seq: line.seq })
+        .await;
+    for client in [&mut seño, &mut family] {
+        let deleted = client
+            .wait_for(|r| match r {
+                Received::Json(ServerMessage::ChatDeleted { seq }) => Some(*seq),
+                _ => None,
+            })
+            .await;
+        assert_eq!(deleted, line.seq);
+    }
+    let mut reloaded = server.connect_as(&parent).await;
+    reloaded.join("sala-1", Role::Viewer, None).await;
+    let (lines, _, _, _) = reloaded.next_backlog().await;
+    assert!(
+        lines.iter().all(|l| l.seq != line.seq),
+        "gone after a reload"
+    );
+    let mut caught_up = server.connect_as(&parent).await;
+    caught_up.rejoin("sala-1", Role::Viewer, line.seq).await;
+    let (_, _, _, deleted) = caught_up.next_backlog().await;
+    assert_eq!(deleted, [line.seq], "a catch-up reports the deletion");
+
+    // A family member may not delete.
+    family.send(&ClientMessage::DeleteChat { seq: 1 }).await;
+    family.expect_error(ErrorCode::NotStaff, Some(1008)).await;
+}
+
+#[tokio::test]
+async fn a_muted_family_member_cannot_chat_until_the_mute_ends() {
+    let server = TestServer::start().await;
+    let mut seño = server.join("sala-1", Role::Camera, "Seño").await;
+    let loud = server
+        .person(UserRole::Family, "Ruidosa", &["sala-1"])
+        .await;
+    let mut muted = server.connect_as(&loud).await;
+    muted.join("sala-1", Role::Viewer, None).await;
+    let mut other = server.join("sala-1", Role::Viewer, "Tranquila").await;
+
+    seño
+        .send(&ClientMessage::Mute {
+            user_id: loud.id,
+            minutes: 30,
+        })
+        .await;
+    // One connection's requests are handled in order: once this is stored, so is the mute.
+    seño.chat("silencio, por favor").await;
+    seño.next_chat().await;
+    muted.chat_with_id("silenciada-0001", "¡hola!").await;
+    assert_eq!(
+        expect_chat_error(&mut muted, "silenciada-0001").await,
+        ErrorCode::ChatMuted
+    );
+    other.chat("yo sí puedo").await;
+    let heard = seño.next_chat().await;
+    assert_eq!(
+        heard.text, "yo sí puedo",
+        "the muted message never reached anyone"
+    );
+
+    // Staff cannot be muted, and the mute ends when its time is up.
+    seño
+        .send(&ClientMessage::Mute {
+            user_id: server
+                .person(UserRole::Caregiver, "Otra", &["sala-1"])
+                .await
+                .id,
+            minutes: 30,
+        })
+        .await;
+    seño.expect_error(ErrorCode::CannotMute, None).await;
+    let later = server.state.clock.now_us() + 31 * 60 * 1_000_000;
+    server.state.clock.set_now_us(later);
+    muted.chat_with_id("despues-0001", "ya puedo").await;
+    muted
+        .wait_for(|r| match r {
+            Received::Json(ServerMessage::Chat(line)) if line.text == "ya puedo" => Some(()),
+            _ => None,
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn chat_limits_refuse_the_message_by_its_id() {
+    let server = TestServer::start().await;
+    let mut sender = server.join("sala-1", Role::Viewer, "Madre").await;
+    sender.chat_with_id("largo-0001", &"x".repeat(1_001)).await;
+    assert_eq!(
+        expect_chat_error(&mut sender, "largo-0001").await,
+        ErrorCode::ChatTooLong
+    );
+    sender.chat_with_id("vacio-0001", "   ").await;
+    assert_eq!(
+        expect_chat_error(&mut sender, "vacio-0001").await,
+        ErrorCode::ChatEmpty
+    );
+
+    // Ten in ten seconds per person; the eleventh is refused and can be sent later.
+    for n in 1..=10 {
+        sender
+            .chat_with_id(&format!("rafaga-{n:04}"), "rápido")
+            .await;
+        sender.next_chat().await;
+    }
+    sender.chat_with_id("rafaga-0011", "uno más").await;
+    assert_eq!(
+        expect_chat_error(&mut sender, "rafaga-0011").await,
+        ErrorCode::RateLimited
+    );
+    // A malformed id is a broken client.
+    sender.chat_with_id("no", "hola").await;
+    sender
+        .expect_error(ErrorCode::MalformedMessage, Some(1007))
+        .await;
+}
