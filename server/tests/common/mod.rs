@@ -410,6 +410,84 @@ impl TestClient {
     }
 }
 
+/// The real `nido-server` binary on a data directory.
+pub fn nido_command(data_dir: &std::path::Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_nido-server"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true);
+    command
+}
+
+/// Runs `nido-server admin create NAME`, giving it [`PASSWORD`] on standard input.
+pub async fn create_admin(data_dir: &std::path::Path, name: &str) {
+    use tokio::io::AsyncWriteExt;
+    let mut create = nido_command(data_dir)
+        .args(["admin", "create", name])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = create.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    assert!(create.wait().await.unwrap().success(), "admin create");
+}
+
+/// Starts the real server with these extra options and waits for the address it logs.
+pub async fn spawn_server(
+    data_dir: &std::path::Path,
+    options: &[&str],
+) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut server = nido_command(data_dir)
+        .args(["--dist", "no-such-dist"])
+        .args(options)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut log = tokio::io::BufReader::new(server.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = tokio::time::timeout(PATIENCE, log.next_line())
+            .await
+            .expect("the server logs its address")
+            .unwrap()
+            .expect("the server is still running");
+        if let Some((_, addr)) = line.split_once("Nido is running at http://") {
+            break addr.trim().to_owned();
+        }
+    };
+    // Keep reading the log so that the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
+    (server, addr)
+}
+
+/// Logs the admin in and creates a room through the API; returns the session cookie.
+pub async fn admin_with_room(addr: &str, admin: &str, room: &str) -> String {
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("http://{addr}/api/login"))
+        .json(&serde_json::json!({"username": admin, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 204);
+    let cookie = session_cookie(&login).unwrap();
+    let created = http
+        .post(format!("http://{addr}/api/rooms"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"id": room, "name": room}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    cookie
+}
+
 /// A chat message id no other message in the test run has.
 pub fn new_chat_id() -> String {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
