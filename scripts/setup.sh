@@ -5,11 +5,7 @@
 set -euo pipefail
 
 TRUNK_VERSION=0.21.14
-# Debian's binaryen (108) corrupts the reference-type tables this wasm-bindgen emits; npm's
-# binaryen package carries a current wasm-opt.
-BINARYEN_VERSION=132
-NIDO_TOOLS_DIR="${NIDO_TOOLS_DIR:-$HOME/.cache/nido-tools}"
-export PATH="$NIDO_TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$HOME/.cargo/bin:$PATH"
 # Must equal the exact `wasm-bindgen = "=…"` pin in client/Cargo.toml.
 WASM_BINDGEN_VERSION=0.2.130
 
@@ -34,14 +30,9 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
 fi
 
-if [[ "$(wasm-opt --version 2>/dev/null || true)" != "wasm-opt version $BINARYEN_VERSION "* ]]; then
-    if ! command -v npm >/dev/null; then
-        apt_install nodejs npm
-    fi
-    say "installing wasm-opt (binaryen $BINARYEN_VERSION) into $NIDO_TOOLS_DIR"
-    mkdir -p "$NIDO_TOOLS_DIR"
-    npm install --prefix "$NIDO_TOOLS_DIR" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
-fi
+# No wasm-opt: binaryen (Debian's 108 and npm's 132 alike) sometimes emits a module whose
+# externref table Chromium refuses ("WebAssembly.Table.set(): Argument 1 is invalid"), from
+# one run to the next on the same input. index.html turns it off (data-wasm-opt="0").
 
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes)"

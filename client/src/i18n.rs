@@ -358,8 +358,8 @@ impl Text {
                 "The server refused the connection",
             ),
             Privacy => (
-                "Solo las familias de esta sala ven la imagen, y solo en su horario. Nada se graba.",
-                "Only this room's families see the picture, and only during its hours. Nothing is recorded.",
+                "Solo las familias de esta sala ven la imagen, y solo en su horario. La imagen no se graba.",
+                "Only this room's families see the picture, and only during its hours. The video is never recorded.",
             ),
             Loading => ("Cargando…", "Loading…"),
             LoginTitle => ("Entra en Nido", "Log in to Nido"),

@@ -147,6 +147,61 @@ impl Server {
     }
 }
 
+/// A TCP relay in front of the server that a test can cut and restore, like a phone losing
+/// its network: cutting drops every connection through it and refuses new ones.
+pub struct Cuttable {
+    pub addr: SocketAddr,
+    up: tokio::sync::watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Cuttable {
+    pub async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let addr = listener.local_addr().expect("bound address");
+        let (up, _) = tokio::sync::watch::channel(true);
+        let watching = up.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let mut up = watching.subscribe();
+                if !*up.borrow() {
+                    continue;
+                }
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = up.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Self { addr, up, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn cut(&self) {
+        self.up.send_replace(false);
+    }
+
+    pub fn restore(&self) {
+        self.up.send_replace(true);
+    }
+}
+
+impl Drop for Cuttable {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// A chromedriver on a free loopback port, stopped when dropped.
 pub struct Driver {
     url: String,
@@ -284,7 +339,12 @@ impl Browser {
 
     /// Logs in through the login page, as a person does, and waits for the home page.
     pub async fn log_in(&self, server: &Server, username: &str, name: &str) {
-        self.goto(&server.url("/login")).await;
+        self.log_in_at(&server.url("/login"), username, name).await;
+    }
+
+    /// The same, through the login page at this address.
+    pub async fn log_in_at(&self, login_url: &str, username: &str, name: &str) {
+        self.goto(login_url).await;
         self.type_into("username", username).await;
         self.type_into("password", PASSWORD).await;
         self.click("log-in").await;

@@ -11,7 +11,7 @@ use crate::room::{ChatRequest, RoomSignals};
 pub fn RoomSidebar(
     signals: RoomSignals,
     me: Me,
-    /// Whether chat can be sent now.
+    /// Whether chat can be written now (while reconnecting too: it is sent once back).
     #[prop(into)]
     can_chat: Signal<bool>,
     on_chat: Callback<ChatRequest>,

@@ -274,7 +274,7 @@ fn camera_page(me: Me) -> AnyView {
             <RoomSidebar
                 signals=signals
                 me=me.clone()
-                can_chat=Signal::derive(move || streaming() && signals.status.get() == LinkStatus::Joined)
+                can_chat=Signal::derive(move || streaming() && !matches!(signals.status.get(), LinkStatus::Refused(_)))
                 on_chat=Callback::new(chat)
             />
         </main>

@@ -155,7 +155,7 @@ fn viewer_page(me: Me) -> AnyView {
             <RoomSidebar
                 signals=signals
                 me=me.clone()
-                can_chat=Signal::derive(move || signals.status.get() == LinkStatus::Joined)
+                can_chat=Signal::derive(move || !matches!(signals.status.get(), LinkStatus::Refused(_)))
                 on_chat=Callback::new(chat)
             />
         </main>

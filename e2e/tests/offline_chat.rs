@@ -1,0 +1,91 @@
+//! A parent's phone loses its connection while the caregiver keeps chatting: when it comes
+//! back, the page shows every missed message, in order, and the message the parent wrote
+//! while offline is sent once, by itself.
+
+use nido_e2e::*;
+use nido_shared::UserRole;
+
+const ROOM: &str = "pollitos";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_back_from_offline_shows_every_missed_message_in_order() {
+    let dist = dist_dir();
+    let server = Server::start(&dist).await;
+    server.set_local_time("2026-11-25T10:00:00+01:00");
+    server.room(ROOM, "Pollitos").await;
+    server
+        .person(UserRole::Caregiver, "marta", "Seño Marta", &[ROOM])
+        .await;
+    server
+        .person(UserRole::Family, "ana", "Ana (mamá de Leo)", &[ROOM])
+        .await;
+    let network = Cuttable::start(server.addr).await;
+    let driver = Driver::start().await;
+
+    let seño = driver.browser(LAPTOP).await;
+    seño.log_in(&server, "marta", "Seño Marta").await;
+    seño.goto(&server.url(&format!("/watch/{ROOM}"))).await;
+    seño.wait_for_text("connection", "Connected").await;
+
+    let ana = driver.browser(PHONE).await;
+    ana.log_in_at(&network.url("/login"), "ana", "Ana (mamá de Leo)")
+        .await;
+    ana.goto(&network.url(&format!("/watch/{ROOM}"))).await;
+    ana.wait_for_text("connection", "Connected").await;
+    say(&seño, "Buenos días").await;
+    ana.wait_for_text("chat-lines", "Buenos días").await;
+
+    // Ana's phone loses the network; the classroom keeps talking, and Ana writes too.
+    network.cut();
+    ana.wait_for_text("connection", "Connection lost").await;
+    let missed = [
+        "Ha desayunado bien",
+        "Ahora juega con bloques",
+        "<i>Duerme</i> la siesta",
+    ];
+    for line in missed {
+        say(&seño, line).await;
+        seño.wait_for_text("chat-lines", line).await;
+    }
+    say(&ana, "¿Le habéis dado la medicina?").await;
+    ana.wait_for_text("pending-message", "Sending").await;
+    ana.screenshot("chat-offline-pending-phone-en").await;
+
+    network.restore();
+    ana.wait_for_text("connection", "Connected").await;
+    let shown = ana
+        .wait_for_text("chat-lines", "¿Le habéis dado la medicina?")
+        .await;
+    let positions: Vec<usize> = ["Buenos días"]
+        .iter()
+        .chain(&missed)
+        .map(|line| {
+            shown
+                .find(line)
+                .unwrap_or_else(|| panic!("{line:?} missing in {shown:?}"))
+        })
+        .collect();
+    assert!(positions.is_sorted(), "in order: {shown:?}");
+    eventually("no message left pending", || async {
+        let pending = ana
+            .js("return document.querySelectorAll('[data-testid=\"pending-message\"]').length")
+            .await;
+        (pending == 0).then_some(())
+    })
+    .await;
+    let heard = seño
+        .wait_for_text("chat-lines", "¿Le habéis dado la medicina?")
+        .await;
+    assert_eq!(
+        heard.matches("¿Le habéis dado la medicina?").count(),
+        1,
+        "sent once"
+    );
+    ana.screenshot("chat-back-online-phone-en").await;
+}
+
+async fn say(page: &Browser, line: &str) {
+    page.type_into("chat-input", line).await;
+    page.js("document.querySelector('.chat-form button').click()")
+        .await;
+}
