@@ -81,6 +81,13 @@ async fn a_viewer_back_from_offline_shows_every_missed_message_in_order() {
         1,
         "sent once"
     );
+    eventually("the newest message in view", || async {
+        let at_bottom = ana
+            .js("const l = document.querySelector('.chat-lines'); return l.scrollTop + l.clientHeight >= l.scrollHeight - 2")
+            .await;
+        (at_bottom == true).then_some(())
+    })
+    .await;
     ana.screenshot("chat-back-online-phone-en").await;
 }
 

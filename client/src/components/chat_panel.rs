@@ -32,10 +32,14 @@ pub fn ChatPanel(
     // Keep the newest line in view when one arrives (not when older ones are loaded).
     let newest = Memo::new(move |_| log.with(|log| (log.last_seq(), log.unacknowledged().len())));
     Effect::new(move |_| {
-        newest.track();
-        if let Some(list) = list.get() {
-            list.set_scroll_top(f64::from(list.scroll_height()));
-        }
+        // Read, not only tracked: a memo recomputes (and notifies) only when read.
+        let _ = newest.get();
+        // After the browser has laid the new lines out.
+        request_animation_frame(move || {
+            if let Some(list) = list.get_untracked() {
+                list.set_scroll_top(f64::from(list.scroll_height()));
+            }
+        });
     });
     let on_scroll = move |_| {
         if list.get().is_some_and(|list| list.scroll_top() <= 0.0) {
