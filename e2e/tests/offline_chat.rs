@@ -89,6 +89,9 @@ async fn a_viewer_back_from_offline_shows_every_missed_message_in_order() {
     })
     .await;
     ana.screenshot("chat-back-online-phone-en").await;
+    // The caregiver can delete Ana's message or mute her.
+    seño.wait_for_text("chat-lines", "Mute").await;
+    seño.screenshot("chat-moderation-laptop-en").await;
 }
 
 async fn say(page: &Browser, line: &str) {

@@ -249,3 +249,36 @@ async fn chat_limits_refuse_the_message_by_its_id() {
         .expect_error(ErrorCode::MalformedMessage, Some(1007))
         .await;
 }
+
+#[tokio::test]
+async fn retention_forgets_old_messages_and_never_reuses_their_numbers() {
+    let server = TestServer::start().await;
+    let author = server
+        .person(UserRole::Caregiver, "Seño", &["sala-1"])
+        .await;
+    let room = RoomId::try_from("sala-1".to_owned()).unwrap();
+    let name = DisplayName::try_from("Seño".to_owned()).unwrap();
+    let store = &server.state.store;
+    let append = async |n: i64| {
+        let id = ChatId::try_from(format!("retained-{n:04}")).unwrap();
+        let chat = NewChat {
+            room: &room,
+            user_id: author.id,
+            client_id: &id,
+            name: &name,
+            role: Role::Camera,
+            text: "hola",
+        };
+        match store.append_chat(&chat, n * 1_000).await.unwrap() {
+            Appended::New(line) => line.seq,
+            Appended::Existing(_) => panic!("a new message"),
+        }
+    };
+    for n in 1..=3 {
+        append(n).await;
+    }
+    assert_eq!(store.forget_chat_before(2_500).await.unwrap(), 2);
+    let (left, _) = store.chat_page(&room, None, 50).await.unwrap();
+    assert_eq!(left.iter().map(|l| l.seq).collect::<Vec<_>>(), [3]);
+    assert_eq!(append(4).await, 4, "numbers go on from where they were");
+}
