@@ -519,23 +519,26 @@ impl Connection {
             outbox: self.outbox.clone(),
             welcome,
         };
+        // Recorded before the first frame can go out: nobody watches unrecorded. A refused
+        // camera's attempt stays in the log as a session that ended at once.
+        let viewing = NewViewing {
+            user_id: self.account.user.id,
+            room: &room,
+            role,
+            client_addr: &self.client_addr,
+        };
+        let state = &self.state;
+        let record =
+            match ViewingRecord::start(&state.store, &state.clock, &state.connections, viewing)
+                .await
+            {
+                Ok(record) => record,
+                Err(error) => return self.server_error(&error),
+            };
         match self.state.hub.join(request) {
             Ok(membership) => {
                 self.membership = Some(membership);
-                let viewing = NewViewing {
-                    user_id: self.account.user.id,
-                    room: &room,
-                    role,
-                    client_addr: &self.client_addr,
-                };
-                let state = &self.state;
-                match ViewingRecord::start(&state.store, &state.clock, &state.connections, viewing)
-                    .await
-                {
-                    Ok(record) => self.viewing = Some((user_role, record)),
-                    // Nobody watches unrecorded.
-                    Err(error) => return self.server_error(&error),
-                }
+                self.viewing = Some((user_role, record));
                 let backlog = self.chatter().send_backlog(after_seq).await;
                 self.chat_outcome(backlog)
             }

@@ -467,11 +467,17 @@ async fn the_audit_log_records_viewing_sessions_and_exports_csv() {
     let parent = server
         .person(UserRole::Family, "Madre, \"la de Lucía\"", &["sala-1"])
         .await;
+    let sly = server
+        .person(UserRole::Family, "=HYPERLINK(\"x\")", &["sala-1"])
+        .await;
+    let mut sly_viewer = server.connect_as(&sly).await;
+    sly_viewer.join("sala-1", Role::Viewer, None).await;
+    camera.presence_where(|p| p.viewer_count == 1).await;
     let mut viewer = server.connect_as(&parent).await;
     viewer.join("sala-1", Role::Viewer, None).await;
-    camera.presence_where(|p| p.viewer_count == 1).await;
+    camera.presence_where(|p| p.viewer_count == 2).await;
     drop(viewer);
-    camera.presence_where(|p| p.viewer_count == 0).await;
+    camera.presence_where(|p| p.viewer_count == 1).await;
 
     let entries = || async {
         let list: Vec<AuditEntry> = server
@@ -511,7 +517,11 @@ async fn the_audit_log_records_viewing_sessions_and_exports_csv() {
         .json()
         .await
         .unwrap();
-    assert_eq!(everyone.len(), 2, "the camera's session too");
+    assert_eq!(
+        everyone.len(),
+        3,
+        "the camera's session and the other viewer's too"
+    );
     let bad = server
         .api(Method::GET, "/api/audit?room=Not%20A%20Room", &admin)
         .send()
@@ -535,5 +545,9 @@ async fn the_audit_log_records_viewing_sessions_and_exports_csv() {
         text.contains("\"Madre, \"\"la de Lucía\"\"\",sala-1,viewer,127.0.0.1,"),
         "{text}"
     );
-    assert_eq!(text.lines().count(), 3);
+    assert_eq!(text.lines().count(), 4);
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"x\"\")\""),
+        "a name is never a spreadsheet formula: {text}"
+    );
 }

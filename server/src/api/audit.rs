@@ -64,8 +64,8 @@ fn to_csv(rows: &[AuditRow], hours: &ViewingHours) -> Result<Vec<u8>, csv::Error
     };
     for row in rows {
         writer.write_record([
-            row.username.as_str(),
-            row.display_name.as_str(),
+            &inert(row.username.as_str()),
+            &inert(row.display_name.as_str()),
             row.room.as_str(),
             row.role.as_str(),
             &row.client_addr,
@@ -76,6 +76,16 @@ fn to_csv(rows: &[AuditRow], hours: &ViewingHours) -> Result<Vec<u8>, csv::Error
     writer
         .into_inner()
         .map_err(|error| error.into_error().into())
+}
+
+/// A name as a spreadsheet cell that is never a formula: people choose their display names,
+/// and "=HYPERLINK(…)" must stay text when an admin opens the export.
+fn inert(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
 }
 
 fn entry(row: AuditRow) -> AuditEntry {
