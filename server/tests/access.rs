@@ -13,6 +13,13 @@ use nido_shared::{
 };
 use reqwest::Method;
 
+/// The admin revokes `person` through the API.
+async fn revoke(server: &TestServer, admin: &Account, person: &Account) {
+    let path = format!("/api/people/{}/revoke", person.id);
+    let done = server.api(Method::POST, &path, admin).send().await.unwrap();
+    assert_eq!(done.status(), 204);
+}
+
 /// Everyone the matrix is about, with a live camera streaming in room 1.
 struct Cast {
     family_1: Account,
@@ -54,16 +61,7 @@ async fn cast(server: &TestServer) -> Cast {
     let revoked = server
         .person(UserRole::Family, "Revocada", &["sala-1"])
         .await;
-    let response = server
-        .api(
-            Method::POST,
-            &format!("/api/people/{}/revoke", revoked.id),
-            &admin,
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    revoke(server, &admin, &revoked).await;
     let anonymous = Account {
         id: 0,
         username: String::new(),
@@ -299,16 +297,7 @@ async fn revocation_removal_logout_and_expiry_close_sockets_within_a_second() {
     let second = Duration::from_secs(1);
 
     let started = Instant::now();
-    let done = server
-        .api(
-            Method::POST,
-            &format!("/api/people/{}/revoke", revoked.id),
-            &admin,
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), 204);
+    revoke(&server, &admin, &revoked).await;
     assert!(closed_within(revoked_socket, ErrorCode::AccessRevoked, started).await < second);
 
     let started = Instant::now();

@@ -280,6 +280,20 @@ async fn create_invite(server: &TestServer, by: &Account, new: &NewInvite) -> re
         .unwrap()
 }
 
+/// The HTTP status of creating this invite as `by`.
+async fn invite_status(
+    server: &TestServer,
+    by: &Account,
+    role: UserRole,
+    rooms: &[&str],
+    max_uses: u32,
+) -> u16 {
+    create_invite(server, by, &invite(role, rooms, max_uses))
+        .await
+        .status()
+        .as_u16()
+}
+
 async fn register(server: &TestServer, path: &str, username: &str) -> reqwest::Response {
     server
         .http
@@ -378,58 +392,24 @@ async fn caregivers_and_families_invite_only_families_to_their_own_rooms_within_
     let family = server.person(UserRole::Family, "Madre", &["sala-1"]).await;
     server.room("sala-2").await;
 
-    let status = |response: reqwest::Response| response.status().as_u16();
-    assert_eq!(
-        status(
-            create_invite(
-                &server,
-                &caregiver,
-                &invite(UserRole::Family, &["sala-1"], 3)
-            )
-            .await
-        ),
-        201
-    );
-    assert_eq!(
-        status(
-            create_invite(
-                &server,
-                &caregiver,
-                &invite(UserRole::Family, &["sala-2"], 1)
-            )
-            .await
-        ),
-        403
-    );
-    assert_eq!(
-        status(
-            create_invite(
-                &server,
-                &caregiver,
-                &invite(UserRole::Caregiver, &["sala-1"], 1)
-            )
-            .await
-        ),
-        403
-    );
-    assert_eq!(
-        status(create_invite(&server, &family, &invite(UserRole::Admin, &[], 1)).await),
-        403
-    );
-
-    // The default limit is 3 relatives per family member; the admin can change it.
-    assert_eq!(
-        status(create_invite(&server, &family, &invite(UserRole::Family, &["sala-1"], 2)).await),
-        201
-    );
-    assert_eq!(
-        status(create_invite(&server, &family, &invite(UserRole::Family, &["sala-1"], 2)).await),
-        403
-    );
-    assert_eq!(
-        status(create_invite(&server, &family, &invite(UserRole::Family, &["sala-1"], 1)).await),
-        201
-    );
+    // In order: the family's default limit is 3 relatives, used up by the last two.
+    let cases: [(&Account, UserRole, &[&str], u32, u16); 7] = [
+        (&caregiver, UserRole::Family, &["sala-1"], 3, 201),
+        (&caregiver, UserRole::Family, &["sala-2"], 1, 403),
+        (&caregiver, UserRole::Caregiver, &["sala-1"], 1, 403),
+        (&family, UserRole::Admin, &[], 1, 403),
+        (&family, UserRole::Family, &["sala-1"], 2, 201),
+        (&family, UserRole::Family, &["sala-1"], 2, 403),
+        (&family, UserRole::Family, &["sala-1"], 1, 201),
+    ];
+    for (by, role, rooms, uses, want) in cases {
+        let got = invite_status(&server, by, role, rooms, uses).await;
+        assert_eq!(
+            got, want,
+            "{} inviting {role:?} to {rooms:?} x{uses}",
+            by.username
+        );
+    }
     let zero = server
         .api(Method::PATCH, "/api/settings", &admin)
         .json(&serde_json::json!({"family_invite_limit": 0}))
@@ -448,7 +428,7 @@ async fn caregivers_and_families_invite_only_families_to_their_own_rooms_within_
     assert_eq!(me.invites_left, Some(0));
     let other = server.person(UserRole::Family, "Padre", &["sala-1"]).await;
     assert_eq!(
-        status(create_invite(&server, &other, &invite(UserRole::Family, &["sala-1"], 1)).await),
+        invite_status(&server, &other, UserRole::Family, &["sala-1"], 1).await,
         403
     );
     // Each sees only their own invites; the admin sees all.

@@ -9,6 +9,29 @@ use nido_shared::{
     ChatId, ClientMessage, DisplayName, ErrorCode, Role, RoomId, ServerMessage, UserRole,
 };
 
+/// Stores message `n` of `author` in sala-1 directly, sent at `n` ms; returns its number.
+async fn store_message(server: &TestServer, author: &Account, n: i64) -> u64 {
+    let id = ChatId::try_from(format!("stored-{n:05}")).unwrap();
+    let chat = NewChat {
+        room: &RoomId::try_from("sala-1".to_owned()).unwrap(),
+        user_id: author.id,
+        client_id: &id,
+        name: &DisplayName::try_from("Seño".to_owned()).unwrap(),
+        role: Role::Camera,
+        text: &format!("mensaje {n}"),
+    };
+    match server
+        .state
+        .store
+        .append_chat(&chat, n * 1_000)
+        .await
+        .unwrap()
+    {
+        Appended::New(line) => line.seq,
+        Appended::Existing(_) => panic!("message {n} is new"),
+    }
+}
+
 /// Waits for an error about chat message `id`.
 async fn expect_chat_error(client: &mut TestClient, id: &str) -> ErrorCode {
     client
@@ -76,20 +99,8 @@ async fn joining_shows_the_latest_fifty_and_older_pages_follow() {
     let author = server
         .person(UserRole::Caregiver, "Seño", &["sala-1"])
         .await;
-    let room = RoomId::try_from("sala-1".to_owned()).unwrap();
-    let name = DisplayName::try_from("Seño".to_owned()).unwrap();
     for n in 1..=120 {
-        let id = ChatId::try_from(format!("history-{n:04}")).unwrap();
-        let chat = NewChat {
-            room: &room,
-            user_id: author.id,
-            client_id: &id,
-            name: &name,
-            role: Role::Camera,
-            text: &format!("mensaje {n}"),
-        };
-        let stored = server.state.store.append_chat(&chat, n).await.unwrap();
-        assert!(matches!(stored, Appended::New(line) if line.seq == n as u64));
+        assert_eq!(store_message(&server, &author, n).await, n as u64);
     }
     let mut reader = server.join("sala-1", Role::Viewer, "Madre").await;
     let (lines, has_older, replace, _) = reader.next_backlog().await;
@@ -257,28 +268,16 @@ async fn retention_forgets_old_messages_and_never_reuses_their_numbers() {
         .person(UserRole::Caregiver, "Seño", &["sala-1"])
         .await;
     let room = RoomId::try_from("sala-1".to_owned()).unwrap();
-    let name = DisplayName::try_from("Seño".to_owned()).unwrap();
     let store = &server.state.store;
-    let append = async |n: i64| {
-        let id = ChatId::try_from(format!("retained-{n:04}")).unwrap();
-        let chat = NewChat {
-            room: &room,
-            user_id: author.id,
-            client_id: &id,
-            name: &name,
-            role: Role::Camera,
-            text: "hola",
-        };
-        match store.append_chat(&chat, n * 1_000).await.unwrap() {
-            Appended::New(line) => line.seq,
-            Appended::Existing(_) => panic!("a new message"),
-        }
-    };
     for n in 1..=3 {
-        append(n).await;
+        store_message(&server, &author, n).await;
     }
     assert_eq!(store.forget_chat_before(2_500).await.unwrap(), 2);
     let (left, _) = store.chat_page(&room, None, 50).await.unwrap();
     assert_eq!(left.iter().map(|l| l.seq).collect::<Vec<_>>(), [3]);
-    assert_eq!(append(4).await, 4, "numbers go on from where they were");
+    assert_eq!(
+        store_message(&server, &author, 4).await,
+        4,
+        "numbers go on from where they were"
+    );
 }

@@ -6,8 +6,7 @@ use leptos::task::spawn_local;
 use nido_shared::api::Me;
 use nido_shared::{ClientMessage, ErrorCode, Role};
 
-use super::{route_room, with_present};
-use crate::account::use_account;
+use super::{log_in_again_when_session_ends, route_room, with_present};
 use crate::browser::{is_secure_context, tab_secret};
 use crate::components::{CameraBadge, ConnectionBadge, RoomSidebar, TopBar, signed_in};
 use crate::i18n::{Text, use_i18n};
@@ -36,14 +35,9 @@ pub fn CameraPage() -> impl IntoView {
 
 fn camera_page(me: Me) -> AnyView {
     let room = route_room();
-    let account = use_account();
     let i18n = use_i18n();
     let signals = RoomSignals::new();
-    Effect::new(move |_| {
-        if signals.status.get() == LinkStatus::Refused(Some(ErrorCode::SessionEnded)) {
-            account.refresh();
-        }
-    });
+    log_in_again_when_session_ends(signals);
     let phase = RwSignal::new(if is_secure_context() {
         Phase::Idle
     } else {

@@ -22,11 +22,15 @@ pub use viewer::ViewerPage;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use nido_shared::ErrorCode;
 use nido_shared::api::ApiErrorCode;
 use wasm_bindgen::JsValue;
 
+use crate::account::use_account;
 use crate::api::ApiFailure;
 use crate::i18n::{I18n, Text};
+use crate::room::RoomSignals;
+use crate::socket::LinkStatus;
 
 /// The room of the current route.
 fn route_room() -> String {
@@ -34,6 +38,17 @@ fn route_room() -> String {
         .read_untracked()
         .get("room")
         .unwrap_or_default()
+}
+
+/// When the server ends the session (logout elsewhere, expiry, a password change), asks
+/// who is logged in again, which sends the page to the login form.
+fn log_in_again_when_session_ends(signals: RoomSignals) {
+    let account = use_account();
+    Effect::new(move |_| {
+        if signals.status.get() == LinkStatus::Refused(Some(ErrorCode::SessionEnded)) {
+            account.refresh();
+        }
+    });
 }
 
 /// Runs `action` on a page-owned value once it exists.

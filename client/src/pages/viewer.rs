@@ -7,8 +7,7 @@ use leptos::prelude::*;
 use nido_shared::api::Me;
 use nido_shared::{CameraStatus, ErrorCode, Role};
 
-use super::{route_room, with_present};
-use crate::account::use_account;
+use super::{log_in_again_when_session_ends, route_room, with_present};
 use crate::components::{
     CameraBadge, ConnectionBadge, RoomSidebar, TopBar, camera_status, signed_in,
 };
@@ -26,14 +25,9 @@ pub fn ViewerPage() -> impl IntoView {
 
 fn viewer_page(me: Me) -> AnyView {
     let room = route_room();
-    let account = use_account();
     let i18n = use_i18n();
     let signals = RoomSignals::new();
-    Effect::new(move |_| {
-        if signals.status.get() == LinkStatus::Refused(Some(ErrorCode::SessionEnded)) {
-            account.refresh();
-        }
-    });
+    log_in_again_when_session_ends(signals);
     let stats = RwSignal::new(PaintStats::default());
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let stage = NodeRef::<leptos::html::Div>::new();

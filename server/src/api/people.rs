@@ -20,20 +20,23 @@ pub async fn list_people(
 ) -> Result<Json<Vec<Person>>, AppError> {
     auth.require_admin()?;
     let mut rooms = state.store.rooms_by_user().await?;
-    let mut people = Vec::new();
-    for user in state.store.users().await? {
-        let failures = state.store.login_failures(user.username.as_str()).await?;
-        people.push(Person {
+    let locked = state.store.locked_usernames(ACCOUNT_LOCK_AT).await?;
+    let people = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|user| Person {
             rooms: rooms.remove(&user.id).unwrap_or_default(),
-            locked: failures.failures >= ACCOUNT_LOCK_AT,
+            locked: locked.contains(user.username.as_str()),
             id: user.id,
             username: user.username,
             display_name: user.display_name,
             role: user.role,
             revoked: user.revoked,
             created_at_us: user.created_at_us,
-        });
-    }
+        })
+        .collect();
     Ok(Json(people))
 }
 

@@ -1,6 +1,6 @@
 //! The audit log: every viewing session, who, which room, from where, from when to when.
 
-use nido_shared::api::AuditFilter;
+use nido_shared::api::{AuditEntry, AuditFilter};
 use nido_shared::{DisplayName, Role, RoomId, Username};
 
 use super::{Store, StoreError, parse};
@@ -11,20 +11,6 @@ pub struct NewViewing<'a> {
     pub room: &'a RoomId,
     pub role: Role,
     pub client_addr: &'a str,
-}
-
-/// One viewing session as the audit log shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditRow {
-    pub id: i64,
-    pub user_id: i64,
-    pub username: Username,
-    pub display_name: DisplayName,
-    pub room: RoomId,
-    pub role: Role,
-    pub client_addr: String,
-    pub started_at_us: i64,
-    pub ended_at_us: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -40,7 +26,7 @@ struct AuditRecord {
     ended_at_us: Option<i64>,
 }
 
-impl TryFrom<AuditRecord> for AuditRow {
+impl TryFrom<AuditRecord> for AuditEntry {
     type Error = StoreError;
 
     fn try_from(record: AuditRecord) -> Result<Self, StoreError> {
@@ -104,7 +90,7 @@ impl Store {
         &self,
         filter: &AuditFilter,
         limit: u32,
-    ) -> Result<Vec<AuditRow>, StoreError> {
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         sqlx::query_as::<_, AuditRecord>(
             "SELECT v.id, v.user_id, u.username, u.display_name, v.room_slug, v.role,
                     v.client_addr, v.started_at_us, v.ended_at_us
@@ -124,7 +110,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         .into_iter()
-        .map(AuditRow::try_from)
+        .map(AuditEntry::try_from)
         .collect()
     }
 }

@@ -29,6 +29,19 @@ impl Store {
         .unwrap_or_default())
     }
 
+    /// Usernames with at least `lock_at` failures in a row: locked.
+    pub async fn locked_usernames(
+        &self,
+        lock_at: u32,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT username FROM login_failures WHERE failures >= ?")
+                .bind(lock_at)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(names.into_iter().collect())
+    }
+
     pub async fn record_login_failure(
         &self,
         username: &str,

@@ -20,7 +20,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use audit::{AuditRow, NewViewing};
+pub use audit::NewViewing;
 pub use chat::{Appended, NewChat};
 pub use invites::{InviteRow, NewInviteRow};
 pub use login_failures::{DeviceRecord, FailureCount};
