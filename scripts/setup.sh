@@ -49,6 +49,15 @@ if $want_test_tools; then
     if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
         apt_install chromium chromium-driver fonts-dejavu-core
     fi
+    # The benchmark's peer relay (bench/peers), run by the quick benchmark.
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        apt_install nodejs npm
+    fi
+    peers="$(dirname "${BASH_SOURCE[0]}")/../bench/peers"
+    if [[ ! -d "$peers/node_modules/ws" || "$peers/package-lock.json" -nt "$peers/node_modules/.package-lock.json" ]]; then
+        say "installing the benchmark's Node.js relay (npm ci)"
+        (cd "$peers" && npm ci --no-audit --no-fund --silent)
+    fi
 fi
 
 say "all set"

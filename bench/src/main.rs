@@ -1,0 +1,133 @@
+//! `nido-bench`: runs the relay comparison (or, with `--quick`, CI's correctness check) and
+//! writes the results as JSON and markdown.
+
+mod camera;
+mod churn;
+mod client_size;
+mod clock;
+mod generator_health;
+mod images;
+mod nido_setup;
+mod peer;
+mod proc_stats;
+mod report;
+mod scenarios;
+mod step;
+mod viewer;
+mod window;
+mod wire;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+
+use crate::client_size::ClientSize;
+use crate::peer::Programs;
+use crate::report::{Machine, Report};
+
+/// Measures Nido's relay against a Node.js `ws` relay and a raw TCP fan-out.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Options {
+    /// CI's check: 10 viewers for 5 seconds per relay, correctness only.
+    #[arg(long)]
+    quick: bool,
+    /// Length of each step's measurement window.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// S1 stops doubling past this many viewers.
+    #[arg(long, default_value_t = scenarios::MAX_VIEWERS)]
+    max_viewers: usize,
+    /// The core the relays are pinned to (run this program pinned to another one).
+    #[arg(long)]
+    server_core: Option<usize>,
+    /// Where results.json and results.md are written.
+    #[arg(long, default_value = "docs/bench")]
+    out: PathBuf,
+    /// The built app, whose size is reported.
+    #[arg(long, default_value = "dist")]
+    dist: PathBuf,
+    /// Defaults to the `nido-server` beside this program.
+    #[arg(long)]
+    nido_server: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let options = Options::parse();
+    // Thousands of connections, each one file descriptor here and one in the relay.
+    rlimit::increase_nofile_limit(u64::MAX).context("raising the open-files limit")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(options))
+}
+
+async fn run(options: Options) -> anyhow::Result<()> {
+    let here = std::env::current_exe()?;
+    let programs = Programs {
+        nido_server: options
+            .nido_server
+            .clone()
+            .unwrap_or_else(|| here.with_file_name("nido-server")),
+        raw_fanout: here.with_file_name("raw-fanout"),
+        node_relay: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/ws-relay.mjs"),
+        server_core: options.server_core,
+    };
+    for program in [&programs.nido_server, &programs.raw_fanout] {
+        if !program.is_file() {
+            bail!(
+                "{} is missing; build it with `cargo build -p nido-server -p nido-bench`",
+                program.display()
+            );
+        }
+    }
+    let clock = clock::Clock::start();
+    if options.quick {
+        return quick(&programs, clock, options.seconds).await;
+    }
+    let comparison =
+        scenarios::full(&programs, clock, options.seconds, options.max_viewers).await?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let report = Report::new(
+        Machine::describe(command),
+        comparison,
+        ClientSize::measure(&options.dist)?,
+    );
+    std::fs::create_dir_all(&options.out)?;
+    std::fs::write(
+        options.out.join("results.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    let markdown = report.markdown();
+    std::fs::write(options.out.join("results.md"), &markdown)?;
+    println!("{markdown}");
+    Ok(())
+}
+
+async fn quick(programs: &Programs, clock: clock::Clock, seconds: u64) -> anyhow::Result<()> {
+    let checked = scenarios::quick(programs, clock, seconds).await?;
+    let mut failed = false;
+    for (step, failures) in &checked {
+        let verdict = if failures.is_empty() { "ok" } else { "FAILED" };
+        println!(
+            "{verdict}: {} with {} viewers: {:.1} % of {} frames delivered, p99 {:.1} ms{}",
+            step.peer.label(),
+            step.viewers,
+            step.steady.fraction * 100.0,
+            step.published,
+            step.steady.latency_ms.p99,
+            step.chat
+                .map(|c| format!(", chat {} sent, {} lost", c.sent, c.lost))
+                .unwrap_or_default(),
+        );
+        for failure in failures {
+            println!("    {failure}");
+        }
+        failed |= !failures.is_empty();
+    }
+    if failed {
+        bail!("the quick benchmark found problems");
+    }
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! The comparison's results as JSON and as the markdown tables of `docs/performance.md`.
+
+use std::fmt::Write as _;
+
+use crate::client_size::ClientSize;
+use crate::peer::PeerKind;
+use crate::scenarios::Comparison;
+use crate::step::StepResult;
+
+/// Where and how the numbers were taken.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Machine {
+    pub date: String,
+    pub cpu: String,
+    pub cores: usize,
+    pub kernel: String,
+    pub command: String,
+}
+
+impl Machine {
+    pub fn describe(command: String) -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find_map(|line| line.strip_prefix("model name"))
+            .and_then(|rest| rest.split_once(':'))
+            .map_or_else(|| "unknown".to_owned(), |(_, name)| name.trim().to_owned());
+        Self {
+            date: jiff::Timestamp::now()
+                .strftime("%Y-%m-%d %H:%M UTC")
+                .to_string(),
+            cpu,
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+            command,
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Report {
+    pub machine: Machine,
+    pub comparison: Comparison,
+    pub client: Option<ClientSize>,
+    pub verdicts: Vec<Verdict>,
+}
+
+/// One target of the issue and whether this run met it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Verdict {
+    pub target: String,
+    pub measured: String,
+    pub met: bool,
+}
+
+impl Report {
+    pub fn new(machine: Machine, comparison: Comparison, client: Option<ClientSize>) -> Self {
+        let verdicts = verdicts(&comparison, client.as_ref());
+        Self {
+            machine,
+            comparison,
+            client,
+            verdicts,
+        }
+    }
+
+    pub fn markdown(&self) -> String {
+        let c = &self.comparison;
+        let m = &self.machine;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Measured {} on {} ({} cores, Linux {}), with `{}`.\n",
+            m.date, m.cpu, m.cores, m.kernel, m.command
+        );
+        out.push_str("### Targets\n\n| Target | Measured | Met |\n|---|---|---|\n");
+        for v in &self.verdicts {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                v.target,
+                v.measured,
+                if v.met { "yes" } else { "**no**" }
+            );
+        }
+        out.push_str("\n### S1: 50 KB frames at 30 fps, viewers doubled until p99 > 100 ms or delivery < 95 %\n\n");
+        for best in &c.s1_best {
+            let _ = writeln!(
+                out,
+                "- {}: **{}** viewers; the ramp ended at {}.",
+                best.peer.label(),
+                best.viewers,
+                best.ended_by
+            );
+        }
+        out.push('\n');
+        let limit = raw_limit(c);
+        steps_table(&mut out, &c.s1_steps, limit);
+        out.push_str("\n### S2: 100 viewers, 50 KB at 10 fps\n\n");
+        steps_table(&mut out, &c.s2, limit);
+        out.push_str(
+            "\n### S3: S2 with 5 viewers reading at 100 KB/s and 5 stopping for 10 s (Nido)\n\n",
+        );
+        steps_table(&mut out, std::slice::from_ref(&c.s3), limit);
+        if let Some(slow) = c.s3.slow {
+            let _ = writeln!(
+                out,
+                "\nThe slow viewers: {:.1} % of frames, p99 {:.1} ms. Server RSS {:.1} MiB at the window's start, {:.1} MiB at its end, {:.1} MiB at most.",
+                slow.fraction * 100.0,
+                slow.latency_ms.p99,
+                c.s3.server.rss_window_start_mib,
+                c.s3.server.rss_window_end_mib,
+                c.s3.server.rss_max_mib
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\n### S4: chat under video at S1's largest passing N ({} viewers, Nido)\n",
+            c.s4.viewers
+        );
+        steps_table(&mut out, std::slice::from_ref(&c.s4), limit);
+        if let Some(chat) = c.s4.chat {
+            let _ = writeln!(
+                out,
+                "\nChat: {} messages sent by {} clients, {} deliveries lost; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms.",
+                chat.sent,
+                crate::nido_setup::CHAT_ACCOUNTS,
+                chat.lost,
+                chat.latency_ms.p50,
+                chat.latency_ms.p99,
+                chat.latency_ms.max
+            );
+        }
+        out.push_str("\n### S5: 20 viewers joining and leaving a second (Nido, 10 steady viewers, 30 fps)\n\n");
+        if let Some(joins) = c.s5.joins {
+            let _ = writeln!(
+                out,
+                "{} joins, {} failed. From opening the connection to the first frame: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms.",
+                joins.joins,
+                joins.failures,
+                joins.first_frame_ms.p50,
+                joins.first_frame_ms.p99,
+                joins.first_frame_ms.max
+            );
+        }
+        let s6 = &c.s6;
+        let _ = writeln!(
+            out,
+            "\n### S6: {} idle viewers, camera off (Nido)\n\nServer RSS {:.1} MiB before they connected, {:.1} MiB with them: {:.1} KiB a viewer.",
+            s6.viewers,
+            s6.server.rss_before_viewers_mib,
+            s6.server.rss_with_viewers_mib,
+            rss_per_viewer_kib(s6)
+        );
+        let l = c.legacy;
+        let _ = writeln!(
+            out,
+            "\n### The 2018 design for the record\n\nA base64 data URL every 500 ms cost {:.0} KB/s a viewer. Nido's binary {} fps stream of the same picture costs {:.0} KB/s a viewer ({:.1}× the bytes for {:.0}× the frames), and {:.2} ms of server CPU a viewer a second.",
+            l.legacy_bytes_per_viewer_per_second / 1000.0,
+            l.nido_fps,
+            l.nido_bytes_per_viewer_per_second / 1000.0,
+            l.nido_bytes_per_viewer_per_second / l.legacy_bytes_per_viewer_per_second,
+            f64::from(l.nido_fps) / 2.0,
+            l.nido_cpu_ms_per_viewer_second
+        );
+        if let Some(client) = &self.client {
+            let _ = writeln!(out, "\n### The app\n\n{}", client.describe());
+        }
+        out
+    }
+}
+
+/// The most bytes a second the raw fan-out delivered in S1: the machine's limit.
+fn raw_limit(c: &Comparison) -> f64 {
+    c.s1_steps
+        .iter()
+        .filter(|s| s.peer == PeerKind::RawTcp && !s.generator.saturated)
+        .map(|s| s.steady.bytes_per_second)
+        .fold(0.0, f64::max)
+}
+
+fn rss_per_viewer_kib(step: &StepResult) -> f64 {
+    (step.server.rss_with_viewers_mib - step.server.rss_before_viewers_mib) * 1024.0
+        / step.viewers as f64
+}
+
+fn steps_table(out: &mut String, steps: &[StepResult], limit: f64) {
+    out.push_str("| Relay | Viewers | Delivered | fps/viewer | p50 ms | p99 ms | p99.9 ms | max ms | MB/s | % of limit | CPU s/GB | RSS MiB | Generator | Problems |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+    for s in steps {
+        let d = s.steady;
+        let generator = if s.generator.saturated {
+            format!("**saturated** ({:.0} %)", s.generator.busy * 100.0)
+        } else {
+            format!("{:.0} % busy", s.generator.busy * 100.0)
+        };
+        let percent = if limit > 0.0 {
+            format!("{:.0} %", d.bytes_per_second / limit * 100.0)
+        } else {
+            "–".to_owned()
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.1} % | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {} | {:.2} | {:.1} | {} | {} |",
+            s.peer.label(),
+            s.viewers,
+            d.fraction * 100.0,
+            d.frames_per_viewer_per_second,
+            d.latency_ms.p50,
+            d.latency_ms.p99,
+            d.latency_ms.p999,
+            d.latency_ms.max,
+            d.bytes_per_second / 1e6,
+            percent,
+            s.cpu_seconds_per_gb,
+            s.server.rss_max_mib,
+            generator,
+            if s.problems.is_empty() {
+                "none".to_owned()
+            } else {
+                s.problems.join("; ").replace('|', "/")
+            },
+        );
+    }
+}
+
+fn verdicts(c: &Comparison, client: Option<&ClientSize>) -> Vec<Verdict> {
+    let best = |peer| {
+        c.s1_best
+            .iter()
+            .find(|b| b.peer == peer)
+            .map_or(0, |b| b.viewers)
+    };
+    let (nido, node, raw) = (
+        best(PeerKind::Nido),
+        best(PeerKind::NodeWs),
+        best(PeerKind::RawTcp),
+    );
+    let s2_nido = &c.s2[0];
+    let s3_p99 = c.s3.steady.latency_ms.p99;
+    let s2_p99 = s2_nido.steady.latency_ms.p99;
+    let s3_growth = c.s3.server.rss_window_end_mib - c.s3.server.rss_window_start_mib;
+    let mut verdicts = vec![
+        Verdict {
+            target: "S1: at least 2× the Node relay's viewers".to_owned(),
+            measured: format!(
+                "Nido {nido}, Node {node} ({:.1}×)",
+                nido as f64 / node.max(1) as f64
+            ),
+            met: nido >= 2 * node,
+        },
+        Verdict {
+            target: "S1: at least 60 % of the raw fan-out's viewers".to_owned(),
+            measured: format!(
+                "Nido {nido}, raw {raw} ({:.0} %)",
+                nido as f64 * 100.0 / raw.max(1) as f64
+            ),
+            met: nido * 10 >= raw * 6,
+        },
+        Verdict {
+            target: "S2: p99 latency at most 5 ms".to_owned(),
+            measured: format!("{s2_p99:.2} ms"),
+            met: s2_p99 <= 5.0,
+        },
+        Verdict {
+            target: "S3: others' p99 within 20 % of S2's, RSS flat".to_owned(),
+            measured: format!(
+                "{s3_p99:.2} ms vs {s2_p99:.2} ms; RSS {s3_growth:+.1} MiB over the window"
+            ),
+            met: s3_p99 <= s2_p99 * 1.2 && s3_growth < 5.0,
+        },
+    ];
+    if let Some(chat) = c.s4.chat {
+        verdicts.push(Verdict {
+            target: "S4: chat p99 at most 50 ms, none lost".to_owned(),
+            measured: format!(
+                "p99 {:.1} ms, {} of {} lost",
+                chat.latency_ms.p99, chat.lost, chat.sent
+            ),
+            met: chat.latency_ms.p99 <= 50.0 && chat.lost == 0 && chat.sent > 0,
+        });
+    }
+    if let Some(joins) = c.s5.joins {
+        verdicts.push(Verdict {
+            target: "S5: join to first frame p99 at most 50 ms".to_owned(),
+            measured: format!(
+                "p99 {:.1} ms, {} of {} joins failed",
+                joins.first_frame_ms.p99, joins.failures, joins.joins
+            ),
+            met: joins.first_frame_ms.p99 <= 50.0 && joins.failures == 0,
+        });
+    }
+    let per_viewer = rss_per_viewer_kib(&c.s6);
+    verdicts.push(Verdict {
+        target: "S6: server RSS at most 64 KiB per idle viewer".to_owned(),
+        measured: format!("{per_viewer:.1} KiB"),
+        met: per_viewer <= 64.0 && c.s6.problems.is_empty(),
+    });
+    if let Some(client) = client {
+        verdicts.push(Verdict {
+            target: "The app: WASM and JS at most 250 KB gzipped".to_owned(),
+            measured: format!("{:.1} KB", client.total_gzip_bytes() as f64 / 1000.0),
+            met: client.total_gzip_bytes() <= 250_000,
+        });
+    }
+    verdicts
+}

@@ -1,0 +1,200 @@
+//! A viewer: reads what the relay sends (steadily, throttled or with a stall), checks that
+//! every frame arrives whole and in order, and records how late frames and chat arrive.
+//! A chat client is a viewer that also sends a message now and then.
+
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hdrhistogram::Histogram;
+use nido_shared::{ClientMessage, FRAME_HEADER_LEN, FrameHeader};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::window::Window;
+use crate::wire::{Connection, Incoming};
+
+/// How a viewer reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reading {
+    Steady,
+    /// Stops reading for `pause` once it has read for `after`.
+    Stalls {
+        after: Duration,
+        pause: Duration,
+    },
+}
+
+/// A chat client's sending: one message every `every`, due times inside `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct Chatting {
+    pub client: usize,
+    pub every: Duration,
+    pub window: Window,
+}
+
+/// What one viewer saw.
+#[derive(Debug)]
+pub struct ViewerReport {
+    /// Frames due inside the window that arrived, and their bytes.
+    pub frames: u64,
+    pub bytes: u64,
+    /// Frames that were not the picture sent, or came out of order.
+    pub bad_frames: u64,
+    /// Microseconds from a frame's due time to its arrival, for frames in the window.
+    pub latency: Histogram<u64>,
+    /// The first frame's arrival, on the generator's clock.
+    pub first_frame_us: Option<u64>,
+    /// Sequence numbers of the chat messages that arrived.
+    pub chat_seen: HashSet<u64>,
+    /// Microseconds from a chat message's sending to its arrival.
+    pub chat_latency: Histogram<u64>,
+    /// Chat messages this client sent.
+    pub chat_sent: u64,
+    pub problem: Option<String>,
+}
+
+impl ViewerReport {
+    fn new() -> Self {
+        Self {
+            frames: 0,
+            bytes: 0,
+            bad_frames: 0,
+            latency: latency_histogram(),
+            first_frame_us: None,
+            chat_seen: HashSet::new(),
+            chat_latency: latency_histogram(),
+            chat_sent: 0,
+            problem: None,
+        }
+    }
+}
+
+/// Microseconds, from 1 µs to an hour, at three significant digits.
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
+}
+
+/// What a viewer checks frames against. The window is decided once every viewer has
+/// connected, before the camera starts.
+#[derive(Debug, Clone)]
+pub struct Expected {
+    pub jpeg: Bytes,
+    pub window: Arc<OnceLock<Window>>,
+    pub clock: Clock,
+}
+
+/// Reads until `stop` is cancelled or the connection ends.
+pub async fn watch(
+    mut connection: Connection,
+    expected: Expected,
+    reading: Reading,
+    chatting: Option<Chatting>,
+    stop: CancellationToken,
+) -> ViewerReport {
+    let clock = expected.clock;
+    let mut report = ViewerReport::new();
+    let mut last_sequence = 0;
+    let started = tokio::time::Instant::now();
+    let mut stall = match reading {
+        Reading::Steady => None,
+        Reading::Stalls { after, pause } => Some((started + after, pause)),
+    };
+    let mut next_chat = chatting.map(|c| (c, c.window.start_us));
+    loop {
+        if let Some((at, pause)) = stall
+            && tokio::time::Instant::now() >= at
+        {
+            stall = None;
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = stop.cancelled() => break,
+            }
+        }
+        let chat_due = next_chat.map(|(_, due_us)| clock.instant_at(due_us));
+        let incoming = tokio::select! {
+            () = stop.cancelled() => break,
+            () = sleep_until_some(chat_due) => {
+                let (chatting, due_us) = next_chat.as_mut().expect("a chat was due");
+                let sent = send_chat(&mut connection, chatting.client, report.chat_sent, clock).await;
+                if let Err(error) = sent {
+                    report.problem = Some(format!("chat: {error}"));
+                    break;
+                }
+                report.chat_sent += 1;
+                *due_us += u64::try_from(chatting.every.as_micros()).unwrap_or(u64::MAX);
+                if *due_us >= chatting.window.end_us {
+                    next_chat = None;
+                }
+                continue;
+            }
+            incoming = connection.next() => incoming,
+        };
+        let now_us = clock.now_us();
+        match incoming {
+            Incoming::Frame(frame) => {
+                report.first_frame_us.get_or_insert(now_us);
+                match FrameHeader::decode(&frame) {
+                    Ok(header)
+                        if header.sequence > last_sequence
+                            && frame[FRAME_HEADER_LEN..] == expected.jpeg[..] =>
+                    {
+                        last_sequence = header.sequence;
+                        let window = expected.window.get();
+                        if window.is_some_and(|w| w.contains(header.capture_time_us)) {
+                            report.frames += 1;
+                            report.bytes += frame.len() as u64;
+                            report
+                                .latency
+                                .saturating_record(now_us.saturating_sub(header.capture_time_us));
+                        }
+                    }
+                    _ => report.bad_frames += 1,
+                }
+            }
+            Incoming::Chat(line) => {
+                report.chat_seen.insert(line.seq);
+                if let Some(sent_us) = line
+                    .text
+                    .strip_prefix("sent ")
+                    .and_then(|t| t.parse::<u64>().ok())
+                {
+                    report
+                        .chat_latency
+                        .saturating_record(now_us.saturating_sub(sent_us));
+                }
+            }
+            Incoming::Other => {}
+            Incoming::Error(error) => {
+                report.problem.get_or_insert(error);
+            }
+            Incoming::Closed(reason) => {
+                report.problem.get_or_insert(reason);
+                return report;
+            }
+        }
+    }
+    connection.close().await;
+    report
+}
+
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn send_chat(
+    connection: &mut Connection,
+    client: usize,
+    number: u64,
+    clock: Clock,
+) -> anyhow::Result<()> {
+    let message = ClientMessage::Chat {
+        id: format!("bench-{client}-{number:06}"),
+        text: format!("sent {}", clock.now_us()),
+    };
+    connection.send_json(&message).await
+}
