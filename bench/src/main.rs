@@ -48,6 +48,10 @@ struct Options {
     /// The built app, whose size is reported.
     #[arg(long, default_value = "dist")]
     dist: PathBuf,
+    /// Runs one S1 step instead, e.g. `nido:640` (peers: nido, node, raw), to profile a
+    /// relay under that load; the relay's pid is printed when it starts.
+    #[arg(long, value_name = "PEER:VIEWERS")]
+    step: Option<String>,
     /// Defaults to the `nido-server` beside this program.
     #[arg(long)]
     nido_server: Option<PathBuf>,
@@ -85,6 +89,9 @@ async fn run(options: Options) -> anyhow::Result<()> {
     let clock = clock::Clock::start();
     if options.quick {
         return quick(&programs, clock, options.seconds).await;
+    }
+    if let Some(step) = &options.step {
+        return one_step(&programs, clock, step, options.seconds).await;
     }
     let comparison =
         scenarios::full(&programs, clock, options.seconds, options.max_viewers).await?;
@@ -129,5 +136,24 @@ async fn quick(programs: &Programs, clock: clock::Clock, seconds: u64) -> anyhow
     if failed {
         bail!("the quick benchmark found problems");
     }
+    Ok(())
+}
+
+async fn one_step(
+    programs: &Programs,
+    clock: clock::Clock,
+    step: &str,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let (peer, viewers) = step.split_once(':').context("expected PEER:VIEWERS")?;
+    let peer = match peer {
+        "nido" => peer::PeerKind::Nido,
+        "node" => peer::PeerKind::NodeWs,
+        "raw" => peer::PeerKind::RawTcp,
+        other => bail!("unknown peer {other}; expected nido, node or raw"),
+    };
+    let load = step::Load::video(viewers.parse()?, 30, images::TestImage::Medium, seconds);
+    let result = step::run(programs, peer, &load, clock).await?;
+    println!("{}", serde_json::to_string_pretty(&result)?);
     Ok(())
 }

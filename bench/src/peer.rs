@@ -67,6 +67,12 @@ pub struct RunningPeer {
 
 impl Programs {
     pub async fn start(&self, kind: PeerKind) -> anyhow::Result<RunningPeer> {
+        let peer = self.start_unannounced(kind).await?;
+        eprintln!("started the {} (pid {})", kind.label(), peer.pid);
+        Ok(peer)
+    }
+
+    async fn start_unannounced(&self, kind: PeerKind) -> anyhow::Result<RunningPeer> {
         match kind {
             PeerKind::Nido => self.start_nido().await,
             PeerKind::NodeWs => {

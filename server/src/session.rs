@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval_at, timeout};
 use tokio_tungstenite::tungstenite;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::access;
 use crate::auth::{Authenticated, Peer};
@@ -62,7 +63,9 @@ pub async fn run(socket: WebSocket, state: AppState, auth: Authenticated, peer: 
     // waits for the client's close reply.
     let writer_done = CancellationToken::new();
 
-    let mut writer = pin!(write_loop(
+    // The writer is a task of its own: polled together with the reader, every frame sent
+    // would also poll the reader, and tungstenite prepares its read buffer on each poll.
+    let mut writer = AbortOnDropHandle::new(tokio::spawn(write_loop(
         sink,
         queue,
         Interrupts {
@@ -71,7 +74,7 @@ pub async fn run(socket: WebSocket, state: AppState, auth: Authenticated, peer: 
         },
         state.config.ping_interval(),
         writer_done.clone(),
-    ));
+    )));
     let connection = Connection {
         limits: ConnectionLimits::new(),
         state,
@@ -86,7 +89,7 @@ pub async fn run(socket: WebSocket, state: AppState, auth: Authenticated, peer: 
 
     tokio::select! {
         () = &mut reader => { let _ = timeout(CLOSE_GRACE, &mut writer).await; }
-        () = &mut writer => { let _ = timeout(CLOSE_GRACE, &mut reader).await; }
+        _ = &mut writer => { let _ = timeout(CLOSE_GRACE, &mut reader).await; }
     }
 }
 
