@@ -49,8 +49,9 @@ struct Options {
     #[arg(long, default_value = "dist")]
     dist: PathBuf,
     /// Runs one S1 step instead, e.g. `nido:640` (peers: nido, node, raw), to profile a
-    /// relay under that load; the relay's pid is printed when it starts.
-    #[arg(long, value_name = "PEER:VIEWERS")]
+    /// relay under that load; the relay's pid is printed when it starts. `nido:640:chat`
+    /// adds S4's chat clients.
+    #[arg(long, value_name = "PEER:VIEWERS[:chat]")]
     step: Option<String>,
     /// Defaults to the `nido-server` beside this program.
     #[arg(long)]
@@ -145,14 +146,25 @@ async fn one_step(
     step: &str,
     seconds: u64,
 ) -> anyhow::Result<()> {
-    let (peer, viewers) = step.split_once(':').context("expected PEER:VIEWERS")?;
+    let mut parts = step.split(':');
+    let (Some(peer), Some(viewers)) = (parts.next(), parts.next()) else {
+        bail!("expected PEER:VIEWERS");
+    };
+    let chatters = match parts.next() {
+        Some("chat") => nido_setup::CHAT_ACCOUNTS,
+        None => 0,
+        Some(other) => bail!("unknown step option {other}"),
+    };
     let peer = match peer {
         "nido" => peer::PeerKind::Nido,
         "node" => peer::PeerKind::NodeWs,
         "raw" => peer::PeerKind::RawTcp,
         other => bail!("unknown peer {other}; expected nido, node or raw"),
     };
-    let load = step::Load::video(viewers.parse()?, 30, images::TestImage::Medium, seconds);
+    let load = step::Load {
+        chatters,
+        ..step::Load::video(viewers.parse()?, 30, images::TestImage::Medium, seconds)
+    };
     let result = step::run(programs, peer, &load, clock).await?;
     println!("{}", serde_json::to_string_pretty(&result)?);
     Ok(())

@@ -281,3 +281,61 @@ async fn retention_forgets_old_messages_and_never_reuses_their_numbers() {
         "numbers go on from where they were"
     );
 }
+
+#[tokio::test]
+async fn messages_stored_together_are_numbered_per_room_without_gaps() {
+    let server = TestServer::start().await;
+    server.room("sala-2").await;
+    let author = server
+        .person(UserRole::Caregiver, "Seño", &["sala-1", "sala-2"])
+        .await;
+    let rooms = ["sala-1", "sala-2"].map(|r| RoomId::try_from(r.to_owned()).unwrap());
+    let name = DisplayName::try_from("Seño".to_owned()).unwrap();
+    // 150 messages over two rooms, every fifth one sent twice: all handed to the writer at
+    // once, so they are stored in the same transactions.
+    let sends: Vec<(usize, ChatId)> = (0..150)
+        .flat_map(|n| {
+            let id = ChatId::try_from(format!("together-{n:05}")).unwrap();
+            let times = if n % 5 == 0 { 2 } else { 1 };
+            std::iter::repeat_n((n % 2, id), times)
+        })
+        .collect();
+    let store = &server.state.store;
+    let appended = futures_util::future::join_all(sends.iter().map(|(room, id)| {
+        let chat = NewChat {
+            room: &rooms[*room],
+            user_id: author.id,
+            client_id: id,
+            name: &name,
+            role: Role::Viewer,
+            text: "juntos",
+        };
+        async move { store.append_chat(&chat, 1_000).await.unwrap() }
+    }))
+    .await;
+
+    // Each id is stored once; every copy of it answers with that message.
+    let mut seq_of = std::collections::HashMap::new();
+    let mut new_per_room = [Vec::new(), Vec::new()];
+    for ((room, id), result) in sends.iter().zip(&appended) {
+        if let Appended::New(line) = result {
+            assert_eq!(line.id, *id);
+            assert!(
+                seq_of.insert(id.clone(), line.seq).is_none(),
+                "{id:?} stored twice"
+            );
+            new_per_room[*room].push(line.seq);
+        }
+    }
+    for ((_, id), result) in sends.iter().zip(&appended) {
+        let (Appended::New(line) | Appended::Existing(line)) = result;
+        assert_eq!(Some(&line.seq), seq_of.get(id), "{id:?}");
+    }
+    for (room, seqs) in rooms.iter().zip(&mut new_per_room) {
+        seqs.sort_unstable();
+        assert_eq!(*seqs, (1..=75).collect::<Vec<u64>>(), "{room:?}: no gaps");
+        let (stored, _) = store.chat_page(room, None, 100).await.unwrap();
+        let stored: Vec<u64> = stored.iter().map(|line| line.seq).collect();
+        assert_eq!(stored, *seqs, "{room:?} as stored");
+    }
+}

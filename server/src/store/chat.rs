@@ -1,9 +1,12 @@
-//! The chat's messages and mutes. Messages are written through their own connection with
-//! `synchronous=FULL`, so that an acknowledged message survives a crash of the machine, and
-//! one at a time, so that each room's numbers come out in order with no gaps.
+//! The chat's messages and mutes. Messages are written by one task through their own
+//! connection with `synchronous=FULL` (see `chat_writer`), so that an acknowledged message
+//! survives a crash of the machine and each room's numbers come out in order with no gaps.
 
 use nido_shared::{ChatId, ChatLine, DisplayName, Role, RoomId};
+use sqlx::pool::PoolConnection;
+use sqlx::{QueryBuilder, Sqlite};
 
+use super::chat_writer::OwnedChat;
 use super::{Store, StoreError, parse};
 
 /// A message to store.
@@ -63,50 +66,13 @@ fn seq(value: u64) -> i64 {
 
 impl Store {
     /// Stores a message with the room's next number, unless this sender already sent one
-    /// with this id, which is returned instead.
+    /// with this id, which is returned instead. Answers once the message is committed.
     pub async fn append_chat(
         &self,
         chat: &NewChat<'_>,
         now_us: i64,
     ) -> Result<Appended, StoreError> {
-        let mut transaction = self.chat_pool.begin_with("BEGIN IMMEDIATE").await?;
-        let existing = sqlx::query_as::<_, ChatRecord>(&format!(
-            "SELECT {CHAT_COLUMNS} FROM chat_messages
-             WHERE room_slug = ? AND user_id = ? AND client_id = ?"
-        ))
-        .bind(chat.room.as_str())
-        .bind(chat.user_id)
-        .bind(chat.client_id.as_str())
-        .fetch_optional(&mut *transaction)
-        .await?;
-        if let Some(existing) = existing {
-            return Ok(Appended::Existing(existing.try_into()?));
-        }
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO chat_rooms (room_slug, last_seq) VALUES (?, 1)
-             ON CONFLICT (room_slug) DO UPDATE SET last_seq = last_seq + 1
-             RETURNING last_seq",
-        )
-        .bind(chat.room.as_str())
-        .fetch_one(&mut *transaction)
-        .await?;
-        let record = sqlx::query_as::<_, ChatRecord>(&format!(
-            "INSERT INTO chat_messages
-                (room_slug, seq, user_id, client_id, sender_name, sender_role, text, sent_at_us)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {CHAT_COLUMNS}"
-        ))
-        .bind(chat.room.as_str())
-        .bind(seq)
-        .bind(chat.user_id)
-        .bind(chat.client_id.as_str())
-        .bind(chat.name.as_str())
-        .bind(chat.role.as_str())
-        .bind(chat.text)
-        .bind(now_us)
-        .fetch_one(&mut *transaction)
-        .await?;
-        transaction.commit().await?;
-        Ok(Appended::New(record.try_into()?))
+        self.chat_writer.append(chat, now_us).await
     }
 
     /// Up to `limit` messages before `before` (or the latest), oldest first, deleted ones
@@ -244,4 +210,116 @@ impl Store {
             .await?;
         Ok(done.rows_affected())
     }
+}
+
+/// Stores a batch of messages in one transaction and one request to the database,
+/// whatever the batch's size (see [`Store::append_chat`]): on a busy server every request
+/// waits for the database thread to get the CPU, so there is just one. A message whose
+/// sender already sent one with its id, in an earlier batch or earlier in this one, gets
+/// that one.
+///
+/// The batch goes into a temporary table; SQL then marks the messages not stored yet,
+/// numbers them per room after the room's counter, inserts them, moves the counters on,
+/// returns each message as stored, in the batch's order, and commits. If anything fails
+/// the transaction is rolled back and nothing of the batch is stored.
+pub(super) async fn append_batch(
+    connection: &mut PoolConnection<Sqlite>,
+    batch: &[&OwnedChat],
+) -> Result<Vec<Appended>, StoreError> {
+    let result = run_append_script(connection, batch).await;
+    if result.is_err() {
+        // The script may have stopped inside its transaction.
+        let _ = sqlx::query("ROLLBACK").execute(&mut **connection).await;
+    }
+    result
+}
+
+async fn run_append_script(
+    connection: &mut PoolConnection<Sqlite>,
+    batch: &[&OwnedChat],
+) -> Result<Vec<Appended>, StoreError> {
+    let mut script = QueryBuilder::<Sqlite>::new(
+        "CREATE TEMP TABLE IF NOT EXISTS chat_incoming (
+            ord INTEGER PRIMARY KEY,
+            room_slug TEXT NOT NULL,
+            user_id INTEGER NOT NULL,
+            client_id TEXT NOT NULL,
+            sender_name TEXT NOT NULL,
+            sender_role TEXT NOT NULL,
+            text TEXT NOT NULL,
+            sent_at_us INTEGER NOT NULL,
+            is_new INTEGER NOT NULL DEFAULT 0
+        );
+        BEGIN IMMEDIATE;
+        DELETE FROM temp.chat_incoming;
+        INSERT INTO temp.chat_incoming
+            (ord, room_slug, user_id, client_id, sender_name, sender_role, text, sent_at_us) ",
+    );
+    script.push_values(batch.iter().enumerate(), |mut row, (ord, chat)| {
+        row.push_bind(i64::try_from(ord).unwrap_or(i64::MAX))
+            .push_bind(chat.room.as_str())
+            .push_bind(chat.user_id)
+            .push_bind(chat.client_id.as_str())
+            .push_bind(chat.name.as_str())
+            .push_bind(chat.role.as_str())
+            .push_bind(chat.text.as_str())
+            .push_bind(chat.now_us);
+    });
+    script.push(
+        ";
+        UPDATE temp.chat_incoming AS i SET is_new = 1
+         WHERE NOT EXISTS (SELECT 1 FROM main.chat_messages m
+                            WHERE m.room_slug = i.room_slug AND m.user_id = i.user_id
+                              AND m.client_id = i.client_id)
+           AND i.ord = (SELECT MIN(d.ord) FROM temp.chat_incoming d
+                         WHERE d.room_slug = i.room_slug AND d.user_id = i.user_id
+                           AND d.client_id = i.client_id);
+        INSERT INTO main.chat_messages
+            (room_slug, seq, user_id, client_id, sender_name, sender_role, text, sent_at_us)
+        SELECT i.room_slug,
+               COALESCE((SELECT r.last_seq FROM main.chat_rooms r WHERE r.room_slug = i.room_slug), 0)
+                 + ROW_NUMBER() OVER (PARTITION BY i.room_slug ORDER BY i.ord),
+               i.user_id, i.client_id, i.sender_name, i.sender_role, i.text, i.sent_at_us
+          FROM temp.chat_incoming i
+         WHERE i.is_new;
+        INSERT INTO main.chat_rooms (room_slug, last_seq)
+        SELECT m.room_slug, MAX(m.seq) FROM main.chat_messages m
+         WHERE m.room_slug IN (SELECT room_slug FROM temp.chat_incoming WHERE is_new)
+         GROUP BY m.room_slug
+        ON CONFLICT (room_slug) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq);
+        SELECT i.is_new, m.seq, m.client_id, m.user_id, m.sender_name, m.sender_role, m.text,
+               m.sent_at_us
+          FROM temp.chat_incoming i
+          JOIN main.chat_messages m
+            ON m.room_slug = i.room_slug AND m.user_id = i.user_id AND m.client_id = i.client_id
+         ORDER BY i.ord;
+        COMMIT",
+    );
+    let stored: Vec<StoredChat> = script.build_query_as().fetch_all(&mut **connection).await?;
+    if stored.len() != batch.len() {
+        return Err(StoreError::Corrupt(format!(
+            "{} of {} chat messages found after storing them",
+            stored.len(),
+            batch.len()
+        )));
+    }
+    stored
+        .into_iter()
+        .map(|row| {
+            let line = ChatLine::try_from(row.record)?;
+            Ok(if row.is_new {
+                Appended::New(line)
+            } else {
+                Appended::Existing(line)
+            })
+        })
+        .collect()
+}
+
+/// One message of a batch as it is stored, and whether this batch stored it.
+#[derive(sqlx::FromRow)]
+struct StoredChat {
+    is_new: bool,
+    #[sqlx(flatten)]
+    record: ChatRecord,
 }

@@ -6,6 +6,7 @@
 
 mod audit;
 mod chat;
+mod chat_writer;
 mod invites;
 mod login_failures;
 mod rooms;
@@ -22,6 +23,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use audit::NewViewing;
 pub use chat::{Appended, NewChat};
+use chat_writer::ChatWriter;
 pub use invites::{InviteRow, NewInviteRow};
 pub use login_failures::{DeviceRecord, FailureCount};
 pub use rooms::RoomRow;
@@ -46,6 +48,12 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The transaction holding this chat message failed; it was not stored.
+    #[error("the chat message was not stored")]
+    ChatNotStored,
+    /// The chat writer task is gone: the server is stopping.
+    #[error("the chat writer has stopped")]
+    ChatWriterStopped,
 }
 
 /// The database, cheap to clone.
@@ -54,6 +62,7 @@ pub struct Store {
     pool: SqlitePool,
     /// One connection with `synchronous=FULL`, for chat writes.
     chat_pool: SqlitePool,
+    chat_writer: ChatWriter,
 }
 
 impl Store {
@@ -76,7 +85,12 @@ impl Store {
             .max_connections(1)
             .connect_with(options.synchronous(SqliteSynchronous::Full))
             .await?;
-        Ok(Self { pool, chat_pool })
+        let chat_writer = ChatWriter::start(chat_pool.clone());
+        Ok(Self {
+            pool,
+            chat_pool,
+            chat_writer,
+        })
     }
 
     /// Closes every connection, letting pending writes finish.

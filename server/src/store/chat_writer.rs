@@ -1,0 +1,93 @@
+//! Group commit for chat: one task writes every message, and the messages that arrive
+//! while a commit is under way go into the next transaction together, stored with a fixed
+//! number of statements and one `fsync`. On a busy server each statement waits its turn
+//! on the CPU, so a busy room's chat waits for one batch, not for a queue of messages.
+
+use nido_shared::{ChatId, DisplayName, Role, RoomId};
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::StoreError;
+use super::chat::{Appended, NewChat, append_batch};
+
+/// Most messages in one transaction.
+const MAX_BATCH: usize = 256;
+/// Messages waiting for the writer before senders wait for room.
+const QUEUE: usize = 1024;
+
+/// Hands messages to the writer task; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ChatWriter {
+    requests: mpsc::Sender<Request>,
+}
+
+/// A message as the writer owns it.
+pub(super) struct OwnedChat {
+    pub room: RoomId,
+    pub user_id: i64,
+    pub client_id: ChatId,
+    pub name: DisplayName,
+    pub role: Role,
+    pub text: String,
+    pub now_us: i64,
+}
+
+struct Request {
+    chat: OwnedChat,
+    reply: oneshot::Sender<Result<Appended, StoreError>>,
+}
+
+impl ChatWriter {
+    /// Starts the writer task on `pool` (one connection with `synchronous=FULL`).
+    pub fn start(pool: SqlitePool) -> Self {
+        let (requests, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(write_batches(pool, queue));
+        Self { requests }
+    }
+
+    /// Stores the message once its transaction is committed, or finds the one this sender
+    /// sent before with the same id.
+    pub async fn append(&self, chat: &NewChat<'_>, now_us: i64) -> Result<Appended, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let chat = OwnedChat {
+            room: chat.room.clone(),
+            user_id: chat.user_id,
+            client_id: chat.client_id.clone(),
+            name: chat.name.clone(),
+            role: chat.role,
+            text: chat.text.to_owned(),
+            now_us,
+        };
+        self.requests
+            .send(Request { chat, reply })
+            .await
+            .map_err(|_| StoreError::ChatWriterStopped)?;
+        answer.await.map_err(|_| StoreError::ChatWriterStopped)?
+    }
+}
+
+async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Request>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        match store_batch(&pool, &batch).await {
+            Ok(results) => {
+                for (request, result) in batch.drain(..).zip(results) {
+                    let _ = request.reply.send(Ok(result));
+                }
+            }
+            Err(error) => {
+                // Nothing of the batch was stored: every sender hears so and may resend.
+                tracing::error!(%error, "could not store chat messages");
+                for request in batch.drain(..) {
+                    let _ = request.reply.send(Err(StoreError::ChatNotStored));
+                }
+            }
+        }
+    }
+}
+
+async fn store_batch(pool: &SqlitePool, batch: &[Request]) -> Result<Vec<Appended>, StoreError> {
+    let mut connection = pool.acquire().await?;
+    let chats: Vec<&OwnedChat> = batch.iter().map(|request| &request.chat).collect();
+    append_batch(&mut connection, &chats).await
+}
