@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use crate::client_size::ClientSize;
 use crate::peer::PeerKind;
-use crate::scenarios::Comparison;
+use crate::scenarios::{Best, Comparison};
 use crate::step::StepResult;
 
 /// Where and how the numbers were taken.
@@ -30,7 +30,11 @@ impl Machine {
                 .strftime("%Y-%m-%d %H:%M UTC")
                 .to_string(),
             cpu,
-            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            // This program runs pinned to one core; the machine has more.
+            cores: cpuinfo
+                .lines()
+                .filter(|line| line.starts_with("processor"))
+                .count(),
             kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
                 .unwrap_or_default()
                 .trim()
@@ -53,7 +57,30 @@ pub struct Report {
 pub struct Verdict {
     pub target: String,
     pub measured: String,
-    pub met: bool,
+    pub met: Met,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Met {
+    Yes,
+    No,
+    /// The load generator saturated before the relays it compares reached their limits.
+    Undecided,
+}
+
+impl Met {
+    fn from(met: bool) -> Self {
+        if met { Self::Yes } else { Self::No }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Yes => "yes",
+            Self::No => "**no**",
+            Self::Undecided => "undecided: the load generator saturated first",
+        }
+    }
 }
 
 impl Report {
@@ -78,22 +105,17 @@ impl Report {
         );
         out.push_str("### Targets\n\n| Target | Measured | Met |\n|---|---|---|\n");
         for v in &self.verdicts {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                v.target,
-                v.measured,
-                if v.met { "yes" } else { "**no**" }
-            );
+            let _ = writeln!(out, "| {} | {} | {} |", v.target, v.measured, v.met.label());
         }
         out.push_str("\n### S1: 50 KB frames at 30 fps, viewers doubled until p99 > 100 ms or delivery < 95 %\n\n");
         for best in &c.s1_best {
             let _ = writeln!(
                 out,
-                "- {}: **{}** viewers; the ramp ended at {}.",
+                "- {}: **{}** viewers; the ramp ended: {}. Its CPU per GB projects about {:.0} viewers on one core.",
                 best.peer.label(),
                 best.viewers,
-                best.ended_by
+                best.ended_by,
+                best.projected_viewers
             );
         }
         out.push('\n');
@@ -228,17 +250,14 @@ fn steps_table(out: &mut String, steps: &[StepResult], limit: f64) {
 }
 
 fn verdicts(c: &Comparison, client: Option<&ClientSize>) -> Vec<Verdict> {
-    let best = |peer| {
-        c.s1_best
-            .iter()
-            .find(|b| b.peer == peer)
-            .map_or(0, |b| b.viewers)
-    };
-    let (nido, node, raw) = (
+    let best = |peer| c.s1_best.iter().find(|b| b.peer == peer).cloned();
+    let (Some(nido), Some(node), Some(raw)) = (
         best(PeerKind::Nido),
         best(PeerKind::NodeWs),
         best(PeerKind::RawTcp),
-    );
+    ) else {
+        return Vec::new();
+    };
     let s2_nido = &c.s2[0];
     let s3_p99 = c.s3.steady.latency_ms.p99;
     let s2_p99 = s2_nido.steady.latency_ms.p99;
@@ -247,30 +266,38 @@ fn verdicts(c: &Comparison, client: Option<&ClientSize>) -> Vec<Verdict> {
         Verdict {
             target: "S1: at least 2× the Node relay's viewers".to_owned(),
             measured: format!(
-                "Nido {nido}, Node {node} ({:.1}×)",
-                nido as f64 / node.max(1) as f64
+                "Nido {}, Node {} ({:.1}×); projected from CPU per GB: {:.0} vs {:.0}",
+                nido.viewers,
+                node.viewers,
+                nido.viewers as f64 / node.viewers.max(1) as f64,
+                nido.projected_viewers,
+                node.projected_viewers
             ),
-            met: nido >= 2 * node,
+            met: at_least(&nido, &node, 2.0),
         },
         Verdict {
             target: "S1: at least 60 % of the raw fan-out's viewers".to_owned(),
             measured: format!(
-                "Nido {nido}, raw {raw} ({:.0} %)",
-                nido as f64 * 100.0 / raw.max(1) as f64
+                "Nido {}, raw {} ({:.0} %); projected: {:.0} vs {:.0}",
+                nido.viewers,
+                raw.viewers,
+                nido.viewers as f64 * 100.0 / raw.viewers.max(1) as f64,
+                nido.projected_viewers,
+                raw.projected_viewers
             ),
-            met: nido * 10 >= raw * 6,
+            met: at_least(&nido, &raw, 0.6),
         },
         Verdict {
             target: "S2: p99 latency at most 5 ms".to_owned(),
             measured: format!("{s2_p99:.2} ms"),
-            met: s2_p99 <= 5.0,
+            met: Met::from(s2_p99 <= 5.0),
         },
         Verdict {
             target: "S3: others' p99 within 20 % of S2's, RSS flat".to_owned(),
             measured: format!(
                 "{s3_p99:.2} ms vs {s2_p99:.2} ms; RSS {s3_growth:+.1} MiB over the window"
             ),
-            met: s3_p99 <= s2_p99 * 1.2 && s3_growth < 5.0,
+            met: Met::from(s3_p99 <= s2_p99 * 1.2 && s3_growth < 5.0),
         },
     ];
     if let Some(chat) = c.s4.chat {
@@ -280,7 +307,7 @@ fn verdicts(c: &Comparison, client: Option<&ClientSize>) -> Vec<Verdict> {
                 "p99 {:.1} ms, {} of {} lost",
                 chat.latency_ms.p99, chat.lost, chat.sent
             ),
-            met: chat.latency_ms.p99 <= 50.0 && chat.lost == 0 && chat.sent > 0,
+            met: Met::from(chat.latency_ms.p99 <= 50.0 && chat.lost == 0 && chat.sent > 0),
         });
     }
     if let Some(joins) = c.s5.joins {
@@ -290,21 +317,34 @@ fn verdicts(c: &Comparison, client: Option<&ClientSize>) -> Vec<Verdict> {
                 "p99 {:.1} ms, {} of {} joins failed",
                 joins.first_frame_ms.p99, joins.failures, joins.joins
             ),
-            met: joins.first_frame_ms.p99 <= 50.0 && joins.failures == 0,
+            met: Met::from(joins.first_frame_ms.p99 <= 50.0 && joins.failures == 0),
         });
     }
     let per_viewer = rss_per_viewer_kib(&c.s6);
     verdicts.push(Verdict {
         target: "S6: server RSS at most 64 KiB per idle viewer".to_owned(),
         measured: format!("{per_viewer:.1} KiB"),
-        met: per_viewer <= 64.0 && c.s6.problems.is_empty(),
+        met: Met::from(per_viewer <= 64.0 && c.s6.problems.is_empty()),
     });
     if let Some(client) = client {
         verdicts.push(Verdict {
             target: "The app: WASM and JS at most 250 KB gzipped".to_owned(),
             measured: format!("{:.1} KB", client.total_gzip_bytes() as f64 / 1000.0),
-            met: client.total_gzip_bytes() <= 250_000,
+            met: Met::from(client.total_gzip_bytes() <= 250_000),
         });
     }
     verdicts
+}
+
+/// Whether `ours` carried at least `factor` times the viewers of `theirs`, as far as the
+/// run can tell: a count that only ended because the generator saturated is a lower bound.
+fn at_least(ours: &Best, theirs: &Best, factor: f64) -> Met {
+    let enough = ours.viewers as f64 >= theirs.viewers as f64 * factor;
+    match (enough, ours.relay_failed, theirs.relay_failed) {
+        // Their count is exact and ours at least what was measured.
+        (true, _, true) => Met::Yes,
+        // Ours is exact and theirs at least what was measured.
+        (false, true, _) => Met::No,
+        _ => Met::Undecided,
+    }
 }

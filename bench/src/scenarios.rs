@@ -44,6 +44,11 @@ pub struct Best {
     pub viewers: usize,
     /// Why the ramp ended.
     pub ended_by: String,
+    /// Whether the relay itself failed a step; otherwise `viewers` is only a lower bound.
+    pub relay_failed: bool,
+    /// The viewers one core could carry at S1's rate, from the relay's CPU seconds per GB
+    /// at its largest passing step: an estimate where the ramp could not find the limit.
+    pub projected_viewers: f64,
 }
 
 /// The 2018 design's cost per viewer next to Nido's.
@@ -162,6 +167,8 @@ async fn s1(
             peer,
             viewers: 0,
             ended_by: format!("reached {max_viewers} viewers"),
+            relay_failed: false,
+            projected_viewers: 0.0,
         })
         .collect();
     let mut running: Vec<PeerKind> = PEERS.to_vec();
@@ -180,7 +187,13 @@ async fn s1(
                 running.retain(|&p| p != peer);
             } else if s1_passes(&step) {
                 record.viewers = viewers;
+                let bytes_per_viewer = step.steady.bytes_per_second / viewers as f64;
+                let core_seconds_per_viewer = step.cpu_seconds_per_gb * bytes_per_viewer / 1e9;
+                if core_seconds_per_viewer > 0.0 {
+                    record.projected_viewers = 1.0 / core_seconds_per_viewer;
+                }
             } else {
+                record.relay_failed = true;
                 record.ended_by = format!(
                     "{viewers} viewers: p99 {:.1} ms, {:.1} % delivered",
                     step.steady.latency_ms.p99,
