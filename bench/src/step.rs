@@ -180,9 +180,12 @@ pub async fn run(
         .into_iter()
         .enumerate()
         .map(|(client, connection)| {
+            // People do not all press Enter at once: the clients take turns.
+            let turn = micros(CHAT_EVERY) * client as u64 / load.chatters as u64;
             let chatting = Chatting {
                 client,
                 every: CHAT_EVERY,
+                first_us: window.start_us + turn,
                 window,
             };
             let task = viewer::watch(

@@ -26,11 +26,13 @@ pub enum Reading {
     },
 }
 
-/// A chat client's sending: one message every `every`, due times inside `window`.
+/// A chat client's sending: one message every `every` from `first_us`, while inside
+/// `window`.
 #[derive(Debug, Clone, Copy)]
 pub struct Chatting {
     pub client: usize,
     pub every: Duration,
+    pub first_us: u64,
     pub window: Window,
 }
 
@@ -101,7 +103,7 @@ pub async fn watch(
         Reading::Steady => None,
         Reading::Stalls { after, pause } => Some((started + after, pause)),
     };
-    let mut next_chat = chatting.map(|c| (c, c.window.start_us));
+    let mut next_chat = chatting.map(|c| (c, c.first_us));
     loop {
         if let Some((at, pause)) = stall
             && tokio::time::Instant::now() >= at
