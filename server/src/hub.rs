@@ -18,6 +18,7 @@ use nido_shared::{
     WeeklySchedule,
 };
 use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::clock::Clock;
 use crate::hours::{HoursNow, ViewingHours};
@@ -375,7 +376,7 @@ fn broadcast_presence(members: &Members) {
     }
 }
 
-fn broadcast(members: &Members, text: &axum::extract::ws::Utf8Bytes) {
+fn broadcast(members: &Members, text: &Utf8Bytes) {
     for member in everyone(members) {
         member.outbox.push_text(text);
     }

@@ -20,11 +20,12 @@ mod state;
 mod static_files;
 pub mod store;
 mod viewing_record;
+mod websocket;
 
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -34,12 +35,14 @@ use nido_shared::FRAME_HEADER_LEN;
 use nido_shared::limits::MAX_TEXT_MESSAGE_BYTES;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::{Cli, Config};
 pub use state::{AppState, StartError};
 
 use crate::auth::{Authenticated, Peer};
+use crate::websocket::WebSocketHandshake;
 
 /// How long shutdown waits for connections to finish their close handshake.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -160,7 +163,7 @@ async fn open_websocket(
     headers: HeaderMap,
     auth: Option<Authenticated>,
     peer: Peer,
-    upgrade: WebSocketUpgrade,
+    upgrade: WebSocketHandshake,
 ) -> Response {
     if !state.origins.permits(&headers) {
         tracing::info!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign origin");
@@ -181,14 +184,14 @@ async fn open_websocket(
             .into_response();
     }
     let max_message = (FRAME_HEADER_LEN + state.config.max_frame_bytes).max(MAX_TEXT_MESSAGE_BYTES);
-    upgrade
+    // Tungstenite only reads here, and writes the replies to pings and closes.
+    let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
-        .max_write_buffer_size(max_message + READ_BUFFER_BYTES)
-        .max_message_size(max_message)
-        .max_frame_size(max_message)
-        .on_upgrade(move |socket| {
-            let connections = state.connections.clone();
-            connections.track_future(session::run(socket, state, auth, peer))
-        })
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message));
+    upgrade.accept(config, move |socket| {
+        let connections = state.connections.clone();
+        connections.track_future(session::run(socket, state, auth, peer))
+    })
 }

@@ -3,10 +3,10 @@
 //! The queue is bounded: a client that stops reading its chat and state messages is evicted
 //! rather than allowed to grow server memory. Video never goes through here (see `hub`).
 
-use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use nido_shared::{ErrorCode, ServerMessage};
 use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 
 /// How many control messages may wait for one slow client before it is evicted.

@@ -6,10 +6,8 @@ use std::num::NonZeroU32;
 use std::pin::pin;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use nido_shared::limits::{MAX_CHAT_CHARS, MAX_TEXT_MESSAGE_BYTES};
 use nido_shared::{
@@ -18,7 +16,7 @@ use nido_shared::{
 };
 use tokio::sync::mpsc;
 use tokio::time::{MissedTickBehavior, interval_at, timeout};
-use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
@@ -31,6 +29,7 @@ use crate::outbox::{FrameSlot, Outbox, Outgoing};
 use crate::state::AppState;
 use crate::store::{NewViewing, RoomRow, StoreError};
 use crate::viewing_record::ViewingRecord;
+use crate::websocket::{FrameWriter, MessageStream, Outgoing as Frame, Socket};
 
 /// How long a closing connection may take to deliver its close frame and hear the reply.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -46,12 +45,9 @@ const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_SERVER_ERROR: u16 = 1011;
 
-type Sink = SplitSink<WebSocket, Message>;
-type Stream = SplitStream<WebSocket>;
-
 /// Runs one connection of a logged-in person until it closes.
-pub async fn run(socket: WebSocket, state: AppState, auth: Authenticated, peer: Peer) {
-    let (sink, stream) = socket.split();
+pub async fn run(socket: Socket, state: AppState, auth: Authenticated, peer: Peer) {
+    let Socket { messages, writer } = socket;
     let (outbox, queue, evicted) = Outbox::new();
     let socket_entry = state.sockets.register(
         auth.user.id,
@@ -66,7 +62,7 @@ pub async fn run(socket: WebSocket, state: AppState, auth: Authenticated, peer: 
     // The writer is a task of its own: polled together with the reader, every frame sent
     // would also poll the reader, and tungstenite prepares its read buffer on each poll.
     let mut writer = AbortOnDropHandle::new(tokio::spawn(write_loop(
-        sink,
+        writer,
         queue,
         Interrupts {
             shutdown: state.shutdown.clone(),
@@ -85,7 +81,7 @@ pub async fn run(socket: WebSocket, state: AppState, auth: Authenticated, peer: 
         membership: None,
         viewing: None,
     };
-    let mut reader = pin!(read_loop(stream, connection, writer_done));
+    let mut reader = pin!(read_loop(messages, connection, writer_done));
 
     tokio::select! {
         () = &mut reader => { let _ = timeout(CLOSE_GRACE, &mut writer).await; }
@@ -111,13 +107,14 @@ impl Interrupts {
 }
 
 enum WriterStep {
-    Send(Message),
+    Send(Frame),
+    Reply(Bytes),
     Close(u16, &'static str),
     Stop,
 }
 
 async fn write_loop(
-    mut sink: Sink,
+    mut writer: FrameWriter,
     mut queue: mpsc::Receiver<Outgoing>,
     interrupts: Interrupts,
     ping_every: Duration,
@@ -132,8 +129,9 @@ async fn write_loop(
         let step = tokio::select! {
             biased;
             (code, reason) = interrupts.fired() => WriterStep::Close(code, reason),
+            reply = writer.next_reply() => WriterStep::Reply(reply),
             outgoing = queue.recv() => match outgoing {
-                Some(Outgoing::Text(text)) => WriterStep::Send(Message::Text(text)),
+                Some(Outgoing::Text(text)) => WriterStep::Send(Frame::Text(text)),
                 Some(Outgoing::WatchFrames(slot)) => {
                     frames = Some(slot);
                     continue;
@@ -141,8 +139,8 @@ async fn write_loop(
                 Some(Outgoing::Close(code, reason)) => WriterStep::Close(code, reason),
                 None => WriterStep::Stop,
             },
-            frame = next_frame(&mut frames) => WriterStep::Send(Message::Binary(frame)),
-            _ = ping.tick() => WriterStep::Send(Message::Ping(Bytes::new())),
+            frame = next_frame(&mut frames) => WriterStep::Send(Frame::Binary(frame)),
+            _ = ping.tick() => WriterStep::Send(Frame::Ping),
         };
         match step {
             WriterStep::Send(message) => {
@@ -150,16 +148,19 @@ async fn write_loop(
                 // eviction must still get through.
                 tokio::select! {
                     biased;
-                    sent = sink.send(message) => if sent.is_err() { return },
+                    sent = writer.send(message) => if sent.is_err() { return },
+                    _ = interrupts.fired() => {}
+                }
+            }
+            WriterStep::Reply(reply) => {
+                tokio::select! {
+                    biased;
+                    sent = writer.send_reply(reply) => if sent.is_err() { return },
                     _ = interrupts.fired() => {}
                 }
             }
             WriterStep::Close(code, reason) => {
-                let close = Message::Close(Some(CloseFrame {
-                    code,
-                    reason: reason.into(),
-                }));
-                let _ = timeout(CLOSE_GRACE, sink.send(close)).await;
+                let _ = timeout(CLOSE_GRACE, writer.send(Frame::Close(code, reason))).await;
                 return;
             }
             WriterStep::Stop => return,
@@ -183,7 +184,11 @@ async fn next_frame(slot: &mut Option<FrameSlot>) -> Bytes {
     }
 }
 
-async fn read_loop(mut stream: Stream, mut connection: Connection, writer_done: CancellationToken) {
+async fn read_loop(
+    mut stream: MessageStream,
+    mut connection: Connection,
+    writer_done: CancellationToken,
+) {
     let idle_timeout = connection.state.config.idle_timeout();
     let mut closing = false;
     loop {
@@ -223,7 +228,7 @@ async fn read_loop(mut stream: Stream, mut connection: Connection, writer_done: 
         let flow = match message {
             Message::Text(text) => connection.on_text(text.as_str()).await,
             Message::Binary(bytes) => connection.on_binary(bytes),
-            Message::Ping(_) | Message::Pong(_) => Flow::Continue,
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Flow::Continue,
             Message::Close(_) => return,
         };
         if flow == Flow::Closing {
@@ -232,10 +237,8 @@ async fn read_loop(mut stream: Stream, mut connection: Connection, writer_done: 
     }
 }
 
-fn is_over_capacity(error: &axum::Error) -> bool {
-    std::error::Error::source(error)
-        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
-        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
+fn is_over_capacity(error: &tungstenite::Error) -> bool {
+    matches!(error, tungstenite::Error::Capacity(_))
 }
 
 /// Whether to keep handling the client's messages after one.

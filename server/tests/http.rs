@@ -88,3 +88,52 @@ async fn health_and_the_app_with_its_routes_are_served() {
     assert_eq!(get(&server, "/missing.js").await.0, 404);
     std::fs::remove_dir_all(dist).unwrap();
 }
+
+#[tokio::test]
+async fn requests_to_the_websocket_that_are_not_upgrades_are_refused() {
+    let server = TestServer::start().await;
+    let account = server
+        .person(nido_shared::UserRole::Family, "Ana", &["sala-1"])
+        .await;
+    let http = reqwest::Client::new();
+    let upgrade_headers = [
+        ("connection", "Upgrade"),
+        ("upgrade", "websocket"),
+        ("sec-websocket-version", "13"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    let send = |method: reqwest::Method, skip: Option<&str>, version: &str| {
+        let mut request = http
+            .request(method, server.ws_url().replace("ws://", "http://"))
+            .header("cookie", &account.cookie);
+        for (name, value) in upgrade_headers {
+            if Some(name) != skip {
+                let value = if name == "sec-websocket-version" {
+                    version
+                } else {
+                    value
+                };
+                request = request.header(name, value);
+            }
+        }
+        request.send()
+    };
+    let status = |response: reqwest::Response| response.status().as_u16();
+    assert_eq!(
+        status(send(reqwest::Method::POST, None, "13").await.unwrap()),
+        405
+    );
+    for missing in ["connection", "upgrade", "sec-websocket-key"] {
+        let response = send(reqwest::Method::GET, Some(missing), "13")
+            .await
+            .unwrap();
+        assert_eq!(status(response), 400, "without {missing}");
+    }
+    assert_eq!(
+        status(send(reqwest::Method::GET, None, "8").await.unwrap()),
+        400
+    );
+    // The same headers with version 13 upgrade: the refusals above were about the request.
+    let response = send(reqwest::Method::GET, None, "13").await.unwrap();
+    assert_eq!(status(response), 101);
+}

@@ -1,0 +1,95 @@
+//! The writing half of a connection. Each message goes out as a WebSocket header, made by
+//! tungstenite's own `FrameHeader`, followed by the payload, in one vectored write: a
+//! frame shared by every viewer is never copied per connection in user space.
+
+use bytes::{Buf, Bytes};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncWriteExt, WriteHalf};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Control, Data, OpCode};
+
+/// The longest WebSocket header a server sends: 2 bytes plus a 64-bit length, no mask.
+const MAX_HEADER_LEN: usize = 10;
+
+/// A message for the client.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Text(Utf8Bytes),
+    Binary(Bytes),
+    Ping,
+    Close(u16, &'static str),
+}
+
+pub struct FrameWriter {
+    write: WriteHalf<TokioIo<Upgraded>>,
+    /// Tungstenite's answers to the client's pings and close frames, already framed.
+    replies: mpsc::Receiver<Bytes>,
+    closed: bool,
+}
+
+impl FrameWriter {
+    pub(super) fn new(write: WriteHalf<TokioIo<Upgraded>>, replies: mpsc::Receiver<Bytes>) -> Self {
+        Self {
+            write,
+            replies,
+            closed: false,
+        }
+    }
+
+    /// Sends one message; after a close, nothing more is sent.
+    pub async fn send(&mut self, message: Outgoing) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let (opcode, payload) = match message {
+            Outgoing::Text(text) => (
+                OpCode::Data(Data::Text),
+                AsRef::<Bytes>::as_ref(&text).clone(),
+            ),
+            Outgoing::Binary(bytes) => (OpCode::Data(Data::Binary), bytes),
+            Outgoing::Ping => (OpCode::Control(Control::Ping), Bytes::new()),
+            Outgoing::Close(code, reason) => {
+                self.closed = true;
+                let mut body = code.to_be_bytes().to_vec();
+                body.extend_from_slice(reason.as_bytes());
+                (OpCode::Control(Control::Close), Bytes::from(body))
+            }
+        };
+        let mut header = Vec::with_capacity(MAX_HEADER_LEN);
+        FrameHeader {
+            opcode,
+            ..FrameHeader::default()
+        }
+        .format(payload.len() as u64, &mut header)
+        .map_err(std::io::Error::other)?;
+        // `write_all_buf` writes the chain's two parts with `writev`.
+        self.write
+            .write_all_buf(&mut Bytes::from(header).chain(payload))
+            .await?;
+        self.write.flush().await
+    }
+
+    /// The next reply tungstenite made to the client; never resolves while there is none.
+    pub async fn next_reply(&mut self) -> Bytes {
+        match self.replies.recv().await {
+            Some(reply) => reply,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Sends a reply as tungstenite framed it; dropped once this side has sent a close,
+    /// as the protocol allows nothing after that.
+    pub async fn send_reply(&mut self, reply: Bytes) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        if reply.first().is_some_and(|byte| byte & 0x0F == 0x8) {
+            self.closed = true;
+        }
+        self.write.write_all(&reply).await?;
+        self.write.flush().await
+    }
+}
