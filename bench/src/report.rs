@@ -348,3 +348,42 @@ fn at_least(ours: &Best, theirs: &Best, factor: f64) -> Met {
         _ => Met::Undecided,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn best(viewers: usize, relay_failed: bool) -> Best {
+        Best {
+            peer: PeerKind::Nido,
+            viewers,
+            ended_by: String::new(),
+            relay_failed,
+            projected_viewers: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_comparison_is_decided_only_by_counts_that_are_limits() {
+        // Theirs failed at a known count, ours is at least twice it.
+        assert_eq!(
+            at_least(&best(2560, false), &best(1280, true), 2.0),
+            Met::Yes
+        );
+        // Ours failed short of twice theirs, and theirs could only be higher.
+        assert_eq!(
+            at_least(&best(1280, true), &best(1280, false), 2.0),
+            Met::No
+        );
+        // Both stopped by the generator: nothing is known.
+        assert_eq!(
+            at_least(&best(1280, false), &best(1280, false), 2.0),
+            Met::Undecided
+        );
+        // Ours is a lower bound that falls short of an exact count of theirs.
+        assert_eq!(
+            at_least(&best(1280, false), &best(1280, true), 2.0),
+            Met::Undecided
+        );
+    }
+}
