@@ -229,7 +229,12 @@ async fn read_loop(
             Message::Text(text) => connection.on_text(text.as_str()).await,
             Message::Binary(bytes) => connection.on_binary(bytes),
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Flow::Continue,
-            Message::Close(_) => return,
+            Message::Close(_) => {
+                // Tungstenite has queued the reply the protocol asks for; flushing hands
+                // it to the writer.
+                let _ = futures_util::SinkExt::flush(&mut stream).await;
+                return;
+            }
         };
         if flow == Flow::Closing {
             closing = true;

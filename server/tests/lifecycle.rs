@@ -46,3 +46,64 @@ async fn a_connection_that_never_answers_pings_is_reaped() {
         "the camera's room is still there"
     );
 }
+
+#[tokio::test]
+async fn a_clients_pings_are_answered_between_frames_and_its_close_is_returned() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    let server = TestServer::start().await;
+    let mut camera = server.join("sala-1", Role::Camera, "Cámara").await;
+    let mut viewer = server.join("sala-1", Role::Viewer, "Ana").await;
+    camera.send_binary(frame(1, &jpeg(1, 2_000))).await;
+    viewer
+        .wait_for(|r| matches!(r, Received::Frame(_)).then_some(()))
+        .await;
+
+    // Pings go out while frames keep coming (latest first, so some may be skipped); each
+    // ping is answered with its own payload.
+    for n in 0..3u8 {
+        viewer
+            .socket
+            .send(Message::Ping(vec![n; 4].into()))
+            .await
+            .unwrap();
+        camera
+            .send_binary(frame(2 + u64::from(n), &jpeg(2, 2_000)))
+            .await;
+    }
+    let mut pongs = Vec::new();
+    let mut frames = 0;
+    while pongs.len() < 3 || frames == 0 {
+        let message = tokio::time::timeout(PATIENCE, viewer.socket.next())
+            .await
+            .unwrap();
+        match message.unwrap().unwrap() {
+            Message::Pong(payload) => pongs.push(payload.to_vec()),
+            Message::Binary(_) => frames += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(pongs, (0..3u8).map(|n| vec![n; 4]).collect::<Vec<_>>());
+
+    // The client closes; the server returns the close and ends the connection.
+    let close = CloseFrame {
+        code: CloseCode::Normal,
+        reason: "adiós".into(),
+    };
+    viewer
+        .socket
+        .send(Message::Close(Some(close)))
+        .await
+        .unwrap();
+    viewer.expect_close(1000).await;
+    let after = tokio::time::timeout(PATIENCE, viewer.socket.next())
+        .await
+        .unwrap();
+    assert!(
+        matches!(after, None | Some(Err(_))),
+        "nothing after the close: {after:?}"
+    );
+}
