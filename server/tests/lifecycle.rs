@@ -107,3 +107,40 @@ async fn a_clients_pings_are_answered_between_frames_and_its_close_is_returned()
         "nothing after the close: {after:?}"
     );
 }
+
+#[tokio::test]
+async fn a_viewer_cut_off_mid_frame_still_gets_whole_frames_and_then_1001() {
+    let server = TestServer::start().await;
+    let mut camera = server.join("sala-1", Role::Camera, "Cámara").await;
+    let mut viewer = server.join("sala-1", Role::Viewer, "Ana").await;
+    // The viewer stops reading while 20 MB of frames arrive over a second, more than the
+    // socket buffers on both sides hold, so its writer ends up waiting mid-frame.
+    for sequence in 1..=50 {
+        camera
+            .send_binary(frame(sequence, &jpeg(sequence, 400_000)))
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // Shutdown interrupts that send; the rest of the frame must still precede the close.
+    server.state.shutdown.cancel();
+    let mut frames = 0;
+    loop {
+        match viewer.next().await {
+            Received::Frame(bytes) => {
+                assert_eq!(
+                    bytes.len(),
+                    nido_shared::FRAME_HEADER_LEN + 400_000,
+                    "a whole frame"
+                );
+                frames += 1;
+            }
+            Received::Json(_) => {}
+            Received::Closed(code) => {
+                assert_eq!(code, Some(1001), "a clean close after {frames} frames");
+                break;
+            }
+        }
+    }
+    assert!(frames > 0);
+}

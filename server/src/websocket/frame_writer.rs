@@ -1,7 +1,11 @@
 //! The writing half of a connection. Each message goes out as a WebSocket header, made by
 //! tungstenite's own `FrameHeader`, followed by the payload, in one vectored write: a
 //! frame shared by every viewer is never copied per connection in user space.
+//!
+//! Sending may be interrupted (shutdown, eviction) while a frame is half written; the rest
+//! is kept and goes out before anything else, so the client never sees a torn frame.
 
+use bytes::buf::Chain;
 use bytes::{Buf, Bytes};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
@@ -23,10 +27,15 @@ pub enum Outgoing {
     Close(u16, &'static str),
 }
 
+/// A whole frame on the wire: its header, then its payload.
+type WireFrame = Chain<Bytes, Bytes>;
+
 pub struct FrameWriter {
     write: WriteHalf<TokioIo<Upgraded>>,
     /// Tungstenite's answers to the client's pings and close frames, already framed.
     replies: mpsc::Receiver<Bytes>,
+    /// What an interrupted send had not written yet.
+    unsent: Option<WireFrame>,
     closed: bool,
 }
 
@@ -35,6 +44,7 @@ impl FrameWriter {
         Self {
             write,
             replies,
+            unsent: None,
             closed: false,
         }
     }
@@ -65,11 +75,7 @@ impl FrameWriter {
         }
         .format(payload.len() as u64, &mut header)
         .map_err(std::io::Error::other)?;
-        // `write_all_buf` writes the chain's two parts with `writev`.
-        self.write
-            .write_all_buf(&mut Bytes::from(header).chain(payload))
-            .await?;
-        self.write.flush().await
+        self.write_frame(Bytes::from(header).chain(payload)).await
     }
 
     /// The next reply tungstenite made to the client; never resolves while there is none.
@@ -89,7 +95,29 @@ impl FrameWriter {
         if reply.first().is_some_and(|byte| byte & 0x0F == 0x8) {
             self.closed = true;
         }
-        self.write.write_all(&reply).await?;
+        self.write_frame(reply.chain(Bytes::new())).await
+    }
+
+    /// Writes what an interrupted send left, then `frame`. Cancelling this loses nothing:
+    /// the bytes not yet written stay in `unsent`.
+    async fn write_frame(&mut self, frame: WireFrame) -> std::io::Result<()> {
+        self.write_unsent().await?;
+        self.unsent = Some(frame);
+        self.write_unsent().await?;
         self.write.flush().await
+    }
+
+    async fn write_unsent(&mut self) -> std::io::Result<()> {
+        while let Some(frame) = &mut self.unsent {
+            if !frame.has_remaining() {
+                self.unsent = None;
+                break;
+            }
+            // The chain's two parts go out together with `writev`.
+            if self.write.write_buf(frame).await? == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+        }
+        Ok(())
     }
 }
