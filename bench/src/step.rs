@@ -249,17 +249,15 @@ pub async fn run(
     for task in chatters {
         chat_reports.push(task.await?);
     }
-    Ok(summarise(
-        &peer,
-        load,
-        window,
+    let reports = Reports {
         camera,
-        &reports,
-        &chat_reports,
+        viewers: reports,
+        chatters: chat_reports,
         churn,
         server,
         generator,
-    ))
+    };
+    Ok(summarise(&peer, load, window, reports))
 }
 
 fn micros(duration: Duration) -> u64 {
@@ -414,36 +412,38 @@ fn problems(
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn summarise(
-    peer: &RunningPeer,
-    load: &Load,
-    window: Window,
+/// Everything the step's tasks reported.
+struct Reports {
     camera: CameraReport,
-    viewers: &[(bool, ViewerReport)],
-    chatters: &[ViewerReport],
+    /// Each viewer's report, and whether it is one of the slow ones.
+    viewers: Vec<(bool, ViewerReport)>,
+    chatters: Vec<ViewerReport>,
     churn: Option<ChurnReport>,
     server: ServerUsage,
     generator: GeneratorHealth,
-) -> StepResult {
+}
+
+fn summarise(peer: &RunningPeer, load: &Load, window: Window, reports: Reports) -> StepResult {
+    let Reports {
+        camera,
+        viewers,
+        chatters,
+        churn,
+        server,
+        generator,
+    } = reports;
     let seconds = window.seconds();
     let published = camera.published_in_window;
-    let steady_reports = viewers.iter().filter(|(slow, _)| !slow).map(|(_, r)| r);
-    let (steady, steady_bytes) = delivery(steady_reports, published, seconds);
-    let slow_reports: Vec<&ViewerReport> = viewers
-        .iter()
-        .filter(|(slow, _)| *slow)
-        .map(|(_, r)| r)
-        .collect();
+    let (slow_reports, steady_reports): (Vec<_>, Vec<_>) =
+        viewers.iter().partition(|(slow, _)| *slow);
+    let slow_reports: Vec<&ViewerReport> = slow_reports.into_iter().map(|(_, r)| r).collect();
+    let steady_reports: Vec<&ViewerReport> = steady_reports.into_iter().map(|(_, r)| r).collect();
+    let (steady, steady_bytes) = delivery(steady_reports.iter().copied(), published, seconds);
     let (slow, slow_bytes) = delivery(slow_reports.iter().copied(), published, seconds);
-    let everyone: Vec<&ViewerReport> = viewers.iter().map(|(_, r)| r).chain(chatters).collect();
+    let everyone: Vec<&ViewerReport> = viewers.iter().map(|(_, r)| r).chain(&chatters).collect();
     // Slow viewers may still be catching up on chat when the step ends.
-    let steady_receivers: Vec<&ViewerReport> = viewers
-        .iter()
-        .filter(|(slow, _)| !slow)
-        .map(|(_, r)| r)
-        .chain(chatters)
-        .collect();
+    let steady_receivers: Vec<&ViewerReport> =
+        steady_reports.iter().copied().chain(&chatters).collect();
     let delivered_gb = (steady_bytes + slow_bytes) as f64 / 1e9;
     StepResult {
         peer: peer.target.kind,
@@ -461,7 +461,7 @@ fn summarise(
             0.0
         },
         bad_frames: everyone.iter().map(|r| r.bad_frames).sum(),
-        chat: (!chatters.is_empty()).then(|| chat_result(&steady_receivers, chatters)),
+        chat: (!chatters.is_empty()).then(|| chat_result(&steady_receivers, &chatters)),
         joins: churn.as_ref().map(|c| JoinResult {
             joins: c.joins,
             failures: c.failures,

@@ -108,7 +108,6 @@ impl Interrupts {
 
 enum WriterStep {
     Send(Frame),
-    Reply(Bytes),
     Close(u16, &'static str),
     Stop,
 }
@@ -129,7 +128,7 @@ async fn write_loop(
         let step = tokio::select! {
             biased;
             (code, reason) = interrupts.fired() => WriterStep::Close(code, reason),
-            reply = writer.next_reply() => WriterStep::Reply(reply),
+            reply = writer.next_reply() => WriterStep::Send(Frame::Reply(reply)),
             outgoing = queue.recv() => match outgoing {
                 Some(Outgoing::Text(text)) => WriterStep::Send(Frame::Text(text)),
                 Some(Outgoing::WatchFrames(slot)) => {
@@ -149,13 +148,6 @@ async fn write_loop(
                 tokio::select! {
                     biased;
                     sent = writer.send(message) => if sent.is_err() { return },
-                    _ = interrupts.fired() => {}
-                }
-            }
-            WriterStep::Reply(reply) => {
-                tokio::select! {
-                    biased;
-                    sent = writer.send_reply(reply) => if sent.is_err() { return },
                     _ = interrupts.fired() => {}
                 }
             }

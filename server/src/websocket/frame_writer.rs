@@ -25,6 +25,8 @@ pub enum Outgoing {
     Binary(Bytes),
     Ping,
     Close(u16, &'static str),
+    /// A frame tungstenite already made: its answer to the client's ping or close.
+    Reply(Bytes),
 }
 
 /// A whole frame on the wire: its header, then its payload.
@@ -49,7 +51,8 @@ impl FrameWriter {
         }
     }
 
-    /// Sends one message; after a close, nothing more is sent.
+    /// Sends one message; after a close (ours or tungstenite's reply to the client's), nothing
+    /// more is sent, as the protocol allows nothing after it.
     pub async fn send(&mut self, message: Outgoing) -> std::io::Result<()> {
         if self.closed {
             return Ok(());
@@ -66,6 +69,11 @@ impl FrameWriter {
                 let mut body = code.to_be_bytes().to_vec();
                 body.extend_from_slice(reason.as_bytes());
                 (OpCode::Control(Control::Close), Bytes::from(body))
+            }
+            Outgoing::Reply(frame) => {
+                // Its first byte's low bits are the opcode; 0x8 is a close.
+                self.closed = frame.first().is_some_and(|byte| byte & 0x0F == 0x8);
+                return self.write_frame(frame.chain(Bytes::new())).await;
             }
         };
         let mut header = Vec::with_capacity(MAX_HEADER_LEN);
@@ -84,18 +92,6 @@ impl FrameWriter {
             Some(reply) => reply,
             None => std::future::pending().await,
         }
-    }
-
-    /// Sends a reply as tungstenite framed it; dropped once this side has sent a close,
-    /// as the protocol allows nothing after that.
-    pub async fn send_reply(&mut self, reply: Bytes) -> std::io::Result<()> {
-        if self.closed {
-            return Ok(());
-        }
-        if reply.first().is_some_and(|byte| byte & 0x0F == 0x8) {
-            self.closed = true;
-        }
-        self.write_frame(reply.chain(Bytes::new())).await
     }
 
     /// Writes what an interrupted send left, then `frame`. Cancelling this loses nothing:
