@@ -46,6 +46,10 @@ if [[ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]]; the
 fi
 
 if $want_test_tools; then
+    # scripts/check-binary.sh fetches the app from the release binary.
+    if ! command -v curl >/dev/null; then
+        apt_install curl ca-certificates
+    fi
     if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
         apt_install chromium chromium-driver fonts-dejavu-core
     fi

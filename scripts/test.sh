@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #! Sets up whatever is missing (Chromium and its driver too) and runs every check and test:
-#! formatting, clippy, the app's release build, unit and integration tests, the
-#! end-to-end browser test (screenshots land in e2e/artifacts/) and the quick benchmark.
+#! formatting, clippy, the app's release build, the release binary with the app built in,
+#! unit and integration tests, the end-to-end browser tests (screenshots land in
+#! e2e/artifacts/) and the quick benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh --test
@@ -12,6 +13,9 @@ say "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 say "building the app"
 trunk build --release
+say "the self-contained release binary (the app built in)"
+cargo build --release --locked -p nido-server --features embed-app
+scripts/check-binary.sh target/release/nido-server
 say "tests"
 cargo test --workspace --locked
 say "quick benchmark (correctness only: every frame whole, 99 % delivered, no chat lost)"

@@ -51,35 +51,44 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct Server {
     pub addr: SocketAddr,
     pub state: AppState,
-    dist: PathBuf,
     data: tempfile::TempDir,
     task: JoinHandle<std::io::Result<()>>,
 }
 
 impl Server {
     pub async fn start(dist: &Path) -> Self {
+        Self::start_with(dist, |_| {}).await
+    }
+
+    /// Starts with the test defaults changed by `configure` (https, for example).
+    pub async fn start_with(dist: &Path, configure: impl FnOnce(&mut Config)) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
         let data = tempfile::tempdir().expect("a data directory");
-        Self::serve_on(listener, dist.to_owned(), data).await
-    }
-
-    async fn serve_on(listener: TcpListener, dist: PathBuf, data: tempfile::TempDir) -> Self {
-        let addr = listener.local_addr().expect("bound address");
         let mut config = Config::with_defaults();
-        config.dist = dist.clone();
+        config.dist = Some(dist.to_owned());
         config.data_dir = data.path().to_owned();
         config.time_zone = Some(TIME_ZONE.into());
+        configure(&mut config);
+        Self::serve_on(listener, config, data).await
+    }
+
+    async fn serve_on(listener: TcpListener, config: Config, data: tempfile::TempDir) -> Self {
+        let addr = listener.local_addr().expect("bound address");
         let state = AppState::open(config).await.expect("the server starts");
         let task = tokio::spawn(nido_server::serve(listener, state.clone()));
         Self {
             addr,
             state,
-            dist,
             data,
             task,
         }
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
     }
 
     /// Makes the server's clock read this local time (`2026-11-25T10:00:00+01:00`) from now on.
@@ -141,7 +150,8 @@ impl Server {
             .await
             .expect("the same port again");
         let offset = self.state.clock.now_us();
-        let server = Self::serve_on(listener, self.dist, self.data).await;
+        let config = (*self.state.config).clone();
+        let server = Self::serve_on(listener, config, self.data).await;
         server.state.clock.set_now_us(offset);
         server
     }
@@ -236,9 +246,14 @@ impl Driver {
 
     /// A fresh Chromium with its own profile and a fake camera that shows a moving test
     /// pattern.
-    pub async fn browser(&self, (width, height): (u32, u32)) -> Browser {
+    pub async fn browser(&self, size: (u32, u32)) -> Browser {
+        self.browser_with(size, &[]).await
+    }
+
+    /// The same, with more command-line switches for Chromium.
+    pub async fn browser_with(&self, (width, height): (u32, u32), extra: &[String]) -> Browser {
         let profile = tempfile::tempdir().expect("a profile directory");
-        let args = vec![
+        let mut args = vec![
             "--headless".to_owned(),
             "--no-sandbox".into(),
             "--disable-gpu".into(),
@@ -254,6 +269,7 @@ impl Driver {
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.path().display()),
         ];
+        args.extend_from_slice(extra);
         let capabilities = json!({
             "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args }
         });
@@ -382,6 +398,16 @@ impl Browser {
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("a screenshot");
         std::fs::write(artifacts_dir().join(format!("{name}.png")), png).expect("saving it");
+    }
+
+    /// Waits until two samples of the viewer's picture, taken apart, differ: the picture
+    /// is live, not frozen.
+    pub async fn wait_for_moving_picture(&self) {
+        let first = eventually("a picture", || self.picture_sample()).await;
+        eventually("the picture to change", || async {
+            self.picture_sample().await.filter(|later| *later != first)
+        })
+        .await;
     }
 
     /// Pixels sampled across the viewer's picture, or `None` while it shows nothing.

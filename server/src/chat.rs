@@ -143,7 +143,10 @@ impl Chatter<'_> {
             text,
         };
         match store.append_chat(&chat, now_us).await {
-            Ok(Appended::New(line)) => self.membership.broadcast(&ServerMessage::Chat(line)),
+            Ok(Appended::New(line)) => {
+                self.state.metrics.chat_message();
+                self.membership.broadcast(&ServerMessage::Chat(line));
+            }
             Ok(Appended::Existing(line)) => self.outbox.push_message(&ServerMessage::Chat(line)),
             Err(error) => return Err(ChatRefusal::store(&error, Some(&id))),
         }

@@ -17,10 +17,11 @@ use nido_shared::{
     CameraKey, CameraStatus, DisplayName, ErrorCode, Presence, Role, RoomId, ServerMessage,
     WeeklySchedule,
 };
-use tokio::sync::watch;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::clock::Clock;
+use crate::frame_slot::FrameChannel;
 use crate::hours::{HoursNow, ViewingHours};
 use crate::mutex::lock;
 use crate::outbox::{Outbox, Outgoing, serialize};
@@ -44,9 +45,9 @@ struct HubInner {
 struct Room {
     id: RoomId,
     members: Mutex<Members>,
-    staff_frames: watch::Sender<Option<Bytes>>,
+    staff_frames: FrameChannel,
     /// Filled only during viewing hours.
-    family_frames: watch::Sender<Option<Bytes>>,
+    family_frames: FrameChannel,
 }
 
 struct Members {
@@ -163,10 +164,8 @@ impl Hub {
                 Audience::Staff => &room.staff_frames,
                 Audience::Family => &room.family_frames,
             };
-            let mut slot = frames.subscribe();
             // A viewer that joins while the camera is live gets the latest frame at once.
-            slot.mark_changed();
-            request.outbox.push(Outgoing::WatchFrames(slot));
+            request.outbox.push(Outgoing::WatchFrames(frames.watch()));
         }
         drop(members);
 
@@ -177,6 +176,18 @@ impl Hub {
             role: request.role,
             name: request.name,
         })
+    }
+
+    /// How many rooms have a camera connected and not paused.
+    pub fn live_camera_count(&self) -> usize {
+        let rooms: Vec<Arc<Room>> = lock(&self.inner.rooms).values().cloned().collect();
+        rooms
+            .iter()
+            .filter(|room| {
+                let members = lock(&room.members);
+                members.camera.is_some() && !members.paused
+            })
+            .count()
     }
 
     /// How many rooms have members; for tests and diagnostics.
@@ -216,8 +227,8 @@ impl Hub {
                     schedule: *schedule,
                     hours: self.inner.hours.at(schedule, self.inner.clock.now_us()),
                 }),
-                staff_frames: watch::Sender::new(None),
-                family_frames: watch::Sender::new(None),
+                staff_frames: FrameChannel::new(),
+                family_frames: FrameChannel::new(),
             })
         });
         Arc::clone(room)
@@ -235,7 +246,7 @@ impl HubInner {
         }
         members.hours = hours;
         if !hours.open {
-            room.family_frames.send_replace(None);
+            room.family_frames.clear();
         }
         broadcast_presence(members);
     }
@@ -258,16 +269,19 @@ impl Membership {
         self.role
     }
 
-    /// Relays a validated frame to every viewer allowed to see it now; ignored while paused
-    /// or if this connection lost the camera seat.
-    pub fn publish_frame(&self, frame: Bytes) {
+    /// Relays a validated frame, read at `received_at`, to every viewer allowed to see it
+    /// now; ignored (returning false) while paused or if this connection lost the camera
+    /// seat.
+    pub fn publish_frame(&self, frame: Bytes, received_at: Instant) -> bool {
         let members = lock(&self.room.members);
-        if self.holds_camera_seat(&members) && !members.paused {
+        let relayed = self.holds_camera_seat(&members) && !members.paused;
+        if relayed {
             if members.hours.open {
-                self.room.family_frames.send_replace(Some(frame.clone()));
+                self.room.family_frames.publish(frame.clone(), received_at);
             }
-            self.room.staff_frames.send_replace(Some(frame));
+            self.room.staff_frames.publish(frame, received_at);
         }
+        relayed
     }
 
     /// Pauses or resumes the room's camera; the caller checked this member is staff.
@@ -334,8 +348,8 @@ impl Drop for Membership {
 
 impl Room {
     fn clear_frames(&self) {
-        self.family_frames.send_replace(None);
-        self.staff_frames.send_replace(None);
+        self.family_frames.clear();
+        self.staff_frames.clear();
     }
 }
 

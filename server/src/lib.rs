@@ -9,16 +9,20 @@ mod chat;
 pub mod clock;
 pub mod config;
 mod error;
+mod frame_slot;
 mod hours;
 mod hub;
+pub mod logging;
+mod metrics;
 mod mutex;
 mod open_sockets;
 mod origin;
 mod outbox;
 mod session;
 mod state;
-mod static_files;
+pub mod static_files;
 pub mod store;
+pub mod tls;
 mod viewing_record;
 mod websocket;
 
@@ -30,11 +34,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
+use axum::serve::{Listener, ListenerExt, TapIo};
 use nido_shared::FRAME_HEADER_LEN;
 use nido_shared::limits::MAX_TEXT_MESSAGE_BYTES;
 use std::net::SocketAddr;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -42,6 +47,7 @@ pub use config::{Cli, Config};
 pub use state::{AppState, StartError};
 
 use crate::auth::{Authenticated, Peer};
+use crate::tls::TlsTcpListener;
 use crate::websocket::WebSocketHandshake;
 
 /// How long shutdown waits for connections to finish their close handshake.
@@ -73,8 +79,17 @@ pub fn app(state: AppState) -> Router {
         ));
     let mut router = authenticated
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::export));
+    if let Some(authority) = state.tls.as_ref().and_then(|tls| tls.authority.clone()) {
+        router = router.route(
+            tls::AUTHORITY_DOWNLOAD_PATH,
+            get(move || async move { authority.download() }),
+        );
+    }
+    let mut router = router
         .with_state(state.clone())
-        .merge(static_files::router(&state.config.dist));
+        .merge(static_files::router(state.config.dist.as_deref()));
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name,
@@ -84,22 +99,20 @@ pub fn app(state: AppState) -> Router {
     router
 }
 
-/// Serves until `state.shutdown` is cancelled, then closes every WebSocket with 1001 and
-/// waits (at most five seconds) for them to finish.
+/// Serves (https when `state.tls` is set) until `state.shutdown` is cancelled, then closes
+/// every WebSocket with 1001 and waits (at most five seconds) for them to finish.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    let shutdown = state.shutdown.clone();
     let connections = state.connections.clone();
     let store = state.store.clone();
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::warn!(%error, "could not set TCP_NODELAY");
-        }
-    });
     let policy = tokio::spawn(enforce_time_rules(state.clone()));
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+    match state.tls.clone() {
+        Some(tls) => {
+            let listener = TlsTcpListener::new(listener, tls.server_config)
+                .tap_io(|stream| set_nodelay(stream.get_ref().0));
+            serve_http(listener, state).await?;
+        }
+        None => serve_http(listener.tap_io(|stream| set_nodelay(stream)), state).await?,
+    }
     policy.abort();
     connections.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait())
@@ -110,6 +123,26 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     }
     store.close().await;
     Ok(())
+}
+
+async fn serve_http<L, F>(listener: TapIo<L, F>, state: AppState) -> std::io::Result<()>
+where
+    L: Listener<Addr = SocketAddr>,
+    L::Io: AsyncRead + AsyncWrite,
+    F: FnMut(&mut L::Io) + Send + 'static,
+{
+    let shutdown = state.shutdown.clone();
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}
+
+/// Frames go out as soon as they are written, not held back to fill a packet.
+fn set_nodelay(stream: &TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::warn!(%error, "could not set TCP_NODELAY");
+    }
 }
 
 /// Applies the rules that change with time: rooms open and close to families at their
@@ -152,8 +185,27 @@ async fn housekeeping(state: &AppState, now_us: i64) {
     }
 }
 
+/// Alive: the process answers.
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Ready for traffic: the database answers and the server is not shutting down.
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.shutdown.is_cancelled() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    match state.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database does not answer",
+            )
+                .into_response()
+        }
+    }
 }
 
 /// Upgrades to a WebSocket: only for the app's own pages (else 403) and a logged-in

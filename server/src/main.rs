@@ -1,40 +1,86 @@
-//! The `nido-server` command: serves until SIGTERM or Ctrl-C, or runs an `admin` command.
+//! The `nido-server` command: serves until SIGTERM or Ctrl-C, or runs an `admin` or `backup`
+//! command.
+
+use std::net::SocketAddr;
+use std::path::Path;
 
 use anyhow::Context;
-use clap::Parser;
-use nido_server::config::{AdminCommand, Command};
+use nido_server::config::{AdminCommand, Command, Config};
 use nido_server::store::Store;
-use nido_server::{AppState, Cli, serve};
+use nido_server::tls::serve_redirects;
+use nido_server::{AppState, Cli, logging, serve, static_files};
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
-    let Cli { config, command } = Cli::parse();
-    if let Some(Command::Admin(AdminCommand::Create { name })) = command {
-        let store = Store::open(&config.data_dir)
-            .await
-            .context("cannot open the database")?;
-        nido_server::admin_cli::create_admin(&store, &name).await?;
-        store.close().await;
-        eprintln!("Created the admin {name}. Log in at Nido's address.");
-        return Ok(());
+    let Cli {
+        config, command, ..
+    } = Cli::load();
+    logging::init(config.log_format, &config.log);
+    match command {
+        Some(Command::Admin(AdminCommand::Create { name })) => create_admin(&config, &name).await,
+        Some(Command::Backup { file }) => back_up(&config, &file).await,
+        None => run(config).await,
     }
-    if !config.dist.join("index.html").is_file() {
-        tracing::warn!(dist = %config.dist.display(), "the browser app is not built there; run `trunk build`");
-    }
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    tracing::info!("Nido is running at http://{}", listener.local_addr()?);
+}
 
+async fn create_admin(config: &Config, name: &str) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    nido_server::admin_cli::create_admin(&store, name).await?;
+    store.close().await;
+    eprintln!("Created the admin {name}. Log in at Nido's address.");
+    Ok(())
+}
+
+async fn back_up(config: &Config, file: &Path) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let result = store.back_up_to(file).await;
+    store.close().await;
+    result.context("the backup failed")?;
+    eprintln!(
+        "Backed up the database to {} (integrity check: ok).",
+        file.display()
+    );
+    Ok(())
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.data_dir)
+        .await
+        .context("cannot open the database")
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
+    if !static_files::app_is_present(config.dist.as_deref()) {
+        tracing::warn!("the browser app is not built; run `trunk build --release`");
+    }
+    let listener = bind(config.listen).await?;
+    let redirect_listener = match config.http_redirect {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let state = AppState::open(config).await?;
+    let bound = listener.local_addr()?;
+    match &state.tls {
+        None => tracing::info!("Nido is running at http://{bound}"),
+        Some(tls) => {
+            let addresses = tls.addresses(bound);
+            tracing::info!("Nido is running at {}", addresses.join(", "));
+            if let Some(authority) = &tls.authority {
+                println!("{}", authority.trust_instructions(&addresses));
+            }
+        }
+    }
     if state.store.active_admin_count().await? == 0 {
         tracing::warn!("there is no admin yet: create one with `nido-server admin create NAME`");
+    }
+    if let Some(redirect_listener) = redirect_listener {
+        let shutdown = state.shutdown.clone();
+        tokio::spawn(async move {
+            if let Err(error) = serve_redirects(redirect_listener, bound.port(), shutdown).await {
+                tracing::error!(%error, "the http redirect listener failed");
+            }
+        });
     }
     let shutdown = state.shutdown.clone();
     tokio::spawn(async move {
@@ -43,6 +89,12 @@ async fn main() -> anyhow::Result<()> {
         shutdown.cancel();
     });
     serve(listener, state).await.context("server failed")
+}
+
+async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
 }
 
 async fn wait_for_signal() {

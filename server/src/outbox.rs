@@ -3,17 +3,15 @@
 //! The queue is bounded: a client that stops reading its chat and state messages is evicted
 //! rather than allowed to grow server memory. Video never goes through here (see `hub`).
 
-use bytes::Bytes;
 use nido_shared::{ErrorCode, ServerMessage};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 
+use crate::frame_slot::FrameSlot;
+
 /// How many control messages may wait for one slow client before it is evicted.
 pub const OUTBOX_CAPACITY: usize = 256;
-
-/// The latest frame of a room: `None` while the camera is off or paused.
-pub type FrameSlot = watch::Receiver<Option<Bytes>>;
 
 /// What a connection's writer task is asked to do, in order.
 #[derive(Debug)]

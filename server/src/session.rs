@@ -15,7 +15,7 @@ use nido_shared::{
     ServerMessage, UserRole,
 };
 use tokio::sync::mpsc;
-use tokio::time::{MissedTickBehavior, interval_at, timeout};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
@@ -23,9 +23,11 @@ use tokio_util::task::AbortOnDropHandle;
 use crate::access;
 use crate::auth::{Authenticated, Peer};
 use crate::chat::{ChatResult, Chatter};
+use crate::frame_slot::{FrameSlot, RelayedFrame};
 use crate::hub::{JoinError, JoinRequest, Membership};
+use crate::metrics::Metrics;
 use crate::open_sockets::SocketEntry;
-use crate::outbox::{FrameSlot, Outbox, Outgoing};
+use crate::outbox::{Outbox, Outgoing};
 use crate::state::AppState;
 use crate::store::{NewViewing, RoomRow, StoreError};
 use crate::viewing_record::ViewingRecord;
@@ -48,6 +50,7 @@ const CLOSE_SERVER_ERROR: u16 = 1011;
 /// Runs one connection of a logged-in person until it closes.
 pub async fn run(socket: Socket, state: AppState, auth: Authenticated, peer: Peer) {
     let Socket { messages, writer } = socket;
+    let _counted = state.metrics.connection_opened(auth.user.role);
     let (outbox, queue, evicted) = Outbox::new();
     let socket_entry = state.sockets.register(
         auth.user.id,
@@ -69,6 +72,7 @@ pub async fn run(socket: Socket, state: AppState, auth: Authenticated, peer: Pee
             evicted,
         },
         state.config.ping_interval(),
+        state.metrics.clone(),
         writer_done.clone(),
     )));
     let connection = Connection {
@@ -108,6 +112,8 @@ impl Interrupts {
 
 enum WriterStep {
     Send(Frame),
+    /// A video frame, and how many newer ones replaced others before this viewer was ready.
+    Video(RelayedFrame, u64),
     Close(u16, &'static str),
     Stop,
 }
@@ -117,6 +123,7 @@ async fn write_loop(
     mut queue: mpsc::Receiver<Outgoing>,
     interrupts: Interrupts,
     ping_every: Duration,
+    metrics: Metrics,
     done: CancellationToken,
 ) {
     let _done = done.drop_guard();
@@ -138,18 +145,27 @@ async fn write_loop(
                 Some(Outgoing::Close(code, reason)) => WriterStep::Close(code, reason),
                 None => WriterStep::Stop,
             },
-            frame = next_frame(&mut frames) => WriterStep::Send(Frame::Binary(frame)),
+            (frame, skipped) = next_frame(&mut frames) => WriterStep::Video(frame, skipped),
             _ = ping.tick() => WriterStep::Send(Frame::Ping),
         };
         match step {
             WriterStep::Send(message) => {
-                // A send to a client that stopped reading can wait forever; shutdown and
-                // eviction must still get through.
-                tokio::select! {
-                    biased;
-                    sent = writer.send(message) => if sent.is_err() { return },
-                    _ = interrupts.fired() => {}
+                let text_bytes = match &message {
+                    Frame::Text(text) => text.len(),
+                    _ => 0,
+                };
+                if !send_unless_interrupted(&mut writer, message, &interrupts).await {
+                    return;
                 }
+                metrics.text_sent(text_bytes);
+            }
+            WriterStep::Video(frame, skipped) => {
+                let bytes = frame.bytes.len();
+                let message = Frame::Binary(frame.bytes);
+                if !send_unless_interrupted(&mut writer, message, &interrupts).await {
+                    return;
+                }
+                metrics.frame_sent(bytes, frame.received_at, skipped);
             }
             WriterStep::Close(code, reason) => {
                 let _ = timeout(CLOSE_GRACE, writer.send(Frame::Close(code, reason))).await;
@@ -160,18 +176,29 @@ async fn write_loop(
     }
 }
 
+/// Sends, unless shutdown or eviction comes first: a send to a client that stopped reading
+/// can wait forever, and those must still get through. False when the connection is gone.
+async fn send_unless_interrupted(
+    writer: &mut FrameWriter,
+    message: Frame,
+    interrupts: &Interrupts,
+) -> bool {
+    tokio::select! {
+        biased;
+        sent = writer.send(message) => sent.is_ok(),
+        _ = interrupts.fired() => true,
+    }
+}
+
 /// The newest frame not yet sent; never resolves while there is nothing to watch.
-async fn next_frame(slot: &mut Option<FrameSlot>) -> Bytes {
+async fn next_frame(slot: &mut Option<FrameSlot>) -> (RelayedFrame, u64) {
     loop {
-        let Some(receiver) = slot else {
+        let Some(watching) = slot else {
             return std::future::pending().await;
         };
-        if receiver.changed().await.is_err() {
-            *slot = None;
-            continue;
-        }
-        if let Some(frame) = receiver.borrow_and_update().clone() {
-            return frame;
+        match watching.next().await {
+            Some(next) => return next,
+            None => *slot = None,
         }
     }
 }
@@ -563,6 +590,7 @@ impl Connection {
     }
 
     fn on_binary(&mut self, frame: Bytes) -> Flow {
+        let received_at = Instant::now();
         let Some(membership) = &self.membership else {
             return self.fail(ErrorCode::NotJoined, "join a room first", CLOSE_POLICY);
         };
@@ -582,7 +610,9 @@ impl Connection {
         }
         match FrameHeader::validate(&frame, self.state.config.max_frame_bytes) {
             Ok(_) => {
-                membership.publish_frame(frame);
+                if membership.publish_frame(frame, received_at) {
+                    self.state.metrics.frame_received();
+                }
                 Flow::Continue
             }
             Err(error @ FrameError::TooLarge { .. }) => {

@@ -13,9 +13,11 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::hours::ViewingHours;
 use crate::hub::Hub;
+use crate::metrics::{Metrics, MetricsAccess};
 use crate::open_sockets::OpenSockets;
 use crate::origin::OriginPolicy;
 use crate::store::{Store, StoreError};
+use crate::tls::{Tls, TlsError};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -29,6 +31,10 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     pub chat_rate: ChatRate,
     pub origins: Arc<OriginPolicy>,
+    /// How the server speaks https; `None` for plain http.
+    pub tls: Option<Tls>,
+    pub metrics: Metrics,
+    pub metrics_access: Arc<MetricsAccess>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     /// Every open WebSocket connection and audit write, so that shutdown can wait for them.
@@ -42,6 +48,10 @@ pub enum StartError {
     TimeZone(String),
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
+    #[error("cannot set up https: {0}")]
+    Tls(#[from] TlsError),
+    #[error("--http-redirect needs https: add --tls-cert and --tls-key, or --tls-self-signed")]
+    RedirectWithoutTls,
 }
 
 impl AppState {
@@ -51,6 +61,10 @@ impl AppState {
             Some(name) => TimeZone::get(name).map_err(|_| StartError::TimeZone(name.clone()))?,
             None => TimeZone::system(),
         };
+        let tls = Tls::from_config(&config)?;
+        if tls.is_none() && config.http_redirect.is_some() {
+            return Err(StartError::RedirectWithoutTls);
+        }
         let store = Store::open(&config.data_dir).await?;
         let clock = Clock::default();
         let ended = store.end_unfinished_viewings(clock.now_us()).await?;
@@ -61,6 +75,12 @@ impl AppState {
         Ok(Self {
             chat_rate: chat_rate(config.chat_per_10s),
             origins: Arc::new(OriginPolicy::new(&config.allowed_origin)),
+            tls,
+            metrics: Metrics::default(),
+            metrics_access: Arc::new(MetricsAccess::new(
+                &config.metrics_allow,
+                config.metrics_token.as_deref(),
+            )),
             config: Arc::new(config),
             hub: Hub::new(clock.clone(), hours.clone()),
             store,

@@ -67,7 +67,7 @@ async fn health_and_the_app_with_its_routes_are_served() {
     std::fs::create_dir_all(&dist).unwrap();
     std::fs::write(dist.join("index.html"), "<title>Nido app</title>").unwrap();
     std::fs::write(dist.join("app.js"), "console.log('nido')").unwrap();
-    let server = TestServer::start_with(|c| c.dist = dist.clone()).await;
+    let server = TestServer::start_with(|c| c.dist = Some(dist.clone())).await;
 
     let (status, body) = get(&server, "/healthz").await;
     assert_eq!(status, 200);

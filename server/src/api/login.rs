@@ -61,6 +61,7 @@ pub async fn log_in(
     let hash = usable.map(|user| user.password_hash.as_str());
     let correct = state.passwords.verify(&request.password, hash).await?;
     let (Some(user), true) = (usable, correct) else {
+        state.metrics.auth_failure();
         match (device, &device_hash) {
             (Some(device), Some(hash)) if device.failures + 1 >= DEVICE_DISTRUST_AT => {
                 store.delete_trusted_device(hash).await?;

@@ -1,6 +1,7 @@
 //! Who is on the other end of a request: the client's address and whether it came over
-//! https. `X-Forwarded-For` and `X-Forwarded-Proto` are believed only from a configured
-//! trusted proxy; anyone else could write anything there.
+//! https, either to Nido's own https listener or, through a configured trusted proxy, as
+//! `X-Forwarded-For` and `X-Forwarded-Proto` say. Those headers are believed from that
+//! proxy only; anyone else could write anything there.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -28,15 +29,21 @@ impl FromRequestParts<AppState> for Peer {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
-        Ok(peer(remote, &parts.headers, &state.config.trusted_proxy))
+        Ok(peer(
+            remote,
+            &parts.headers,
+            &state.config.trusted_proxy,
+            state.tls.is_some(),
+        ))
     }
 }
 
-fn peer(remote: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> Peer {
+/// `direct_https`: the connection itself is https (Nido's own listener).
+fn peer(remote: IpAddr, headers: &HeaderMap, trusted: &[IpAddr], direct_https: bool) -> Peer {
     if !trusted.contains(&remote) {
         return Peer {
             ip: remote,
-            https: false,
+            https: direct_https,
         };
     }
     // The rightmost address the trusted proxies did not add is the client's.
@@ -53,11 +60,12 @@ fn peer(remote: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> Peer {
         .find(|ip| !trusted.contains(ip))
         .copied()
         .unwrap_or(remote);
-    let https = headers
-        .get("x-forwarded-proto")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.rsplit(',').next())
-        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    let https = direct_https
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.rsplit(',').next())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
     Peer { ip, https }
 }
 
@@ -80,10 +88,23 @@ mod tests {
             ("x-forwarded-proto", "https"),
         ]);
         assert_eq!(
-            peer(remote, &sent, &[]),
+            peer(remote, &sent, &[], false),
             Peer {
                 ip: remote,
                 https: false
+            }
+        );
+    }
+
+    #[test]
+    fn nidos_own_https_is_https_whoever_connects() {
+        let remote: IpAddr = "192.168.1.30".parse().unwrap();
+        let sent = headers(&[("x-forwarded-proto", "http")]);
+        assert_eq!(
+            peer(remote, &sent, &[], true),
+            Peer {
+                ip: remote,
+                https: true
             }
         );
     }
@@ -96,7 +117,7 @@ mod tests {
             ("x-forwarded-proto", "https"),
         ]);
         assert_eq!(
-            peer(proxy, &sent, &[proxy]),
+            peer(proxy, &sent, &[proxy], false),
             Peer {
                 ip: "198.51.100.7".parse().unwrap(),
                 https: true

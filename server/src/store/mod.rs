@@ -5,6 +5,7 @@
 //! always passed in by the caller (whose clock decides).
 
 mod audit;
+mod backup;
 mod chat;
 mod chat_writer;
 mod invites;
@@ -54,6 +55,10 @@ pub enum StoreError {
     /// The chat writer task is gone: the server is stopping.
     #[error("the chat writer has stopped")]
     ChatWriterStopped,
+    #[error("{} already exists; choose a new file for the backup", .0.display())]
+    BackupExists(std::path::PathBuf),
+    #[error("the backup failed its integrity check: {0}")]
+    BackupDamaged(String),
 }
 
 /// The database, cheap to clone.
@@ -97,6 +102,12 @@ impl Store {
     pub async fn close(&self) {
         self.chat_pool.close().await;
         self.pool.close().await;
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// `PRAGMA integrity_check`'s verdict: `ok` when the database is sound.

@@ -54,7 +54,7 @@ impl TestServer {
     pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
         let data = tempfile::tempdir().unwrap();
         let mut config = Config::with_defaults();
-        config.dist = std::env::temp_dir().join("nido-test-no-dist");
+        config.dist = Some(std::env::temp_dir().join("nido-test-no-dist"));
         config.data_dir = data.path().to_owned();
         config.time_zone = Some("Europe/Madrid".into());
         configure(&mut config);
@@ -69,6 +69,10 @@ impl TestServer {
             http: reqwest::Client::new(),
             data,
         }
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data.path()
     }
 
     pub fn ws_url(&self) -> String {
@@ -106,6 +110,17 @@ impl TestServer {
     /// Creates someone with this role, display name and rooms (created if needed), and
     /// logs them in through the API.
     pub async fn person(&self, role: UserRole, name: &str, rooms: &[&str]) -> Account {
+        let (id, username) = self.create_person(role, name, rooms).await;
+        let cookie = self.log_in(&username, PASSWORD).await.unwrap();
+        Account {
+            id,
+            username,
+            cookie,
+        }
+    }
+
+    /// Creates someone with [`PASSWORD`], without logging in: their id and username.
+    pub async fn create_person(&self, role: UserRole, name: &str, rooms: &[&str]) -> (i64, String) {
         let count = self.state.store.users().await.unwrap().len();
         let username = Username::try_from(format!("user{count}")).unwrap();
         let hash = self.state.passwords.hash(PASSWORD).await.unwrap();
@@ -127,12 +142,7 @@ impl TestServer {
             .set_user_rooms(id, &room_ids)
             .await
             .unwrap();
-        let cookie = self.log_in(username.as_str(), PASSWORD).await.unwrap();
-        Account {
-            id,
-            username: username.to_string(),
-            cookie,
-        }
+        (id, username.to_string())
     }
 
     /// Logs in through the API: the session cookie, or the refusal's HTTP status.
@@ -443,6 +453,18 @@ pub async fn spawn_server(
     data_dir: &std::path::Path,
     options: &[&str],
 ) -> (tokio::process::Child, String) {
+    let (server, addr, _) = spawn_server_logged(data_dir, options).await;
+    (server, addr)
+}
+
+/// The lines a server wrote to standard error, collected as it runs.
+pub type LogLines = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// The same, keeping every line the server logs.
+pub async fn spawn_server_logged(
+    data_dir: &std::path::Path,
+    options: &[&str],
+) -> (tokio::process::Child, String, LogLines) {
     use tokio::io::AsyncBufReadExt;
     let mut server = nido_command(data_dir)
         .args(["--dist", "no-such-dist"])
@@ -451,19 +473,30 @@ pub async fn spawn_server(
         .spawn()
         .expect("the server starts");
     let mut log = tokio::io::BufReader::new(server.stderr.take().unwrap()).lines();
+    let lines = LogLines::default();
     let addr = loop {
         let line = tokio::time::timeout(PATIENCE, log.next_line())
             .await
             .expect("the server logs its address")
             .unwrap()
             .expect("the server is still running");
-        if let Some((_, addr)) = line.split_once("Nido is running at http://") {
-            break addr.trim().to_owned();
+        lines.lock().unwrap().push(line.clone());
+        if let Some((_, after)) = line.split_once("Nido is running at http://") {
+            // Up to the end of the address, in a plain or a JSON line.
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || ".:[]".contains(c)))
+                .unwrap_or(after.len());
+            break after[..end].to_owned();
         }
     };
     // Keep reading the log so that the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
-    (server, addr)
+    let collected = lines.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = log.next_line().await {
+            collected.lock().unwrap().push(line);
+        }
+    });
+    (server, addr, lines)
 }
 
 /// Logs the admin in and creates a room through the API; returns the session cookie.

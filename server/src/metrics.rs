@@ -1,0 +1,295 @@
+//! Prometheus metrics (`GET /metrics`): what the relay is doing, for the daycare's monitoring.
+//!
+//! Counters and gauges are atomics shared by every connection; the text is made when
+//! scraped. Only the addresses in `--metrics-allow` (loopback by default), or a client that
+//! sends `--metrics-token` as a bearer token, may read them.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
+use nido_shared::UserRole;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use sha2::{Digest, Sha256};
+use tokio::time::Instant;
+
+use crate::auth::Peer;
+use crate::state::AppState;
+
+const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Every metric Nido exports, cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    connections: Family<RoleLabel, Gauge>,
+    live_cameras: Gauge,
+    frames_received: Counter,
+    frames_sent: Counter,
+    frames_skipped: Counter,
+    bytes_sent: Counter,
+    chat_messages: Counter,
+    auth_failures: Counter,
+    frame_time_in_server: Histogram,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RoleLabel {
+    role: RoleValue,
+}
+
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+enum RoleValue {
+    admin,
+    caregiver,
+    family,
+}
+
+impl From<UserRole> for RoleValue {
+    fn from(role: UserRole) -> Self {
+        match role {
+            UserRole::Admin => Self::admin,
+            UserRole::Caregiver => Self::caregiver,
+            UserRole::Family => Self::family,
+        }
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let metrics = Self {
+            registry: Arc::default(),
+            connections: Family::default(),
+            live_cameras: Gauge::default(),
+            frames_received: Counter::default(),
+            frames_sent: Counter::default(),
+            frames_skipped: Counter::default(),
+            bytes_sent: Counter::default(),
+            chat_messages: Counter::default(),
+            auth_failures: Counter::default(),
+            // 0.25 ms to about 4 s.
+            frame_time_in_server: Histogram::new(exponential_buckets(0.000_25, 2.0, 15)),
+        };
+        let mut registry = Registry::with_prefix("nido");
+        registry.register(
+            "connections",
+            "Open WebSocket connections, by the person's role",
+            metrics.connections.clone(),
+        );
+        registry.register(
+            "live_cameras",
+            "Rooms with a camera connected and not paused",
+            metrics.live_cameras.clone(),
+        );
+        registry.register(
+            "frames_received",
+            "Video frames received from cameras and relayed",
+            metrics.frames_received.clone(),
+        );
+        registry.register(
+            "frames_sent",
+            "Video frames written to viewers",
+            metrics.frames_sent.clone(),
+        );
+        registry.register(
+            "frames_skipped",
+            "Frames a slow viewer never got because a newer one replaced them",
+            metrics.frames_skipped.clone(),
+        );
+        registry.register(
+            "bytes_sent",
+            "WebSocket message bytes written to clients (video and text)",
+            metrics.bytes_sent.clone(),
+        );
+        registry.register(
+            "chat_messages",
+            "Chat messages stored and delivered",
+            metrics.chat_messages.clone(),
+        );
+        registry.register(
+            "auth_failures",
+            "Failed logins: an unknown or revoked username, or a wrong password",
+            metrics.auth_failures.clone(),
+        );
+        registry.register(
+            "frame_time_in_server_seconds",
+            "From a frame's arrival from the camera to its write to a viewer's socket",
+            metrics.frame_time_in_server.clone(),
+        );
+        Self {
+            registry: Arc::new(registry),
+            ..metrics
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts a connection of someone with `role` until the guard is dropped.
+    pub fn connection_opened(&self, role: UserRole) -> ConnectionCounted {
+        let gauge = self
+            .connections
+            .get_or_create(&RoleLabel { role: role.into() })
+            .clone();
+        gauge.inc();
+        ConnectionCounted(gauge)
+    }
+
+    pub fn frame_received(&self) {
+        self.frames_received.inc();
+    }
+
+    /// A frame written to a viewer, `skipped` newer-than-last frames it never got.
+    pub fn frame_sent(&self, bytes: usize, received_at: Instant, skipped: u64) {
+        self.frames_sent.inc();
+        self.frames_skipped.inc_by(skipped);
+        self.bytes_sent.inc_by(bytes as u64);
+        self.frame_time_in_server
+            .observe(received_at.elapsed().as_secs_f64());
+    }
+
+    pub fn text_sent(&self, bytes: usize) {
+        self.bytes_sent.inc_by(bytes as u64);
+    }
+
+    pub fn chat_message(&self) {
+        self.chat_messages.inc();
+    }
+
+    pub fn auth_failure(&self) {
+        self.auth_failures.inc();
+    }
+
+    fn encode(&self, live_cameras: usize) -> String {
+        self.live_cameras
+            .set(i64::try_from(live_cameras).unwrap_or(i64::MAX));
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
+        text
+    }
+}
+
+/// Decrements the connection gauge it was made from when dropped.
+pub struct ConnectionCounted(Gauge);
+
+impl Drop for ConnectionCounted {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// Who may read the metrics.
+#[derive(Debug, Clone)]
+pub struct MetricsAccess {
+    allowed: Vec<IpNet>,
+    /// SHA-256 of the configured token.
+    token_hash: Option<[u8; 32]>,
+}
+
+impl MetricsAccess {
+    pub fn new(allowed: &[IpNet], token: Option<&str>) -> Self {
+        Self {
+            allowed: allowed.to_vec(),
+            token_hash: token.map(|token| Sha256::digest(token.as_bytes()).into()),
+        }
+    }
+
+    fn permits(&self, ip: IpAddr, headers: &HeaderMap) -> bool {
+        let ip = ip.to_canonical();
+        if self.allowed.iter().any(|net| net.contains(&ip)) {
+            return true;
+        }
+        let Some(expected) = self.token_hash else {
+            return false;
+        };
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        // Comparing hashes, the time taken tells nothing about the token itself.
+        presented.is_some_and(|token| {
+            <[u8; 32]>::from(Sha256::digest(token.trim().as_bytes())) == expected
+        })
+    }
+}
+
+/// `GET /metrics`.
+pub async fn export(State(state): State<AppState>, peer: Peer, headers: HeaderMap) -> Response {
+    if !state.metrics_access.permits(peer.ip, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "metrics are only for the addresses in --metrics-allow or a client with --metrics-token",
+        )
+            .into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, CONTENT_TYPE)],
+        state.metrics.encode(state.hub.live_camera_count()),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bearer(token: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn loopback_by_default_and_others_with_the_token() {
+        let loopback: Vec<IpNet> = vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let access = MetricsAccess::new(&loopback, Some("s3cret"));
+        let lan: IpAddr = "192.168.1.30".parse().unwrap();
+        assert!(access.permits("127.0.0.1".parse().unwrap(), &HeaderMap::new()));
+        assert!(access.permits("::ffff:127.0.0.1".parse().unwrap(), &HeaderMap::new()));
+        assert!(!access.permits(lan, &HeaderMap::new()));
+        assert!(!access.permits(lan, &bearer("wrong")));
+        assert!(access.permits(lan, &bearer("s3cret")));
+        let without_token = MetricsAccess::new(&loopback, None);
+        assert!(!without_token.permits(lan, &bearer("")));
+    }
+
+    #[test]
+    fn the_text_names_every_metric() {
+        let metrics = Metrics::default();
+        let _counted = metrics.connection_opened(UserRole::Family);
+        metrics.frame_received();
+        metrics.frame_sent(1000, Instant::now(), 2);
+        let text = metrics.encode(1);
+        for line in [
+            "nido_connections{role=\"family\"} 1",
+            "nido_live_cameras 1",
+            "nido_frames_received_total 1",
+            "nido_frames_sent_total 1",
+            "nido_frames_skipped_total 2",
+            "nido_bytes_sent_total 1000",
+            "nido_chat_messages_total 0",
+            "nido_auth_failures_total 0",
+            "nido_frame_time_in_server_seconds_count 1",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+        drop(_counted);
+        assert!(
+            metrics
+                .encode(0)
+                .contains("nido_connections{role=\"family\"} 0")
+        );
+    }
+}
