@@ -60,7 +60,6 @@ impl Tls {
     pub fn from_config(config: &Config) -> Result<Option<Self>, TlsError> {
         if let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) {
             let chain = read_chain(cert)?;
-            let names = Vec::new();
             let key = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsError::Read {
                 path: key.display().to_string(),
                 source,
@@ -68,7 +67,7 @@ impl Tls {
             return Ok(Some(Self {
                 server_config: server_config(chain, key)?,
                 authority: None,
-                names,
+                names: Vec::new(),
             }));
         }
         if !config.tls_self_signed {
@@ -147,4 +146,70 @@ fn server_config(
         .with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_with_files(cert: &Path, key: &Path) -> Config {
+        let mut config = Config::with_defaults();
+        config.tls_cert = Some(cert.to_owned());
+        config.tls_key = Some(key.to_owned());
+        config
+    }
+
+    #[test]
+    fn a_certificate_and_key_from_files_make_an_https_setup() {
+        let data = tempfile::tempdir().unwrap();
+        SelfSigned::load_or_create(data.path(), &[]).unwrap();
+        let (cert, key) = (
+            data.path().join("tls/server.pem"),
+            data.path().join("tls/server-key.pem"),
+        );
+        let tls = Tls::from_config(&config_with_files(&cert, &key))
+            .unwrap()
+            .expect("https");
+        assert!(
+            tls.authority.is_none(),
+            "nothing to install: the certificate is the daycare's"
+        );
+        assert_eq!(tls.server_config.alpn_protocols, [b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn unusable_files_are_clear_errors() {
+        let data = tempfile::tempdir().unwrap();
+        SelfSigned::load_or_create(data.path(), &[]).unwrap();
+        let tls = data.path().join("tls");
+        let empty = data.path().join("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        let missing = data.path().join("missing.pem");
+
+        let error = Tls::from_config(&config_with_files(&missing, &tls.join("server-key.pem")))
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("missing.pem"), "{error}");
+        let error = Tls::from_config(&config_with_files(&empty, &tls.join("server-key.pem")))
+            .err()
+            .unwrap();
+        assert!(
+            error.to_string().contains("holds no certificate"),
+            "{error}"
+        );
+        let mismatched = Tls::from_config(&config_with_files(
+            &tls.join("server.pem"),
+            &tls.join("authority-key.pem"),
+        ));
+        assert!(mismatched.is_err(), "a key that is not the certificate's");
+    }
+
+    #[test]
+    fn plain_http_without_tls_options() {
+        assert!(
+            Tls::from_config(&Config::with_defaults())
+                .unwrap()
+                .is_none()
+        );
+    }
 }
