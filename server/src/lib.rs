@@ -38,7 +38,6 @@ use axum::serve::{Listener, ListenerExt, TapIo};
 use nido_shared::FRAME_HEADER_LEN;
 use nido_shared::limits::MAX_TEXT_MESSAGE_BYTES;
 use std::net::SocketAddr;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -128,7 +127,6 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
 async fn serve_http<L, F>(listener: TapIo<L, F>, state: AppState) -> std::io::Result<()>
 where
     L: Listener<Addr = SocketAddr>,
-    L::Io: AsyncRead + AsyncWrite,
     F: FnMut(&mut L::Io) + Send + 'static,
 {
     let shutdown = state.shutdown.clone();

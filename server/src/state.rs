@@ -46,9 +46,10 @@ pub struct AppState {
 pub enum StartError {
     #[error("unknown time zone {0:?}; use an IANA name such as Europe/Madrid")]
     TimeZone(String),
-    #[error("cannot open the database: {0}")]
+    // The cause follows in the error's chain, as `main` prints it.
+    #[error("cannot open the database")]
     Store(#[from] StoreError),
-    #[error("cannot set up https: {0}")]
+    #[error("cannot set up https")]
     Tls(#[from] TlsError),
     #[error("--http-redirect needs https: add --tls-cert and --tls-key, or --tls-self-signed")]
     RedirectWithoutTls,

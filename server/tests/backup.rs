@@ -50,7 +50,12 @@ async fn a_backup_under_load_restores_with_every_acknowledged_message() {
             }
         }
     });
-    eventually(|| acknowledged.lock().unwrap().len() >= 10).await;
+    let count = || acknowledged.lock().unwrap().len();
+    eventually("ten acknowledged messages", || {
+        let enough = count() >= 10;
+        async move { enough }
+    })
+    .await;
 
     let before_backup = acknowledged.lock().unwrap().clone();
     let copy = data.path().join("copia.db");
@@ -60,8 +65,12 @@ async fn a_backup_under_load_restores_with_every_acknowledged_message() {
         "{}",
         String::from_utf8_lossy(&backup.stderr)
     );
-    let during_backup = acknowledged.lock().unwrap().len();
-    eventually(|| acknowledged.lock().unwrap().len() > during_backup + 3).await;
+    let during_backup = count();
+    eventually("more messages after the backup", || {
+        let more = count() > during_backup + 3;
+        async move { more }
+    })
+    .await;
     chatting.abort();
     streaming.abort();
 
@@ -106,12 +115,4 @@ async fn back_up(data_dir: &std::path::Path, file: &std::path::Path) -> std::pro
         .output()
         .await
         .unwrap()
-}
-
-async fn eventually(mut done: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + 2 * PATIENCE;
-    while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "gave up waiting");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
 }

@@ -53,12 +53,27 @@ pub enum TlsError {
     Unreadable { path: String },
     #[error("the certificate and key do not work together: {0}")]
     Rustls(#[from] rustls::Error),
+    #[error("--tls-cert and --tls-key go together: give both")]
+    HalfAPair,
+    #[error("choose --tls-cert and --tls-key, or --tls-self-signed, not both")]
+    TwoSources,
 }
 
 impl Tls {
     /// The https setup the configuration asks for, or `None` for plain http.
+    ///
+    /// The combinations are checked here, not only by clap: settings from the config file
+    /// reach clap as defaults, which its `requires` and `conflicts_with` do not look at.
     pub fn from_config(config: &Config) -> Result<Option<Self>, TlsError> {
-        if let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) {
+        let files = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => return Err(TlsError::HalfAPair),
+        };
+        if files.is_some() && config.tls_self_signed {
+            return Err(TlsError::TwoSources);
+        }
+        if let Some((cert, key)) = files {
             let chain = read_chain(cert)?;
             let key = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsError::Read {
                 path: key.display().to_string(),
@@ -202,6 +217,22 @@ mod tests {
             &tls.join("authority-key.pem"),
         ));
         assert!(mismatched.is_err(), "a key that is not the certificate's");
+    }
+
+    #[test]
+    fn half_a_pair_or_two_sources_are_refused() {
+        let mut config = Config::with_defaults();
+        config.tls_cert = Some("cert.pem".into());
+        assert!(matches!(
+            Tls::from_config(&config),
+            Err(TlsError::HalfAPair)
+        ));
+        config.tls_key = Some("key.pem".into());
+        config.tls_self_signed = true;
+        assert!(matches!(
+            Tls::from_config(&config),
+            Err(TlsError::TwoSources)
+        ));
     }
 
     #[test]

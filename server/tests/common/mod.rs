@@ -211,6 +211,22 @@ impl TestServer {
     }
 }
 
+/// Checks `done` every 20 ms until it holds, for at most [`PATIENCE`].
+pub async fn eventually<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The `name=value` of the session cookie a response sets.
 pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
