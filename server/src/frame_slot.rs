@@ -8,10 +8,13 @@ use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-/// A frame as relayed: the camera's message, unchanged, shared by every viewer.
+use crate::websocket::SharedBinary;
+
+/// A frame as relayed: the camera's message, unchanged, framed once and shared by every
+/// viewer.
 #[derive(Debug, Clone)]
 pub struct RelayedFrame {
-    pub bytes: Bytes,
+    pub message: SharedBinary,
     /// When the camera's message was read, for the time frames spend in the server.
     pub received_at: Instant,
     /// 1, 2, 3… in the order this channel published them.
@@ -37,7 +40,7 @@ impl FrameChannel {
     pub fn publish(&self, bytes: Bytes, received_at: Instant) {
         let number = self.published.fetch_add(1, Ordering::Relaxed) + 1;
         self.sender.send_replace(Some(RelayedFrame {
-            bytes,
+            message: SharedBinary::new(bytes),
             received_at,
             number,
         }));
@@ -94,15 +97,15 @@ mod tests {
         channel.publish(Bytes::from_static(b"1"), Instant::now());
         let mut slot = channel.watch();
         let (first, skipped) = slot.next().await.unwrap();
-        assert_eq!((first.bytes.as_ref(), skipped), (&b"1"[..], 0));
+        assert_eq!((first.message.payload().as_ref(), skipped), (&b"1"[..], 0));
         for frame in [b"2", b"3", b"4"] {
             channel.publish(Bytes::from_static(frame), Instant::now());
         }
         let (newest, skipped) = slot.next().await.unwrap();
-        assert_eq!((newest.bytes.as_ref(), skipped), (&b"4"[..], 2));
+        assert_eq!((newest.message.payload().as_ref(), skipped), (&b"4"[..], 2));
         channel.clear();
         channel.publish(Bytes::from_static(b"5"), Instant::now());
         let (next, skipped) = slot.next().await.unwrap();
-        assert_eq!((next.bytes.as_ref(), skipped), (&b"5"[..], 0));
+        assert_eq!((next.message.payload().as_ref(), skipped), (&b"5"[..], 0));
     }
 }

@@ -160,8 +160,8 @@ async fn write_loop(
                 metrics.text_sent(text_bytes);
             }
             WriterStep::Video(frame, skipped) => {
-                let bytes = frame.bytes.len();
-                let message = Frame::Binary(frame.bytes);
+                let bytes = frame.message.payload().len();
+                let message = Frame::Binary(frame.message);
                 if !send_unless_interrupted(&mut writer, message, &interrupts).await {
                     return;
                 }

@@ -22,11 +22,45 @@ const MAX_HEADER_LEN: usize = 10;
 #[derive(Debug, Clone)]
 pub enum Outgoing {
     Text(Utf8Bytes),
-    Binary(Bytes),
+    Binary(SharedBinary),
     Ping,
     Close(u16, &'static str),
     /// A frame tungstenite already made: its answer to the client's ping or close.
     Reply(Bytes),
+}
+
+/// A binary message framed once for every connection that sends it: a video frame's
+/// WebSocket header is the same for all its viewers, so it is made when the frame arrives,
+/// not again for each viewer.
+#[derive(Debug, Clone)]
+pub struct SharedBinary {
+    header: Bytes,
+    payload: Bytes,
+}
+
+impl SharedBinary {
+    pub fn new(payload: Bytes) -> Self {
+        Self {
+            header: header(OpCode::Data(Data::Binary), payload.len()),
+            payload,
+        }
+    }
+
+    pub fn payload(&self) -> &Bytes {
+        &self.payload
+    }
+}
+
+/// A server's frame header (no mask) for a payload of `len` bytes.
+fn header(opcode: OpCode, len: usize) -> Bytes {
+    let mut header = Vec::with_capacity(MAX_HEADER_LEN);
+    FrameHeader {
+        opcode,
+        ..FrameHeader::default()
+    }
+    .format(len as u64, &mut header)
+    .expect("writing to a Vec cannot fail");
+    Bytes::from(header)
 }
 
 /// A whole frame on the wire: its header, then its payload.
@@ -62,7 +96,11 @@ impl FrameWriter {
                 OpCode::Data(Data::Text),
                 AsRef::<Bytes>::as_ref(&text).clone(),
             ),
-            Outgoing::Binary(bytes) => (OpCode::Data(Data::Binary), bytes),
+            Outgoing::Binary(message) => {
+                return self
+                    .write_frame(message.header.chain(message.payload))
+                    .await;
+            }
             Outgoing::Ping => (OpCode::Control(Control::Ping), Bytes::new()),
             Outgoing::Close(code, reason) => {
                 self.closed = true;
@@ -76,14 +114,8 @@ impl FrameWriter {
                 return self.write_frame(frame.chain(Bytes::new())).await;
             }
         };
-        let mut header = Vec::with_capacity(MAX_HEADER_LEN);
-        FrameHeader {
-            opcode,
-            ..FrameHeader::default()
-        }
-        .format(payload.len() as u64, &mut header)
-        .map_err(std::io::Error::other)?;
-        self.write_frame(Bytes::from(header).chain(payload)).await
+        self.write_frame(header(opcode, payload.len()).chain(payload))
+            .await
     }
 
     /// The next reply tungstenite made to the client; never resolves while there is none.
@@ -115,5 +147,30 @@ impl FrameWriter {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+
+    #[test]
+    fn a_shared_binary_is_framed_once_with_the_length_of_its_payload() {
+        // Each length is at or around a boundary where the header's length field grows.
+        for len in [0, 125, 126, 65_535, 65_536, 200_000] {
+            let message = SharedBinary::new(Bytes::from(vec![7; len]));
+            let mut wire = message.header.clone().to_vec();
+            wire.extend_from_slice(message.payload());
+            let mut cursor = Cursor::new(wire.as_slice());
+            let (header, payload_len) = FrameHeader::parse(&mut cursor)
+                .expect("a valid header")
+                .expect("a whole header");
+            assert_eq!(header.opcode, OpCode::Data(Data::Binary));
+            assert!(header.is_final && header.mask.is_none());
+            assert_eq!(payload_len, len as u64);
+            assert_eq!(cursor.position() as usize + len, wire.len());
+        }
     }
 }

@@ -6,6 +6,6 @@ mod frame_writer;
 mod reader_io;
 mod upgrade;
 
-pub use frame_writer::{FrameWriter, Outgoing};
+pub use frame_writer::{FrameWriter, Outgoing, SharedBinary};
 pub use reader_io::MessageStream;
 pub use upgrade::{Socket, WebSocketHandshake};
