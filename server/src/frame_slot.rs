@@ -4,7 +4,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -37,10 +36,10 @@ impl FrameChannel {
     }
 
     /// Replaces the latest frame.
-    pub fn publish(&self, bytes: Bytes, received_at: Instant) {
+    pub fn publish(&self, message: SharedBinary, received_at: Instant) {
         let number = self.published.fetch_add(1, Ordering::Relaxed) + 1;
         self.sender.send_replace(Some(RelayedFrame {
-            message: SharedBinary::new(bytes),
+            message,
             received_at,
             number,
         }));
@@ -89,22 +88,28 @@ impl FrameSlot {
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+
     use super::*;
+
+    fn frame(bytes: &'static [u8]) -> SharedBinary {
+        SharedBinary::new(Bytes::from_static(bytes))
+    }
 
     #[tokio::test]
     async fn a_slow_viewer_gets_the_newest_frame_and_counts_the_rest() {
         let channel = FrameChannel::new();
-        channel.publish(Bytes::from_static(b"1"), Instant::now());
+        channel.publish(frame(b"1"), Instant::now());
         let mut slot = channel.watch();
         let (first, skipped) = slot.next().await.unwrap();
         assert_eq!((first.message.payload().as_ref(), skipped), (&b"1"[..], 0));
-        for frame in [b"2", b"3", b"4"] {
-            channel.publish(Bytes::from_static(frame), Instant::now());
+        for number in [b"2", b"3", b"4"] {
+            channel.publish(frame(number), Instant::now());
         }
         let (newest, skipped) = slot.next().await.unwrap();
         assert_eq!((newest.message.payload().as_ref(), skipped), (&b"4"[..], 2));
         channel.clear();
-        channel.publish(Bytes::from_static(b"5"), Instant::now());
+        channel.publish(frame(b"5"), Instant::now());
         let (next, skipped) = slot.next().await.unwrap();
         assert_eq!((next.message.payload().as_ref(), skipped), (&b"5"[..], 0));
     }

@@ -25,6 +25,7 @@ use crate::frame_slot::FrameChannel;
 use crate::hours::{HoursNow, ViewingHours};
 use crate::mutex::lock;
 use crate::outbox::{Outbox, Outgoing, serialize};
+use crate::websocket::SharedBinary;
 
 /// Identifies one connection's membership of a room.
 type MemberId = u64;
@@ -276,10 +277,14 @@ impl Membership {
         let members = lock(&self.room.members);
         let relayed = self.holds_camera_seat(&members) && !members.paused;
         if relayed {
+            // Framed once for both audiences.
+            let message = SharedBinary::new(frame);
             if members.hours.open {
-                self.room.family_frames.publish(frame.clone(), received_at);
+                self.room
+                    .family_frames
+                    .publish(message.clone(), received_at);
             }
-            self.room.staff_frames.publish(frame, received_at);
+            self.room.staff_frames.publish(message, received_at);
         }
         relayed
     }
