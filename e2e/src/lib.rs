@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use nido_server::store::{NewUser, RoomRow};
+use nido_server::store::{NewRoomRow, NewUser};
 use nido_server::{AppState, Config};
 use nido_shared::{DisplayName, RoomId, UserRole, Username};
 use serde_json::{Value, json};
@@ -101,9 +101,9 @@ impl Server {
 
     /// Creates a room, as an admin would (open Monday to Friday, 07:00 to 17:00).
     pub async fn room(&self, id: &str, name: &str) {
-        let room = RoomRow {
-            slug: RoomId::try_from(id.to_owned()).expect("a room id"),
-            name: name.to_owned(),
+        let room = NewRoomRow {
+            slug: &RoomId::try_from(id.to_owned()).expect("a room id"),
+            name,
             schedule: Default::default(),
         };
         self.state
@@ -123,6 +123,7 @@ impl Server {
             password_hash: &hash,
             role,
             invited_by: None,
+            household_head: None,
         };
         let id = store
             .create_user(&user, self.state.clock.now_us())
@@ -132,7 +133,10 @@ impl Server {
             .iter()
             .map(|room| RoomId::try_from((*room).to_owned()).expect("a room id"))
             .collect();
-        store.set_user_rooms(id, &rooms).await.expect("their rooms");
+        store
+            .set_user_rooms(id, &rooms, self.state.clock.now_us())
+            .await
+            .expect("their rooms");
     }
 
     pub fn url(&self, path: &str) -> String {

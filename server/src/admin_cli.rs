@@ -44,6 +44,7 @@ pub async fn create_admin(store: &Store, name: &str) -> Result<(), AdminCliError
         password_hash: &hash,
         role: UserRole::Admin,
         invited_by: None,
+        household_head: None,
     };
     match store.create_user(&user, Clock::default().now_us()).await {
         Err(StoreError::Conflict) => Err(AdminCliError::Taken(username.to_string())),

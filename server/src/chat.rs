@@ -83,6 +83,9 @@ pub struct Chatter<'a> {
     pub outbox: &'a Outbox,
     pub user_id: i64,
     pub user_role: UserRole,
+    /// Messages sent before this are not this person's to read (a family member sees the
+    /// chat from when they were given the room); `None` for staff.
+    pub visible_from_us: Option<i64>,
 }
 
 impl Chatter<'_> {
@@ -160,7 +163,7 @@ impl Chatter<'_> {
         let fail = |e: StoreError| ChatRefusal::store(&e, None);
         let missed = match after_seq {
             Some(after) => store
-                .chat_after(room, after, MAX_CATCH_UP)
+                .chat_after(room, self.visible_from_us, after, MAX_CATCH_UP)
                 .await
                 .map_err(fail)?,
             None => None,
@@ -176,7 +179,10 @@ impl Chatter<'_> {
                     .map_err(fail)?,
             },
             _ => {
-                let (lines, has_older) = store.chat_page(room, None, PAGE).await.map_err(fail)?;
+                let (lines, has_older) = store
+                    .chat_page(room, self.visible_from_us, None, PAGE)
+                    .await
+                    .map_err(fail)?;
                 ServerMessage::ChatBacklog {
                     lines,
                     has_older,
@@ -194,7 +200,12 @@ impl Chatter<'_> {
         let (lines, has_older) = self
             .state
             .store
-            .chat_page(self.membership.room(), Some(before_seq), PAGE)
+            .chat_page(
+                self.membership.room(),
+                self.visible_from_us,
+                Some(before_seq),
+                PAGE,
+            )
             .await
             .map_err(|e| ChatRefusal::store(&e, None))?;
         self.outbox

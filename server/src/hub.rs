@@ -1,5 +1,5 @@
-//! The rooms: who is in each, its camera seat, its latest frame, its viewing hours, and the
-//! fan-out of chat and presence to every member.
+//! The rooms: who is in each, its camera seat, its latest frame, its policy (viewing hours
+//! and privacy pause), and the fan-out of chat and presence to every member.
 //!
 //! Video is latest-frame-wins: each room keeps a frame slot (a `watch` channel holding the
 //! newest frame as shared `Bytes`). Every viewer's writer sends whatever is newest when it
@@ -7,6 +7,11 @@
 //! holding the same bytes: staff watch one, families the other, which is only filled during
 //! viewing hours. A slot is emptied *before* viewers are told the camera is paused, off or
 //! closed, so no viewer is sent a frame after hearing that.
+//!
+//! Each room's policy has one authoritative copy here, kept whether or not the room has
+//! members: joins and changes offer the copy they read from the database, and the newer
+//! version wins, so a join that read the policy just before a change can never put the old
+//! one back.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +20,6 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use nido_shared::{
     CameraKey, CameraStatus, DisplayName, ErrorCode, Presence, Role, RoomId, ServerMessage,
-    WeeklySchedule,
 };
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -25,6 +29,7 @@ use crate::frame_slot::FrameChannel;
 use crate::hours::{HoursNow, ViewingHours};
 use crate::mutex::lock;
 use crate::outbox::{Outbox, Outgoing, serialize};
+use crate::room_policy::RoomPolicy;
 use crate::websocket::SharedBinary;
 
 /// Identifies one connection's membership of a room.
@@ -38,6 +43,9 @@ pub struct Hub {
 
 struct HubInner {
     rooms: Mutex<HashMap<RoomId, Arc<Room>>>,
+    /// The newest policy seen for each room, members or not. Locked after a room's members
+    /// when both are.
+    policies: Mutex<HashMap<RoomId, RoomPolicy>>,
     next_member_id: AtomicU64,
     clock: Clock,
     hours: ViewingHours,
@@ -53,11 +61,11 @@ struct Room {
 
 struct Members {
     camera: Option<CameraSeat>,
+    /// The policy's pause and hours as last applied (see `HubInner::apply_policy`).
     paused: bool,
+    hours: HoursNow,
     /// In the order they joined.
     viewers: Vec<Member>,
-    schedule: WeeklySchedule,
-    hours: HoursNow,
 }
 
 /// Whose rules a member sees the room by.
@@ -90,8 +98,8 @@ pub enum JoinError {
 /// Someone asking to join a room, already allowed to.
 pub struct JoinRequest {
     pub room: RoomId,
-    /// The room's viewing hours as stored now.
-    pub schedule: WeeklySchedule,
+    /// The room's policy as the join read it from the database.
+    pub policy: RoomPolicy,
     pub role: Role,
     pub audience: Audience,
     pub name: DisplayName,
@@ -115,6 +123,7 @@ impl Hub {
         Self {
             inner: Arc::new(HubInner {
                 rooms: Mutex::default(),
+                policies: Mutex::default(),
                 next_member_id: AtomicU64::default(),
                 clock,
                 hours,
@@ -123,11 +132,11 @@ impl Hub {
     }
 
     pub fn join(&self, request: JoinRequest) -> Result<Membership, JoinError> {
-        let room = self.room(&request.room, &request.schedule);
+        self.inner.merge_policy(&request.room, request.policy);
+        let room = self.room(&request.room);
         let id = self.inner.next_member_id.fetch_add(1, Ordering::Relaxed);
         let mut members = lock(&room.members);
-        self.inner
-            .apply_hours(&room, &mut members, request.schedule);
+        self.inner.apply_policy(&room, &mut members);
 
         let member = Member {
             id,
@@ -202,31 +211,34 @@ impl Hub {
         let rooms: Vec<Arc<Room>> = lock(&self.inner.rooms).values().cloned().collect();
         for room in rooms {
             let mut members = lock(&room.members);
-            let schedule = members.schedule;
-            self.inner.apply_hours(&room, &mut members, schedule);
+            self.inner.apply_policy(&room, &mut members);
         }
     }
 
-    /// A room's schedule was changed: applies it at once if the room has members.
-    pub fn update_schedule(&self, id: &RoomId, schedule: WeeklySchedule) {
+    /// A room's policy as just stored: applied at once if it is the newest seen.
+    pub fn offer_policy(&self, id: &RoomId, policy: RoomPolicy) {
+        self.inner.merge_policy(id, policy);
         let room = lock(&self.inner.rooms).get(id).cloned();
         if let Some(room) = room {
             let mut members = lock(&room.members);
-            self.inner.apply_hours(&room, &mut members, schedule);
+            self.inner.apply_policy(&room, &mut members);
         }
     }
 
-    fn room(&self, id: &RoomId, schedule: &WeeklySchedule) -> Arc<Room> {
+    fn room(&self, id: &RoomId) -> Arc<Room> {
+        let policy = self.inner.policy(id);
         let mut rooms = lock(&self.inner.rooms);
         let room = rooms.entry(id.clone()).or_insert_with(|| {
             Arc::new(Room {
                 id: id.clone(),
                 members: Mutex::new(Members {
                     camera: None,
-                    paused: false,
+                    paused: policy.paused,
+                    hours: self
+                        .inner
+                        .hours
+                        .at(&policy.schedule, self.inner.clock.now_us()),
                     viewers: Vec::new(),
-                    schedule: *schedule,
-                    hours: self.inner.hours.at(schedule, self.inner.clock.now_us()),
                 }),
                 staff_frames: FrameChannel::new(),
                 family_frames: FrameChannel::new(),
@@ -237,18 +249,38 @@ impl Hub {
 }
 
 impl HubInner {
-    /// Sets the room's schedule and, if that or the time opened or closed it, stops family
-    /// frames (when closing) and tells everyone.
-    fn apply_hours(&self, room: &Room, members: &mut Members, schedule: WeeklySchedule) {
-        let hours = self.hours.at(&schedule, self.clock.now_us());
-        members.schedule = schedule;
-        if hours == members.hours {
+    fn merge_policy(&self, id: &RoomId, offered: RoomPolicy) {
+        let mut policies = lock(&self.policies);
+        let newest = match policies.get(id) {
+            Some(known) => known.newer(offered),
+            None => offered,
+        };
+        policies.insert(id.clone(), newest);
+    }
+
+    /// The newest policy seen for a room; every caller merged one in first.
+    fn policy(&self, id: &RoomId) -> RoomPolicy {
+        lock(&self.policies)
+            .get(id)
+            .copied()
+            .expect("a room's policy is merged before it is read")
+    }
+
+    /// Applies the room's newest policy at this moment: if that paused it or closed it to
+    /// families, their frame slots are emptied first; any change is told to everyone.
+    fn apply_policy(&self, room: &Room, members: &mut Members) {
+        let policy = self.policy(&room.id);
+        let hours = self.hours.at(&policy.schedule, self.clock.now_us());
+        if hours == members.hours && policy.paused == members.paused {
             return;
         }
-        members.hours = hours;
-        if !hours.open {
+        if policy.paused {
+            room.clear_frames();
+        } else if !hours.open {
             room.family_frames.clear();
         }
+        members.hours = hours;
+        members.paused = policy.paused;
         broadcast_presence(members);
     }
 
@@ -289,20 +321,6 @@ impl Membership {
         relayed
     }
 
-    /// Pauses or resumes the room's camera; the caller checked this member is staff.
-    /// Ignored while no camera is connected.
-    pub fn set_paused(&self, paused: bool) {
-        let mut members = lock(&self.room.members);
-        if members.camera.is_none() || members.paused == paused {
-            return;
-        }
-        members.paused = paused;
-        if paused {
-            self.room.clear_frames();
-        }
-        broadcast_presence(&members);
-    }
-
     pub fn room(&self) -> &RoomId {
         &self.room.id
     }
@@ -330,9 +348,9 @@ impl Drop for Membership {
     fn drop(&mut self) {
         let mut members = lock(&self.room.members);
         let changed = match self.role {
+            // The pause stays: it belongs to the room until staff resume it.
             Role::Camera if self.holds_camera_seat(&members) => {
                 members.camera = None;
-                members.paused = false;
                 self.room.clear_frames();
                 true
             }

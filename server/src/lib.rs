@@ -18,6 +18,7 @@ mod mutex;
 mod open_sockets;
 mod origin;
 mod outbox;
+mod room_policy;
 mod session;
 mod state;
 pub mod static_files;

@@ -297,9 +297,17 @@ struct Connection {
     /// Lets revocation, logout and expiry find and close this socket.
     socket_entry: SocketEntry,
     membership: Option<Membership>,
-    /// The role the account had when it joined.
-    viewing: Option<(UserRole, ViewingRecord)>,
+    /// What the account was admitted as when it joined.
+    viewing: Option<(Admission, ViewingRecord)>,
     limits: ConnectionLimits,
+}
+
+/// What a join was admitted as, read from the database at that moment.
+struct Admission {
+    user_role: UserRole,
+    room: RoomRow,
+    /// For family: the chat they may read starts when they were given the room.
+    chat_visible_from_us: Option<i64>,
 }
 
 /// Why a join was not admitted.
@@ -402,7 +410,7 @@ impl Connection {
                 let staff = self
                     .viewing
                     .as_ref()
-                    .is_some_and(|(user_role, _)| access::may_pause(*user_role));
+                    .is_some_and(|(admitted, _)| access::may_pause(admitted.user_role));
                 if !staff {
                     return self.fail(
                         ErrorCode::NotStaff,
@@ -410,8 +418,14 @@ impl Connection {
                         CLOSE_POLICY,
                     );
                 }
-                membership.set_paused(paused);
-                Flow::Continue
+                let room = membership.room().clone();
+                match self.state.store.set_paused(&room, paused).await {
+                    Ok(policy) => {
+                        self.state.hub.offer_policy(&room, policy);
+                        Flow::Continue
+                    }
+                    Err(error) => self.server_error(&error),
+                }
             }
             (ClientMessage::TimeSync { client_time_us }, Some(_)) => {
                 self.outbox.push_message(&ServerMessage::TimeSync {
@@ -434,7 +448,11 @@ impl Connection {
             user_role: self
                 .viewing
                 .as_ref()
-                .map_or(self.account.user.role, |(role, _)| *role),
+                .map_or(self.account.user.role, |(admitted, _)| admitted.user_role),
+            visible_from_us: self
+                .viewing
+                .as_ref()
+                .and_then(|(admitted, _)| admitted.chat_visible_from_us),
         }
     }
 
@@ -461,7 +479,7 @@ impl Connection {
 
     /// Checks, against the database as it is now, that the session still holds and that
     /// its person may enter this room in this role.
-    async fn admit(&self, room: &RoomId, role: Role) -> Result<(UserRole, RoomRow), Refusal> {
+    async fn admit(&self, room: &RoomId, role: Role) -> Result<Admission, Refusal> {
         let store = &self.state.store;
         let now_us = self.state.clock.now_us();
         let session_alive = store
@@ -475,12 +493,15 @@ impl Connection {
         let Some(stored_room) = store.room(room).await? else {
             return Err(Refusal::Forbidden);
         };
-        let member = store.is_member(user.id, room).await?;
-        if access::may_join(user.role, member, role) {
-            Ok((user.role, stored_room))
-        } else {
-            Err(Refusal::Forbidden)
+        let member_since = store.member_since(user.id, room).await?;
+        if !access::may_join(user.role, member_since.is_some(), role) {
+            return Err(Refusal::Forbidden);
         }
+        Ok(Admission {
+            user_role: user.role,
+            room: stored_room,
+            chat_visible_from_us: member_since.filter(|_| !user.role.is_staff()),
+        })
     }
 
     async fn join(
@@ -510,7 +531,7 @@ impl Connection {
         };
         // Recorded before the check, so that a revocation racing with it still finds this.
         self.socket_entry.set_room(room.clone());
-        let (user_role, stored_room) = match self.admit(&room, role).await {
+        let admitted = match self.admit(&room, role).await {
             Ok(admitted) => admitted,
             Err(Refusal::Forbidden) => {
                 return self.fail(
@@ -541,9 +562,9 @@ impl Connection {
         };
         let request = JoinRequest {
             room: room.clone(),
-            schedule: stored_room.schedule,
+            policy: admitted.room.policy,
             role,
-            audience: access::audience(user_role),
+            audience: access::audience(admitted.user_role),
             name,
             camera_key,
             outbox: self.outbox.clone(),
@@ -568,7 +589,7 @@ impl Connection {
         match self.state.hub.join(request) {
             Ok(membership) => {
                 self.membership = Some(membership);
-                self.viewing = Some((user_role, record));
+                self.viewing = Some((admitted, record));
                 let backlog = self.chatter().send_backlog(after_seq).await;
                 self.chat_outcome(backlog)
             }

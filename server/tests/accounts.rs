@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use nido_shared::api::{
-    ApiError, ApiErrorCode, AuditEntry, CreatedInvite, InvitePreview, Me, NewInvite,
-    PasswordChange, Registration,
+    ApiError, ApiErrorCode, AuditEntry, CreatedInvite, InvitePreview, Me, PasswordChange,
 };
 use nido_shared::{Role, UserRole};
 use reqwest::Method;
@@ -259,27 +258,6 @@ async fn a_password_change_ends_the_other_sessions() {
     assert_eq!(server.log_in(&phone.username, PASSWORD).await, Err(401));
 }
 
-fn invite(role: UserRole, rooms: &[&str], max_uses: u32) -> NewInvite {
-    NewInvite {
-        role,
-        rooms: rooms
-            .iter()
-            .map(|r| r.to_string().try_into().unwrap())
-            .collect(),
-        expires_in_hours: 48,
-        max_uses,
-    }
-}
-
-async fn create_invite(server: &TestServer, by: &Account, new: &NewInvite) -> reqwest::Response {
-    server
-        .api(Method::POST, "/api/invites", by)
-        .json(new)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// The HTTP status of creating this invite as `by`.
 async fn invite_status(
     server: &TestServer,
@@ -292,20 +270,6 @@ async fn invite_status(
         .await
         .status()
         .as_u16()
-}
-
-async fn register(server: &TestServer, path: &str, username: &str) -> reqwest::Response {
-    server
-        .http
-        .post(server.url(&format!("/api{path}/register")))
-        .json(&Registration {
-            username: username.into(),
-            display_name: format!("Familia {username}"),
-            password: PASSWORD.into(),
-        })
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

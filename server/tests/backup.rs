@@ -86,7 +86,7 @@ async fn a_backup_under_load_restores_with_every_acknowledged_message() {
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
     let room = RoomId::try_from("sala-1".to_owned()).unwrap();
     let stored: Vec<String> = store
-        .chat_after(&room, 0, 100_000)
+        .chat_after(&room, None, 0, 100_000)
         .await
         .unwrap()
         .unwrap()

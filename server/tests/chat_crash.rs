@@ -78,7 +78,7 @@ async fn acknowledged_messages_survive_sigkill_exactly_once_without_gaps() {
     let store = Store::open(data.path()).await.unwrap();
     let room = RoomId::try_from("sala-1".to_owned()).unwrap();
     let stored = store
-        .chat_after(&room, 0, 2 * MESSAGES as u32)
+        .chat_after(&room, None, 0, 2 * MESSAGES as u32)
         .await
         .unwrap()
         .unwrap();

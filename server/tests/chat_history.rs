@@ -99,10 +99,15 @@ async fn joining_shows_the_latest_fifty_and_older_pages_follow() {
     let author = server
         .person(UserRole::Caregiver, "Seño", &["sala-1"])
         .await;
+    // Staff read the whole history (a family member only from when given the room).
+    let mother = server
+        .person(UserRole::Caregiver, "Seño de apoyo", &["sala-1"])
+        .await;
     for n in 1..=120 {
         assert_eq!(store_message(&server, &author, n).await, n as u64);
     }
-    let mut reader = server.join("sala-1", Role::Viewer, "Madre").await;
+    let mut reader = server.connect_as(&mother).await;
+    reader.join("sala-1", Role::Viewer, None).await;
     let (lines, has_older, replace, _) = reader.next_backlog().await;
     assert!(replace && has_older);
     assert_eq!(lines.len(), 50);
@@ -273,7 +278,7 @@ async fn retention_forgets_old_messages_and_never_reuses_their_numbers() {
         store_message(&server, &author, n).await;
     }
     assert_eq!(store.forget_chat_before(2_500).await.unwrap(), 2);
-    let (left, _) = store.chat_page(&room, None, 50).await.unwrap();
+    let (left, _) = store.chat_page(&room, None, None, 50).await.unwrap();
     assert_eq!(left.iter().map(|l| l.seq).collect::<Vec<_>>(), [3]);
     assert_eq!(
         store_message(&server, &author, 4).await,
@@ -334,7 +339,7 @@ async fn messages_stored_together_are_numbered_per_room_without_gaps() {
     for (room, seqs) in rooms.iter().zip(&mut new_per_room) {
         seqs.sort_unstable();
         assert_eq!(*seqs, (1..=75).collect::<Vec<u64>>(), "{room:?}: no gaps");
-        let (stored, _) = store.chat_page(room, None, 100).await.unwrap();
+        let (stored, _) = store.chat_page(room, None, None, 100).await.unwrap();
         let stored: Vec<u64> = stored.iter().map(|line| line.seq).collect();
         assert_eq!(stored, *seqs, "{room:?} as stored");
     }

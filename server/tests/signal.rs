@@ -63,7 +63,7 @@ async fn sigterm_during_video_and_chat_closes_everyone_with_1001_and_loses_nothi
     // The acknowledged message is in the database the server left.
     let store = Store::open(data.path()).await.unwrap();
     let room = RoomId::try_from("sala-1".to_owned()).unwrap();
-    let (stored, _) = store.chat_page(&room, None, 10).await.unwrap();
+    let (stored, _) = store.chat_page(&room, None, None, 10).await.unwrap();
     assert!(stored.iter().any(|line| line.text == SECRET_CHAT));
     store.close().await;
 

@@ -105,6 +105,9 @@ pub struct Person {
     /// Too many failed logins in a row: only a trusted device or an admin's unlock lets
     /// them in again.
     pub locked: bool,
+    /// Who made the invite they registered with.
+    #[serde(default)]
+    pub invited_by: Option<DisplayName>,
     pub created_at_us: i64,
 }
 

@@ -1,5 +1,5 @@
-//! Admin: everyone with an account — role, rooms, revoking, unlocking — and how many
-//! relatives each family member may invite.
+//! Admin: everyone with an account — role, rooms, who invited them, revoking, unlocking —
+//! and how many relatives each family member may invite.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -162,6 +162,10 @@ fn person_card(
                 <span class="muted">{format!("@{}", person.username)}</span>
                 {person.revoked.then(|| view! { <span class="badge bad">{move || i18n.t(Text::RevokedPerson)}</span> })}
                 {person.locked.then(|| view! { <span class="badge warn">{move || i18n.t(Text::Locked)}</span> })}
+                {person.invited_by.map(|by| {
+                    let by = by.to_string();
+                    view! { <span class="muted" data-testid="invited-by">{move || format!("{} {by}", i18n.t(Text::InvitedBy))}</span> }
+                })}
             </div>
             <div class="row">
                 <label>

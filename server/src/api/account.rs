@@ -19,6 +19,8 @@ pub async fn me(State(state): State<AppState>, auth: Authenticated) -> Result<Js
         _ => state.store.rooms_of_user(user.id).await?,
     };
     let invites_left = match user.role {
+        // A relative invites no one: only the household's head does.
+        UserRole::Family if user.household_head.is_some() => Some(0),
         UserRole::Family => {
             let limit = state.store.family_invite_limit().await?;
             let used = state
@@ -44,11 +46,12 @@ pub async fn me(State(state): State<AppState>, auth: Authenticated) -> Result<Js
 
 /// A room with whether it is open to families right now.
 pub fn room_summary(state: &AppState, room: RoomRow) -> RoomSummary {
-    let hours = state.hours.at(&room.schedule, state.clock.now_us());
+    let schedule = room.policy.schedule;
+    let hours = state.hours.at(&schedule, state.clock.now_us());
     RoomSummary {
         id: room.slug,
         name: room.name,
-        schedule: room.schedule,
+        schedule,
         open_now: hours.open,
         opens_at: hours.opens_at,
     }

@@ -14,7 +14,7 @@ use crate::auth::token::{hash_token, new_token};
 use crate::auth::{Authenticated, Peer};
 use crate::error::{AppError, JsonBody};
 use crate::state::AppState;
-use crate::store::{InviteRow, NewInviteRow, StoreError};
+use crate::store::{InviteRow, Inviter, NewInviteRow, NewRegistration, StoreError};
 
 const MAX_EXPIRY_HOURS: u32 = 30 * 24;
 const MAX_USES: u32 = 100;
@@ -47,38 +47,35 @@ pub async fn create_invite(
         return Err(AppError::InvalidInput("choose the family's rooms".into()));
     }
     let inviter = &auth.user;
-    if !access::may_invite_as(inviter.role, request.role) {
+    let own_rooms = state.store.rooms_of_user(inviter.id).await?;
+    let offering = Inviter {
+        role: inviter.role,
+        revoked: inviter.revoked,
+        relative: inviter.household_head.is_some(),
+        rooms: own_rooms.into_iter().map(|room| room.slug).collect(),
+    };
+    if !access::may_offer_invite(&offering, request.role, &request.rooms) {
         return Err(AppError::Forbidden);
     }
     let now_us = state.clock.now_us();
-    if inviter.role != UserRole::Admin {
-        let own = state.store.rooms_of_user(inviter.id).await?;
-        let all_own = request
-            .rooms
-            .iter()
-            .all(|room| own.iter().any(|mine| mine.slug == *room));
-        if !all_own {
-            return Err(AppError::Forbidden);
-        }
-    }
-    if inviter.role == UserRole::Family {
-        let limit = state.store.family_invite_limit().await?;
-        let used = state.store.invite_places_used(inviter.id, now_us).await?;
-        if used.saturating_add(request.max_uses) > limit {
-            return Err(AppError::Forbidden);
-        }
-    }
+    let place_limit = match inviter.role {
+        UserRole::Family => Some(state.store.family_invite_limit().await?),
+        _ => None,
+    };
     let (token, token_hash) = new_token();
     let row = NewInviteRow {
         token_hash: &token_hash,
         role: request.role,
         rooms: &request.rooms,
         created_by: inviter.id,
+        creator_role: inviter.role,
         expires_at_us: now_us + i64::from(request.expires_in_hours) * 3_600_000_000,
         max_uses: request.max_uses,
+        place_limit,
     };
     let id = match state.store.create_invite(&row, now_us).await {
         Err(StoreError::NotFound) => Err(AppError::InvalidInput("no such room".into())),
+        Err(StoreError::LimitReached) => Err(AppError::Forbidden),
         other => other.map_err(AppError::from),
     }?;
     let created = state.store.invite(id).await?.ok_or(AppError::NotFound)?;
@@ -133,15 +130,17 @@ pub async fn register(
     check_new_password(&registration.password).map_err(|e| invalid(&e))?;
     usable_invite(&state, &token).await?;
     let password_hash = state.passwords.hash(&registration.password).await?;
+    let token_hash = hash_token(&token);
+    let new = NewRegistration {
+        token_hash: &token_hash,
+        username: &username,
+        display_name: &display_name,
+        password_hash: &password_hash,
+    };
+    let now_us = state.clock.now_us();
     let user_id = match state
         .store
-        .register_with_invite(
-            &hash_token(&token),
-            &username,
-            &display_name,
-            &password_hash,
-            state.clock.now_us(),
-        )
+        .register_with_invite(&new, now_us, access::invite_still_valid)
         .await
     {
         Err(StoreError::NotFound) => Err(AppError::InviteUnavailable),

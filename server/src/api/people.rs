@@ -1,34 +1,39 @@
-//! `/api/people` (admins): everyone with an account, their role and rooms; revoking and
-//! unlocking. Every change closes the sockets it affects.
+//! `/api/people` (admins): everyone with an account, their role and rooms, and who invited
+//! them; revoking and unlocking. Every change closes the sockets it affects and revokes the
+//! person's open invites for what they lost.
+
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use nido_shared::UserRole;
 use nido_shared::api::{Person, PersonChanges};
 
-use crate::auth::Authenticated;
+use crate::access;
+use crate::auth::Admin;
 use crate::auth::throttle::ACCOUNT_LOCK_AT;
 use crate::error::AppError;
 use crate::error::JsonBody;
 use crate::state::AppState;
-use crate::store::User;
+use crate::store::{StoreError, User};
 
 pub async fn list_people(
     State(state): State<AppState>,
-    auth: Authenticated,
+    _: Admin,
 ) -> Result<Json<Vec<Person>>, AppError> {
-    auth.require_admin()?;
     let mut rooms = state.store.rooms_by_user().await?;
     let locked = state.store.locked_usernames(ACCOUNT_LOCK_AT).await?;
-    let people = state
-        .store
-        .users()
-        .await?
+    let users = state.store.users().await?;
+    let names: HashMap<i64, _> = users
+        .iter()
+        .map(|user| (user.id, user.display_name.clone()))
+        .collect();
+    let people = users
         .into_iter()
         .map(|user| Person {
             rooms: rooms.remove(&user.id).unwrap_or_default(),
             locked: locked.contains(user.username.as_str()),
+            invited_by: user.invited_by.and_then(|id| names.get(&id).cloned()),
             id: user.id,
             username: user.username,
             display_name: user.display_name,
@@ -42,40 +47,40 @@ pub async fn list_people(
 
 pub async fn update_person(
     State(state): State<AppState>,
-    auth: Authenticated,
+    _: Admin,
     Path(id): Path<i64>,
     JsonBody(changes): JsonBody<PersonChanges>,
 ) -> Result<StatusCode, AppError> {
-    auth.require_admin()?;
     let user = person(&state, id).await?;
     if let Some(role) = changes.role.filter(|role| *role != user.role) {
-        if user.role == UserRole::Admin {
-            keep_an_admin(&state, &user).await?;
-        }
-        state.store.set_role(id, role).await?;
+        state.store.set_role(id, role).await.map_err(last_admin)?;
         // What they may do changed: they reconnect under the new rules.
         state.sockets.revoke_user(id);
     }
     if let Some(rooms) = changes.rooms {
-        state.store.set_user_rooms(id, &rooms).await?;
+        let now_us = state.clock.now_us();
+        state.store.set_user_rooms(id, &rooms, now_us).await?;
         state.sockets.keep_only_rooms(id, &rooms);
     }
+    revoke_lost_invites(&state, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Revokes an account: no more logins, every session ended, every socket closed.
+/// Revokes an account: no more logins, every session ended, every socket closed, every
+/// open invite revoked.
 pub async fn revoke_person(
     State(state): State<AppState>,
-    auth: Authenticated,
+    Admin(auth): Admin,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    auth.require_admin()?;
     let user = person(&state, id).await?;
-    if user.role == UserRole::Admin {
-        keep_an_admin(&state, &user).await?;
-    }
-    state.store.revoke_user(id, state.clock.now_us()).await?;
+    state
+        .store
+        .revoke_user(id, state.clock.now_us())
+        .await
+        .map_err(last_admin)?;
     state.sockets.revoke_user(id);
+    revoke_lost_invites(&state, id).await?;
     tracing::info!(user = %user.username, by = %auth.user.username, "access revoked");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -83,10 +88,9 @@ pub async fn revoke_person(
 /// Lifts the lock that repeated failed logins put on an account.
 pub async fn unlock_person(
     State(state): State<AppState>,
-    auth: Authenticated,
+    _: Admin,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    auth.require_admin()?;
     let user = person(&state, id).await?;
     state
         .store
@@ -99,10 +103,19 @@ async fn person(state: &AppState, id: i64) -> Result<User, AppError> {
     state.store.user_by_id(id).await?.ok_or(AppError::NotFound)
 }
 
-/// Refuses to demote or revoke the last admin who can still log in.
-async fn keep_an_admin(state: &AppState, user: &User) -> Result<(), AppError> {
-    if !user.revoked && state.store.active_admin_count().await? <= 1 {
-        return Err(AppError::Conflict("Nido needs at least one admin"));
+/// Revokes the person's open invites that offer more than they have now. Registering
+/// checks the same again, so an invite used in between is refused all the same.
+async fn revoke_lost_invites(state: &AppState, id: i64) -> Result<(), AppError> {
+    let now_us = state.clock.now_us();
+    Ok(state
+        .store
+        .revoke_lost_invites(id, now_us, access::invite_still_valid)
+        .await?)
+}
+
+fn last_admin(error: StoreError) -> AppError {
+    match error {
+        StoreError::LastAdmin => AppError::Conflict("Nido needs at least one admin"),
+        other => other.into(),
     }
-    Ok(())
 }

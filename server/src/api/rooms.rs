@@ -8,10 +8,10 @@ use nido_shared::limits::MAX_ROOM_NAME_CHARS;
 use nido_shared::{RoomId, UserRole};
 
 use super::account::room_summary;
-use crate::auth::Authenticated;
+use crate::auth::{Admin, Authenticated};
 use crate::error::{AppError, JsonBody};
 use crate::state::AppState;
-use crate::store::{RoomRow, StoreError};
+use crate::store::{NewRoomRow, StoreError};
 
 pub async fn list_rooms(
     State(state): State<AppState>,
@@ -31,36 +31,36 @@ pub async fn list_rooms(
 
 pub async fn create_room(
     State(state): State<AppState>,
-    auth: Authenticated,
+    _: Admin,
     JsonBody(room): JsonBody<NewRoom>,
 ) -> Result<(StatusCode, Json<RoomSummary>), AppError> {
-    auth.require_admin()?;
-    let row = RoomRow {
-        slug: room.id,
-        name: room_name(&room.name)?,
+    let name = room_name(&room.name)?;
+    let new = NewRoomRow {
+        slug: &room.id,
+        name: &name,
         schedule: room.schedule,
     };
-    match state.store.create_room(&row, state.clock.now_us()).await {
+    let created = match state.store.create_room(&new, state.clock.now_us()).await {
         Err(StoreError::Conflict) => Err(AppError::Conflict("a room with this id exists")),
         other => other.map_err(AppError::from),
     }?;
-    Ok((StatusCode::CREATED, Json(room_summary(&state, row))))
+    state.hub.offer_policy(&created.slug, created.policy);
+    Ok((StatusCode::CREATED, Json(room_summary(&state, created))))
 }
 
 pub async fn update_room(
     State(state): State<AppState>,
-    auth: Authenticated,
+    _: Admin,
     Path(id): Path<String>,
     JsonBody(changes): JsonBody<RoomChanges>,
 ) -> Result<Json<RoomSummary>, AppError> {
-    auth.require_admin()?;
     let id = room_id(id)?;
     if let Some(name) = &changes.name {
         state.store.rename_room(&id, &room_name(name)?).await?;
     }
     if let Some(schedule) = &changes.schedule {
-        state.store.set_schedule(&id, schedule).await?;
-        state.hub.update_schedule(&id, *schedule);
+        let policy = state.store.set_schedule(&id, schedule).await?;
+        state.hub.offer_policy(&id, policy);
     }
     let room = state.store.room(&id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(room_summary(&state, room)))
@@ -68,10 +68,9 @@ pub async fn update_room(
 
 pub async fn delete_room(
     State(state): State<AppState>,
-    auth: Authenticated,
+    _: Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    auth.require_admin()?;
     let id = room_id(id)?;
     state.store.delete_room(&id).await?;
     state.sockets.close_room(&id);

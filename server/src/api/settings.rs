@@ -4,24 +4,22 @@ use axum::Json;
 use axum::extract::State;
 use nido_shared::api::Settings;
 
-use crate::auth::Authenticated;
+use crate::auth::Admin;
 use crate::error::{AppError, JsonBody};
 use crate::state::AppState;
 
 pub async fn get_settings(
     State(state): State<AppState>,
-    auth: Authenticated,
+    _: Admin,
 ) -> Result<Json<Settings>, AppError> {
-    auth.require_admin()?;
     Ok(Json(current(&state).await?))
 }
 
 pub async fn update_settings(
     State(state): State<AppState>,
-    auth: Authenticated,
+    _: Admin,
     JsonBody(settings): JsonBody<Settings>,
 ) -> Result<Json<Settings>, AppError> {
-    auth.require_admin()?;
     if settings.family_invite_limit > 100 {
         return Err(AppError::InvalidInput(
             "families may invite at most 100 people each".into(),

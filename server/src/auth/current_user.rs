@@ -1,11 +1,12 @@
 //! Who is logged in: a middleware that reads the session cookie, checks the session and
-//! slides its expiry, and the [`Authenticated`] extractor handlers ask for.
+//! slides its expiry, and the [`Authenticated`] and [`Admin`] extractors handlers ask for.
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
+use nido_shared::UserRole;
 
 use super::cookies;
 use super::peer::Peer;
@@ -25,10 +26,19 @@ pub struct Authenticated {
     pub user: User,
 }
 
-impl Authenticated {
-    pub fn require_admin(&self) -> Result<(), AppError> {
-        if self.user.role == nido_shared::UserRole::Admin {
-            Ok(())
+/// A request by a logged-in admin. Every admin-only handler takes this instead of
+/// [`Authenticated`], so the check is in its signature and cannot be forgotten: anyone
+/// else gets 403 (401 without a session) before the handler runs.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Authenticated);
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let auth = <Authenticated as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        if auth.user.role == UserRole::Admin {
+            Ok(Self(auth))
         } else {
             Err(AppError::Forbidden)
         }

@@ -8,5 +8,5 @@ pub mod peer;
 pub mod throttle;
 pub mod token;
 
-pub use current_user::{Authenticated, authenticate};
+pub use current_user::{Admin, Authenticated, authenticate};
 pub use peer::Peer;

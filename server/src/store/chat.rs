@@ -76,19 +76,21 @@ impl Store {
     }
 
     /// Up to `limit` messages before `before` (or the latest), oldest first, deleted ones
-    /// left out; and whether there are older ones.
+    /// and those sent before `visible_from_us` left out; and whether there are older ones.
     pub async fn chat_page(
         &self,
         room: &RoomId,
+        visible_from_us: Option<i64>,
         before: Option<u64>,
         limit: u32,
     ) -> Result<(Vec<ChatLine>, bool), StoreError> {
         let mut records = sqlx::query_as::<_, ChatRecord>(&format!(
             "SELECT {CHAT_COLUMNS} FROM chat_messages
-             WHERE room_slug = ? AND seq < ? AND deleted_at_us IS NULL
+             WHERE room_slug = ? AND sent_at_us >= ? AND seq < ? AND deleted_at_us IS NULL
              ORDER BY seq DESC LIMIT ?"
         ))
         .bind(room.as_str())
+        .bind(visible_from_us.unwrap_or(i64::MIN))
         .bind(before.map_or(i64::MAX, seq))
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
@@ -99,20 +101,23 @@ impl Store {
         Ok((lines(records)?, has_older))
     }
 
-    /// Every message after `after`, oldest first, at most `limit`; `None` when there are
-    /// more than that (the client is too far behind and should start afresh).
+    /// Every message after `after` (and not before `visible_from_us`), oldest first, at
+    /// most `limit`; `None` when there are more than that (the client is too far behind and
+    /// should start afresh).
     pub async fn chat_after(
         &self,
         room: &RoomId,
+        visible_from_us: Option<i64>,
         after: u64,
         limit: u32,
     ) -> Result<Option<Vec<ChatLine>>, StoreError> {
         let records = sqlx::query_as::<_, ChatRecord>(&format!(
             "SELECT {CHAT_COLUMNS} FROM chat_messages
-             WHERE room_slug = ? AND seq > ? AND deleted_at_us IS NULL
+             WHERE room_slug = ? AND sent_at_us >= ? AND seq > ? AND deleted_at_us IS NULL
              ORDER BY seq LIMIT ?"
         ))
         .bind(room.as_str())
+        .bind(visible_from_us.unwrap_or(i64::MIN))
         .bind(seq(after))
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
@@ -225,7 +230,7 @@ impl Store {
 pub(super) async fn append_batch(
     connection: &mut PoolConnection<Sqlite>,
     batch: &[&OwnedChat],
-) -> Result<Vec<Appended>, StoreError> {
+) -> Result<Vec<Option<Appended>>, StoreError> {
     let result = run_append_script(connection, batch).await;
     if result.is_err() {
         // The script may have stopped inside its transaction.
@@ -237,7 +242,7 @@ pub(super) async fn append_batch(
 async fn run_append_script(
     connection: &mut PoolConnection<Sqlite>,
     batch: &[&OwnedChat],
-) -> Result<Vec<Appended>, StoreError> {
+) -> Result<Vec<Option<Appended>>, StoreError> {
     let mut script = QueryBuilder::<Sqlite>::new(
         "CREATE TEMP TABLE IF NOT EXISTS chat_incoming (
             ord INTEGER PRIMARY KEY,
@@ -268,7 +273,8 @@ async fn run_append_script(
     script.push(
         ";
         UPDATE temp.chat_incoming AS i SET is_new = 1
-         WHERE NOT EXISTS (SELECT 1 FROM main.chat_messages m
+         WHERE EXISTS (SELECT 1 FROM main.rooms r WHERE r.slug = i.room_slug)
+           AND NOT EXISTS (SELECT 1 FROM main.chat_messages m
                             WHERE m.room_slug = i.room_slug AND m.user_id = i.user_id
                               AND m.client_id = i.client_id)
            AND i.ord = (SELECT MIN(d.ord) FROM temp.chat_incoming d
@@ -290,7 +296,7 @@ async fn run_append_script(
         SELECT i.is_new, m.seq, m.client_id, m.user_id, m.sender_name, m.sender_role, m.text,
                m.sent_at_us
           FROM temp.chat_incoming i
-          JOIN main.chat_messages m
+          LEFT JOIN main.chat_messages m
             ON m.room_slug = i.room_slug AND m.user_id = i.user_id AND m.client_id = i.client_id
          ORDER BY i.ord;
         COMMIT",
@@ -306,20 +312,50 @@ async fn run_append_script(
     stored
         .into_iter()
         .map(|row| {
-            let line = ChatLine::try_from(row.record)?;
-            Ok(if row.is_new {
+            // Not found: its room was deleted, so it was not stored.
+            let Some(record) = row.record.complete() else {
+                return Ok(None);
+            };
+            let line = ChatLine::try_from(record)?;
+            Ok(Some(if row.is_new {
                 Appended::New(line)
             } else {
                 Appended::Existing(line)
-            })
+            }))
         })
         .collect()
 }
 
-/// One message of a batch as it is stored, and whether this batch stored it.
+/// One message of a batch as it is stored (all `None` if it was not), and whether this
+/// batch stored it.
 #[derive(sqlx::FromRow)]
 struct StoredChat {
     is_new: bool,
     #[sqlx(flatten)]
-    record: ChatRecord,
+    record: MaybeChatRecord,
+}
+
+#[derive(sqlx::FromRow)]
+struct MaybeChatRecord {
+    seq: Option<i64>,
+    client_id: Option<String>,
+    user_id: Option<i64>,
+    sender_name: Option<String>,
+    sender_role: Option<String>,
+    text: Option<String>,
+    sent_at_us: Option<i64>,
+}
+
+impl MaybeChatRecord {
+    fn complete(self) -> Option<ChatRecord> {
+        Some(ChatRecord {
+            seq: self.seq?,
+            client_id: self.client_id?,
+            user_id: self.user_id?,
+            sender_name: self.sender_name?,
+            sender_role: self.sender_role?,
+            text: self.text?,
+            sent_at_us: self.sent_at_us?,
+        })
+    }
 }

@@ -72,7 +72,8 @@ async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Request>) {
         match store_batch(&pool, &batch).await {
             Ok(results) => {
                 for (request, result) in batch.drain(..).zip(results) {
-                    let _ = request.reply.send(Ok(result));
+                    // A message whose room was deleted meanwhile was not stored.
+                    let _ = request.reply.send(result.ok_or(StoreError::NotFound));
                 }
             }
             Err(error) => {
@@ -86,7 +87,10 @@ async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Request>) {
     }
 }
 
-async fn store_batch(pool: &SqlitePool, batch: &[Request]) -> Result<Vec<Appended>, StoreError> {
+async fn store_batch(
+    pool: &SqlitePool,
+    batch: &[Request],
+) -> Result<Vec<Option<Appended>>, StoreError> {
     let mut connection = pool.acquire().await?;
     let chats: Vec<&OwnedChat> = batch.iter().map(|request| &request.chat).collect();
     append_batch(&mut connection, &chats).await

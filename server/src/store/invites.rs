@@ -1,6 +1,7 @@
 //! Invite links: who may register, in which role and rooms, until when and how many times.
 
 use nido_shared::{DisplayName, RoomId, UserRole, Username};
+use sqlx::SqliteConnection;
 
 use super::users::{NewUser, add_rooms, insert_user};
 use super::{Store, StoreError, found, parse};
@@ -11,8 +12,32 @@ pub struct NewInviteRow<'a> {
     pub role: UserRole,
     pub rooms: &'a [RoomId],
     pub created_by: i64,
+    /// The creator's role now, which registering checks they still have.
+    pub creator_role: UserRole,
     pub expires_at_us: i64,
     pub max_uses: u32,
+    /// For a household's head: how many places their household may have in all.
+    pub place_limit: Option<u32>,
+}
+
+/// Someone who invites, as they are at the moment of the check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inviter {
+    pub role: UserRole,
+    pub revoked: bool,
+    /// Invited by a family member: part of that member's household.
+    pub relative: bool,
+    pub rooms: Vec<RoomId>,
+}
+
+/// An open invite, and its creator as they are now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteClaim {
+    pub role: UserRole,
+    pub rooms: Vec<RoomId>,
+    /// The role the creator had when making it.
+    pub creator_role_then: Option<UserRole>,
+    pub creator: Inviter,
 }
 
 /// An invite as stored.
@@ -98,20 +123,26 @@ impl TryFrom<InviteRecord> for InviteRow {
 }
 
 impl Store {
-    /// Creates an invite; [`StoreError::NotFound`] if one of its rooms does not exist.
+    /// Creates an invite; [`StoreError::NotFound`] if one of its rooms does not exist,
+    /// [`StoreError::LimitReached`] if it would take the household past its places.
     pub async fn create_invite(
         &self,
         invite: &NewInviteRow<'_>,
         now_us: i64,
     ) -> Result<i64, StoreError> {
+        // Inserting first takes the write lock, so the places counted below include every
+        // invite made at the same moment: the check and the insert are one.
         let mut transaction = self.pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO invites (token_hash, role, created_by, created_at_us, expires_at_us, max_uses)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO invites
+                (token_hash, role, created_by, creator_role, created_at_us, expires_at_us,
+                 max_uses)
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(invite.token_hash)
         .bind(invite.role.as_str())
         .bind(invite.created_by)
+        .bind(invite.creator_role.as_str())
         .bind(now_us)
         .bind(invite.expires_at_us)
         .bind(invite.max_uses)
@@ -127,6 +158,12 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
             found(added.rows_affected())?;
+        }
+        if let Some(limit) = invite.place_limit {
+            let used = places_used(&mut transaction, invite.created_by, now_us).await?;
+            if used > limit {
+                return Err(StoreError::LimitReached);
+            }
         }
         transaction.commit().await?;
         Ok(id)
@@ -180,64 +217,166 @@ impl Store {
     /// How many people a person has invited or may still invite with their open links:
     /// open invites count every use they allow, closed ones the uses they had.
     pub async fn invite_places_used(&self, user_id: i64, now_us: i64) -> Result<u32, StoreError> {
-        let used: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(CASE WHEN revoked_at_us IS NULL AND expires_at_us > ?
-                                      THEN max_uses ELSE uses END), 0)
-             FROM invites WHERE created_by = ?",
-        )
-        .bind(now_us)
-        .bind(user_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(u32::try_from(used).unwrap_or(u32::MAX))
+        let mut connection = self.pool.acquire().await?;
+        places_used(&mut connection, user_id, now_us).await
     }
 
-    /// Uses an invite to create an account with its role and rooms, all or nothing.
+    /// Revokes the open invites of `user_id` that `still_valid` refuses, judged by the
+    /// person as they are now: after they were revoked, or lost a role or rooms.
+    pub async fn revoke_lost_invites(
+        &self,
+        user_id: i64,
+        now_us: i64,
+        still_valid: impl Fn(&InviteClaim) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let open: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM invites
+             WHERE created_by = ? AND revoked_at_us IS NULL AND expires_at_us > ?
+               AND uses < max_uses",
+        )
+        .bind(user_id)
+        .bind(now_us)
+        .fetch_all(&mut *transaction)
+        .await?;
+        for invite_id in open {
+            if !still_valid(&claim(&mut transaction, invite_id).await?) {
+                sqlx::query("UPDATE invites SET revoked_at_us = ? WHERE id = ?")
+                    .bind(now_us)
+                    .bind(invite_id)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Uses an invite to create an account with its role and rooms, all or nothing,
+    /// if `still_valid` accepts the invite and its creator as they are at that moment.
     /// [`StoreError::NotFound`] when the invite is unknown or no longer usable,
     /// [`StoreError::Conflict`] when the username is taken.
     pub async fn register_with_invite(
         &self,
-        token_hash: &[u8],
-        username: &Username,
-        display_name: &DisplayName,
-        password_hash: &str,
+        registration: &NewRegistration<'_>,
         now_us: i64,
+        still_valid: impl FnOnce(&InviteClaim) -> bool,
     ) -> Result<i64, StoreError> {
         let mut transaction = self.pool.begin().await?;
         // Counting the use first takes the write lock, so two registrations cannot both
-        // take an invite's last use.
-        let claimed: Option<(i64, String, i64)> = sqlx::query_as(
+        // take an invite's last use, and nothing the checks below read can change.
+        let claimed: Option<(i64, i64)> = sqlx::query_as(
             "UPDATE invites SET uses = uses + 1
              WHERE token_hash = ? AND revoked_at_us IS NULL AND expires_at_us > ?
                AND uses < max_uses
-             RETURNING id, role, created_by",
+             RETURNING id, created_by",
         )
-        .bind(token_hash)
+        .bind(registration.token_hash)
         .bind(now_us)
         .fetch_optional(&mut *transaction)
         .await?;
-        let (invite_id, role, created_by) = claimed.ok_or(StoreError::NotFound)?;
+        let (invite_id, created_by) = claimed.ok_or(StoreError::NotFound)?;
+        let claim = claim(&mut transaction, invite_id).await?;
+        if !still_valid(&claim) {
+            return Err(StoreError::NotFound);
+        }
         let user = NewUser {
-            username,
-            display_name,
-            password_hash,
-            role: parse(role, |role| role.parse::<UserRole>())?,
+            username: registration.username,
+            display_name: registration.display_name,
+            password_hash: registration.password_hash,
+            role: claim.role,
             invited_by: Some(created_by),
+            household_head: (claim.creator.role == UserRole::Family).then_some(created_by),
         };
         let user_id = insert_user(&mut transaction, &user, now_us).await?;
-        let rooms: Vec<String> = sqlx::query_scalar(
-            "SELECT r.slug FROM invite_rooms ir JOIN rooms r ON r.id = ir.room_id
-             WHERE ir.invite_id = ?",
-        )
-        .bind(invite_id)
-        .fetch_all(&mut *transaction)
-        .await?;
-        let rooms = rooms
-            .into_iter()
-            .map(|slug| parse(slug, RoomId::try_from))
-            .collect::<Result<Vec<_>, _>>()?;
-        add_rooms(&mut transaction, user_id, &rooms).await?;
+        add_rooms(&mut transaction, user_id, &claim.rooms, now_us).await?;
         transaction.commit().await?;
         Ok(user_id)
     }
+}
+
+/// Someone registering through an invite.
+pub struct NewRegistration<'a> {
+    pub token_hash: &'a [u8],
+    pub username: &'a Username,
+    pub display_name: &'a DisplayName,
+    pub password_hash: &'a str,
+}
+
+async fn places_used(
+    connection: &mut SqliteConnection,
+    user_id: i64,
+    now_us: i64,
+) -> Result<u32, StoreError> {
+    let used: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(CASE WHEN revoked_at_us IS NULL AND expires_at_us > ?
+                                  THEN max_uses ELSE uses END), 0)
+         FROM invites WHERE created_by = ?",
+    )
+    .bind(now_us)
+    .bind(user_id)
+    .fetch_one(connection)
+    .await?;
+    Ok(u32::try_from(used).unwrap_or(u32::MAX))
+}
+
+/// An invite and its creator as they are now, read in the caller's transaction.
+async fn claim(
+    connection: &mut SqliteConnection,
+    invite_id: i64,
+) -> Result<InviteClaim, StoreError> {
+    let (role, creator_role_then, creator_role, revoked, relative): (
+        String,
+        Option<String>,
+        String,
+        bool,
+        bool,
+    ) = sqlx::query_as(
+        "SELECT i.role, i.creator_role, u.role, u.revoked_at_us IS NOT NULL,
+                u.household_head IS NOT NULL
+         FROM invites i JOIN users u ON u.id = i.created_by WHERE i.id = ?",
+    )
+    .bind(invite_id)
+    .fetch_one(&mut *connection)
+    .await?;
+    let rooms = slugs(
+        sqlx::query_scalar(
+            "SELECT r.slug FROM invite_rooms ir JOIN rooms r ON r.id = ir.room_id
+             WHERE ir.invite_id = ? ORDER BY r.slug",
+        )
+        .bind(invite_id)
+        .fetch_all(&mut *connection)
+        .await?,
+    )?;
+    let creator_rooms = slugs(
+        sqlx::query_scalar(
+            "SELECT r.slug FROM room_members m
+             JOIN rooms r ON r.id = m.room_id
+             JOIN invites i ON i.created_by = m.user_id
+             WHERE i.id = ? ORDER BY r.slug",
+        )
+        .bind(invite_id)
+        .fetch_all(&mut *connection)
+        .await?,
+    )?;
+    Ok(InviteClaim {
+        role: parse(role, |role| role.parse::<UserRole>())?,
+        rooms,
+        creator_role_then: creator_role_then
+            .map(|role| parse(role, |role| role.parse::<UserRole>()))
+            .transpose()?,
+        creator: Inviter {
+            role: parse(creator_role, |role| role.parse::<UserRole>())?,
+            revoked,
+            relative,
+            rooms: creator_rooms,
+        },
+    })
+}
+
+fn slugs(slugs: Vec<String>) -> Result<Vec<RoomId>, StoreError> {
+    slugs
+        .into_iter()
+        .map(|slug| parse(slug, RoomId::try_from))
+        .collect()
 }

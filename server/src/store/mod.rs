@@ -25,9 +25,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use audit::NewViewing;
 pub use chat::{Appended, NewChat};
 use chat_writer::ChatWriter;
-pub use invites::{InviteRow, NewInviteRow};
+pub use invites::{InviteClaim, InviteRow, Inviter, NewInviteRow, NewRegistration};
 pub use login_failures::{DeviceRecord, FailureCount};
-pub use rooms::RoomRow;
+pub use rooms::{NewRoomRow, RoomRow};
 pub use sessions::SessionRow;
 pub use users::{NewUser, User};
 
@@ -42,6 +42,12 @@ pub enum StoreError {
     Conflict,
     #[error("not found")]
     NotFound,
+    /// The change would leave no admin who can log in; nothing was changed.
+    #[error("Nido needs at least one admin")]
+    LastAdmin,
+    /// The household's invite places are all taken; nothing was created.
+    #[error("no invite places left")]
+    LimitReached,
     /// A stored value no longer passes validation: a bug or a hand-edited database.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),

@@ -1,14 +1,23 @@
-//! Classrooms: their ids, names, viewing hours and members.
+//! Classrooms: their ids, names, policies (viewing hours and pause) and members.
 
 use nido_shared::{RoomId, WeeklySchedule};
+use sqlx::{Sqlite, SqliteConnection};
 
 use super::{Store, StoreError, conflict_or, found, parse};
+use crate::room_policy::RoomPolicy;
 
-/// A classroom.
+/// A classroom as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomRow {
     pub slug: RoomId,
     pub name: String,
+    pub policy: RoomPolicy,
+}
+
+/// A classroom to create.
+pub struct NewRoomRow<'a> {
+    pub slug: &'a RoomId,
+    pub name: &'a str,
     pub schedule: WeeklySchedule,
 }
 
@@ -16,7 +25,27 @@ pub struct RoomRow {
 struct RoomRecord {
     slug: String,
     name: String,
+    #[sqlx(flatten)]
+    policy: PolicyRecord,
+}
+
+#[derive(sqlx::FromRow)]
+struct PolicyRecord {
     schedule: String,
+    paused: bool,
+    policy_version: i64,
+}
+
+impl TryFrom<PolicyRecord> for RoomPolicy {
+    type Error = StoreError;
+
+    fn try_from(record: PolicyRecord) -> Result<Self, StoreError> {
+        Ok(Self {
+            version: record.policy_version,
+            schedule: parse(record.schedule, |json| serde_json::from_str(&json))?,
+            paused: record.paused,
+        })
+    }
 }
 
 impl TryFrom<RoomRecord> for RoomRow {
@@ -26,55 +55,88 @@ impl TryFrom<RoomRecord> for RoomRow {
         Ok(Self {
             slug: parse(record.slug, RoomId::try_from)?,
             name: record.name,
-            schedule: parse(record.schedule, |json| serde_json::from_str(&json))?,
+            policy: RoomPolicy::try_from(record.policy)?,
         })
     }
 }
+
+const ROOM_COLUMNS: &str = "r.slug, r.name, r.schedule, r.paused, r.policy_version";
 
 fn schedule_json(schedule: &WeeklySchedule) -> String {
     serde_json::to_string(schedule).expect("a schedule always serialises")
 }
 
+/// The next number of the room policy counter, in the caller's transaction.
+async fn next_policy_version(connection: &mut SqliteConnection) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE room_policy_counter SET last = last + 1 WHERE id = 1 RETURNING last",
+    )
+    .fetch_one(connection)
+    .await?)
+}
+
 impl Store {
     /// Creates a room; [`StoreError::Conflict`] when the id is taken.
-    pub async fn create_room(&self, room: &RoomRow, now_us: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO rooms (slug, name, schedule, created_at_us) VALUES (?, ?, ?, ?)")
-            .bind(room.slug.as_str())
-            .bind(&room.name)
-            .bind(schedule_json(&room.schedule))
-            .bind(now_us)
-            .execute(&self.pool)
-            .await
-            .map_err(conflict_or)?;
-        Ok(())
+    pub async fn create_room(
+        &self,
+        room: &NewRoomRow<'_>,
+        now_us: i64,
+    ) -> Result<RoomRow, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let version = next_policy_version(&mut transaction).await?;
+        sqlx::query(
+            "INSERT INTO rooms (slug, name, schedule, policy_version, created_at_us)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(room.slug.as_str())
+        .bind(room.name)
+        .bind(schedule_json(&room.schedule))
+        .bind(version)
+        .bind(now_us)
+        .execute(&mut *transaction)
+        .await
+        .map_err(conflict_or)?;
+        transaction.commit().await?;
+        Ok(RoomRow {
+            slug: room.slug.clone(),
+            name: room.name.to_owned(),
+            policy: RoomPolicy {
+                version,
+                schedule: room.schedule,
+                paused: false,
+            },
+        })
     }
 
     pub async fn room(&self, slug: &RoomId) -> Result<Option<RoomRow>, StoreError> {
-        sqlx::query_as::<_, RoomRecord>("SELECT slug, name, schedule FROM rooms WHERE slug = ?")
-            .bind(slug.as_str())
-            .fetch_optional(&self.pool)
-            .await?
-            .map(RoomRow::try_from)
-            .transpose()
+        sqlx::query_as::<_, RoomRecord>(&format!(
+            "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.slug = ?"
+        ))
+        .bind(slug.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(RoomRow::try_from)
+        .transpose()
     }
 
     /// Every room, by id.
     pub async fn rooms(&self) -> Result<Vec<RoomRow>, StoreError> {
-        sqlx::query_as::<_, RoomRecord>("SELECT slug, name, schedule FROM rooms ORDER BY slug")
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(RoomRow::try_from)
-            .collect()
+        sqlx::query_as::<_, RoomRecord>(&format!(
+            "SELECT {ROOM_COLUMNS} FROM rooms r ORDER BY r.slug"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(RoomRow::try_from)
+        .collect()
     }
 
     /// The rooms a person was given, by id.
     pub async fn rooms_of_user(&self, user_id: i64) -> Result<Vec<RoomRow>, StoreError> {
-        sqlx::query_as::<_, RoomRecord>(
-            "SELECT r.slug, r.name, r.schedule FROM rooms r
-             JOIN room_members m ON m.room_id = r.id
-             WHERE m.user_id = ? ORDER BY r.slug",
-        )
+        sqlx::query_as::<_, RoomRecord>(&format!(
+            "SELECT {ROOM_COLUMNS} FROM rooms r JOIN room_members m ON m.room_id = r.id
+             WHERE m.user_id = ? ORDER BY r.slug"
+        ))
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?
@@ -85,15 +147,23 @@ impl Store {
 
     /// Whether this person was given this room.
     pub async fn is_member(&self, user_id: i64, slug: &RoomId) -> Result<bool, StoreError> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM room_members m JOIN rooms r ON r.id = m.room_id
+        Ok(self.member_since(user_id, slug).await?.is_some())
+    }
+
+    /// When this person was given this room, if they have it.
+    pub async fn member_since(
+        &self,
+        user_id: i64,
+        slug: &RoomId,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT m.added_at_us FROM room_members m JOIN rooms r ON r.id = m.room_id
              WHERE m.user_id = ? AND r.slug = ?",
         )
         .bind(user_id)
         .bind(slug.as_str())
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(found.is_some())
+        .await?)
     }
 
     pub async fn rename_room(&self, slug: &RoomId, name: &str) -> Result<(), StoreError> {
@@ -105,20 +175,48 @@ impl Store {
         found(done.rows_affected())
     }
 
+    /// Sets a room's viewing hours: its policy as of this change.
     pub async fn set_schedule(
         &self,
         slug: &RoomId,
         schedule: &WeeklySchedule,
-    ) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE rooms SET schedule = ? WHERE slug = ?")
-            .bind(schedule_json(schedule))
-            .bind(slug.as_str())
-            .execute(&self.pool)
-            .await?;
-        found(done.rows_affected())
+    ) -> Result<RoomPolicy, StoreError> {
+        self.change_policy(slug, "schedule", schedule_json(schedule))
+            .await
     }
 
-    /// Deletes a room and its memberships; the audit log keeps its sessions.
+    /// Pauses or resumes a room's camera: its policy as of this change.
+    pub async fn set_paused(&self, slug: &RoomId, paused: bool) -> Result<RoomPolicy, StoreError> {
+        self.change_policy(slug, "paused", paused).await
+    }
+
+    async fn change_policy<T>(
+        &self,
+        slug: &RoomId,
+        column: &'static str,
+        value: T,
+    ) -> Result<RoomPolicy, StoreError>
+    where
+        T: for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Send,
+    {
+        let mut transaction = self.pool.begin().await?;
+        let version = next_policy_version(&mut transaction).await?;
+        let record = sqlx::query_as::<_, PolicyRecord>(&format!(
+            "UPDATE rooms SET {column} = ?, policy_version = ? WHERE slug = ?
+             RETURNING schedule, paused, policy_version"
+        ))
+        .bind(value)
+        .bind(version)
+        .bind(slug.as_str())
+        .fetch_optional(&mut *transaction)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        transaction.commit().await?;
+        RoomPolicy::try_from(record)
+    }
+
+    /// Deletes a room with its memberships, invites' rooms and chat (the foreign keys
+    /// cascade); the audit log keeps its sessions.
     pub async fn delete_room(&self, slug: &RoomId) -> Result<(), StoreError> {
         let done = sqlx::query("DELETE FROM rooms WHERE slug = ?")
             .bind(slug.as_str())

@@ -16,6 +16,10 @@ pub struct User {
     pub password_hash: String,
     pub created_at_us: i64,
     pub revoked: bool,
+    /// Who made the invite this person registered with.
+    pub invited_by: Option<i64>,
+    /// A relative's household head: the family member who invited them.
+    pub household_head: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -27,6 +31,8 @@ pub(super) struct UserRecord {
     password_hash: String,
     created_at_us: i64,
     revoked_at_us: Option<i64>,
+    invited_by: Option<i64>,
+    household_head: Option<i64>,
 }
 
 impl TryFrom<UserRecord> for User {
@@ -41,15 +47,17 @@ impl TryFrom<UserRecord> for User {
             password_hash: record.password_hash,
             created_at_us: record.created_at_us,
             revoked: record.revoked_at_us.is_some(),
+            invited_by: record.invited_by,
+            household_head: record.household_head,
         })
     }
 }
 
-const USER_COLUMNS: &str =
-    "id, username, display_name, role, password_hash, created_at_us, revoked_at_us";
+const USER_COLUMNS: &str = "id, username, display_name, role, password_hash, created_at_us, \
+    revoked_at_us, invited_by, household_head";
 /// The same columns from a query that calls `users` "u".
 pub(super) const USER_COLUMNS_OF_U: &str = "u.id, u.username, u.display_name, u.role, \
-    u.password_hash, u.created_at_us, u.revoked_at_us";
+    u.password_hash, u.created_at_us, u.revoked_at_us, u.invited_by, u.household_head";
 
 /// A new account.
 pub struct NewUser<'a> {
@@ -58,6 +66,7 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     pub role: UserRole,
     pub invited_by: Option<i64>,
+    pub household_head: Option<i64>,
 }
 
 impl Store {
@@ -117,35 +126,53 @@ impl Store {
         Ok(rooms)
     }
 
+    /// Changes a person's role; [`StoreError::LastAdmin`] (and no change) when that would
+    /// leave no admin who can log in.
     pub async fn set_role(&self, user_id: i64, role: UserRole) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
         let done = sqlx::query("UPDATE users SET role = ? WHERE id = ?")
             .bind(role.as_str())
             .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        found(done.rows_affected())
-    }
-
-    /// Replaces a person's rooms; [`StoreError::NotFound`] if a room does not exist.
-    pub async fn set_user_rooms(&self, user_id: i64, rooms: &[RoomId]) -> Result<(), StoreError> {
-        // Writing first takes SQLite's write lock at once, so no other writer can slip in.
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query("DELETE FROM room_members WHERE user_id = ?")
-            .bind(user_id)
             .execute(&mut *transaction)
             .await?;
+        found(done.rows_affected())?;
+        keep_an_admin(&mut transaction).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces a person's rooms, keeping when they were given the ones they keep;
+    /// [`StoreError::NotFound`] if a room does not exist.
+    pub async fn set_user_rooms(
+        &self,
+        user_id: i64,
+        rooms: &[RoomId],
+        now_us: i64,
+    ) -> Result<(), StoreError> {
+        let slugs = serde_json::to_string(&rooms).expect("room ids always serialise");
+        // Writing first takes SQLite's write lock at once, so no other writer can slip in.
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM room_members WHERE user_id = ? AND room_id NOT IN
+                (SELECT r.id FROM rooms r JOIN json_each(?) j ON j.value = r.slug)",
+        )
+        .bind(user_id)
+        .bind(slugs)
+        .execute(&mut *transaction)
+        .await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
             .bind(user_id)
             .fetch_optional(&mut *transaction)
             .await?;
         exists.ok_or(StoreError::NotFound)?;
-        add_rooms(&mut transaction, user_id, rooms).await?;
+        add_rooms(&mut transaction, user_id, rooms, now_us).await?;
         transaction.commit().await?;
         Ok(())
     }
 
     /// Revokes an account: it can no longer log in, and its sessions and trusted devices
-    /// are deleted. Returns the ids of the deleted sessions.
+    /// are deleted. Returns the ids of the deleted sessions; [`StoreError::LastAdmin`]
+    /// (and no change) when it is the last admin who can log in.
     pub async fn revoke_user(&self, user_id: i64, now_us: i64) -> Result<Vec<i64>, StoreError> {
         let mut transaction = self.pool.begin().await?;
         let done = sqlx::query(
@@ -162,6 +189,7 @@ impl Store {
                 .await?;
             exists.ok_or(StoreError::NotFound)?;
         }
+        keep_an_admin(&mut transaction).await?;
         let sessions: Vec<i64> =
             sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? RETURNING id")
                 .bind(user_id)
@@ -194,38 +222,58 @@ impl Store {
     }
 }
 
+/// [`StoreError::LastAdmin`] when, in this transaction, no admin can log in any more.
+async fn keep_an_admin(connection: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
+    let admins: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND revoked_at_us IS NULL",
+    )
+    .fetch_one(connection)
+    .await?;
+    if admins == 0 {
+        Err(StoreError::LastAdmin)
+    } else {
+        Ok(())
+    }
+}
+
 pub(super) async fn insert_user(
     connection: &mut sqlx::SqliteConnection,
     user: &NewUser<'_>,
     now_us: i64,
 ) -> Result<i64, StoreError> {
     sqlx::query_scalar(
-        "INSERT INTO users (username, display_name, password_hash, role, invited_by, created_at_us)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO users
+            (username, display_name, password_hash, role, invited_by, household_head,
+             created_at_us)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(user.username.as_str())
     .bind(user.display_name.as_str())
     .bind(user.password_hash)
     .bind(user.role.as_str())
     .bind(user.invited_by)
+    .bind(user.household_head)
     .bind(now_us)
     .fetch_one(connection)
     .await
     .map_err(conflict_or)
 }
 
-/// Adds rooms, by slug, to a person; [`StoreError::NotFound`] if one does not exist.
+/// Gives a person rooms, by slug, from `now_us` on (rooms they have already keep their
+/// date); [`StoreError::NotFound`] if one does not exist.
 pub(super) async fn add_rooms(
     connection: &mut sqlx::SqliteConnection,
     user_id: i64,
     rooms: &[RoomId],
+    now_us: i64,
 ) -> Result<(), StoreError> {
     for room in rooms {
         let added = sqlx::query(
-            "INSERT OR IGNORE INTO room_members (room_id, user_id)
-             SELECT id, ? FROM rooms WHERE slug = ?",
+            "INSERT OR IGNORE INTO room_members (room_id, user_id, added_at_us)
+             SELECT id, ?, ? FROM rooms WHERE slug = ?",
         )
         .bind(user_id)
+        .bind(now_us)
         .bind(room.as_str())
         .execute(&mut *connection)
         .await?;

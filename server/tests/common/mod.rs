@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use nido_server::store::{NewUser, RoomRow};
+use nido_server::store::{NewRoomRow, NewUser};
 use nido_server::{AppState, Config};
-use nido_shared::api::LoginRequest;
+use nido_shared::api::{LoginRequest, NewInvite, Registration};
 use nido_shared::{
     ChatLine, ClientMessage, DisplayName, ErrorCode, FrameHeader, OpenHours, Presence, Role,
     RoomId, ServerMessage, TimeOfDay, UserRole, Username, WeeklySchedule,
@@ -96,13 +96,13 @@ impl TestServer {
     }
 
     pub async fn room_with(&self, id: &str, schedule: WeeklySchedule) {
-        let room = RoomRow {
-            slug: RoomId::try_from(id.to_owned()).unwrap(),
-            name: format!("Sala {id}"),
+        let room = NewRoomRow {
+            slug: &RoomId::try_from(id.to_owned()).unwrap(),
+            name: &format!("Sala {id}"),
             schedule,
         };
         match self.state.store.create_room(&room, 0).await {
-            Ok(()) | Err(nido_server::store::StoreError::Conflict) => {}
+            Ok(_) | Err(nido_server::store::StoreError::Conflict) => {}
             Err(error) => panic!("{error}"),
         }
     }
@@ -130,6 +130,7 @@ impl TestServer {
             password_hash: &hash,
             role,
             invited_by: None,
+            household_head: None,
         };
         let id = self.state.store.create_user(&user, 0).await.unwrap();
         let mut room_ids = Vec::new();
@@ -137,9 +138,10 @@ impl TestServer {
             self.room(room).await;
             room_ids.push(RoomId::try_from((*room).to_owned()).unwrap());
         }
+        let now_us = self.state.clock.now_us();
         self.state
             .store
-            .set_user_rooms(id, &room_ids)
+            .set_user_rooms(id, &room_ids, now_us)
             .await
             .unwrap();
         (id, username.to_string())
@@ -180,6 +182,21 @@ impl TestServer {
         self.http
             .request(method, self.url(path))
             .header("cookie", &account.cookie)
+    }
+
+    /// `GET path` as `account`, expecting a JSON answer.
+    pub async fn get_as<T: serde::de::DeserializeOwned>(&self, path: &str, account: &Account) -> T {
+        let response = self
+            .api(reqwest::Method::GET, path, account)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
     }
 
     pub async fn connect_as(&self, account: &Account) -> TestClient {
@@ -535,6 +552,48 @@ pub async fn admin_with_room(addr: &str, admin: &str, room: &str) -> String {
         .unwrap();
     assert_eq!(created.status(), 201);
     cookie
+}
+
+/// An invite for `role` to `rooms`, for `max_uses` people, valid two days.
+pub fn invite(role: UserRole, rooms: &[&str], max_uses: u32) -> NewInvite {
+    NewInvite {
+        role,
+        rooms: rooms
+            .iter()
+            .map(|r| r.to_string().try_into().unwrap())
+            .collect(),
+        expires_in_hours: 48,
+        max_uses,
+    }
+}
+
+/// `by` asks for an invite: the response.
+pub async fn create_invite(
+    server: &TestServer,
+    by: &Account,
+    new: &NewInvite,
+) -> reqwest::Response {
+    server
+        .api(reqwest::Method::POST, "/api/invites", by)
+        .json(new)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Registers `username` through the invite at `path`: the response.
+pub async fn register(server: &TestServer, path: &str, username: &str) -> reqwest::Response {
+    server
+        .http
+        .post(server.url(&format!("/api{path}/register")))
+        .json(&Registration {
+            username: username.into(),
+            display_name: format!("Familia {username}"),
+            password: PASSWORD.into(),
+        })
+        .send()
+        .await
+        .unwrap()
 }
 
 /// A chat message id no other message in the test run has.
