@@ -78,6 +78,14 @@ impl I18n {
         self.lang.set(lang);
     }
 
+    /// The current language as the shared crate names it, for the words it holds.
+    pub fn shared_lang(self) -> nido_shared::api::ExportLanguage {
+        match self.lang() {
+            Lang::Es => nido_shared::api::ExportLanguage::Es,
+            Lang::En => nido_shared::api::ExportLanguage::En,
+        }
+    }
+
     /// The text in the current language; reactive when read inside a view.
     pub fn t(self, text: Text) -> &'static str {
         text.in_lang(self.lang.get())
@@ -197,6 +205,16 @@ pub enum Text {
     People,
     Invites,
     AuditLog,
+    ViewingSessions,
+    SecurityEvents,
+    Event,
+    When,
+    By,
+    Details,
+    MinutesUnit,
+    MessageNumber,
+    UsesUnit,
+    InviteNumber,
     Monday,
     Tuesday,
     Wednesday,
@@ -408,6 +426,16 @@ impl Text {
             People => ("Personas", "People"),
             Invites => ("Invitaciones", "Invites"),
             AuditLog => ("Registro de accesos", "Access log"),
+            ViewingSessions => ("Quién vio cada sala", "Who watched each room"),
+            SecurityEvents => ("Eventos de seguridad", "Security events"),
+            Event => ("Evento", "Event"),
+            When => ("Cuándo", "When"),
+            By => ("Por", "By"),
+            Details => ("Detalles", "Details"),
+            MinutesUnit => ("minutos:", "minutes:"),
+            MessageNumber => ("mensaje n.º", "message no."),
+            UsesUnit => ("usos:", "uses:"),
+            InviteNumber => ("invitación n.º", "invite no."),
             Monday => ("lunes", "Monday"),
             Tuesday => ("martes", "Tuesday"),
             Wednesday => ("miércoles", "Wednesday"),

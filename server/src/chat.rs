@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use nido_shared::api::SecurityEventKind;
 use nido_shared::limits::MAX_CHAT_CHARS;
 use nido_shared::{ChatId, ErrorCode, ServerMessage, UserRole};
 
 use crate::hub::Membership;
 use crate::outbox::Outbox;
 use crate::state::AppState;
-use crate::store::{Appended, NewChat, StoreError};
+use crate::store::{Appended, EventDetails, NewChat, StoreError};
 
 /// Messages a joining page is shown, and each older page.
 pub const PAGE: u32 = 50;
@@ -86,6 +87,8 @@ pub struct Chatter<'a> {
     /// Messages sent before this are not this person's to read (a family member sees the
     /// chat from when they were given the room); `None` for staff.
     pub visible_from_us: Option<i64>,
+    /// Where the connection comes from, for the security log.
+    pub client_addr: &'a str,
 }
 
 impl Chatter<'_> {
@@ -226,6 +229,13 @@ impl Chatter<'_> {
         if deleted {
             self.membership
                 .broadcast(&ServerMessage::ChatDeleted { seq });
+            let details = EventDetails {
+                amount: i64::try_from(seq).ok(),
+                ..self.event()
+            };
+            self.state
+                .record_event(SecurityEventKind::ChatDeleted, details, self.client_addr)
+                .await;
         }
         Ok(())
     }
@@ -244,24 +254,42 @@ impl Chatter<'_> {
         let room = self.membership.room();
         let fail = |e: StoreError| ChatRefusal::store(&e, None);
         let target = store.user_by_id(user_id).await.map_err(fail)?;
-        let family_here = match target {
+        let family_here = match &target {
             Some(user) if user.role == UserRole::Family => {
                 store.is_member(user.id, room).await.map_err(fail)?
             }
             _ => false,
         };
-        if !family_here {
+        let (Some(target), true) = (target, family_here) else {
             return Err(ChatRefusal::of(
                 ErrorCode::CannotMute,
                 "only family members of this room can be muted",
                 None,
             ));
-        }
+        };
         let until_us = self.state.clock.now_us() + i64::from(minutes) * 60_000_000;
         store
             .mute(room, user_id, until_us, self.user_id)
             .await
-            .map_err(fail)
+            .map_err(fail)?;
+        let details = EventDetails {
+            account: Some(target.username.as_str()),
+            amount: Some(i64::from(minutes)),
+            ..self.event()
+        };
+        self.state
+            .record_event(SecurityEventKind::Muted, details, self.client_addr)
+            .await;
+        Ok(())
+    }
+
+    /// An event by this person in this room.
+    fn event(&self) -> EventDetails<'_> {
+        EventDetails {
+            actor_id: Some(self.user_id),
+            room: Some(self.membership.room()),
+            ..EventDetails::default()
+        }
     }
 
     fn require_staff(&self) -> ChatResult {

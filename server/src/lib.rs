@@ -19,6 +19,7 @@ mod open_sockets;
 mod origin;
 mod outbox;
 mod room_policy;
+mod security_log;
 mod session;
 mod state;
 pub mod static_files;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use nido_shared::api::SecurityEventKind;
 use nido_shared::limits::{MAX_CHAT_CHARS, MAX_TEXT_MESSAGE_BYTES};
 use nido_shared::{
     CameraKey, ClientMessage, ErrorCode, FrameError, FrameHeader, Limits, Role, RoomId,
@@ -29,7 +30,7 @@ use crate::metrics::Metrics;
 use crate::open_sockets::SocketEntry;
 use crate::outbox::{Outbox, Outgoing};
 use crate::state::AppState;
-use crate::store::{NewViewing, RoomRow, StoreError};
+use crate::store::{EventDetails, NewViewing, RoomRow, StoreError};
 use crate::viewing_record::ViewingRecord;
 use crate::websocket::{FrameWriter, MessageStream, Outgoing as Frame, Socket};
 
@@ -453,6 +454,7 @@ impl Connection {
                 .viewing
                 .as_ref()
                 .and_then(|(admitted, _)| admitted.chat_visible_from_us),
+            client_addr: &self.client_addr,
         }
     }
 
@@ -534,6 +536,14 @@ impl Connection {
         let admitted = match self.admit(&room, role).await {
             Ok(admitted) => admitted,
             Err(Refusal::Forbidden) => {
+                let details = EventDetails {
+                    actor_id: Some(self.account.user.id),
+                    room: Some(&room),
+                    ..EventDetails::default()
+                };
+                self.state
+                    .record_event(SecurityEventKind::JoinRefused, details, &self.client_addr)
+                    .await;
                 return self.fail(
                     ErrorCode::RoomForbidden,
                     "this room does not exist or is not yours to enter this way",

@@ -474,12 +474,15 @@ async fn the_audit_log_records_viewing_sessions_and_exports_csv() {
     assert_eq!(bad.status(), 422);
 
     let csv = server
-        .api(Method::GET, "/api/audit.csv?room=sala-1", &admin)
+        .api(Method::GET, "/api/audit.csv?room=sala-1&lang=en", &admin)
         .send()
         .await
         .unwrap();
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     let text = csv.text().await.unwrap();
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a byte-order mark, so spreadsheets read UTF-8");
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
@@ -489,6 +492,20 @@ async fn the_audit_log_records_viewing_sessions_and_exports_csv() {
         text.contains("\"Madre, \"\"la de Lucía\"\"\",sala-1,viewer,127.0.0.1,"),
         "{text}"
     );
+    // Spanish unless asked otherwise: headers and words.
+    let spanish = server
+        .api(Method::GET, "/api/audit.csv?room=sala-1", &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        spanish.starts_with("\u{feff}usuario,nombre,sala,papel,dirección,inicio,fin\n"),
+        "{spanish}"
+    );
+    assert!(spanish.contains(",sala-1,espectador,"), "{spanish}");
     assert_eq!(text.lines().count(), 4);
     assert!(
         text.contains("\"'=HYPERLINK(\"\"x\"\")\""),

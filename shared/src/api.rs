@@ -200,6 +200,151 @@ pub struct AuditFilter {
     pub to_us: Option<i64>,
 }
 
+/// What a security event records. The JSON form (`snake_case`) never changes meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityEventKind {
+    /// A login with a wrong username or password (`account`: the username tried).
+    LoginFailed,
+    /// A join refused: the room is not theirs, or not in that role (`room`, `role`).
+    JoinRefused,
+    /// `rooms`, `role` and `amount` (its uses) of a new invite.
+    InviteCreated,
+    /// `amount`: the invite's id.
+    InviteRevoked,
+    /// `account` lost access.
+    PersonRevoked,
+    /// `account`'s `role` and/or `rooms` changed to these.
+    PersonChanged,
+    /// `account`'s failed-login lock was lifted.
+    PersonUnlocked,
+    RoomCreated,
+    /// `room` was renamed.
+    RoomRenamed,
+    /// `room`'s viewing hours changed.
+    HoursChanged,
+    RoomDeleted,
+    /// Message number `amount` of `room` was deleted.
+    ChatDeleted,
+    /// `account` was muted in `room` for `amount` minutes.
+    Muted,
+}
+
+impl SecurityEventKind {
+    pub const ALL: [Self; 13] = [
+        Self::LoginFailed,
+        Self::JoinRefused,
+        Self::InviteCreated,
+        Self::InviteRevoked,
+        Self::PersonRevoked,
+        Self::PersonChanged,
+        Self::PersonUnlocked,
+        Self::RoomCreated,
+        Self::RoomRenamed,
+        Self::HoursChanged,
+        Self::RoomDeleted,
+        Self::ChatDeleted,
+        Self::Muted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LoginFailed => "login_failed",
+            Self::JoinRefused => "join_refused",
+            Self::InviteCreated => "invite_created",
+            Self::InviteRevoked => "invite_revoked",
+            Self::PersonRevoked => "person_revoked",
+            Self::PersonChanged => "person_changed",
+            Self::PersonUnlocked => "person_unlocked",
+            Self::RoomCreated => "room_created",
+            Self::RoomRenamed => "room_renamed",
+            Self::HoursChanged => "hours_changed",
+            Self::RoomDeleted => "room_deleted",
+            Self::ChatDeleted => "chat_deleted",
+            Self::Muted => "muted",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// The event in words, for the app and the CSV export alike.
+    pub fn label(self, lang: ExportLanguage) -> &'static str {
+        let (es, en) = match self {
+            Self::LoginFailed => ("Inicio de sesión fallido", "Failed login"),
+            Self::JoinRefused => ("Entrada a sala rechazada", "Room entry refused"),
+            Self::InviteCreated => ("Invitación creada", "Invite created"),
+            Self::InviteRevoked => ("Invitación revocada", "Invite revoked"),
+            Self::PersonRevoked => ("Acceso revocado", "Access revoked"),
+            Self::PersonChanged => ("Papel o salas cambiados", "Role or rooms changed"),
+            Self::PersonUnlocked => ("Cuenta desbloqueada", "Account unlocked"),
+            Self::RoomCreated => ("Sala creada", "Room created"),
+            Self::RoomRenamed => ("Sala renombrada", "Room renamed"),
+            Self::HoursChanged => ("Horario cambiado", "Viewing hours changed"),
+            Self::RoomDeleted => ("Sala eliminada", "Room deleted"),
+            Self::ChatDeleted => ("Mensaje borrado", "Message deleted"),
+            Self::Muted => ("Familiar silenciado", "Family member muted"),
+        };
+        match lang {
+            ExportLanguage::Es => es,
+            ExportLanguage::En => en,
+        }
+    }
+}
+
+/// One security event: who did what, to whom or where, from which address, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEvent {
+    pub id: i64,
+    pub at_us: i64,
+    pub kind: SecurityEventKind,
+    /// Who did it; `None` when nobody was logged in (a failed login).
+    pub actor: Option<Username>,
+    pub actor_name: Option<DisplayName>,
+    /// The account it concerns, by username (for a failed login, the one tried).
+    pub account: Option<String>,
+    pub room: Option<RoomId>,
+    pub role: Option<UserRole>,
+    #[serde(default)]
+    pub rooms: Vec<RoomId>,
+    /// Minutes of a mute, a message's number, an invite's uses or id (see the kind).
+    pub amount: Option<i64>,
+    pub client_addr: String,
+}
+
+/// Filters for the security events; all optional, combined with "and".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEventFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SecurityEventKind>,
+    /// Events by this username or about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<RoomId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_us: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_us: Option<i64>,
+}
+
+/// The language of a CSV export's headers and words (`?lang=es` or `en`; Spanish if absent),
+/// and of the words the app takes from this crate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportLanguage {
+    #[default]
+    Es,
+    En,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportOptions {
+    #[serde(default)]
+    pub lang: ExportLanguage,
+}
+
 /// Settings an admin can change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {

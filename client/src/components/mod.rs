@@ -2,6 +2,7 @@
 
 mod chat_panel;
 mod room_sidebar;
+mod security_events;
 mod signed_in;
 mod status;
 mod top_bar;
@@ -9,6 +10,7 @@ mod viewer_list;
 
 pub use chat_panel::ChatPanel;
 pub use room_sidebar::RoomSidebar;
+pub use security_events::SecurityEvents;
 pub use signed_in::{admin_only, signed_in};
 pub use status::{CameraBadge, ConnectionBadge, camera_status};
 pub use top_bar::TopBar;

@@ -1,12 +1,13 @@
-//! Admin: the access log — who watched or streamed which room, from where, when — filtered
-//! and exported as CSV.
+//! Admin: the access log — who watched or streamed which room, from where, when — and the
+//! security events (failed logins, refused joins, every staff action), filtered and
+//! exported as CSV in the interface's language.
 
 use leptos::prelude::*;
 use nido_shared::Role;
-use nido_shared::api::{AuditEntry, Me, RoomSummary};
+use nido_shared::api::{AuditEntry, Me, RoomSummary, SecurityEventKind};
 
 use crate::api;
-use crate::components::{TopBar, admin_only};
+use crate::components::{SecurityEvents, TopBar, admin_only};
 use crate::i18n::{Text, use_i18n};
 use crate::pages::{format_time, problem_text};
 
@@ -44,10 +45,26 @@ fn audit_page(_: Me) -> AnyView {
         );
         parts.join("&")
     });
+    let kind = RwSignal::new(String::new());
     let entries = LocalResource::new(move || {
         let path = format!("/api/audit?{}", query.get());
         async move { api::get::<Vec<AuditEntry>>(&path).await }
     });
+    let events_query = Memo::new(move |_| match kind.get() {
+        kind if kind.is_empty() => query.get(),
+        kind => format!("{}&kind={kind}", query.get()),
+    });
+    // The link downloads (the router leaves `download` links to the browser), in the
+    // interface's language.
+    let export = move |path: &'static str, query: Memo<String>| {
+        view! {
+            <a class="button" data-testid=format!("export-{}", path.trim_start_matches("/api/").replace(['/', '.'], "-"))
+                download=""
+                href=move || format!("{path}?{}&lang={}", query.get(), i18n.lang().code())>
+                {move || i18n.t(Text::ExportCsv)}
+            </a>
+        }
+    };
     let rooms = LocalResource::new(|| api::get::<Vec<RoomSummary>>("/api/rooms"));
     let room_options = move || {
         rooms.get().and_then(Result::ok).map(|list| {
@@ -129,11 +146,30 @@ fn audit_page(_: Me) -> AnyView {
                     {text_filter(Text::Username, "text", user)}
                     {text_filter(Text::From, "date", from)}
                     {text_filter(Text::To, "date", to)}
-                    <a class="button" data-testid="export-csv" href=move || format!("/api/audit.csv?{}", query.get())>
-                        {move || i18n.t(Text::ExportCsv)}
-                    </a>
+                </div>
+            </section>
+            <section class="card">
+                <div class="row">
+                    <h2>{move || i18n.t(Text::ViewingSessions)}</h2>
+                    {export("/api/audit.csv", query)}
                 </div>
                 {rows}
+            </section>
+            <section class="card">
+                <div class="row">
+                    <h2>{move || i18n.t(Text::SecurityEvents)}</h2>
+                    <label>
+                        <span>{move || i18n.t(Text::Event)}</span>
+                        <select data-testid="event-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
+                            <option value="">"—"</option>
+                            {SecurityEventKind::ALL.map(|k| view! {
+                                <option value=k.as_str()>{move || k.label(i18n.shared_lang())}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    {export("/api/audit/events.csv", events_query)}
+                </div>
+                <SecurityEvents query=events_query/>
             </section>
         </main>
     }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nido_shared::api::Me;
-use nido_shared::{ClientMessage, ErrorCode, Role};
+use nido_shared::{CameraStatus, ClientMessage, ErrorCode, Role};
 
 use super::{log_in_again_when_session_ends, route_room, with_present};
 use crate::browser::{is_secure_context, tab_secret};
@@ -121,16 +121,26 @@ fn camera_page(me: Me) -> AnyView {
         };
         with_present(broadcast, |b| b.update(settings));
     });
-    // Tell the room about a pause, and again after every (re)join: the server forgets it
-    // when a connection drops.
+    // The pause belongs to the room, not to this page: the server's word sets it, so a
+    // page that reconnects or reloads during a pause stays paused.
     Effect::new(move |_| {
-        let (paused, joined) = (paused.get(), signals.status.get() == LinkStatus::Joined);
-        if joined {
-            with_present(broadcast, |b| {
-                b.link().socket().send(&ClientMessage::SetPaused { paused })
-            });
+        let camera = signals.presence.get().map(|presence| presence.camera);
+        match camera {
+            Some(CameraStatus::Paused) => paused.set(true),
+            Some(CameraStatus::Live) => paused.set(false),
+            _ => {}
         }
     });
+    // Pausing stops this page's frames at once, before the server confirms.
+    let toggle_pause = move |_| {
+        let pause = !paused.get_untracked();
+        paused.set(pause);
+        with_present(broadcast, |b| {
+            b.link()
+                .socket()
+                .send(&ClientMessage::SetPaused { paused: pause })
+        });
+    };
     // Another camera holds the room, or this one was opened elsewhere: stop streaming.
     Effect::new(move |_| {
         if let LinkStatus::Refused(_) = signals.status.get()
@@ -208,7 +218,7 @@ fn camera_page(me: Me) -> AnyView {
                                 {move || i18n.t(Text::Stop)}
                             </button>
                             <button type="button" class="secondary" data-testid="pause"
-                                on:click=move |_| paused.update(|p| *p = !*p)>
+                                on:click=toggle_pause>
                                 {move || i18n.t(if paused.get() { Text::Resume } else { Text::Pause })}
                             </button>
                         </Show>

@@ -61,14 +61,14 @@ fn with_present<T: 'static>(stored: StoredValue<Option<T>, LocalStorage>, action
 }
 
 /// A server time, in the visitor's language and time zone.
-fn format_time(i18n: I18n, us: i64) -> String {
+pub fn format_time(i18n: I18n, us: i64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(us as f64 / 1000.0));
     String::from(date.to_locale_string(i18n.lang().code(), &JsValue::UNDEFINED))
 }
 
 /// What to tell someone whose API call failed; the server's own sentence where it explains
 /// what to change.
-fn problem_text(i18n: I18n, failure: &ApiFailure) -> String {
+pub fn problem_text(i18n: I18n, failure: &ApiFailure) -> String {
     match failure.code() {
         Some(ApiErrorCode::Forbidden) => i18n.t(Text::NotAllowed).to_owned(),
         Some(ApiErrorCode::InvalidInput | ApiErrorCode::Conflict) => {

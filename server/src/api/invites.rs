@@ -5,7 +5,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum_extra::extract::cookie::CookieJar;
-use nido_shared::api::{CreatedInvite, Invite, InvitePreview, NewInvite, Registration};
+use nido_shared::api::{
+    CreatedInvite, Invite, InvitePreview, NewInvite, Registration, SecurityEventKind,
+};
 use nido_shared::{DisplayName, UserRole, Username, check_new_password};
 
 use super::login::start_session;
@@ -14,7 +16,7 @@ use crate::auth::token::{hash_token, new_token};
 use crate::auth::{Authenticated, Peer};
 use crate::error::{AppError, JsonBody};
 use crate::state::AppState;
-use crate::store::{InviteRow, Inviter, NewInviteRow, NewRegistration, StoreError};
+use crate::store::{EventDetails, InviteRow, Inviter, NewInviteRow, NewRegistration, StoreError};
 
 const MAX_EXPIRY_HOURS: u32 = 30 * 24;
 const MAX_USES: u32 = 100;
@@ -31,6 +33,7 @@ pub async fn list_invites(
 pub async fn create_invite(
     State(state): State<AppState>,
     auth: Authenticated,
+    peer: Peer,
     JsonBody(request): JsonBody<NewInvite>,
 ) -> Result<(StatusCode, Json<CreatedInvite>), AppError> {
     if !(1..=MAX_EXPIRY_HOURS).contains(&request.expires_in_hours) {
@@ -79,6 +82,16 @@ pub async fn create_invite(
         other => other.map_err(AppError::from),
     }?;
     let created = state.store.invite(id).await?.ok_or(AppError::NotFound)?;
+    let details = EventDetails {
+        actor_id: Some(inviter.id),
+        role: Some(created.role),
+        rooms: &created.rooms,
+        amount: Some(i64::from(created.max_uses)),
+        ..EventDetails::default()
+    };
+    state
+        .record_event(SecurityEventKind::InviteCreated, details, &peer.addr())
+        .await;
     Ok((
         StatusCode::CREATED,
         Json(CreatedInvite {
@@ -92,6 +105,7 @@ pub async fn create_invite(
 pub async fn revoke_invite(
     State(state): State<AppState>,
     auth: Authenticated,
+    peer: Peer,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
     let found = state.store.invite(id).await?.ok_or(AppError::NotFound)?;
@@ -99,6 +113,14 @@ pub async fn revoke_invite(
         return Err(AppError::NotFound);
     }
     state.store.revoke_invite(id, state.clock.now_us()).await?;
+    let details = EventDetails {
+        actor_id: Some(auth.user.id),
+        amount: Some(id),
+        ..EventDetails::default()
+    };
+    state
+        .record_event(SecurityEventKind::InviteRevoked, details, &peer.addr())
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,14 +4,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum_extra::extract::cookie::CookieJar;
 use nido_shared::Username;
-use nido_shared::api::LoginRequest;
+use nido_shared::api::{LoginRequest, SecurityEventKind};
 
 use crate::auth::throttle::{self, ACCOUNT, ACCOUNT_LOCK_AT, DEVICE, DEVICE_DISTRUST_AT};
 use crate::auth::token::{hash_token, new_token};
 use crate::auth::{Authenticated, Peer, cookies};
 use crate::error::{AppError, JsonBody};
 use crate::state::AppState;
-use crate::store::{DeviceRecord, FailureCount, User};
+use crate::store::{DeviceRecord, EventDetails, FailureCount, User};
 
 /// How long a trusted-device cookie lasts.
 const DEVICE_COOKIE_SECS: i64 = 400 * 24 * 60 * 60;
@@ -72,6 +72,13 @@ pub async fn log_in(
                 state.throttle.record_address_failure(peer.ip, now_us);
             }
         }
+        let tried = EventDetails {
+            account: Some(&key),
+            ..EventDetails::default()
+        };
+        state
+            .record_event(SecurityEventKind::LoginFailed, tried, &peer.addr())
+            .await;
         return Err(AppError::InvalidCredentials);
     };
 

@@ -42,6 +42,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/invite/{token}/register", post(invites::register))
         .route("/audit", get(audit::list_audit))
         .route("/audit.csv", get(audit::export_audit_csv))
+        .route("/audit/events", get(audit::list_security_events))
+        .route("/audit/events.csv", get(audit::export_security_events_csv))
         .route(
             "/settings",
             get(settings::get_settings).patch(settings::update_settings),

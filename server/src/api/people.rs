@@ -7,15 +7,15 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use nido_shared::api::{Person, PersonChanges};
+use nido_shared::api::{Person, PersonChanges, SecurityEventKind};
 
 use crate::access;
-use crate::auth::Admin;
 use crate::auth::throttle::ACCOUNT_LOCK_AT;
+use crate::auth::{Admin, Authenticated, Peer};
 use crate::error::AppError;
 use crate::error::JsonBody;
 use crate::state::AppState;
-use crate::store::{StoreError, User};
+use crate::store::{EventDetails, StoreError, User};
 
 pub async fn list_people(
     State(state): State<AppState>,
@@ -47,22 +47,32 @@ pub async fn list_people(
 
 pub async fn update_person(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(auth): Admin,
+    peer: Peer,
     Path(id): Path<i64>,
     JsonBody(changes): JsonBody<PersonChanges>,
 ) -> Result<StatusCode, AppError> {
     let user = person(&state, id).await?;
-    if let Some(role) = changes.role.filter(|role| *role != user.role) {
+    let new_role = changes.role.filter(|role| *role != user.role);
+    if let Some(role) = new_role {
         state.store.set_role(id, role).await.map_err(last_admin)?;
         // What they may do changed: they reconnect under the new rules.
         state.sockets.revoke_user(id);
     }
-    if let Some(rooms) = changes.rooms {
+    if let Some(rooms) = &changes.rooms {
         let now_us = state.clock.now_us();
-        state.store.set_user_rooms(id, &rooms, now_us).await?;
-        state.sockets.keep_only_rooms(id, &rooms);
+        state.store.set_user_rooms(id, rooms, now_us).await?;
+        state.sockets.keep_only_rooms(id, rooms);
     }
     revoke_lost_invites(&state, id).await?;
+    let details = EventDetails {
+        role: new_role,
+        rooms: changes.rooms.as_deref().unwrap_or_default(),
+        ..about(&auth, &user)
+    };
+    state
+        .record_event(SecurityEventKind::PersonChanged, details, &peer.addr())
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -71,6 +81,7 @@ pub async fn update_person(
 pub async fn revoke_person(
     State(state): State<AppState>,
     Admin(auth): Admin,
+    peer: Peer,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
     let user = person(&state, id).await?;
@@ -82,13 +93,18 @@ pub async fn revoke_person(
     state.sockets.revoke_user(id);
     revoke_lost_invites(&state, id).await?;
     tracing::info!(user = %user.username, by = %auth.user.username, "access revoked");
+    let details = about(&auth, &user);
+    state
+        .record_event(SecurityEventKind::PersonRevoked, details, &peer.addr())
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Lifts the lock that repeated failed logins put on an account.
 pub async fn unlock_person(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(auth): Admin,
+    peer: Peer,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
     let user = person(&state, id).await?;
@@ -96,7 +112,20 @@ pub async fn unlock_person(
         .store
         .clear_login_failures(user.username.as_str())
         .await?;
+    let details = about(&auth, &user);
+    state
+        .record_event(SecurityEventKind::PersonUnlocked, details, &peer.addr())
+        .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An event by this admin about this person.
+fn about<'a>(auth: &Authenticated, user: &'a User) -> EventDetails<'a> {
+    EventDetails {
+        actor_id: Some(auth.user.id),
+        account: Some(user.username.as_str()),
+        ..EventDetails::default()
+    }
 }
 
 async fn person(state: &AppState, id: i64) -> Result<User, AppError> {

@@ -3,15 +3,15 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use nido_shared::api::{NewRoom, RoomChanges, RoomSummary};
+use nido_shared::api::{NewRoom, RoomChanges, RoomSummary, SecurityEventKind};
 use nido_shared::limits::MAX_ROOM_NAME_CHARS;
 use nido_shared::{RoomId, UserRole};
 
 use super::account::room_summary;
-use crate::auth::{Admin, Authenticated};
+use crate::auth::{Admin, Authenticated, Peer};
 use crate::error::{AppError, JsonBody};
 use crate::state::AppState;
-use crate::store::{NewRoomRow, StoreError};
+use crate::store::{EventDetails, NewRoomRow, StoreError};
 
 pub async fn list_rooms(
     State(state): State<AppState>,
@@ -31,7 +31,8 @@ pub async fn list_rooms(
 
 pub async fn create_room(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(auth): Admin,
+    peer: Peer,
     JsonBody(room): JsonBody<NewRoom>,
 ) -> Result<(StatusCode, Json<RoomSummary>), AppError> {
     let name = room_name(&room.name)?;
@@ -45,22 +46,35 @@ pub async fn create_room(
         other => other.map_err(AppError::from),
     }?;
     state.hub.offer_policy(&created.slug, created.policy);
+    let details = in_room(&auth, &created.slug);
+    state
+        .record_event(SecurityEventKind::RoomCreated, details, &peer.addr())
+        .await;
     Ok((StatusCode::CREATED, Json(room_summary(&state, created))))
 }
 
 pub async fn update_room(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(auth): Admin,
+    peer: Peer,
     Path(id): Path<String>,
     JsonBody(changes): JsonBody<RoomChanges>,
 ) -> Result<Json<RoomSummary>, AppError> {
     let id = room_id(id)?;
     if let Some(name) = &changes.name {
         state.store.rename_room(&id, &room_name(name)?).await?;
+        let details = in_room(&auth, &id);
+        state
+            .record_event(SecurityEventKind::RoomRenamed, details, &peer.addr())
+            .await;
     }
     if let Some(schedule) = &changes.schedule {
         let policy = state.store.set_schedule(&id, schedule).await?;
         state.hub.offer_policy(&id, policy);
+        let details = in_room(&auth, &id);
+        state
+            .record_event(SecurityEventKind::HoursChanged, details, &peer.addr())
+            .await;
     }
     let room = state.store.room(&id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(room_summary(&state, room)))
@@ -68,13 +82,27 @@ pub async fn update_room(
 
 pub async fn delete_room(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(auth): Admin,
+    peer: Peer,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let id = room_id(id)?;
     state.store.delete_room(&id).await?;
     state.sockets.close_room(&id);
+    let details = in_room(&auth, &id);
+    state
+        .record_event(SecurityEventKind::RoomDeleted, details, &peer.addr())
+        .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An event by this admin about this room.
+fn in_room<'a>(auth: &Authenticated, room: &'a RoomId) -> EventDetails<'a> {
+    EventDetails {
+        actor_id: Some(auth.user.id),
+        room: Some(room),
+        ..EventDetails::default()
+    }
 }
 
 /// A room id from a path, or 404 (a malformed id names no room).

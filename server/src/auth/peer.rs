@@ -38,6 +38,13 @@ impl FromRequestParts<AppState> for Peer {
     }
 }
 
+impl Peer {
+    /// The client's address as the logs and the audit log write it.
+    pub fn addr(&self) -> String {
+        self.ip.to_string()
+    }
+}
+
 /// `direct_https`: the connection itself is https (Nido's own listener).
 fn peer(remote: IpAddr, headers: &HeaderMap, trusted: &[IpAddr], direct_https: bool) -> Peer {
     if !trusted.contains(&remote) {

@@ -11,6 +11,7 @@ mod chat_writer;
 mod invites;
 mod login_failures;
 mod rooms;
+mod security_events;
 mod sessions;
 mod settings;
 mod users;
@@ -28,6 +29,7 @@ use chat_writer::ChatWriter;
 pub use invites::{InviteClaim, InviteRow, Inviter, NewInviteRow, NewRegistration};
 pub use login_failures::{DeviceRecord, FailureCount};
 pub use rooms::{NewRoomRow, RoomRow};
+pub use security_events::EventDetails;
 pub use sessions::SessionRow;
 pub use users::{NewUser, User};
 
