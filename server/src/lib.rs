@@ -19,7 +19,9 @@ mod open_sockets;
 mod origin;
 mod outbox;
 mod room_policy;
+mod security_headers;
 mod security_log;
+mod served_hosts;
 mod session;
 mod state;
 pub mod static_files;
@@ -32,7 +34,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -42,7 +44,6 @@ use nido_shared::limits::MAX_TEXT_MESSAGE_BYTES;
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::{Cli, Config};
 pub use state::{AppState, StartError};
@@ -62,15 +63,6 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// The whole HTTP surface: the API, the WebSocket, the health check and the browser app.
 pub fn app(state: AppState) -> Router {
-    let security_headers = [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (
-            HeaderName::from_static("permissions-policy"),
-            "camera=(self), microphone=(), geolocation=()",
-        ),
-    ];
     let authenticated = Router::new()
         .nest("/api", api::router(&state))
         .route("/ws", get(open_websocket))
@@ -88,16 +80,18 @@ pub fn app(state: AppState) -> Router {
             get(move || async move { authority.download() }),
         );
     }
-    let mut router = router
-        .with_state(state.clone())
-        .merge(static_files::router(state.config.dist.as_deref()));
-    for (name, value) in security_headers {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ));
-    }
     router
+        .with_state(state.clone())
+        .merge(static_files::router(state.config.dist.as_deref()))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers::add_security_headers,
+        ))
+        // Outermost: a request for a name Nido does not serve reaches nothing else.
+        .layer(middleware::from_fn_with_state(
+            state,
+            served_hosts::refuse_foreign_hosts,
+        ))
 }
 
 /// Serves (https when `state.tls` is set) until `state.shutdown` is cancelled, then closes
@@ -217,7 +211,7 @@ async fn open_websocket(
     peer: Peer,
     upgrade: WebSocketHandshake,
 ) -> Response {
-    if !state.origins.permits(&headers) {
+    if !state.origins.permits(&headers, peer.https) {
         tracing::info!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign origin");
         return (
             StatusCode::FORBIDDEN,

@@ -61,23 +61,33 @@ async fn run(config: Config) -> anyhow::Result<()> {
     };
     let state = AppState::open(config).await?;
     let bound = listener.local_addr()?;
-    match &state.tls {
-        None => tracing::info!("Nido is running at http://{bound}"),
-        Some(tls) => {
-            let addresses = tls.addresses(bound);
-            tracing::info!("Nido is running at {}", addresses.join(", "));
-            if let Some(authority) = &tls.authority {
-                println!("{}", authority.trust_instructions(&addresses));
-            }
-        }
+    let addresses = match &state.tls {
+        None => vec![format!("http://{bound}")],
+        Some(tls) => tls.addresses(bound),
+    };
+    tracing::info!("Nido is running at {}", addresses.join(", "));
+    if let Some(authority) = state.tls.as_ref().and_then(|tls| tls.authority.as_ref()) {
+        println!("{}", authority.trust_instructions(&addresses));
     }
+    // Where a redirect goes when the request named no host Nido serves.
+    let main_name = match &state.config.public_url {
+        Some(url) => url.host.clone(),
+        None => addresses
+            .first()
+            .and_then(|address| address.parse::<axum::http::Uri>().ok())
+            .and_then(|uri| uri.host().map(str::to_owned))
+            .unwrap_or_else(|| "localhost".to_owned()),
+    };
     if state.store.active_admin_count().await? == 0 {
         tracing::warn!("there is no admin yet: create one with `nido-server admin create NAME`");
     }
     if let Some(redirect_listener) = redirect_listener {
         let shutdown = state.shutdown.clone();
+        let hosts = state.served_hosts.clone();
         tokio::spawn(async move {
-            if let Err(error) = serve_redirects(redirect_listener, bound.port(), shutdown).await {
+            let redirects =
+                serve_redirects(redirect_listener, bound.port(), hosts, main_name, shutdown);
+            if let Err(error) = redirects.await {
                 tracing::error!(%error, "the http redirect listener failed");
             }
         });

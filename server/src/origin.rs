@@ -1,4 +1,5 @@
-//! Which page origins may open the WebSocket: the server's own, plus a configured allow-list.
+//! Which page origins may open the WebSocket and call the API: the server's own (scheme,
+//! host and port, as the request reached it), plus a configured allow-list.
 //!
 //! Browsers always send `Origin` on a WebSocket upgrade, so checking it stops another site's
 //! page from joining a room with the visitor's browser (cross-site WebSocket hijacking).
@@ -19,8 +20,9 @@ impl OriginPolicy {
         }
     }
 
-    /// Whether an upgrade request with these headers may proceed.
-    pub fn permits(&self, headers: &HeaderMap) -> bool {
+    /// Whether a request with these headers, which reached Nido over https or not, may
+    /// proceed.
+    pub fn permits(&self, headers: &HeaderMap, https: bool) -> bool {
         let Some(origin) = headers.get(ORIGIN) else {
             return true;
         };
@@ -31,14 +33,12 @@ impl OriginPolicy {
         if self.allowed.contains(&origin) {
             return true;
         }
+        let scheme = if https { "https://" } else { "http://" };
         let host = headers
             .get(HOST)
             .and_then(|h| h.to_str().ok())
             .map(str::to_ascii_lowercase);
-        let origin_authority = origin
-            .strip_prefix("http://")
-            .or_else(|| origin.strip_prefix("https://"));
-        matches!((origin_authority, host), (Some(a), Some(h)) if a == h)
+        matches!((origin.strip_prefix(scheme), host), (Some(a), Some(h)) if a == h)
     }
 }
 
@@ -64,8 +64,11 @@ mod tests {
     #[test]
     fn same_origin_is_allowed() {
         let policy = OriginPolicy::new(&[]);
-        assert!(policy.permits(&headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080")));
-        assert!(policy.permits(&headers(Some("https://Nido.Local"), "nido.local")));
+        assert!(policy.permits(
+            &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080"),
+            false
+        ));
+        assert!(policy.permits(&headers(Some("https://Nido.Local"), "nido.local"), true));
     }
 
     #[test]
@@ -78,21 +81,36 @@ mod tests {
             "ftp://127.0.0.1:8080",
         ] {
             assert!(
-                !policy.permits(&headers(Some(origin), "127.0.0.1:8080")),
+                !policy.permits(&headers(Some(origin), "127.0.0.1:8080"), false),
                 "{origin}"
             );
         }
     }
 
     #[test]
+    fn the_scheme_is_part_of_the_origin() {
+        let policy = OriginPolicy::new(&[]);
+        let plain_page = headers(Some("http://nido.local"), "nido.local");
+        assert!(!policy.permits(&plain_page, true));
+        let secure_page = headers(Some("https://nido.local"), "nido.local");
+        assert!(!policy.permits(&secure_page, false));
+    }
+
+    #[test]
     fn allow_list_admits_configured_origins() {
         let policy = OriginPolicy::new(&["http://127.0.0.1:8081/".to_owned()]);
-        assert!(policy.permits(&headers(Some("http://127.0.0.1:8081"), "127.0.0.1:8080")));
-        assert!(!policy.permits(&headers(Some("http://127.0.0.1:8082"), "127.0.0.1:8080")));
+        assert!(policy.permits(
+            &headers(Some("http://127.0.0.1:8081"), "127.0.0.1:8080"),
+            false
+        ));
+        assert!(!policy.permits(
+            &headers(Some("http://127.0.0.1:8082"), "127.0.0.1:8080"),
+            false
+        ));
     }
 
     #[test]
     fn requests_without_origin_are_not_from_browsers() {
-        assert!(OriginPolicy::new(&[]).permits(&headers(None, "127.0.0.1:8080")));
+        assert!(OriginPolicy::new(&[]).permits(&headers(None, "127.0.0.1:8080"), false));
     }
 }

@@ -16,6 +16,9 @@ use crate::hub::Hub;
 use crate::metrics::{Metrics, MetricsAccess};
 use crate::open_sockets::OpenSockets;
 use crate::origin::OriginPolicy;
+use crate::security_headers::content_security_policy;
+use crate::served_hosts::ServedHosts;
+use crate::static_files;
 use crate::store::{Store, StoreError};
 use crate::tls::{Tls, TlsError};
 
@@ -31,6 +34,10 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     pub chat_rate: ChatRate,
     pub origins: Arc<OriginPolicy>,
+    /// The names Nido answers to.
+    pub served_hosts: Arc<ServedHosts>,
+    /// The Content-Security-Policy of every answer, made for the app being served.
+    pub content_security_policy: Arc<str>,
     /// How the server speaks https; `None` for plain http.
     pub tls: Option<Tls>,
     pub metrics: Metrics,
@@ -53,6 +60,13 @@ pub enum StartError {
     Tls(#[from] TlsError),
     #[error("--http-redirect needs https: add --tls-cert and --tls-key, or --tls-self-signed")]
     RedirectWithoutTls,
+    #[error(
+        "refusing plain http on {0}: passwords, chat and the children's video would cross the \
+         network unencrypted. Serve https (--tls-self-signed, or --tls-cert and --tls-key), \
+         or name the https proxy in front with --trusted-proxy, or pass --insecure-http to \
+         do it anyway"
+    )]
+    PlainHttpOnNetwork(std::net::SocketAddr),
 }
 
 impl AppState {
@@ -66,6 +80,10 @@ impl AppState {
         if tls.is_none() && config.http_redirect.is_some() {
             return Err(StartError::RedirectWithoutTls);
         }
+        let exposed = !config.listen.ip().is_loopback();
+        if tls.is_none() && exposed && config.trusted_proxy.is_empty() && !config.insecure_http {
+            return Err(StartError::PlainHttpOnNetwork(config.listen));
+        }
         let store = Store::open(&config.data_dir).await?;
         let clock = Clock::default();
         let ended = store.end_unfinished_viewings(clock.now_us()).await?;
@@ -73,7 +91,10 @@ impl AppState {
             tracing::info!(ended, "closed viewing sessions left open by the last run");
         }
         let hours = ViewingHours::new(zone);
+        let policy = content_security_policy(static_files::router(config.dist.as_deref())).await;
         Ok(Self {
+            served_hosts: Arc::new(ServedHosts::new(&config, tls.as_ref())),
+            content_security_policy: policy.into(),
             chat_rate: chat_rate(config.chat_per_10s),
             origins: Arc::new(OriginPolicy::new(&config.allowed_origin)),
             tls,

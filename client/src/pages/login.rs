@@ -18,7 +18,7 @@ pub fn LoginPage() -> impl IntoView {
     let next = use_query_map()
         .read_untracked()
         .get("next")
-        .filter(|path| path.starts_with('/') && !path.starts_with("//"))
+        .filter(|path| is_own_path(path))
         .unwrap_or_else(|| "/".to_owned());
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -83,5 +83,39 @@ fn login_problem(failure: &ApiFailure) -> Text {
         Some(ApiErrorCode::InvalidCredentials) => Text::WrongCredentials,
         Some(ApiErrorCode::TooManyAttempts) => Text::TooManyAttempts,
         _ => Text::NetworkError,
+    }
+}
+
+/// Whether `next` is a path of Nido itself, so that logging in never sends anyone to
+/// another site: it starts with one `/`, and holds no backslash (browsers read `/\evil` as
+/// `//evil`), no control character and no space.
+fn is_own_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_own_path;
+
+    #[test]
+    fn only_paths_of_nido_itself_are_followed() {
+        for own in ["/", "/watch/sala-1", "/admin/audit?room=sala-1#x"] {
+            assert!(is_own_path(own), "{own}");
+        }
+        for foreign in [
+            "//evil.example",
+            // `next=/%5Cevil.example`, as the query decodes it.
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert!(!is_own_path(foreign), "{foreign}");
+        }
     }
 }

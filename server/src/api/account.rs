@@ -89,6 +89,8 @@ pub async fn change_password(
         .delete_other_sessions(user.id, auth.session_id)
         .await?;
     state.sockets.end_sessions(&ended);
+    // A thief who knew the old password may have made their browser a trusted one.
+    state.store.forget_trusted_devices(user.id).await?;
     tracing::info!(user = %user.username, ended = ended.len(), "password changed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,6 +6,7 @@ use axum_extra::extract::cookie::CookieJar;
 use nido_shared::Username;
 use nido_shared::api::{LoginRequest, SecurityEventKind};
 
+use crate::auth::current_user::session_end_us;
 use crate::auth::throttle::{self, ACCOUNT, ACCOUNT_LOCK_AT, DEVICE, DEVICE_DISTRUST_AT};
 use crate::auth::token::{hash_token, new_token};
 use crate::auth::{Authenticated, Peer, cookies};
@@ -13,8 +14,8 @@ use crate::error::{AppError, JsonBody};
 use crate::state::AppState;
 use crate::store::{DeviceRecord, EventDetails, FailureCount, User};
 
-/// How long a trusted-device cookie lasts.
-const DEVICE_COOKIE_SECS: i64 = 400 * 24 * 60 * 60;
+/// How long a browser stays trusted after a successful login (see `throttle`).
+const DEVICE_TRUST_SECS: i64 = 180 * 24 * 60 * 60;
 
 /// Checks the password, within the throttling limits, and starts a session.
 pub async fn log_in(
@@ -35,11 +36,12 @@ pub async fn log_in(
         Ok(username) => store.user_by_username(&username).await?,
         Err(_) => None,
     };
-    let device_token = cookies::read(&jar, cookies::DEVICE);
+    let device_token = cookies::read(&jar, cookies::DEVICE, peer.https);
     let device_hash = device_token.as_deref().map(hash_token);
+    let trusted_since_us = now_us - DEVICE_TRUST_SECS * 1_000_000;
     let device = match (&device_hash, &user) {
         (Some(hash), Some(user)) => store
-            .trusted_device(hash)
+            .trusted_device(hash, trusted_since_us)
             .await?
             .filter(|device| device.user_id == user.id),
         _ => None,
@@ -93,7 +95,7 @@ pub async fn log_in(
                 cookies::DEVICE,
                 token,
                 peer.https,
-                DEVICE_COOKIE_SECS,
+                DEVICE_TRUST_SECS,
             ));
         }
     }
@@ -101,25 +103,33 @@ pub async fn log_in(
     Ok((StatusCode::NO_CONTENT, jar))
 }
 
-/// Creates a session for someone whose password was just checked and sets its cookie.
+/// Creates a session for someone whose password was just checked and sets its cookie,
+/// ending the session this browser had before (whoever's it was) and its sockets.
 pub async fn start_session(
     state: &AppState,
     user: &User,
     peer: Peer,
     jar: CookieJar,
 ) -> Result<CookieJar, AppError> {
+    if let Some(old) = cookies::read(&jar, cookies::SESSION, peer.https) {
+        let ended = state
+            .store
+            .delete_session_by_token(&hash_token(&old))
+            .await?;
+        state.sockets.end_sessions(ended.as_slice());
+    }
     let now_us = state.clock.now_us();
-    let lifetime_us = state.config.session_lifetime_us();
+    let expires_at_us = session_end_us(state, now_us, now_us);
     let (token, hash) = new_token();
     state
         .store
-        .create_session(&hash, user.id, now_us, now_us + lifetime_us)
+        .create_session(&hash, user.id, now_us, expires_at_us)
         .await?;
     Ok(jar.add(cookies::build(
         cookies::SESSION,
         token,
         peer.https,
-        lifetime_us / 1_000_000,
+        (expires_at_us - now_us) / 1_000_000,
     )))
 }
 

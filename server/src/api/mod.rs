@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 
+use crate::auth::Peer;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -57,9 +58,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
 
 /// Refuses requests that change something when they come from another site's page, on top
 /// of the SameSite=Strict cookie.
-async fn same_origin_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn same_origin_only(
+    State(state): State<AppState>,
+    peer: Peer,
+    request: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD);
-    if !safe && !state.origins.permits(request.headers()) {
+    if !safe && !state.origins.permits(request.headers(), peer.https) {
         return AppError::ForeignOrigin.into_response();
     }
     next.run(request).await

@@ -11,11 +11,15 @@ pub const DEVICE: &str = "nido_device";
 
 const HOST_PREFIX: &str = "__Host-";
 
-/// The value of a cookie by its base name, with or without the `__Host-` prefix.
-pub fn read(jar: &CookieJar, base: &str) -> Option<String> {
-    jar.get(&format!("{HOST_PREFIX}{base}"))
-        .or_else(|| jar.get(base))
-        .map(|cookie| cookie.value().to_owned())
+/// The value of a cookie by its base name: over https only with the `__Host-` prefix,
+/// which no other site or subdomain can set (an unprefixed one may have been tossed in).
+pub fn read(jar: &CookieJar, base: &str, https: bool) -> Option<String> {
+    let cookie = if https {
+        jar.get(&format!("{HOST_PREFIX}{base}"))
+    } else {
+        jar.get(base)
+    };
+    cookie.map(|cookie| cookie.value().to_owned())
 }
 
 /// A cookie holding `value` for `max_age_secs`.
@@ -57,6 +61,17 @@ mod tests {
         ] {
             assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
         }
+    }
+
+    #[test]
+    fn over_https_only_the_prefixed_name_is_read() {
+        let jar = CookieJar::new()
+            .add(Cookie::new("nido_session", "tossed"))
+            .add(Cookie::new("__Host-nido_session", "real"));
+        assert_eq!(read(&jar, SESSION, true).as_deref(), Some("real"));
+        assert_eq!(read(&jar, SESSION, false).as_deref(), Some("tossed"));
+        let tossed_only = CookieJar::new().add(Cookie::new("nido_session", "tossed"));
+        assert_eq!(read(&tossed_only, SESSION, true), None);
     }
 
     #[test]

@@ -65,6 +65,13 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Authenticated {
     }
 }
 
+/// When a session used now expires: its idle lifetime from now, but never later than its
+/// absolute lifetime from when it began.
+pub fn session_end_us(state: &AppState, created_at_us: i64, now_us: i64) -> i64 {
+    let idle_end = now_us + state.config.session_lifetime_us();
+    idle_end.min(created_at_us + state.config.session_max_lifetime_us())
+}
+
 /// Attaches [`Authenticated`] to requests with a valid session cookie and slides the
 /// session's expiry, renewing the cookie, at most once an hour.
 pub async fn authenticate(
@@ -74,7 +81,7 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = cookies::read(&jar, cookies::SESSION) else {
+    let Some(token) = cookies::read(&jar, cookies::SESSION, peer.https) else {
         return next.run(request).await;
     };
     let now_us = state.clock.now_us();
@@ -85,9 +92,10 @@ pub async fn authenticate(
     };
     let lifetime_us = state.config.session_lifetime_us();
     let mut expires_at_us = session.expires_at_us;
-    let slide = expires_at_us - now_us < lifetime_us - SLIDE_EVERY_US;
+    let latest_us = session_end_us(&state, session.created_at_us, now_us);
+    let slide = expires_at_us < latest_us && expires_at_us - now_us < lifetime_us - SLIDE_EVERY_US;
     if slide {
-        expires_at_us = now_us + lifetime_us;
+        expires_at_us = latest_us;
         if let Err(error) = state.store.extend_session(session.id, expires_at_us).await {
             return AppError::from(error).into_response();
         }
@@ -104,7 +112,8 @@ pub async fn authenticate(
         .iter()
         .any(|value| value.to_str().is_ok_and(|v| v.contains(cookies::SESSION)));
     if slide && !replaces_session_cookie {
-        let renewed = cookies::build(cookies::SESSION, token, peer.https, lifetime_us / 1_000_000);
+        let max_age_secs = (expires_at_us - now_us) / 1_000_000;
+        let renewed = cookies::build(cookies::SESSION, token, peer.https, max_age_secs);
         return (jar.add(renewed), response).into_response();
     }
     response

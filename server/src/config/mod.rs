@@ -128,6 +128,17 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=365))]
     pub session_days: u32,
 
+    /// Days a login lasts at most, however often it is used; then its person logs in again.
+    #[arg(long, env = "NIDO_SESSION_MAX_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub session_max_days: u32,
+
+    /// The address families and staff open Nido at, as `https://nido.example.org` (or with
+    /// a port): invite links point there, and its host name is one Nido answers to. Without
+    /// it, links use the address the admin's browser used.
+    #[arg(long, env = "NIDO_PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+
     /// Chat messages one person may send in 10 seconds.
     #[arg(long, env = "NIDO_CHAT_PER_10S", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -189,6 +200,12 @@ pub struct Config {
     )]
     pub tls_host: Vec<String>,
 
+    /// Allow plain http on an address other than loopback. Passwords, chat and the
+    /// children's video then cross the network unencrypted: use it only on a network you
+    /// control for a test, or when something else encrypts the link.
+    #[arg(long, env = "NIDO_INSECURE_HTTP")]
+    pub insecure_http: bool,
+
     /// Also listen on this address for plain http, only to redirect every request to https
     /// (for example `0.0.0.0:80`). Needs `--tls-cert` or `--tls-self-signed`.
     #[arg(long, env = "NIDO_HTTP_REDIRECT")]
@@ -220,6 +237,40 @@ pub struct Config {
     pub idle_timeout_secs: u64,
 }
 
+const DAY_US: i64 = 24 * 60 * 60 * 1_000_000;
+
+/// `--public-url`: an http or https address without a path, kept without a final `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    /// `https://nido.example.org` or `https://nido.example.org:8443`.
+    pub origin: String,
+    /// The host name (or address) alone, lowercase.
+    pub host: String,
+}
+
+impl std::str::FromStr for PublicUrl {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let wrong = || format!("{text:?} is not an address such as https://nido.example.org");
+        let uri: axum::http::Uri = text.trim_end_matches('/').parse().map_err(|_| wrong())?;
+        let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+        let no_path = uri.path_and_query().is_none_or(|p| p.as_str() == "/");
+        let authority = uri
+            .authority()
+            .filter(|_| scheme_ok && no_path)
+            .ok_or_else(wrong)?;
+        Ok(Self {
+            origin: format!("{}://{}", uri.scheme_str().unwrap_or("https"), authority)
+                .to_ascii_lowercase(),
+            host: authority
+                .host()
+                .trim_matches(['[', ']'])
+                .to_ascii_lowercase(),
+        })
+    }
+}
+
 /// A network (`10.0.0.0/8`) or a single address (`192.168.1.5`).
 fn parse_network(text: &str) -> Result<IpNet, String> {
     text.parse::<IpNet>()
@@ -233,8 +284,14 @@ impl Config {
         Cli::parse_from(["nido-server"]).config
     }
 
+    /// How long a login lasts without being used.
     pub fn session_lifetime_us(&self) -> i64 {
-        i64::from(self.session_days) * 24 * 60 * 60 * 1_000_000
+        i64::from(self.session_days) * DAY_US
+    }
+
+    /// How long a login lasts at most, from when it began.
+    pub fn session_max_lifetime_us(&self) -> i64 {
+        i64::from(self.session_max_days) * DAY_US
     }
 
     pub fn ping_interval(&self) -> Duration {

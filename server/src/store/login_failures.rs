@@ -81,16 +81,29 @@ impl Store {
         Ok(())
     }
 
+    /// The browser with this device token, if it was trusted after `trusted_since_us`.
     pub async fn trusted_device(
         &self,
         token_hash: &[u8],
+        trusted_since_us: i64,
     ) -> Result<Option<DeviceRecord>, StoreError> {
         Ok(sqlx::query_as::<_, DeviceRecord>(
-            "SELECT user_id, failures, last_failure_us FROM trusted_devices WHERE token_hash = ?",
+            "SELECT user_id, failures, last_failure_us FROM trusted_devices
+             WHERE token_hash = ? AND created_at_us > ?",
         )
         .bind(token_hash)
+        .bind(trusted_since_us)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// Forgets every browser a person's account trusted (their password changed).
+    pub async fn forget_trusted_devices(&self, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM trusted_devices WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn add_trusted_device(

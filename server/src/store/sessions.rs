@@ -7,6 +7,7 @@ use super::{Store, StoreError, User};
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     pub id: i64,
+    pub created_at_us: i64,
     pub expires_at_us: i64,
     pub user: User,
 }
@@ -14,6 +15,7 @@ pub struct SessionRow {
 #[derive(sqlx::FromRow)]
 struct SessionRecord {
     session_id: i64,
+    session_created_at_us: i64,
     expires_at_us: i64,
     #[sqlx(flatten)]
     user: UserRecord,
@@ -46,7 +48,8 @@ impl Store {
         now_us: i64,
     ) -> Result<Option<SessionRow>, StoreError> {
         let record = sqlx::query_as::<_, SessionRecord>(&format!(
-            "SELECT s.id AS session_id, s.expires_at_us, {USER_COLUMNS_OF_U}
+            "SELECT s.id AS session_id, s.created_at_us AS session_created_at_us, s.expires_at_us,
+                    {USER_COLUMNS_OF_U}
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = ? AND s.expires_at_us > ? AND u.revoked_at_us IS NULL"
         ))
@@ -58,6 +61,7 @@ impl Store {
             .map(|record| {
                 Ok(SessionRow {
                     id: record.session_id,
+                    created_at_us: record.session_created_at_us,
                     expires_at_us: record.expires_at_us,
                     user: User::try_from(record.user)?,
                 })
@@ -86,6 +90,19 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Ends the session with this token hash, if there is one; returns its id.
+    pub async fn delete_session_by_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("DELETE FROM sessions WHERE token_hash = ? RETURNING id")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn delete_session(&self, session_id: i64) -> Result<(), StoreError> {

@@ -15,10 +15,11 @@ use std::sync::Arc;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::{self, ServerConfig};
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 pub use listener::TlsTcpListener;
 pub use redirect::serve_redirects;
-pub use self_signed::{AUTHORITY_DOWNLOAD_PATH, LocalAuthority, SelfSigned};
+pub use self_signed::{AUTHORITY_DOWNLOAD_PATH, LocalAuthority, SelfSigned, machine_names};
 
 use crate::config::Config;
 
@@ -79,10 +80,15 @@ impl Tls {
                 path: key.display().to_string(),
                 source,
             })?;
+            let names = chain
+                .first()
+                .and_then(|leaf| X509Certificate::from_der(leaf).ok())
+                .map(|(_, leaf)| self_signed::covered_names(&leaf))
+                .unwrap_or_default();
             return Ok(Some(Self {
                 server_config: server_config(chain, key)?,
                 authority: None,
-                names: Vec::new(),
+                names,
             }));
         }
         if !config.tls_self_signed {

@@ -64,7 +64,7 @@ impl SelfSigned {
         })?;
         let (authority_pem, authority_key) = load_or_create_authority(&directory)?;
         let authority_der = parse_pem(&authority_pem, &directory.join(AUTHORITY_CERT))?;
-        let names = certificate_names(extra_names);
+        let names = machine_names(extra_names);
 
         let kept = read_pair(&directory, SERVER_CERT, SERVER_KEY)
             .filter(|(cert, _)| still_good(cert, &authority_der, &names));
@@ -212,7 +212,8 @@ fn still_good(server_pem: &str, authority: &CertificateDer<'_>, names: &[String]
         && names.iter().all(|name| covered.contains(name))
 }
 
-fn covered_names(cert: &X509Certificate<'_>) -> Vec<String> {
+/// The names and addresses a certificate is for.
+pub fn covered_names(cert: &X509Certificate<'_>) -> Vec<String> {
     let Ok(Some(names)) = cert.subject_alternative_name() else {
         return Vec::new();
     };
@@ -238,7 +239,7 @@ fn ip_from_bytes(bytes: &[u8]) -> Option<std::net::IpAddr> {
 
 /// This machine's names and addresses (`localhost`, its host name and `NAME.local`, every
 /// interface address but link-local ones) plus the configured extra ones.
-fn certificate_names(extra: &[String]) -> Vec<String> {
+pub fn machine_names(extra: &[String]) -> Vec<String> {
     let mut names = vec!["localhost".to_owned()];
     if let Some(host) = machine_host_name() {
         if !host.contains('.') {
