@@ -18,6 +18,7 @@ mod mutex;
 mod open_sockets;
 mod origin;
 mod outbox;
+pub mod private_files;
 mod room_policy;
 mod security_headers;
 mod security_log;

@@ -8,11 +8,12 @@ use anyhow::Context;
 use nido_server::config::{AdminCommand, Command, Config};
 use nido_server::store::Store;
 use nido_server::tls::serve_redirects;
-use nido_server::{AppState, Cli, logging, serve, static_files};
+use nido_server::{AppState, Cli, logging, private_files, serve, static_files};
 use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    private_files::create_private_files();
     let Cli {
         config, command, ..
     } = Cli::load();

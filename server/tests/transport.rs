@@ -29,3 +29,42 @@ async fn plain_http_on_the_network_is_refused_at_start_with_the_reason() {
         server.kill().await.unwrap();
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_readable_by_nidos_user_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let data = tempfile::tempdir().unwrap();
+    // A database an older Nido left readable to everyone.
+    let dir = data.path().join("nido");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    {
+        let store = nido_server::store::Store::open(&dir).await.unwrap();
+        store.close().await;
+    }
+    std::fs::set_permissions(dir.join("nido.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // (The keys of `--tls-self-signed` are checked in `tls::self_signed`'s tests.)
+    let (mut server, _) = spawn_server(&dir, &["--listen", "127.0.0.1:0"]).await;
+    assert_eq!(mode(&dir), 0o700, "the data directory");
+    for file in ["nido.db", "nido.db-wal", "nido.db-shm"] {
+        assert_eq!(mode(&dir.join(file)), 0o600, "{file}");
+    }
+    let backup = data.path().join("copia.db");
+    let done = nido_command(&dir)
+        .arg("backup")
+        .arg(&backup)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(mode(&backup), 0o600, "the backup");
+    server.kill().await.unwrap();
+}

@@ -8,6 +8,7 @@ use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 use super::{Store, StoreError};
+use crate::private_files::make_private;
 
 impl Store {
     /// Writes a consistent copy of the database to `file`, which must not exist yet.
@@ -39,6 +40,7 @@ impl Store {
             .bind(target)
             .execute(&self.pool)
             .await?;
+        make_private(partial).map_err(sqlx::Error::Io)?;
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(partial)
             .read_only(true);

@@ -21,6 +21,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::SqlitePool;
+
+use crate::private_files::make_private;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use audit::NewViewing;
@@ -82,6 +84,12 @@ impl Store {
     /// Opens (creating it if needed) `nido.db` in `data_dir` and applies the migrations.
     pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
+        for path in [data_dir.to_owned()]
+            .into_iter()
+            .chain(["", "-wal", "-shm"].map(|end| data_dir.join(format!("{DATABASE_FILE}{end}"))))
+        {
+            make_private(&path).map_err(sqlx::Error::Io)?;
+        }
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(data_dir.join(DATABASE_FILE))
             .create_if_missing(true)

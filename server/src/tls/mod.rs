@@ -5,6 +5,7 @@
 //! network needs https to be a camera at all.
 
 mod listener;
+mod name_constraints;
 mod redirect;
 mod self_signed;
 

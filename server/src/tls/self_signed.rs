@@ -20,7 +20,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::TlsError;
+use super::{TlsError, name_constraints};
 
 /// Where the certificates live, inside the data directory.
 const DIRECTORY: &str = "tls";
@@ -62,9 +62,9 @@ impl SelfSigned {
             path: directory.display().to_string(),
             source,
         })?;
-        let (authority_pem, authority_key) = load_or_create_authority(&directory)?;
-        let authority_der = parse_pem(&authority_pem, &directory.join(AUTHORITY_CERT))?;
         let names = machine_names(extra_names);
+        let (authority_pem, authority_key) = load_or_create_authority(&directory, &names)?;
+        let authority_der = parse_pem(&authority_pem, &directory.join(AUTHORITY_CERT))?;
 
         let kept = read_pair(&directory, SERVER_CERT, SERVER_KEY)
             .filter(|(cert, _)| still_good(cert, &authority_der, &names));
@@ -139,12 +139,26 @@ impl LocalAuthority {
     }
 }
 
-fn load_or_create_authority(directory: &Path) -> Result<(String, KeyPair), TlsError> {
+/// The kept authority if it may sign for every one of `names`, else a new one constrained
+/// to them (devices must then trust the new one, which start-up says).
+fn load_or_create_authority(
+    directory: &Path,
+    names: &[String],
+) -> Result<(String, KeyPair), TlsError> {
     if let Some((cert, key)) = read_pair(directory, AUTHORITY_CERT, AUTHORITY_KEY) {
         let key = KeyPair::from_pem(&key).map_err(|_| TlsError::Unreadable {
             path: directory.join(AUTHORITY_KEY).display().to_string(),
         })?;
-        return Ok((cert, key));
+        let der = parse_pem(&cert, &directory.join(AUTHORITY_CERT))?;
+        let permits = X509Certificate::from_der(&der)
+            .is_ok_and(|(_, authority)| name_constraints::permit_all(&authority, names));
+        if permits {
+            return Ok((cert, key));
+        }
+        tracing::warn!(
+            "the local certificate authority may not sign for every current name; making a \
+             new one, which every tablet and phone must trust again"
+        );
     }
     let host = machine_host_name().unwrap_or_else(|| "this machine".to_owned());
     let mut params = CertificateParams::new(Vec::<String>::new())?;
@@ -155,6 +169,7 @@ fn load_or_create_authority(directory: &Path) -> Result<(String, KeyPair), TlsEr
         .distinguished_name
         .push(DnType::OrganizationName, "Nido");
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.name_constraints = Some(name_constraints::permitting(names));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     (params.not_before, params.not_after) = validity(AUTHORITY_VALID_DAYS);
     let key = KeyPair::generate()?;
@@ -361,17 +376,41 @@ mod tests {
     }
 
     #[test]
-    fn the_authority_is_kept_and_a_new_name_gets_a_new_server_certificate() {
+    fn the_authority_is_kept_while_it_may_sign_for_every_name() {
         let data = tempfile::tempdir().unwrap();
-        let first = SelfSigned::load_or_create(data.path(), &[]).unwrap();
-        let again = SelfSigned::load_or_create(data.path(), &[]).unwrap();
+        let first = SelfSigned::load_or_create(data.path(), &["nido.test".into()]).unwrap();
+        let again = SelfSigned::load_or_create(data.path(), &["nido.test".into()]).unwrap();
         assert_eq!(again.authority.der, first.authority.der);
         assert_eq!(again.chain, first.chain, "a good certificate is kept");
 
-        let wider = SelfSigned::load_or_create(data.path(), &["nido.test".into()]).unwrap();
+        // A name under a permitted one: the same authority, a new server certificate.
+        let names = ["nido.test".into(), "sala.nido.test".into()];
+        let wider = SelfSigned::load_or_create(data.path(), &names).unwrap();
         assert_eq!(wider.authority.der, first.authority.der);
         assert_ne!(wider.chain, first.chain);
-        assert!(verifies(&wider, "nido.test"));
+        assert!(verifies(&wider, "sala.nido.test"));
+
+        // A name outside its constraints needs a new authority.
+        let moved = SelfSigned::load_or_create(data.path(), &["otro.test".into()]).unwrap();
+        assert_ne!(moved.authority.der, first.authority.der);
+        assert!(verifies(&moved, "otro.test"));
+    }
+
+    #[test]
+    fn a_stolen_authority_key_cannot_vouch_for_another_site() {
+        let data = tempfile::tempdir().unwrap();
+        let made = SelfSigned::load_or_create(data.path(), &["nido.test".into()]).unwrap();
+        let directory = data.path().join(DIRECTORY);
+        let (cert, key) = read_pair(&directory, AUTHORITY_CERT, AUTHORITY_KEY).unwrap();
+        let issuer = Issuer::from_ca_cert_pem(&cert, KeyPair::from_pem(&key).unwrap()).unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let (forged, _) =
+            issue_server_certificate(elsewhere.path(), &issuer, &["bank.example".into()]).unwrap();
+        let forged = SelfSigned {
+            chain: vec![CertificateDer::from_pem_slice(forged.as_bytes()).unwrap()],
+            ..made
+        };
+        assert!(!verifies(&forged, "bank.example"));
     }
 
     #[cfg(unix)]
