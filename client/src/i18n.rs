@@ -205,6 +205,7 @@ pub enum Text {
     People,
     Invites,
     AuditLog,
+    InsecureConnection,
     ViewingSessions,
     SecurityEvents,
     Event,
@@ -426,6 +427,10 @@ impl Text {
             People => ("Personas", "People"),
             Invites => ("Invitaciones", "Invites"),
             AuditLog => ("Registro de accesos", "Access log"),
+            InsecureConnection => (
+                "Conexión sin cifrar: las contraseñas, el chat y el vídeo cruzan la red a la vista. Abre Nido con https.",
+                "This connection is not encrypted: passwords, chat and video cross the network in the clear. Open Nido over https.",
+            ),
             ViewingSessions => ("Quién vio cada sala", "Who watched each room"),
             SecurityEvents => ("Eventos de seguridad", "Security events"),
             Event => ("Evento", "Event"),

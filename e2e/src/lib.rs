@@ -116,7 +116,12 @@ impl Server {
     /// Creates someone with an account, the test password and these (existing) rooms.
     pub async fn person(&self, role: UserRole, username: &str, name: &str, rooms: &[&str]) {
         let store = &self.state.store;
-        let hash = self.state.passwords.hash(PASSWORD).await.expect("hashing");
+        let hash = self
+            .state
+            .passwords
+            .hash(PASSWORD, std::net::Ipv4Addr::LOCALHOST.into())
+            .await
+            .expect("hashing");
         let user = NewUser {
             username: &Username::try_from(username.to_owned()).expect("a username"),
             display_name: &DisplayName::try_from(name.to_owned()).expect("a name"),

@@ -34,8 +34,9 @@ pub async fn create_admin(store: &Store, name: &str) -> Result<(), AdminCliError
         .map_err(|error| AdminCliError::Invalid(error.to_string()))?;
     let password = read_password()?;
     check_new_password(&password).map_err(|error| AdminCliError::Invalid(error.to_string()))?;
+    // Typed at this machine's own terminal.
     let hash = Passwords::new()
-        .hash(&password)
+        .hash(&password, std::net::Ipv4Addr::LOCALHOST.into())
         .await
         .map_err(|error| AdminCliError::Hash(error.to_string()))?;
     let user = NewUser {

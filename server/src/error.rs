@@ -35,6 +35,9 @@ pub enum AppError {
     InvalidInput(String),
     #[error("{0}")]
     Conflict(&'static str),
+    /// The server is too busy for this now (password checks queue up); try again.
+    #[error("the server is busy; try again in a moment")]
+    Busy,
     #[error("internal error")]
     Internal(String),
 }
@@ -55,6 +58,7 @@ impl AppError {
             Self::InviteUnavailable => (StatusCode::GONE, ApiErrorCode::InviteUnavailable),
             Self::InvalidInput(_) => (StatusCode::UNPROCESSABLE_ENTITY, ApiErrorCode::InvalidInput),
             Self::Conflict(_) => (StatusCode::CONFLICT, ApiErrorCode::Conflict),
+            Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::Busy),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ApiErrorCode::Internal),
         }
     }
@@ -71,7 +75,12 @@ impl IntoResponse for AppError {
             message: self.to_string(),
         };
         let mut response = (status, Json(body)).into_response();
-        if let Self::TooManyAttempts { retry_after } = self {
+        let retry_after = match self {
+            Self::TooManyAttempts { retry_after } => Some(retry_after),
+            Self::Busy => Some(Duration::from_secs(1)),
+            _ => None,
+        };
+        if let Some(retry_after) = retry_after {
             let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
             response
                 .headers_mut()
@@ -93,7 +102,10 @@ impl From<StoreError> for AppError {
 
 impl From<PasswordError> for AppError {
     fn from(error: PasswordError) -> Self {
-        Self::Internal(error.to_string())
+        match error {
+            PasswordError::Busy => Self::Busy,
+            other => Self::Internal(other.to_string()),
+        }
     }
 }
 

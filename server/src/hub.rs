@@ -28,7 +28,7 @@ use crate::clock::Clock;
 use crate::frame_slot::FrameChannel;
 use crate::hours::{HoursNow, ViewingHours};
 use crate::mutex::lock;
-use crate::outbox::{Outbox, Outgoing, serialize};
+use crate::outbox::{Outbox, Outgoing, PresenceUpdate, serialize};
 use crate::room_policy::RoomPolicy;
 use crate::websocket::SharedBinary;
 
@@ -402,11 +402,17 @@ fn presence(members: &Members, audience: Audience) -> Presence {
 
 /// Tells every member who is in the room, each as their audience may see it.
 fn broadcast_presence(members: &Members) {
-    let message = |audience| serialize(&ServerMessage::Presence(presence(members, audience)));
-    let staff = message(Audience::Staff);
-    let family = message(Audience::Family);
+    let update = |audience| {
+        let presence = presence(members, audience);
+        PresenceUpdate {
+            camera: presence.camera,
+            text: serialize(&ServerMessage::Presence(presence)),
+        }
+    };
+    let staff = update(Audience::Staff);
+    let family = update(Audience::Family);
     for member in everyone(members) {
-        member.outbox.push_text(match member.audience {
+        member.outbox.set_presence(match member.audience {
             Audience::Staff => &staff,
             Audience::Family => &family,
         });

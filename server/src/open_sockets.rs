@@ -13,6 +13,14 @@ use crate::outbox::Outbox;
 use crate::store::Store;
 
 const CLOSE_POLICY: u16 = 1008;
+/// Connections one account may have open at once: a family's phones, tablets and laptops,
+/// or a caregiver's camera and viewer tabs, with room to spare; a script opening sockets
+/// in a loop stops here.
+pub const MAX_SOCKETS_PER_ACCOUNT: usize = 12;
+
+/// The account already has [`MAX_SOCKETS_PER_ACCOUNT`] open.
+#[derive(Debug)]
+pub struct TooManySockets;
 
 #[derive(Clone, Default)]
 pub struct OpenSockets {
@@ -56,15 +64,21 @@ impl Drop for SocketEntry {
 }
 
 impl OpenSockets {
+    /// Records a new socket, unless its account has as many open as it may.
     pub fn register(
         &self,
         user_id: i64,
         session_id: i64,
         session_expires_at_us: i64,
         outbox: Outbox,
-    ) -> SocketEntry {
+    ) -> Result<SocketEntry, TooManySockets> {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        lock(&self.inner.sockets).insert(
+        let mut sockets = lock(&self.inner.sockets);
+        let open = sockets.values().filter(|s| s.user_id == user_id).count();
+        if open >= MAX_SOCKETS_PER_ACCOUNT {
+            return Err(TooManySockets);
+        }
+        sockets.insert(
             id,
             Socket {
                 user_id,
@@ -74,10 +88,10 @@ impl OpenSockets {
                 outbox,
             },
         );
-        SocketEntry {
+        Ok(SocketEntry {
             inner: Arc::clone(&self.inner),
             id,
-        }
+        })
     }
 
     /// Closes the sockets of these sessions (logout, password change, revocation).

@@ -1,10 +1,15 @@
-//! A connection's queue of control messages (chat, presence, errors) for its writer task.
+//! A connection's queue of control messages (chat, errors) for its writer task, and its
+//! presence slot.
 //!
 //! The queue is bounded: a client that stops reading its chat and state messages is evicted
-//! rather than allowed to grow server memory. Video never goes through here (see `hub`).
+//! rather than allowed to grow server memory. Presence is latest-wins, like video: each
+//! change replaces the one not sent yet, so 300 viewers joining at once cost each member a
+//! few presence messages, not 300, and never fill the queue (the writer sends one at most
+//! every so often, but a change of the camera's state at once). Video never goes through
+//! here (see `hub`).
 
-use nido_shared::{ErrorCode, ServerMessage};
-use tokio::sync::mpsc;
+use nido_shared::{CameraStatus, ErrorCode, ServerMessage};
+use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 
@@ -28,21 +33,46 @@ pub enum Outgoing {
 #[derive(Debug, Clone)]
 pub struct Outbox {
     queue: mpsc::Sender<Outgoing>,
+    presence: std::sync::Arc<watch::Sender<Option<PresenceUpdate>>>,
     evicted: CancellationToken,
 }
 
+/// A presence message as serialised, and the camera's state it tells.
+#[derive(Debug, Clone)]
+pub struct PresenceUpdate {
+    pub text: Utf8Bytes,
+    pub camera: CameraStatus,
+}
+
+/// The writer's side: the queue, the newest presence, and the eviction signal.
+pub struct OutboxReceiver {
+    pub queue: mpsc::Receiver<Outgoing>,
+    pub presence: watch::Receiver<Option<PresenceUpdate>>,
+    pub evicted: CancellationToken,
+}
+
 impl Outbox {
-    pub fn new() -> (Self, mpsc::Receiver<Outgoing>, CancellationToken) {
+    pub fn new() -> (Self, OutboxReceiver) {
         let (queue, receiver) = mpsc::channel(OUTBOX_CAPACITY);
+        let (presence, presence_receiver) = watch::channel(None);
         let evicted = CancellationToken::new();
         (
             Self {
                 queue,
+                presence: std::sync::Arc::new(presence),
                 evicted: evicted.clone(),
             },
-            receiver,
-            evicted,
+            OutboxReceiver {
+                queue: receiver,
+                presence: presence_receiver,
+                evicted,
+            },
         )
+    }
+
+    /// Replaces the presence message not sent yet, if any.
+    pub fn set_presence(&self, update: &PresenceUpdate) {
+        self.presence.send_replace(Some(update.clone()));
     }
 
     /// Queues without waiting; a full queue means the client cannot keep up, so it is evicted.

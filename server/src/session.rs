@@ -12,10 +12,10 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use nido_shared::api::SecurityEventKind;
 use nido_shared::limits::{MAX_CHAT_CHARS, MAX_TEXT_MESSAGE_BYTES};
 use nido_shared::{
-    CameraKey, ClientMessage, ErrorCode, FrameError, FrameHeader, Limits, Role, RoomId,
-    ServerMessage, UserRole,
+    CameraKey, CameraStatus, ClientMessage, ErrorCode, FrameError, FrameHeader, Limits, Role,
+    RoomId, ServerMessage, UserRole,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::CancellationToken;
@@ -27,8 +27,8 @@ use crate::chat::{ChatResult, Chatter};
 use crate::frame_slot::{FrameSlot, RelayedFrame};
 use crate::hub::{JoinError, JoinRequest, Membership};
 use crate::metrics::Metrics;
-use crate::open_sockets::SocketEntry;
-use crate::outbox::{Outbox, Outgoing};
+use crate::open_sockets::{MAX_SOCKETS_PER_ACCOUNT, SocketEntry};
+use crate::outbox::{Outbox, Outgoing, PresenceUpdate};
 use crate::state::AppState;
 use crate::store::{EventDetails, NewViewing, RoomRow, StoreError};
 use crate::viewing_record::ViewingRecord;
@@ -39,6 +39,9 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// JSON messages: a steady 10 a second with bursts of 20.
 const TEXT_RATE: NonZeroU32 = NonZeroU32::new(10).unwrap();
 const TEXT_BURST: NonZeroU32 = NonZeroU32::new(20).unwrap();
+/// At most one presence message per connection in this time: the newest goes, the ones it
+/// replaced never do.
+const PRESENCE_EVERY: Duration = Duration::from_millis(200);
 /// Video frames: twice the fastest camera setting (30 fps), with a second's burst.
 const FRAME_RATE: NonZeroU32 = NonZeroU32::new(60).unwrap();
 
@@ -52,8 +55,8 @@ const CLOSE_SERVER_ERROR: u16 = 1011;
 pub async fn run(socket: Socket, state: AppState, auth: Authenticated, peer: Peer) {
     let Socket { messages, writer } = socket;
     let _counted = state.metrics.connection_opened(auth.user.role);
-    let (outbox, queue, evicted) = Outbox::new();
-    let socket_entry = state.sockets.register(
+    let (outbox, received) = Outbox::new();
+    let registered = state.sockets.register(
         auth.user.id,
         auth.session_id,
         auth.expires_at_us,
@@ -62,20 +65,32 @@ pub async fn run(socket: Socket, state: AppState, auth: Authenticated, peer: Pee
     // Cancelled when the writer stops: nothing more will be sent, so the reader only
     // waits for the client's close reply.
     let writer_done = CancellationToken::new();
-
-    // The writer is a task of its own: polled together with the reader, every frame sent
-    // would also poll the reader, and tungstenite prepares its read buffer on each poll.
-    let mut writer = AbortOnDropHandle::new(tokio::spawn(write_loop(
+    let writing = write_loop(
         writer,
-        queue,
+        received.queue,
+        received.presence,
         Interrupts {
             shutdown: state.shutdown.clone(),
-            evicted,
+            evicted: received.evicted,
         },
         state.config.ping_interval(),
         state.metrics.clone(),
         writer_done.clone(),
-    )));
+    );
+    let Ok(socket_entry) = registered else {
+        outbox.push_error(
+            ErrorCode::TooManyConnections,
+            format!(
+                "at most {MAX_SOCKETS_PER_ACCOUNT} connections per account; close another tab or device"
+            ),
+            Some(CLOSE_POLICY),
+        );
+        let _ = timeout(CLOSE_GRACE, writing).await;
+        return;
+    };
+    // The writer is a task of its own: polled together with the reader, every frame sent
+    // would also poll the reader, and tungstenite prepares its read buffer on each poll.
+    let mut writer = AbortOnDropHandle::new(tokio::spawn(writing));
     let connection = Connection {
         limits: ConnectionLimits::new(),
         state,
@@ -122,6 +137,7 @@ enum WriterStep {
 async fn write_loop(
     mut writer: FrameWriter,
     mut queue: mpsc::Receiver<Outgoing>,
+    mut presence: watch::Receiver<Option<PresenceUpdate>>,
     interrupts: Interrupts,
     ping_every: Duration,
     metrics: Metrics,
@@ -131,6 +147,8 @@ async fn write_loop(
     let mut frames: Option<FrameSlot> = None;
     let mut ping = interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut next_presence_at = Instant::now();
+    let mut camera_told = None;
 
     loop {
         let step = tokio::select! {
@@ -146,6 +164,11 @@ async fn write_loop(
                 Some(Outgoing::Close(code, reason)) => WriterStep::Close(code, reason),
                 None => WriterStep::Stop,
             },
+            update = newest_presence(&mut presence, next_presence_at, camera_told) => {
+                next_presence_at = Instant::now() + PRESENCE_EVERY;
+                camera_told = Some(update.camera);
+                WriterStep::Send(Frame::Text(update.text))
+            }
             (frame, skipped) = next_frame(&mut frames) => WriterStep::Video(frame, skipped),
             _ = ping.tick() => WriterStep::Send(Frame::Ping),
         };
@@ -188,6 +211,45 @@ async fn send_unless_interrupted(
         biased;
         sent = writer.send(message) => sent.is_ok(),
         _ = interrupts.fired() => true,
+    }
+}
+
+/// The newest presence not sent yet: at once when it tells a camera state other than
+/// `camera_told` (so no frame ever arrives before the "live" that allows it), else no sooner
+/// than `not_before`; never resolves while there is none. Cancel-safe: a change seen but not
+/// sent is marked unseen again.
+async fn newest_presence(
+    presence: &mut watch::Receiver<Option<PresenceUpdate>>,
+    not_before: Instant,
+    camera_told: Option<CameraStatus>,
+) -> PresenceUpdate {
+    loop {
+        if presence.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+        presence.mark_changed();
+        // Held until `not_before`, unless a newer one tells another camera state.
+        loop {
+            let camera_changed = presence
+                .borrow()
+                .as_ref()
+                .is_some_and(|update| Some(update.camera) != camera_told);
+            if camera_changed || Instant::now() >= not_before {
+                break;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(not_before) => {}
+                changed = presence.changed() => {
+                    if changed.is_err() {
+                        return std::future::pending().await;
+                    }
+                    presence.mark_changed();
+                }
+            }
+        }
+        if let Some(update) = presence.borrow_and_update().clone() {
+            return update;
+        }
     }
 }
 

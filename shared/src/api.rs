@@ -35,6 +35,8 @@ pub enum ApiErrorCode {
     InvalidInput,
     /// The username or room id is taken (409).
     Conflict,
+    /// The server is too busy for this now: wait for `Retry-After` seconds (503).
+    Busy,
     /// The server failed; details are in its log, never in the answer (500).
     Internal,
 }

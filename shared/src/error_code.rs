@@ -53,6 +53,9 @@ pub enum ErrorCode {
     ServerError,
     /// The server is shutting down. Closes with 1001.
     ShuttingDown,
+    /// This account already has as many connections open as it may. Closes with 1008; close
+    /// another tab or device first.
+    TooManyConnections,
 }
 
 impl ErrorCode {
@@ -81,6 +84,7 @@ impl ErrorCode {
             Self::SessionEnded => "session_ended",
             Self::ServerError => "server_error",
             Self::ShuttingDown => "shutting_down",
+            Self::TooManyConnections => "too_many_connections",
         }
     }
 }
@@ -114,6 +118,7 @@ mod tests {
             ErrorCode::SessionEnded,
             ErrorCode::ServerError,
             ErrorCode::ShuttingDown,
+            ErrorCode::TooManyConnections,
         ];
         for code in all {
             let json = serde_json::to_string(&code).unwrap();

@@ -59,7 +59,9 @@ impl fmt::Display for RoomId {
     }
 }
 
-/// A person's name as shown to the room: trimmed, 1 to 40 characters, no control characters.
+/// A person's name as shown to the room: trimmed, 1 to 40 characters, with no control,
+/// format (bidirectional overrides, zero-width marks), separator or private-use characters,
+/// which could make a name read as another person's or flip the text around it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DisplayName(String);
@@ -76,12 +78,28 @@ impl TryFrom<String> for DisplayName {
     fn try_from(value: String) -> Result<Self, IdError> {
         let trimmed = value.trim();
         let chars = trimmed.chars().count();
-        if (1..=MAX_NAME_CHARS).contains(&chars) && !trimmed.chars().any(char::is_control) {
+        if (1..=MAX_NAME_CHARS).contains(&chars) && trimmed.chars().all(shows_as_itself) {
             Ok(Self(trimmed.to_owned()))
         } else {
             Err(IdError::InvalidDisplayName)
         }
     }
+}
+
+/// Whether a character in a name shows as what it is. The zero-width joiners are format
+/// characters that emoji (👩‍👧) and some scripts (Persian, Hindi) need; they flip nothing.
+fn shows_as_itself(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(c, '\u{200C}' | '\u{200D}')
+        || !matches!(
+            c.general_category(),
+            GeneralCategory::Control
+                | GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+                | GeneralCategory::PrivateUse
+                | GeneralCategory::Unassigned
+        )
 }
 
 impl From<DisplayName> for String {
@@ -199,6 +217,28 @@ mod tests {
         assert_eq!(name.as_str(), "Mamá de Lucía");
         assert!(DisplayName::try_from("ñ".repeat(MAX_NAME_CHARS)).is_ok());
         for bad in ["", "   ", "a\nb", "\u{7}", &"ñ".repeat(MAX_NAME_CHARS + 1)] {
+            assert_eq!(
+                DisplayName::try_from(bad.to_owned()),
+                Err(IdError::InvalidDisplayName),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_cannot_hide_or_flip_text() {
+        for fine in ["Zoë O'Brien", "محمد", "李小龙", "Mamá 👩‍👧"] {
+            assert!(DisplayName::try_from(fine.to_owned()).is_ok(), "{fine}");
+        }
+        for bad in [
+            "Mamá\u{202E}ofíc",     // right-to-left override
+            "Ana\u{2066}x\u{2069}", // isolates
+            "Ana\u{200B}",          // zero-width space
+            "Ana\u{200F}",          // right-to-left mark
+            "Ana\u{FEFF}",          // byte-order mark
+            "Ana\u{2028}Beto",      // line separator
+            "Ana\u{E000}",          // private use
+        ] {
             assert_eq!(
                 DisplayName::try_from(bad.to_owned()),
                 Err(IdError::InvalidDisplayName),

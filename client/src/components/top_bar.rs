@@ -1,5 +1,5 @@
-//! The bar atop every page: Nido's name, the room, who is logged in (and logging out), and
-//! the language switch.
+//! The bar atop every page: Nido's name, the room, who is logged in (and logging out), the
+//! language switch, and a warning when the page came over plain http from the network.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -7,6 +7,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::account::use_account;
 use crate::api;
+use crate::browser::is_secure_context;
 use crate::i18n::{Lang, Text, use_i18n};
 
 #[component]
@@ -66,5 +67,11 @@ pub fn TopBar(#[prop(optional, into)] room: Option<String>) -> impl IntoView {
                 {lang_button(Lang::En, "EN")}
             </nav>
         </header>
+        // Browsers count only https and this machine's own addresses as secure.
+        {(!is_secure_context()).then(|| view! {
+            <p class="insecure-warning" role="alert" data-testid="insecure-warning">
+                {move || i18n.t(Text::InsecureConnection)}
+            </p>
+        })}
     }
 }

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use nido_shared::api::{Me, PasswordChange, RoomSummary};
 use nido_shared::{UserRole, check_new_password};
 
-use crate::auth::Authenticated;
 use crate::auth::throttle::ACCOUNT;
+use crate::auth::{Authenticated, Peer};
 use crate::error::{AppError, JsonBody};
 use crate::state::AppState;
 use crate::store::RoomRow;
@@ -61,6 +61,7 @@ pub fn room_summary(state: &AppState, room: RoomRow) -> RoomSummary {
 pub async fn change_password(
     State(state): State<AppState>,
     auth: Authenticated,
+    peer: Peer,
     JsonBody(change): JsonBody<PasswordChange>,
 ) -> Result<StatusCode, AppError> {
     check_new_password(&change.new_password)
@@ -74,7 +75,7 @@ pub async fn change_password(
     }
     let correct = state
         .passwords
-        .verify(&change.current_password, Some(&user.password_hash))
+        .verify(&change.current_password, Some(&user.password_hash), peer.ip)
         .await?;
     if !correct {
         state.store.record_login_failure(key, now_us).await?;
@@ -82,7 +83,7 @@ pub async fn change_password(
             "the current password is not right".into(),
         ));
     }
-    let hash = state.passwords.hash(&change.new_password).await?;
+    let hash = state.passwords.hash(&change.new_password, peer.ip).await?;
     state.store.set_password_hash(user.id, &hash).await?;
     let ended = state
         .store

@@ -151,7 +151,10 @@ pub async fn register(
     let display_name = DisplayName::try_from(registration.display_name).map_err(|e| invalid(&e))?;
     check_new_password(&registration.password).map_err(|e| invalid(&e))?;
     usable_invite(&state, &token).await?;
-    let password_hash = state.passwords.hash(&registration.password).await?;
+    let password_hash = state
+        .passwords
+        .hash(&registration.password, peer.ip)
+        .await?;
     let token_hash = hash_token(&token);
     let new = NewRegistration {
         token_hash: &token_hash,

@@ -61,7 +61,10 @@ pub async fn log_in(
 
     let usable = user.as_ref().filter(|user| !user.revoked);
     let hash = usable.map(|user| user.password_hash.as_str());
-    let correct = state.passwords.verify(&request.password, hash).await?;
+    let correct = state
+        .passwords
+        .verify(&request.password, hash, peer.ip)
+        .await?;
     let (Some(user), true) = (usable, correct) else {
         state.metrics.auth_failure();
         match (device, &device_hash) {

@@ -1,9 +1,14 @@
 //! Password hashing with argon2id (m=19456 KiB, t=2, p=1), stored as PHC strings.
 //!
 //! Hashing is deliberately slow and uses 19 MiB, so it runs on the blocking pool, a few at
-//! a time, in working memory that is kept and reused: a flood of logins queues here
-//! instead of exhausting memory, and the server's memory does not grow with logins.
+//! a time, in working memory that is kept and reused: the server's memory does not grow
+//! with logins. The queue in front of it is bounded, in all and per client address: past
+//! either bound a request is refused at once (503 with `Retry-After`), so a burst of wrong
+//! passwords from one address keeps at most a few places and everyone else's login still
+//! goes through in well under a second.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
@@ -15,6 +20,9 @@ use crate::mutex::lock;
 
 /// Hashes computed at the same time, at most.
 const CONCURRENT_HASHES: usize = 2;
+/// Hashes waiting or running, at most, in all and for one client address (or IPv6 /64).
+const MAX_QUEUED: usize = 32;
+const MAX_QUEUED_PER_ADDRESS: usize = 3;
 /// The longest salt a stored hash may have, decoded (the PHC format's limit).
 const MAX_SALT_BYTES: usize = 64;
 
@@ -24,16 +32,63 @@ pub enum PasswordError {
     Hash(#[from] argon2::password_hash::Error),
     #[error("the hashing task failed")]
     Task(#[from] tokio::task::JoinError),
+    /// The queue is full, in all or for this client: try again in a moment.
+    #[error("too many password checks are waiting")]
+    Busy,
 }
 
 /// Hashes and verifies passwords.
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    queue: Arc<Mutex<Queue>>,
     memory: Arc<WorkingMemory>,
     /// Verified against when the account does not exist, so that answering takes as long
     /// as for a real account.
     decoy_hash: Arc<str>,
+}
+
+/// Who is waiting for or running a hash.
+#[derive(Default)]
+struct Queue {
+    total: usize,
+    per_address: HashMap<IpAddr, usize>,
+}
+
+/// A place in the queue, given back when dropped.
+struct Place {
+    queue: Arc<Mutex<Queue>>,
+    address: IpAddr,
+}
+
+impl Place {
+    fn take(queue: &Arc<Mutex<Queue>>, client: IpAddr) -> Result<Self, PasswordError> {
+        let address = crate::auth::throttle::address_key(client);
+        let mut waiting = lock(queue);
+        let mine = waiting.per_address.get(&address).copied().unwrap_or(0);
+        if waiting.total >= MAX_QUEUED || mine >= MAX_QUEUED_PER_ADDRESS {
+            return Err(PasswordError::Busy);
+        }
+        waiting.total += 1;
+        waiting.per_address.insert(address, mine + 1);
+        Ok(Self {
+            queue: Arc::clone(queue),
+            address,
+        })
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let mut waiting = lock(&self.queue);
+        waiting.total -= 1;
+        if let Some(mine) = waiting.per_address.get_mut(&self.address) {
+            *mine -= 1;
+            if *mine == 0 {
+                waiting.per_address.remove(&self.address);
+            }
+        }
+    }
 }
 
 /// Argon2's 19 MiB of working memory, kept for the next hash. Allocated anew for each hash,
@@ -136,12 +191,15 @@ impl Passwords {
             .expect("hashing a fixed password works");
         Self {
             permits: Arc::new(Semaphore::new(CONCURRENT_HASHES)),
+            queue: Arc::default(),
             memory,
             decoy_hash: decoy.into(),
         }
     }
 
-    pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
+    /// Hashes a new password for `client`; [`PasswordError::Busy`] when the queue is full.
+    pub async fn hash(&self, password: &str, client: IpAddr) -> Result<String, PasswordError> {
+        let _place = Place::take(&self.queue, client)?;
         let _permit = self.permits.acquire().await.expect("never closed");
         let password = password.to_owned();
         let memory = Arc::clone(&self.memory);
@@ -149,12 +207,14 @@ impl Passwords {
     }
 
     /// Whether `password` matches `stored`; with no stored hash, does the same work and
-    /// answers no.
+    /// answers no. [`PasswordError::Busy`] when the queue is full for `client`.
     pub async fn verify(
         &self,
         password: &str,
         stored: Option<&str>,
+        client: IpAddr,
     ) -> Result<bool, PasswordError> {
+        let _place = Place::take(&self.queue, client)?;
         let _permit = self.permits.acquire().await.expect("never closed");
         let password = password.to_owned();
         let real = stored.is_some();
@@ -178,6 +238,8 @@ mod tests {
 
     use super::*;
 
+    const HERE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
     #[tokio::test]
     async fn hashes_agree_with_the_argon2_crates_own_phc_functions() {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, nido_params());
@@ -189,24 +251,24 @@ mod tests {
         let passwords = Passwords::new();
         assert!(
             passwords
-                .verify("correct horse", Some(&theirs))
+                .verify("correct horse", Some(&theirs), HERE)
                 .await
                 .unwrap()
         );
         assert!(
             !passwords
-                .verify("correct hors", Some(&theirs))
+                .verify("correct hors", Some(&theirs), HERE)
                 .await
                 .unwrap()
         );
 
-        let ours = passwords.hash("correct horse").await.unwrap();
+        let ours = passwords.hash("correct horse", HERE).await.unwrap();
         let parsed = PasswordHash::new(&ours).unwrap();
         assert!(argon2.verify_password(b"correct horse", &parsed).is_ok());
         assert!(argon2.verify_password(b"wrong horse", &parsed).is_err());
         assert!(
             !passwords
-                .verify("correct horse", Some("$argon2id$garbage"))
+                .verify("correct horse", Some("$argon2id$garbage"), HERE)
                 .await
                 .unwrap()
         );
@@ -216,7 +278,7 @@ mod tests {
     async fn working_memory_is_reused_not_piled_up() {
         let passwords = Passwords::new();
         for _ in 0..4 {
-            passwords.hash("correct horse").await.unwrap();
+            passwords.hash("correct horse", HERE).await.unwrap();
         }
         assert_eq!(
             lock(&passwords.memory.free).len(),
@@ -228,23 +290,54 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_phc_strings_that_verify() {
         let passwords = Passwords::new();
-        let hash = passwords.hash("correct horse").await.unwrap();
+        let hash = passwords.hash("correct horse", HERE).await.unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
         assert!(
             passwords
-                .verify("correct horse", Some(&hash))
+                .verify("correct horse", Some(&hash), HERE)
                 .await
                 .unwrap()
         );
-        assert!(!passwords.verify("wrong horse", Some(&hash)).await.unwrap());
         assert!(
             !passwords
-                .verify("decoy password, never anyone's", None)
+                .verify("wrong horse", Some(&hash), HERE)
                 .await
                 .unwrap()
         );
+        assert!(
+            !passwords
+                .verify("decoy password, never anyone's", None, HERE)
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_queue_is_bounded_per_address_and_in_all() {
+        let passwords = Passwords::new();
+        let attacker: IpAddr = "203.0.113.9".parse().unwrap();
+        let places: Vec<Place> = (0..MAX_QUEUED_PER_ADDRESS)
+            .map(|_| Place::take(&passwords.queue, attacker).unwrap())
+            .collect();
+        assert!(matches!(
+            passwords.verify("x", None, attacker).await,
+            Err(PasswordError::Busy)
+        ));
+        // Someone else still gets checked.
+        assert!(!passwords.verify("x", None, HERE).await.unwrap());
+        drop(places);
+        assert!(!passwords.verify("x", None, attacker).await.unwrap());
+        let crowd: Vec<Place> = (0..MAX_QUEUED)
+            .map(|n| Place::take(&passwords.queue, IpAddr::from([10, 0, 0, n as u8])).unwrap())
+            .collect();
+        assert!(matches!(
+            passwords.hash("x", HERE).await,
+            Err(PasswordError::Busy)
+        ));
+        drop(crowd);
+        assert!(lock(&passwords.queue).per_address.is_empty());
     }
 }

@@ -46,7 +46,12 @@ impl Peer {
 }
 
 /// `direct_https`: the connection itself is https (Nido's own listener).
+///
+/// Addresses are canonical: an IPv4 client reaching a `[::]` listener arrives as
+/// `::ffff:a.b.c.d`, and is counted, throttled and compared as `a.b.c.d`.
 fn peer(remote: IpAddr, headers: &HeaderMap, trusted: &[IpAddr], direct_https: bool) -> Peer {
+    let remote = remote.to_canonical();
+    let trusted: Vec<IpAddr> = trusted.iter().map(IpAddr::to_canonical).collect();
     if !trusted.contains(&remote) {
         return Peer {
             ip: remote,
@@ -60,6 +65,7 @@ fn peer(remote: IpAddr, headers: &HeaderMap, trusted: &[IpAddr], direct_https: b
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
         .collect::<Vec<_>>();
     let ip = forwarded
         .iter()
@@ -85,6 +91,21 @@ mod tests {
             .iter()
             .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
             .collect()
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_plain_ipv4() {
+        let mapped: IpAddr = "::ffff:192.168.1.30".parse().unwrap();
+        let plain: IpAddr = "192.168.1.30".parse().unwrap();
+        assert_eq!(peer(mapped, &HeaderMap::new(), &[], false).ip, plain);
+        // A proxy configured as IPv4, reaching a `[::]` listener, is still trusted.
+        let proxy_mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        let sent = headers(&[("x-forwarded-for", "::ffff:198.51.100.7")]);
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(
+            peer(proxy_mapped, &sent, &[proxy], false).ip,
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]

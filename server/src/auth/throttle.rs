@@ -116,7 +116,7 @@ pub fn username_key(typed: &str) -> String {
 }
 
 /// IPv4 addresses as they are; IPv6 by /64, the block one household or phone gets.
-fn address_key(ip: IpAddr) -> IpAddr {
+pub fn address_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => {

@@ -26,6 +26,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// How long any single expected event may take before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(5);
 
+/// Where every test's requests come from.
+pub const LOCALHOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
 /// Every test account's password.
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -123,7 +126,12 @@ impl TestServer {
     pub async fn create_person(&self, role: UserRole, name: &str, rooms: &[&str]) -> (i64, String) {
         let count = self.state.store.users().await.unwrap().len();
         let username = Username::try_from(format!("user{count}")).unwrap();
-        let hash = self.state.passwords.hash(PASSWORD).await.unwrap();
+        let hash = self
+            .state
+            .passwords
+            .hash(PASSWORD, LOCALHOST)
+            .await
+            .unwrap();
         let user = NewUser {
             username: &username,
             display_name: &DisplayName::try_from(name.to_owned()).unwrap(),
