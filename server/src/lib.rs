@@ -11,6 +11,7 @@ pub mod config;
 mod error;
 mod frame_slot;
 mod hours;
+mod http_server;
 mod hub;
 pub mod logging;
 mod metrics;
@@ -105,9 +106,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         Some(tls) => {
             let listener = TlsTcpListener::new(listener, tls.server_config)
                 .tap_io(|stream| set_nodelay(stream.get_ref().0));
-            serve_http(listener, state).await?;
+            serve_http(listener, state).await;
         }
-        None => serve_http(listener.tap_io(|stream| set_nodelay(stream)), state).await?,
+        None => serve_http(listener.tap_io(|stream| set_nodelay(stream)), state).await,
     }
     policy.abort();
     connections.close();
@@ -121,16 +122,15 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     Ok(())
 }
 
-async fn serve_http<L, F>(listener: TapIo<L, F>, state: AppState) -> std::io::Result<()>
+async fn serve_http<L, F>(listener: TapIo<L, F>, state: AppState)
 where
     L: Listener<Addr = SocketAddr>,
     F: FnMut(&mut L::Io) + Send + 'static,
 {
     let shutdown = state.shutdown.clone();
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
+    let header_timeout = state.config.header_timeout();
+    let app = app(state);
+    http_server::serve_connections(listener, app, header_timeout, shutdown, SHUTDOWN_GRACE).await;
 }
 
 /// Frames go out as soon as they are written, not held back to fill a packet.

@@ -68,3 +68,24 @@ async fn the_data_directory_is_readable_by_nidos_user_only() {
     assert_eq!(mode(&backup), 0o600, "the backup");
     server.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_half_sent_request_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start_with(|config| config.header_timeout_secs = 1).await;
+    let mut slow = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(PATIENCE, slow.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the connection is still open");
+    // Others are served all along.
+    let ok = server
+        .http
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}

@@ -231,6 +231,12 @@ pub struct Config {
     #[arg(long, env = "NIDO_LOG", default_value = "info,memory_serve=warn")]
     pub log: String,
 
+    /// Seconds a client may take to send a request's headers before its connection is
+    /// closed.
+    #[arg(long, env = "NIDO_HEADER_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_secs: u64,
+
     /// Seconds without any message (pongs included) after which a connection is closed.
     #[arg(long, env = "NIDO_IDLE_TIMEOUT_SECS", default_value_t = 45,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -296,6 +302,10 @@ impl Config {
 
     pub fn ping_interval(&self) -> Duration {
         Duration::from_secs(self.ping_interval_secs)
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_secs)
     }
 
     pub fn idle_timeout(&self) -> Duration {
