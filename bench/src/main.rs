@@ -7,6 +7,7 @@ mod client_size;
 mod clock;
 mod generator_health;
 mod images;
+mod login_burst;
 mod nido_setup;
 mod peer;
 mod proc_stats;
@@ -53,6 +54,9 @@ struct Options {
     /// adds S4's chat clients.
     #[arg(long, value_name = "PEER:VIEWERS[:chat]")]
     step: Option<String>,
+    /// Measures a real login during a burst of 400 wrong ones from one address instead.
+    #[arg(long)]
+    login_burst: bool,
     /// Defaults to the `nido-server` beside this program.
     #[arg(long)]
     nido_server: Option<PathBuf>,
@@ -90,6 +94,10 @@ async fn run(options: Options) -> anyhow::Result<()> {
     let clock = clock::Clock::start();
     if options.quick {
         return quick(&programs, clock, options.seconds).await;
+    }
+    if options.login_burst {
+        println!("{}", login_burst::run(&programs).await?.describe());
+        return Ok(());
     }
     if let Some(step) = &options.step {
         return one_step(&programs, clock, step, options.seconds).await;

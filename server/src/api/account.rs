@@ -73,9 +73,10 @@ pub async fn change_password(
     if let Some(retry_after) = ACCOUNT.wait(state.store.login_failures(key).await?, now_us) {
         return Err(AppError::TooManyAttempts { retry_after });
     }
+    let place = state.passwords.reserve(peer.ip)?;
     let correct = state
         .passwords
-        .verify(&change.current_password, Some(&user.password_hash), peer.ip)
+        .verify(place, &change.current_password, Some(&user.password_hash))
         .await?;
     if !correct {
         state.store.record_login_failure(key, now_us).await?;

@@ -24,6 +24,8 @@ pub async fn log_in(
     jar: CookieJar,
     JsonBody(request): JsonBody<LoginRequest>,
 ) -> Result<(StatusCode, CookieJar), AppError> {
+    // First of all: a place in the password queue, so that a flood costs nothing more.
+    let place = state.passwords.reserve(peer.ip)?;
     let key = throttle::username_key(&request.username);
     let Some(_attempt) = state.throttle.begin(&key) else {
         return Err(AppError::TooManyAttempts {
@@ -63,7 +65,7 @@ pub async fn log_in(
     let hash = usable.map(|user| user.password_hash.as_str());
     let correct = state
         .passwords
-        .verify(&request.password, hash, peer.ip)
+        .verify(place, &request.password, hash)
         .await?;
     let (Some(user), true) = (usable, correct) else {
         state.metrics.auth_failure();

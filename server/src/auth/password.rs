@@ -56,7 +56,7 @@ struct Queue {
 }
 
 /// A place in the queue, given back when dropped.
-struct Place {
+pub struct Place {
     queue: Arc<Mutex<Queue>>,
     address: IpAddr,
 }
@@ -197,6 +197,12 @@ impl Passwords {
         }
     }
 
+    /// A place in the queue for `client`, taken before any other work on its request, so
+    /// that a refused one costs nothing more; [`PasswordError::Busy`] when it is full.
+    pub fn reserve(&self, client: IpAddr) -> Result<Place, PasswordError> {
+        Place::take(&self.queue, client)
+    }
+
     /// Hashes a new password for `client`; [`PasswordError::Busy`] when the queue is full.
     pub async fn hash(&self, password: &str, client: IpAddr) -> Result<String, PasswordError> {
         let _place = Place::take(&self.queue, client)?;
@@ -207,14 +213,13 @@ impl Passwords {
     }
 
     /// Whether `password` matches `stored`; with no stored hash, does the same work and
-    /// answers no. [`PasswordError::Busy`] when the queue is full for `client`.
+    /// answers no. Waits its turn in the place reserved for it.
     pub async fn verify(
         &self,
+        _place: Place,
         password: &str,
         stored: Option<&str>,
-        client: IpAddr,
     ) -> Result<bool, PasswordError> {
-        let _place = Place::take(&self.queue, client)?;
         let _permit = self.permits.acquire().await.expect("never closed");
         let password = password.to_owned();
         let real = stored.is_some();
@@ -251,13 +256,21 @@ mod tests {
         let passwords = Passwords::new();
         assert!(
             passwords
-                .verify("correct horse", Some(&theirs), HERE)
+                .verify(
+                    passwords.reserve(HERE).unwrap(),
+                    "correct horse",
+                    Some(&theirs)
+                )
                 .await
                 .unwrap()
         );
         assert!(
             !passwords
-                .verify("correct hors", Some(&theirs), HERE)
+                .verify(
+                    passwords.reserve(HERE).unwrap(),
+                    "correct hors",
+                    Some(&theirs)
+                )
                 .await
                 .unwrap()
         );
@@ -268,7 +281,11 @@ mod tests {
         assert!(argon2.verify_password(b"wrong horse", &parsed).is_err());
         assert!(
             !passwords
-                .verify("correct horse", Some("$argon2id$garbage"), HERE)
+                .verify(
+                    passwords.reserve(HERE).unwrap(),
+                    "correct horse",
+                    Some("$argon2id$garbage")
+                )
                 .await
                 .unwrap()
         );
@@ -297,19 +314,27 @@ mod tests {
         );
         assert!(
             passwords
-                .verify("correct horse", Some(&hash), HERE)
+                .verify(
+                    passwords.reserve(HERE).unwrap(),
+                    "correct horse",
+                    Some(&hash)
+                )
                 .await
                 .unwrap()
         );
         assert!(
             !passwords
-                .verify("wrong horse", Some(&hash), HERE)
+                .verify(passwords.reserve(HERE).unwrap(), "wrong horse", Some(&hash))
                 .await
                 .unwrap()
         );
         assert!(
             !passwords
-                .verify("decoy password, never anyone's", None, HERE)
+                .verify(
+                    passwords.reserve(HERE).unwrap(),
+                    "decoy password, never anyone's",
+                    None
+                )
                 .await
                 .unwrap()
         );
@@ -320,18 +345,23 @@ mod tests {
         let passwords = Passwords::new();
         let attacker: IpAddr = "203.0.113.9".parse().unwrap();
         let places: Vec<Place> = (0..MAX_QUEUED_PER_ADDRESS)
-            .map(|_| Place::take(&passwords.queue, attacker).unwrap())
+            .map(|_| passwords.reserve(attacker).unwrap())
             .collect();
         assert!(matches!(
-            passwords.verify("x", None, attacker).await,
+            passwords.reserve(attacker),
             Err(PasswordError::Busy)
         ));
         // Someone else still gets checked.
-        assert!(!passwords.verify("x", None, HERE).await.unwrap());
+        let place = passwords.reserve(HERE).unwrap();
+        assert!(!passwords.verify(place, "x", None).await.unwrap());
         drop(places);
-        assert!(!passwords.verify("x", None, attacker).await.unwrap());
+        assert!(passwords.reserve(attacker).is_ok());
         let crowd: Vec<Place> = (0..MAX_QUEUED)
-            .map(|n| Place::take(&passwords.queue, IpAddr::from([10, 0, 0, n as u8])).unwrap())
+            .map(|n| {
+                passwords
+                    .reserve(IpAddr::from([10, 0, 0, n as u8]))
+                    .unwrap()
+            })
             .collect();
         assert!(matches!(
             passwords.hash("x", HERE).await,
