@@ -131,6 +131,7 @@ mod tests {
             sent_at_us: 0,
             from: DisplayName::try_from("Ana".to_owned()).unwrap(),
             role: Role::Viewer,
+            staff: false,
             text: format!("line {seq}"),
         }
     }

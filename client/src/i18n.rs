@@ -205,6 +205,8 @@ pub enum Text {
     People,
     Invites,
     AuditLog,
+    OnlyStaffStream,
+    LoopbackInviteLink,
     InsecureConnection,
     ViewingSessions,
     SecurityEvents,
@@ -427,6 +429,14 @@ impl Text {
             People => ("Personas", "People"),
             Invites => ("Invitaciones", "Invites"),
             AuditLog => ("Registro de accesos", "Access log"),
+            OnlyStaffStream => (
+                "Solo el personal de la sala puede emitir su cámara.",
+                "Only the room's staff can stream its camera.",
+            ),
+            LoopbackInviteLink => (
+                "Este enlace apunta a este mismo ordenador y no se abrirá en el móvil de una familia. Abre Nido por su dirección en la red, o arranca el servidor con --public-url.",
+                "This link points at this very computer and will not open on a family's phone. Open Nido at its network address, or start the server with --public-url.",
+            ),
             InsecureConnection => (
                 "Conexión sin cifrar: las contraseñas, el chat y el vídeo cruzan la red a la vista. Abre Nido con https.",
                 "This connection is not encrypted: passwords, chat and video cross the network in the clear. Open Nido over https.",

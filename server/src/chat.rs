@@ -146,6 +146,7 @@ impl Chatter<'_> {
             client_id: &id,
             name: self.membership.name(),
             role: self.membership.role(),
+            staff: self.user_role.is_staff(),
             text,
         };
         match store.append_chat(&chat, now_us).await {

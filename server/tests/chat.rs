@@ -112,3 +112,27 @@ async fn a_chat_flood_is_rate_limited_without_closing() {
     }
     assert_eq!(delivered, echoed, "everyone saw the same accepted lines");
 }
+
+#[tokio::test]
+async fn staff_messages_are_marked_as_staff_from_any_page() {
+    let server = TestServer::start().await;
+    let caregiver = server
+        .person(nido_shared::UserRole::Caregiver, "Seño Marta", &["sala-1"])
+        .await;
+    let mut watching_staff = server.connect_as(&caregiver).await;
+    watching_staff.join("sala-1", Role::Viewer, None).await;
+    let mut parent = server.join("sala-1", Role::Viewer, "Ana").await;
+    watching_staff.chat("desde el visor").await;
+    let line = parent.next_chat().await;
+    assert_eq!((line.role, line.staff), (Role::Viewer, true));
+    parent.chat("gracias").await;
+    let line = watching_staff
+        .wait_for(|r| match r {
+            Received::Json(ServerMessage::Chat(line)) if line.text == "gracias" => {
+                Some(line.clone())
+            }
+            _ => None,
+        })
+        .await;
+    assert!(!line.staff);
+}

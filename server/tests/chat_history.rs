@@ -18,6 +18,7 @@ async fn store_message(server: &TestServer, author: &Account, n: i64) -> u64 {
         client_id: &id,
         name: &DisplayName::try_from("Seño".to_owned()).unwrap(),
         role: Role::Camera,
+        staff: true,
         text: &format!("mensaje {n}"),
     };
     match server
@@ -313,6 +314,7 @@ async fn messages_stored_together_are_numbered_per_room_without_gaps() {
             client_id: id,
             name: &name,
             role: Role::Viewer,
+            staff: false,
             text: "juntos",
         };
         async move { store.append_chat(&chat, 1_000).await.unwrap() }

@@ -89,3 +89,26 @@ async fn a_half_sent_request_is_closed() {
         .unwrap();
     assert_eq!(ok.status(), 200);
 }
+
+#[tokio::test]
+async fn invite_links_point_at_the_public_address() {
+    let server = TestServer::start_with(|config| {
+        config.public_url = Some("https://nido.example.org".parse().unwrap());
+    })
+    .await;
+    let admin = server
+        .person(nido_shared::UserRole::Admin, "Directora", &[])
+        .await;
+    server.room("sala-1").await;
+    let made = create_invite(
+        &server,
+        &admin,
+        &invite(nido_shared::UserRole::Family, &["sala-1"], 1),
+    )
+    .await;
+    let made: nido_shared::api::CreatedInvite = made.json().await.unwrap();
+    assert_eq!(
+        made.url,
+        Some(format!("https://nido.example.org{}", made.path))
+    );
+}

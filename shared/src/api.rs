@@ -153,6 +153,9 @@ pub struct CreatedInvite {
     pub invite: Invite,
     /// The path to open, `/invite/<token>`, to be put after the server's address.
     pub path: String,
+    /// The whole link at Nido's public address (`--public-url`), when it has one.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// What the invite page shows before the invitee registers.

@@ -119,6 +119,9 @@ pub struct ChatLine {
     pub sent_at_us: u64,
     pub from: DisplayName,
     pub role: Role,
+    /// The sender is the room's staff (an admin or caregiver), from whichever page.
+    #[serde(default)]
+    pub staff: bool,
     /// Plain text: clients must show it as text, never interpret markup.
     pub text: String,
 }
@@ -281,6 +284,7 @@ mod tests {
                 sent_at_us: 4,
                 from: name,
                 role: Role::Camera,
+                staff: true,
                 text: "hola".into(),
             }),
             ServerMessage::ChatDeleted { seq: 3 },

@@ -110,6 +110,7 @@ fn stored_line(
     let i18n = use_i18n();
     let mine = line.user_id == me;
     let from_classroom = line.role == Role::Camera;
+    let from_staff = line.staff || from_classroom;
     let seq = line.seq;
     let sender = line.user_id;
     let moderation = (staff && !mine).then(|| {
@@ -123,7 +124,7 @@ fn stored_line(
                     on:click=move |_| on_chat.run(ChatRequest::Delete(seq))>
                     {move || i18n.t(Text::DeleteMessage)}
                 </button>
-                {(!from_classroom).then(|| view! {
+                {(!from_staff).then(|| view! {
                     <select class="mute" aria-label=move || i18n.t(Text::MuteFor) on:change=move |ev| {
                         if let Ok(minutes) = event_target_value(&ev).parse() {
                             on_chat.run(ChatRequest::Mute { user_id: sender, minutes });
@@ -140,7 +141,7 @@ fn stored_line(
         <li class="chat-line" class:mine=mine class:classroom=from_classroom>
             <div class="chat-meta">
                 <strong>{line.from.to_string()}</strong>
-                {from_classroom.then(|| view! { <span class="tag">{move || i18n.t(Text::Caregiver)}</span> })}
+                {from_staff.then(|| view! { <span class="tag" data-testid="staff-badge">{move || i18n.t(Text::Caregiver)}</span> })}
                 {mine.then(|| view! { <span class="muted">" ("{move || i18n.t(Text::You)}")"</span> })}
                 <time>{clock_time(line.sent_at_us)}</time>
             </div>
@@ -174,8 +175,17 @@ fn pending_line(pending: PendingChat, on_chat: Callback<ChatRequest>) -> impl In
     }
 }
 
-/// "14:05" in the browser's time zone.
+/// "14:05" in the browser's time zone, after the date ("28/11 14:05") when not today.
 fn clock_time(at_us: u64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(at_us as f64 / 1000.0));
-    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
+    let today = js_sys::Date::new_0();
+    let same_day = date.get_date() == today.get_date()
+        && date.get_month() == today.get_month()
+        && date.get_full_year() == today.get_full_year();
+    if same_day {
+        time
+    } else {
+        format!("{}/{} {time}", date.get_date(), date.get_month() + 1)
+    }
 }

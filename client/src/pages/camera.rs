@@ -167,6 +167,7 @@ fn camera_page(me: Me) -> AnyView {
         _ => None,
     };
     let chat = move |request: ChatRequest| with_present(broadcast, |b| b.link().chat(request));
+    let may_stream = me.role.is_staff();
     let start_button = start.clone();
 
     view! {
@@ -205,13 +206,19 @@ fn camera_page(me: Me) -> AnyView {
                             when=move || streaming() || phase.get() == Phase::Starting
                             fallback=move || {
                                 let start = start_button.clone();
+                                // Families watch; only the room's staff may stream.
+                                if !may_stream {
+                                    return view! {
+                                        <p class="muted" data-testid="staff-only">{move || i18n.t(Text::OnlyStaffStream)}</p>
+                                    }.into_any();
+                                }
                                 view! {
                                     <button type="button" class="primary" data-testid="start"
                                         prop:disabled=move || phase.get() == Phase::Failed(CameraError::InsecureContext)
                                         on:click=move |_| start()>
                                         {move || i18n.t(Text::Start)}
                                     </button>
-                                }
+                                }.into_any()
                             }
                         >
                             <button type="button" class="danger" data-testid="stop" on:click=move |_| stop()>

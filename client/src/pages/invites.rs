@@ -44,7 +44,7 @@ fn invites_page(me: Me) -> AnyView {
             match api::call::<_, CreatedInvite>(api::post("/api/invites"), &invite).await {
                 Ok(done) => {
                     let origin = window().location().origin().unwrap_or_default();
-                    created.set(Some(format!("{origin}{}", done.path)));
+                    created.set(Some(done.url.unwrap_or(format!("{origin}{}", done.path))));
                     copied.set(false);
                     problem.set(None);
                     list.refetch();
@@ -119,6 +119,9 @@ fn invites_page(me: Me) -> AnyView {
                     view! {
                         <div class="invite-link">
                             <p class="muted">{move || i18n.t(Text::InviteLinkHint)}</p>
+                            {points_at_this_machine(&link).then(|| view! {
+                                <p class="problem" data-testid="loopback-link">{move || i18n.t(Text::LoopbackInviteLink)}</p>
+                            })}
                             <input type="text" readonly data-testid="invite-link" prop:value=link/>
                             <button type="button" on:click=move |_| { copy_to_clipboard(&copy_link); copied.set(true); }>
                                 {move || i18n.t(if copied.get() { Text::Copied } else { Text::Copy })}
@@ -195,4 +198,44 @@ fn invite_table(
         </div>
     }
     .into_any()
+}
+
+/// Whether a link points at the computer it was made on (`localhost`, `127.0.0.1`, `[::1]`),
+/// where no parent's phone can open it.
+fn points_at_this_machine(link: &str) -> bool {
+    let host = link
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .unwrap_or_default();
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::points_at_this_machine;
+
+    #[test]
+    fn loopback_links_are_recognised() {
+        for link in [
+            "http://127.0.0.1:8080/invite/x",
+            "http://localhost/invite/x",
+            "https://[::1]:8443/invite/x",
+        ] {
+            assert!(points_at_this_machine(link), "{link}");
+        }
+        for link in [
+            "https://nido.example.org/invite/x",
+            "https://192.168.1.20:8443/invite/x",
+        ] {
+            assert!(!points_at_this_machine(link), "{link}");
+        }
+    }
 }

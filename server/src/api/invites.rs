@@ -96,6 +96,11 @@ pub async fn create_invite(
         StatusCode::CREATED,
         Json(CreatedInvite {
             invite: invite(created),
+            url: state
+                .config
+                .public_url
+                .as_ref()
+                .map(|public| format!("{}/invite/{token}", public.origin)),
             path: format!("/invite/{token}"),
         }),
     ))

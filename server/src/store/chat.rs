@@ -16,6 +16,8 @@ pub struct NewChat<'a> {
     pub client_id: &'a ChatId,
     pub name: &'a DisplayName,
     pub role: Role,
+    /// The sender is an admin or caregiver.
+    pub staff: bool,
     pub text: &'a str,
 }
 
@@ -33,6 +35,7 @@ struct ChatRecord {
     user_id: i64,
     sender_name: String,
     sender_role: String,
+    sender_is_staff: bool,
     text: String,
     sent_at_us: i64,
 }
@@ -49,12 +52,14 @@ impl TryFrom<ChatRecord> for ChatLine {
             from: parse(record.sender_name, DisplayName::try_from)?,
             role: Role::from_name(&record.sender_role)
                 .ok_or_else(|| StoreError::Corrupt(format!("role {:?}", record.sender_role)))?,
+            staff: record.sender_is_staff,
             text: record.text,
         })
     }
 }
 
-const CHAT_COLUMNS: &str = "seq, client_id, user_id, sender_name, sender_role, text, sent_at_us";
+const CHAT_COLUMNS: &str =
+    "seq, client_id, user_id, sender_name, sender_role, sender_is_staff, text, sent_at_us";
 
 fn lines(records: Vec<ChatRecord>) -> Result<Vec<ChatLine>, StoreError> {
     records.into_iter().map(ChatLine::try_from).collect()
@@ -251,6 +256,7 @@ async fn run_append_script(
             client_id TEXT NOT NULL,
             sender_name TEXT NOT NULL,
             sender_role TEXT NOT NULL,
+            sender_is_staff INTEGER NOT NULL,
             text TEXT NOT NULL,
             sent_at_us INTEGER NOT NULL,
             is_new INTEGER NOT NULL DEFAULT 0
@@ -258,7 +264,8 @@ async fn run_append_script(
         BEGIN IMMEDIATE;
         DELETE FROM temp.chat_incoming;
         INSERT INTO temp.chat_incoming
-            (ord, room_slug, user_id, client_id, sender_name, sender_role, text, sent_at_us) ",
+            (ord, room_slug, user_id, client_id, sender_name, sender_role, sender_is_staff, text,
+             sent_at_us) ",
     );
     script.push_values(batch.iter().enumerate(), |mut row, (ord, chat)| {
         row.push_bind(i64::try_from(ord).unwrap_or(i64::MAX))
@@ -267,6 +274,7 @@ async fn run_append_script(
             .push_bind(chat.client_id.as_str())
             .push_bind(chat.name.as_str())
             .push_bind(chat.role.as_str())
+            .push_bind(chat.staff)
             .push_bind(chat.text.as_str())
             .push_bind(chat.now_us);
     });
@@ -281,11 +289,13 @@ async fn run_append_script(
                          WHERE d.room_slug = i.room_slug AND d.user_id = i.user_id
                            AND d.client_id = i.client_id);
         INSERT INTO main.chat_messages
-            (room_slug, seq, user_id, client_id, sender_name, sender_role, text, sent_at_us)
+            (room_slug, seq, user_id, client_id, sender_name, sender_role, sender_is_staff, text,
+             sent_at_us)
         SELECT i.room_slug,
                COALESCE((SELECT r.last_seq FROM main.chat_rooms r WHERE r.room_slug = i.room_slug), 0)
                  + ROW_NUMBER() OVER (PARTITION BY i.room_slug ORDER BY i.ord),
-               i.user_id, i.client_id, i.sender_name, i.sender_role, i.text, i.sent_at_us
+               i.user_id, i.client_id, i.sender_name, i.sender_role, i.sender_is_staff, i.text,
+               i.sent_at_us
           FROM temp.chat_incoming i
          WHERE i.is_new;
         INSERT INTO main.chat_rooms (room_slug, last_seq)
@@ -293,8 +303,8 @@ async fn run_append_script(
          WHERE m.room_slug IN (SELECT room_slug FROM temp.chat_incoming WHERE is_new)
          GROUP BY m.room_slug
         ON CONFLICT (room_slug) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq);
-        SELECT i.is_new, m.seq, m.client_id, m.user_id, m.sender_name, m.sender_role, m.text,
-               m.sent_at_us
+        SELECT i.is_new, m.seq, m.client_id, m.user_id, m.sender_name, m.sender_role,
+               m.sender_is_staff, m.text, m.sent_at_us
           FROM temp.chat_incoming i
           LEFT JOIN main.chat_messages m
             ON m.room_slug = i.room_slug AND m.user_id = i.user_id AND m.client_id = i.client_id
@@ -342,6 +352,7 @@ struct MaybeChatRecord {
     user_id: Option<i64>,
     sender_name: Option<String>,
     sender_role: Option<String>,
+    sender_is_staff: Option<bool>,
     text: Option<String>,
     sent_at_us: Option<i64>,
 }
@@ -354,6 +365,7 @@ impl MaybeChatRecord {
             user_id: self.user_id?,
             sender_name: self.sender_name?,
             sender_role: self.sender_role?,
+            sender_is_staff: self.sender_is_staff?,
             text: self.text?,
             sent_at_us: self.sent_at_us?,
         })

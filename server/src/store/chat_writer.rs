@@ -28,6 +28,7 @@ pub(super) struct OwnedChat {
     pub client_id: ChatId,
     pub name: DisplayName,
     pub role: Role,
+    pub staff: bool,
     pub text: String,
     pub now_us: i64,
 }
@@ -55,6 +56,7 @@ impl ChatWriter {
             client_id: chat.client_id.clone(),
             name: chat.name.clone(),
             role: chat.role,
+            staff: chat.staff,
             text: chat.text.to_owned(),
             now_us,
         };
