@@ -166,6 +166,9 @@ impl Programs {
                 "no-app-needed",
                 "--time-zone",
                 "UTC",
+                // Every viewer of the benchmark is the same family account.
+                "--max-sockets-per-account",
+                "1000000",
             ])
             .env("NO_COLOR", "1")
             .stderr(Stdio::piped());

@@ -13,12 +13,7 @@ use crate::outbox::Outbox;
 use crate::store::Store;
 
 const CLOSE_POLICY: u16 = 1008;
-/// Connections one account may have open at once: a family's phones, tablets and laptops,
-/// or a caregiver's camera and viewer tabs, with room to spare; a script opening sockets
-/// in a loop stops here.
-pub const MAX_SOCKETS_PER_ACCOUNT: usize = 12;
-
-/// The account already has [`MAX_SOCKETS_PER_ACCOUNT`] open.
+/// The account already has as many sockets open as it may (`--max-sockets-per-account`).
 #[derive(Debug)]
 pub struct TooManySockets;
 
@@ -64,18 +59,19 @@ impl Drop for SocketEntry {
 }
 
 impl OpenSockets {
-    /// Records a new socket, unless its account has as many open as it may.
+    /// Records a new socket, unless its account already has `limit` open.
     pub fn register(
         &self,
         user_id: i64,
         session_id: i64,
         session_expires_at_us: i64,
         outbox: Outbox,
+        limit: usize,
     ) -> Result<SocketEntry, TooManySockets> {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let mut sockets = lock(&self.inner.sockets);
         let open = sockets.values().filter(|s| s.user_id == user_id).count();
-        if open >= MAX_SOCKETS_PER_ACCOUNT {
+        if open >= limit {
             return Err(TooManySockets);
         }
         sockets.insert(

@@ -27,7 +27,7 @@ use crate::chat::{ChatResult, Chatter};
 use crate::frame_slot::{FrameSlot, RelayedFrame};
 use crate::hub::{JoinError, JoinRequest, Membership};
 use crate::metrics::Metrics;
-use crate::open_sockets::{MAX_SOCKETS_PER_ACCOUNT, SocketEntry};
+use crate::open_sockets::SocketEntry;
 use crate::outbox::{Outbox, Outgoing, PresenceUpdate};
 use crate::state::AppState;
 use crate::store::{EventDetails, NewViewing, RoomRow, StoreError};
@@ -56,11 +56,13 @@ pub async fn run(socket: Socket, state: AppState, auth: Authenticated, peer: Pee
     let Socket { messages, writer } = socket;
     let _counted = state.metrics.connection_opened(auth.user.role);
     let (outbox, received) = Outbox::new();
+    let limit = state.config.max_sockets_per_account;
     let registered = state.sockets.register(
         auth.user.id,
         auth.session_id,
         auth.expires_at_us,
         outbox.clone(),
+        usize::try_from(limit).unwrap_or(usize::MAX),
     );
     // Cancelled when the writer stops: nothing more will be sent, so the reader only
     // waits for the client's close reply.
@@ -80,9 +82,7 @@ pub async fn run(socket: Socket, state: AppState, auth: Authenticated, peer: Pee
     let Ok(socket_entry) = registered else {
         outbox.push_error(
             ErrorCode::TooManyConnections,
-            format!(
-                "at most {MAX_SOCKETS_PER_ACCOUNT} connections per account; close another tab or device"
-            ),
+            format!("at most {limit} connections per account; close another tab or device"),
             Some(CLOSE_POLICY),
         );
         let _ = timeout(CLOSE_GRACE, writing).await;
@@ -148,6 +148,7 @@ async fn write_loop(
     let mut ping = interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut next_presence_at = Instant::now();
+    let mut presence_pending = false;
     let mut camera_told = None;
 
     loop {
@@ -164,7 +165,12 @@ async fn write_loop(
                 Some(Outgoing::Close(code, reason)) => WriterStep::Close(code, reason),
                 None => WriterStep::Stop,
             },
-            update = newest_presence(&mut presence, next_presence_at, camera_told) => {
+            update = newest_presence(
+                &mut presence,
+                &mut presence_pending,
+                next_presence_at,
+                camera_told,
+            ) => {
                 next_presence_at = Instant::now() + PRESENCE_EVERY;
                 camera_told = Some(update.camera);
                 WriterStep::Send(Frame::Text(update.text))
@@ -216,39 +222,40 @@ async fn send_unless_interrupted(
 
 /// The newest presence not sent yet: at once when it tells a camera state other than
 /// `camera_told` (so no frame ever arrives before the "live" that allows it), else no sooner
-/// than `not_before`; never resolves while there is none. Cancel-safe: a change seen but not
-/// sent is marked unseen again.
+/// than `not_before`; never resolves while there is none. `pending` remembers, across
+/// cancellations, that a change was seen and not sent yet.
 async fn newest_presence(
     presence: &mut watch::Receiver<Option<PresenceUpdate>>,
+    pending: &mut bool,
     not_before: Instant,
     camera_told: Option<CameraStatus>,
 ) -> PresenceUpdate {
     loop {
-        if presence.changed().await.is_err() {
-            return std::future::pending().await;
-        }
-        presence.mark_changed();
-        // Held until `not_before`, unless a newer one tells another camera state.
-        loop {
-            let camera_changed = presence
-                .borrow()
-                .as_ref()
-                .is_some_and(|update| Some(update.camera) != camera_told);
-            if camera_changed || Instant::now() >= not_before {
-                break;
+        if !*pending {
+            if presence.changed().await.is_err() {
+                return std::future::pending().await;
             }
-            tokio::select! {
-                () = tokio::time::sleep_until(not_before) => {}
-                changed = presence.changed() => {
-                    if changed.is_err() {
-                        return std::future::pending().await;
-                    }
-                    presence.mark_changed();
+            *pending = true;
+        }
+        let camera_changed = presence
+            .borrow()
+            .as_ref()
+            .is_some_and(|update| Some(update.camera) != camera_told);
+        if camera_changed || Instant::now() >= not_before {
+            *pending = false;
+            if let Some(update) = presence.borrow_and_update().clone() {
+                return update;
+            }
+            continue;
+        }
+        // Held: wake when it is time, or when a newer one may tell another camera state.
+        tokio::select! {
+            () = tokio::time::sleep_until(not_before) => {}
+            changed = presence.changed() => {
+                if changed.is_err() {
+                    return std::future::pending().await;
                 }
             }
-        }
-        if let Some(update) = presence.borrow_and_update().clone() {
-            return update;
         }
     }
 }

@@ -448,6 +448,10 @@ async fn a_caregiver_pauses_from_any_page_and_viewers_get_nothing_until_resumed(
             .send_binary(frame(sequence, &jpeg(sequence, 500)))
             .await;
     }
+    // The camera's messages are handled in order: once its chat is back, the server has
+    // had frames 2 and 3, during the pause.
+    camera.chat("en pausa").await;
+    camera.next_chat().await;
     // A late viewer does not get the last frame either.
     let mut late = server.join("sala-1", Role::Viewer, "Tarde").await;
     caregiver

@@ -231,6 +231,13 @@ pub struct Config {
     #[arg(long, env = "NIDO_LOG", default_value = "info,memory_serve=warn")]
     pub log: String,
 
+    /// WebSockets one account may have open at once (a family's phones, tablets and
+    /// laptops, a caregiver's camera and viewer tabs); past it a new one is refused with
+    /// `too_many_connections`.
+    #[arg(long, env = "NIDO_MAX_SOCKETS_PER_ACCOUNT", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sockets_per_account: u32,
+
     /// Seconds a client may take to send a request's headers before its connection is
     /// closed.
     #[arg(long, env = "NIDO_HEADER_TIMEOUT_SECS", default_value_t = 10,
