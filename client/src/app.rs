@@ -17,7 +17,12 @@ pub fn App() -> impl IntoView {
     Account::provide();
     view! {
         <Router>
-            <Routes fallback=move || view! { <p class="not-found">{i18n.t(Text::NotFound)}</p> }>
+            <Routes fallback=move || view! {
+                <div class="not-found">
+                    <p>{i18n.t(Text::NotFound)}</p>
+                    <a class="button" href="/" data-testid="back-home">{i18n.t(Text::MyRooms)}</a>
+                </div>
+            }>
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/invite/:token") view=InvitePage/>
