@@ -493,14 +493,7 @@ async fn the_audit_log_records_viewing_sessions_and_exports_csv() {
         "{text}"
     );
     // Spanish unless asked otherwise: headers and words.
-    let spanish = server
-        .api(Method::GET, "/api/audit.csv?room=sala-1", &admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let spanish = server.get_text("/api/audit.csv?room=sala-1", &admin).await;
     assert!(
         spanish.starts_with("\u{feff}usuario,nombre,sala,papel,dirección,inicio,fin\n"),
         "{spanish}"

@@ -59,24 +59,14 @@ async fn every_security_event_is_recorded_with_who_what_and_where() {
         name: Some("Los pollitos".into()),
         ..RoomChanges::default()
     };
-    expect_status(
-        server
-            .api(Method::PATCH, "/api/rooms/sala-2", &admin)
-            .json(&rename),
-        200,
-    )
-    .await;
     let hours = RoomChanges {
         schedule: Some(WeeklySchedule { days: [None; 7] }),
         ..RoomChanges::default()
     };
-    expect_status(
-        server
-            .api(Method::PATCH, "/api/rooms/sala-2", &admin)
-            .json(&hours),
-        200,
-    )
-    .await;
+    for changes in [rename, hours] {
+        let change = server.api(Method::PATCH, "/api/rooms/sala-2", &admin);
+        expect_status(change.json(&changes), 200).await;
+    }
     let link: nido_shared::api::CreatedInvite = create_invite(
         &server,
         &caregiver,
@@ -209,13 +199,8 @@ async fn every_security_event_is_recorded_with_who_what_and_where() {
     let forbidden = server.api(Method::GET, "/api/audit/events", &caregiver);
     expect_status(forbidden, 403).await;
     let csv = server
-        .api(Method::GET, "/api/audit/events.csv?kind=muted", &admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text("/api/audit/events.csv?kind=muted", &admin)
+        .await;
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
@@ -228,16 +213,7 @@ async fn every_security_event_is_recorded_with_who_what_and_where() {
         "{row}"
     );
     let english = server
-        .api(
-            Method::GET,
-            "/api/audit/events.csv?kind=room_deleted&lang=en",
-            &admin,
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text("/api/audit/events.csv?kind=room_deleted&lang=en", &admin)
+        .await;
     assert!(english.contains(",Room deleted,"), "{english}");
 }

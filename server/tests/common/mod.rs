@@ -207,6 +207,21 @@ impl TestServer {
         response.json().await.unwrap()
     }
 
+    /// `GET path` as `account`: the answer's text.
+    pub async fn get_text(&self, path: &str, account: &Account) -> String {
+        let response = self
+            .api(reqwest::Method::GET, path, account)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.text().await.unwrap()
+    }
+
     pub async fn connect_as(&self, account: &Account) -> TestClient {
         TestClient::connect(&self.ws_url(), Some(&account.cookie)).await
     }
