@@ -102,6 +102,7 @@ async fn log_in(
         .json(&LoginRequest {
             username: username.to_owned(),
             password: password.to_owned(),
+            code: None,
         })
         .send()
         .await?;

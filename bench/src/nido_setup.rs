@@ -83,6 +83,7 @@ impl Api {
         let login = LoginRequest {
             username: username.to_owned(),
             password: PASSWORD.to_owned(),
+            code: None,
         };
         let response = self
             .http

@@ -1,6 +1,7 @@
 //! Calls to the server's JSON API (`docs/api.md`), with its errors as one type.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
+use nido_shared::Problem;
 use nido_shared::api::{ApiError, ApiErrorCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,10 +23,10 @@ impl ApiFailure {
         }
     }
 
-    /// The server's own sentence, for what has no translation of its own.
-    pub fn message(&self) -> Option<&str> {
+    /// Exactly what to change, when the server said.
+    pub fn problem(&self) -> Option<&Problem> {
         match self {
-            Self::Refused { error, .. } => Some(&error.message),
+            Self::Refused { error, .. } => error.problem.as_ref(),
             Self::Network => None,
         }
     }

@@ -5,6 +5,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::account::Account;
+use crate::components::TopBar;
 use crate::i18n::{I18n, Text};
 use crate::pages::{
     AdminAuditPage, AdminPeoplePage, AdminRoomsPage, CameraPage, HomePage, InvitePage, InvitesPage,
@@ -18,10 +19,13 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <Routes fallback=move || view! {
-                <div class="not-found">
-                    <p>{i18n.t(Text::NotFound)}</p>
-                    <a class="button" href="/" data-testid="back-home">{i18n.t(Text::MyRooms)}</a>
-                </div>
+                <TopBar/>
+                <main class="home">
+                    <section class="card not-found">
+                        <p>{move || i18n.t(Text::NotFound)}</p>
+                        <a class="button primary" href="/" data-testid="back-home">{move || i18n.t(Text::MyRooms)}</a>
+                    </section>
+                </main>
             }>
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/login") view=LoginPage/>

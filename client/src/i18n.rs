@@ -285,6 +285,37 @@ pub enum Text {
     NewPassword,
     PasswordChanged,
     WrongCurrentPassword,
+    SessionEnded,
+    ServerBusy,
+    FamilyNeedsRooms,
+    NoSuchRoom,
+    RoomIdTaken,
+    LastAdmin,
+    WrongCode,
+    OwnSecondFactorFirst,
+    SecondFactorRequired,
+    SecondFactorSetupNeeded,
+    EnterCode,
+    LoginCode,
+    SecondFactor,
+    SecondFactorIntro,
+    SecondFactorIsOn,
+    SecondFactorIsOff,
+    TurnOn,
+    TurnOff,
+    ScanCode,
+    CodeFromApp,
+    Confirm,
+    RecoveryCodes,
+    RecoveryCodesHint,
+    SavedThem,
+    RecoveryCodesLeft,
+    RequireStaffSecondFactor,
+    ResetSecondFactor,
+    ConfirmResetSecondFactor,
+    TwoStepBadge,
+    TimeFormat,
+    ClosesBeforeOpening,
 }
 
 impl Text {
@@ -559,6 +590,91 @@ impl Text {
             NoAccess => (
                 "No tienes acceso a esta sala.",
                 "You do not have access to this room.",
+            ),
+            SessionEnded => (
+                "Tu sesión terminó. Vuelve a entrar.",
+                "Your session ended. Please log in again.",
+            ),
+            ServerBusy => (
+                "El servidor está ocupado. Inténtalo de nuevo en un momento.",
+                "The server is busy. Try again in a moment.",
+            ),
+            FamilyNeedsRooms => (
+                "Elige las salas de la familia.",
+                "Choose the family's rooms.",
+            ),
+            NoSuchRoom => ("Esa sala no existe.", "That room does not exist."),
+            RoomIdTaken => (
+                "Ya hay una sala con ese identificador.",
+                "A room with this id already exists.",
+            ),
+            LastAdmin => (
+                "Nido necesita al menos una persona administradora.",
+                "Nido needs at least one admin.",
+            ),
+            WrongCode => (
+                "El código no es correcto o ya se usó.",
+                "The code is not right, or was already used.",
+            ),
+            OwnSecondFactorFirst => (
+                "Activa primero la verificación en dos pasos en tu propia cuenta.",
+                "Turn on two-step sign-in for your own account first.",
+            ),
+            SecondFactorRequired => (
+                "La verificación en dos pasos es obligatoria para el personal y no se puede desactivar.",
+                "Two-step sign-in is required for staff and cannot be turned off.",
+            ),
+            SecondFactorSetupNeeded => (
+                "La guardería exige verificación en dos pasos al personal. Actívala en tu cuenta para seguir.",
+                "Your daycare requires two-step sign-in for staff. Turn it on in your account to go on.",
+            ),
+            EnterCode => (
+                "Escribe el código de tu aplicación de autenticación.",
+                "Enter the code from your authenticator app.",
+            ),
+            LoginCode => (
+                "Código de verificación o de recuperación",
+                "Verification or recovery code",
+            ),
+            SecondFactor => ("Verificación en dos pasos", "Two-step sign-in"),
+            SecondFactorIntro => (
+                "Además de la contraseña, al entrar se pide un código de una aplicación de autenticación del móvil.",
+                "Besides your password, logging in asks for a code from an authenticator app on your phone.",
+            ),
+            SecondFactorIsOn => ("Activada", "On"),
+            SecondFactorIsOff => ("Desactivada", "Off"),
+            TurnOn => ("Activar", "Turn on"),
+            TurnOff => ("Desactivar", "Turn off"),
+            ScanCode => (
+                "Escanea este código con una aplicación de autenticación (por ejemplo Google Authenticator, Microsoft Authenticator o FreeOTP), o escribe esta clave:",
+                "Scan this code with an authenticator app (for example Google Authenticator, Microsoft Authenticator or FreeOTP), or type this key:",
+            ),
+            CodeFromApp => ("Código de la aplicación", "Code from the app"),
+            Confirm => ("Confirmar", "Confirm"),
+            RecoveryCodes => ("Códigos de recuperación", "Recovery codes"),
+            RecoveryCodesHint => (
+                "Guárdalos en un lugar seguro: si pierdes el móvil, cada uno sirve para entrar una vez. No se volverán a mostrar.",
+                "Keep them somewhere safe: if you lose your phone, each one logs you in once. They will not be shown again.",
+            ),
+            SavedThem => ("Ya los he guardado", "I have saved them"),
+            RecoveryCodesLeft => ("códigos de recuperación sin usar", "recovery codes left"),
+            RequireStaffSecondFactor => (
+                "Exigir verificación en dos pasos a administración y educadoras",
+                "Require two-step sign-in for admins and caregivers",
+            ),
+            ResetSecondFactor => ("Quitar verificación en dos pasos", "Reset two-step sign-in"),
+            ConfirmResetSecondFactor => (
+                "¿Quitar su verificación en dos pasos? Tendrá que volver a entrar (y activarla de nuevo si es obligatoria).",
+                "Reset their two-step sign-in? They will have to log in again (and set it up again if it is required).",
+            ),
+            TwoStepBadge => ("2 pasos", "2-step"),
+            TimeFormat => (
+                "escribe las horas como HH:MM, de 00:00 a 24:00",
+                "write the times as HH:MM, from 00:00 to 24:00",
+            ),
+            ClosesBeforeOpening => (
+                "la hora de cierre debe ser posterior a la de apertura",
+                "the closing time must be after the opening time",
             ),
         }
     }

@@ -12,6 +12,7 @@ mod frame_painter;
 mod i18n;
 mod media;
 mod pages;
+mod problem;
 mod room;
 mod socket;
 mod streamer;

@@ -9,6 +9,7 @@ use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use nido_shared::Problem;
 use nido_shared::api::{ApiError, ApiErrorCode};
 use serde::de::DeserializeOwned;
 
@@ -25,16 +26,26 @@ pub enum AppError {
     TooManyAttempts { retry_after: Duration },
     #[error("you may not do this")]
     Forbidden,
+    #[error("enter the code from your authenticator app")]
+    SecondFactorNeeded,
+    #[error("the code is not right or was already used")]
+    WrongSecondFactor,
+    #[error("set up two-step sign-in first; your account page has it")]
+    SecondFactorSetupNeeded,
     #[error("requests must come from Nido's own pages")]
     ForeignOrigin,
     #[error("not found")]
     NotFound,
     #[error("this invite expired, was used up or was revoked")]
     InviteUnavailable,
+    /// Something the person can change, said precisely.
     #[error("{0}")]
-    InvalidInput(String),
+    Invalid(Problem),
+    /// A body or query that could not be read at all; the text says where (for developers).
     #[error("{0}")]
-    Conflict(&'static str),
+    Malformed(String),
+    #[error("{0}")]
+    Conflict(Problem),
     /// The server is too busy for this now (password checks queue up); try again.
     #[error("the server is busy; try again in a moment")]
     Busy,
@@ -53,10 +64,19 @@ impl AppError {
                 (StatusCode::TOO_MANY_REQUESTS, ApiErrorCode::TooManyAttempts)
             }
             Self::Forbidden => (StatusCode::FORBIDDEN, ApiErrorCode::Forbidden),
+            Self::SecondFactorNeeded => {
+                (StatusCode::UNAUTHORIZED, ApiErrorCode::SecondFactorNeeded)
+            }
+            Self::WrongSecondFactor => (StatusCode::UNAUTHORIZED, ApiErrorCode::WrongSecondFactor),
+            Self::SecondFactorSetupNeeded => {
+                (StatusCode::FORBIDDEN, ApiErrorCode::SecondFactorSetupNeeded)
+            }
             Self::ForeignOrigin => (StatusCode::FORBIDDEN, ApiErrorCode::ForeignOrigin),
             Self::NotFound => (StatusCode::NOT_FOUND, ApiErrorCode::NotFound),
             Self::InviteUnavailable => (StatusCode::GONE, ApiErrorCode::InviteUnavailable),
-            Self::InvalidInput(_) => (StatusCode::UNPROCESSABLE_ENTITY, ApiErrorCode::InvalidInput),
+            Self::Invalid(_) | Self::Malformed(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ApiErrorCode::InvalidInput)
+            }
             Self::Conflict(_) => (StatusCode::CONFLICT, ApiErrorCode::Conflict),
             Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, ApiErrorCode::Busy),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ApiErrorCode::Internal),
@@ -70,8 +90,14 @@ impl IntoResponse for AppError {
         if let Self::Internal(cause) = &self {
             tracing::error!(%cause, "request failed");
         }
+        let problem = match &self {
+            Self::Invalid(problem) | Self::Conflict(problem) => Some(problem.clone()),
+            Self::Malformed(_) => Some(Problem::MalformedRequest),
+            _ => None,
+        };
         let body = ApiError {
             code,
+            problem,
             message: self.to_string(),
         };
         let mut response = (status, Json(body)).into_response();
@@ -94,9 +120,15 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict => Self::Conflict("that name is already taken"),
+            StoreError::Conflict => Self::Conflict(Problem::UsernameTaken),
             other => Self::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<Problem> for AppError {
+    fn from(problem: Problem) -> Self {
+        Self::Invalid(problem)
     }
 }
 
@@ -123,7 +155,7 @@ where
         Json::<T>::from_request(request, state)
             .await
             .map(|Json(value)| Self(value))
-            .map_err(|rejection: JsonRejection| AppError::InvalidInput(rejection.body_text()))
+            .map_err(|rejection: JsonRejection| AppError::Malformed(rejection.body_text()))
     }
 }
 
@@ -141,6 +173,6 @@ where
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| Self(value))
-            .map_err(|rejection: QueryRejection| AppError::InvalidInput(rejection.body_text()))
+            .map_err(|rejection: QueryRejection| AppError::Malformed(rejection.body_text()))
     }
 }

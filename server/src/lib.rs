@@ -208,7 +208,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 async fn open_websocket(
     State(state): State<AppState>,
     headers: HeaderMap,
-    auth: Option<Authenticated>,
+    auth: Result<Authenticated, error::AppError>,
     peer: Peer,
     upgrade: WebSocketHandshake,
 ) -> Response {
@@ -220,8 +220,9 @@ async fn open_websocket(
         )
             .into_response();
     }
-    let Some(auth) = auth else {
-        return error::AppError::Unauthenticated.into_response();
+    let auth = match auth {
+        Ok(auth) => auth,
+        Err(refused) => return refused.into_response(),
     };
     if state.shutdown.is_cancelled() {
         return (

@@ -99,6 +99,16 @@ impl OpenSockets {
         );
     }
 
+    /// Closes every socket of these people as if their sessions ended (they must log in
+    /// again, or set up what is now required).
+    pub fn end_users(&self, user_ids: &[i64]) {
+        self.close_where(
+            ErrorCode::SessionEnded,
+            "your session ended; log in again",
+            |s| user_ids.contains(&s.user_id),
+        );
+    }
+
     /// Closes all of a person's sockets (revoked, or their role changed).
     pub fn revoke_user(&self, user_id: i64) {
         self.close_where(ErrorCode::AccessRevoked, "your access changed", |s| {

@@ -79,15 +79,6 @@ async fn cast(server: &TestServer) -> Cast {
     }
 }
 
-async fn upgrade_status(server: &TestServer, account: &Account) -> u16 {
-    let request = upgrade_request(&server.ws_url(), Some(&account.cookie));
-    match tokio_tungstenite::connect_async(request).await {
-        Ok(_) => 101,
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
-        Err(error) => panic!("{error}"),
-    }
-}
-
 /// Whether `account` may join room `room` as `role`: welcomed, or refused with 1008.
 async fn may_join(server: &TestServer, account: &Account, room: &str, role: Role) -> bool {
     let mut client = server.connect_as(account).await;

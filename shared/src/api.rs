@@ -4,12 +4,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DisplayName, Opening, Role, RoomId, UserRole, Username, WeeklySchedule};
+use crate::{DisplayName, Opening, Problem, Role, RoomId, UserRole, Username, WeeklySchedule};
 
-/// Every error answer's body: a stable code to switch on and a sentence for people.
+/// Every error answer's body: a stable code to switch on, for `invalid_input` and
+/// `conflict` the [`Problem`] to show the person in their language, and an English
+/// sentence for developers (never shown in the app).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     pub code: ApiErrorCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
     pub message: String,
 }
 
@@ -39,12 +43,65 @@ pub enum ApiErrorCode {
     Busy,
     /// The server failed; details are in its log, never in the answer (500).
     Internal,
+    /// The password is right and the account has two-step sign-in: send the login again
+    /// with `code` (401).
+    SecondFactorNeeded,
+    /// The password is right but the two-step code (or recovery code) is not, or was
+    /// already used (401).
+    WrongSecondFactor,
+    /// Staff must set up two-step sign-in (the admins require it) before anything but
+    /// their own account page (403).
+    SecondFactorSetupNeeded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The 6-digit code of the authenticator app, or one recovery code, for an account with
+    /// two-step sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+/// Two-step sign-in of the logged-in person (`Me::second_factor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorState {
+    /// Whether logging in asks for a code.
+    pub enabled: bool,
+    /// Whether the admins require it of this person (staff, when the setting is on).
+    pub required: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: u32,
+}
+
+/// A new authenticator secret, not in force until confirmed with a code from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorSetup {
+    /// The secret in base32, for typing into an app by hand.
+    pub secret: String,
+    /// The `otpauth://` address the QR code holds.
+    pub otpauth_url: String,
+    /// The QR code as an SVG document.
+    pub qr_svg: String,
+}
+
+/// A code from the authenticator app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorCode {
+    pub code: String,
+}
+
+/// The recovery codes, shown once: each logs in once in place of the app's code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodes {
+    pub codes: Vec<String>,
+}
+
+/// Turning two-step sign-in off needs the password again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordConfirmation {
+    pub current_password: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +120,7 @@ pub struct Me {
     pub rooms: Vec<RoomSummary>,
     /// How many more people this person may invite; `None` means no limit (staff).
     pub invites_left: Option<u32>,
+    pub second_factor: SecondFactorState,
 }
 
 /// A room as its members see it.
@@ -111,6 +169,9 @@ pub struct Person {
     #[serde(default)]
     pub invited_by: Option<DisplayName>,
     pub created_at_us: i64,
+    /// Whether logging in asks them for a two-step code.
+    #[serde(default)]
+    pub second_factor: bool,
 }
 
 /// Changes to a person (admin); absent fields stay as they are.
@@ -233,10 +294,18 @@ pub enum SecurityEventKind {
     ChatDeleted,
     /// `account` was muted in `room` for `amount` minutes.
     Muted,
+    /// `account` turned two-step sign-in on.
+    SecondFactorEnabled,
+    /// `account` turned two-step sign-in off, or an admin reset it.
+    SecondFactorDisabled,
+    /// `account` logged in with a recovery code; `amount` are left.
+    RecoveryCodeUsed,
+    /// Whether staff must use two-step sign-in changed (`amount`: 1 on, 0 off).
+    SettingsChanged,
 }
 
 impl SecurityEventKind {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 17] = [
         Self::LoginFailed,
         Self::JoinRefused,
         Self::InviteCreated,
@@ -250,6 +319,10 @@ impl SecurityEventKind {
         Self::RoomDeleted,
         Self::ChatDeleted,
         Self::Muted,
+        Self::SecondFactorEnabled,
+        Self::SecondFactorDisabled,
+        Self::RecoveryCodeUsed,
+        Self::SettingsChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -267,6 +340,10 @@ impl SecurityEventKind {
             Self::RoomDeleted => "room_deleted",
             Self::ChatDeleted => "chat_deleted",
             Self::Muted => "muted",
+            Self::SecondFactorEnabled => "second_factor_enabled",
+            Self::SecondFactorDisabled => "second_factor_disabled",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::SettingsChanged => "settings_changed",
         }
     }
 
@@ -290,6 +367,16 @@ impl SecurityEventKind {
             Self::RoomDeleted => ("Sala eliminada", "Room deleted"),
             Self::ChatDeleted => ("Mensaje borrado", "Message deleted"),
             Self::Muted => ("Familiar silenciado", "Family member muted"),
+            Self::SecondFactorEnabled => (
+                "Verificación en dos pasos activada",
+                "Two-step sign-in turned on",
+            ),
+            Self::SecondFactorDisabled => (
+                "Verificación en dos pasos desactivada",
+                "Two-step sign-in turned off",
+            ),
+            Self::RecoveryCodeUsed => ("Código de recuperación usado", "Recovery code used"),
+            Self::SettingsChanged => ("Ajustes cambiados", "Settings changed"),
         };
         match lang {
             ExportLanguage::Es => es,
@@ -355,6 +442,10 @@ pub struct ExportOptions {
 pub struct Settings {
     /// How many relatives each family member may invite to their own rooms; 0 disables it.
     pub family_invite_limit: u32,
+    /// Whether admins and caregivers must log in with two-step sign-in (TOTP). Turning it
+    /// on needs the admin's own two-step sign-in first.
+    #[serde(default)]
+    pub staff_second_factor: bool,
     /// The time zone viewing hours are read in: set when starting the server, so an
     /// update ignores it.
     #[serde(default)]

@@ -16,5 +16,7 @@ pub const MAX_USERNAME_LEN: usize = 32;
 /// Shortest and longest password, in Unicode scalar values.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 256;
+/// The most relatives one family member may invite (`family_invite_limit`).
+pub const MAX_FAMILY_INVITE_LIMIT: u32 = 100;
 /// Longest room name (the classroom's name as people read it), in Unicode scalar values.
 pub const MAX_ROOM_NAME_CHARS: usize = 60;

@@ -2,6 +2,7 @@
 
 mod chat_panel;
 mod room_sidebar;
+mod second_factor;
 mod security_events;
 mod signed_in;
 mod status;
@@ -10,6 +11,7 @@ mod viewer_list;
 
 pub use chat_panel::ChatPanel;
 pub use room_sidebar::RoomSidebar;
+pub use second_factor::SecondFactorCard;
 pub use security_events::SecurityEvents;
 pub use signed_in::{admin_only, signed_in};
 pub use status::{CameraBadge, ConnectionBadge, camera_status};

@@ -6,7 +6,8 @@ use nido_shared::api::{SecurityEvent, SecurityEventKind};
 
 use crate::api;
 use crate::i18n::{I18n, Text, use_i18n};
-use crate::pages::{format_time, problem_text};
+use crate::pages::format_time;
+use crate::problem::failure_text;
 
 /// The events matching `query` (the API's filter as a query string), newest first.
 #[component]
@@ -43,7 +44,7 @@ pub fn SecurityEvents(query: Memo<String>) -> impl IntoView {
                 .into_any()
             }
             Err(failure) => {
-                view! { <p class="problem">{problem_text(i18n, &failure)}</p> }.into_any()
+                view! { <p class="problem">{failure_text(i18n, &failure)}</p> }.into_any()
             }
         })
     }

@@ -10,6 +10,7 @@ use crate::api;
 use crate::browser::is_secure_context;
 use crate::i18n::{Lang, Text, use_i18n};
 
+/// `room` is the id of the room the page is about; the bar shows its name.
 #[component]
 pub fn TopBar(#[prop(optional, into)] room: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
@@ -55,11 +56,19 @@ pub fn TopBar(#[prop(optional, into)] room: Option<String>) -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true"></span>
                 "Nido"
             </a>
-            {room.map(|room| view! {
-                <span class="room-name">
-                    <span class="muted">{move || i18n.t(Text::Room)}" "</span>
-                    {room}
-                </span>
+            {room.map(|room| {
+                let name = move || {
+                    account
+                        .me()
+                        .and_then(|me| me.rooms.into_iter().find(|r| r.id.as_str() == room))
+                        .map_or_else(|| room.clone(), |r| r.name)
+                };
+                view! {
+                    <span class="room-name" data-testid="room-name">
+                        <span class="muted">{move || i18n.t(Text::Room)}" "</span>
+                        {name}
+                    </span>
+                }
             })}
             {who}
             <nav class="langs" aria-label="Idioma / Language">

@@ -9,7 +9,8 @@ use nido_shared::api::{AuditEntry, Me, RoomSummary, SecurityEventKind};
 use crate::api;
 use crate::components::{SecurityEvents, TopBar, admin_only};
 use crate::i18n::{Text, use_i18n};
-use crate::pages::{format_time, problem_text};
+use crate::pages::format_time;
+use crate::problem::failure_text;
 
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {
@@ -119,7 +120,7 @@ fn audit_page(_: Me) -> AnyView {
                 }
                 .into_any()
             }
-            Err(failure) => view! { <p class="problem">{problem_text(i18n, &failure)}</p> }.into_any(),
+            Err(failure) => view! { <p class="problem">{failure_text(i18n, &failure)}</p> }.into_any(),
         })
     };
     let text_filter = move |label: Text, kind: &'static str, value: RwSignal<String>| {

@@ -1,16 +1,18 @@
-//! Admin: everyone with an account — role, rooms, who invited them, revoking, unlocking —
-//! and how many relatives each family member may invite.
+//! Admin: everyone with an account — role, rooms, who invited them, revoking, unlocking,
+//! resetting a lost two-step sign-in — and the settings: how many relatives each family
+//! member may invite, and whether staff must use two-step sign-in.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nido_shared::api::{Me, Person, PersonChanges, RoomSummary, Settings};
+use nido_shared::limits::MAX_FAMILY_INVITE_LIMIT;
 use nido_shared::{RoomId, UserRole};
 
 use crate::api;
 use crate::browser::confirm;
 use crate::components::{TopBar, admin_only};
 use crate::i18n::{I18n, Text, use_i18n};
-use crate::pages::problem_text;
+use crate::problem::failure_text;
 
 #[component]
 pub fn AdminPeoplePage() -> impl IntoView {
@@ -40,7 +42,7 @@ fn people_page(me: Me) -> AnyView {
                     .into_any()
             }
             (Err(failure), _) | (_, Err(failure)) => {
-                view! { <p class="problem">{problem_text(i18n, &failure)}</p> }.into_any()
+                view! { <p class="problem">{failure_text(i18n, &failure)}</p> }.into_any()
             }
         }
     };
@@ -49,7 +51,7 @@ fn people_page(me: Me) -> AnyView {
         <main class="page">
             <section class="card">
                 <h1>{move || i18n.t(Text::People)}</h1>
-                {invite_limit(i18n)}
+                {settings_form(i18n)}
             </section>
             {content}
         </main>
@@ -57,38 +59,62 @@ fn people_page(me: Me) -> AnyView {
     .into_any()
 }
 
-fn invite_limit(i18n: I18n) -> impl IntoView {
-    let limit = RwSignal::new(None::<u32>);
+fn settings_form(i18n: I18n) -> impl IntoView {
+    let settings = RwSignal::new(None::<Settings>);
     let status = RwSignal::new(None::<String>);
     spawn_local(async move {
-        if let Ok(settings) = api::get::<Settings>("/api/settings").await {
-            limit.set(Some(settings.family_invite_limit));
+        if let Ok(loaded) = api::get::<Settings>("/api/settings").await {
+            settings.set(Some(loaded));
         }
     });
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(value) = limit.get_untracked() else {
+        let Some(changed) = settings.get_untracked() else {
             return;
         };
         spawn_local(async move {
-            let body = serde_json::json!({ "family_invite_limit": value });
-            let saved = api::call::<_, Settings>(api::patch("/api/settings"), &body).await;
+            let saved = api::call::<_, Settings>(api::patch("/api/settings"), &changed).await;
             status.set(Some(match saved {
-                Ok(_) => i18n.t(Text::Saved).to_owned(),
-                Err(failure) => problem_text(i18n, &failure),
+                Ok(saved) => {
+                    settings.set(Some(saved));
+                    i18n.t(Text::Saved).to_owned()
+                }
+                Err(failure) => failure_text(i18n, &failure),
             }));
         });
     };
+    let limit = move || {
+        settings
+            .get()
+            .map(|s| s.family_invite_limit.to_string())
+            .unwrap_or_default()
+    };
+    let set_limit = move |ev| {
+        if let Ok(limit) = event_target_value(&ev).parse() {
+            settings.update(|s| s.iter_mut().for_each(|s| s.family_invite_limit = limit));
+        }
+    };
+    let required = move || settings.get().is_some_and(|s| s.staff_second_factor);
+    let set_required = move |ev| {
+        let on = event_target_checked(&ev);
+        settings.update(|s| s.iter_mut().for_each(|s| s.staff_second_factor = on));
+    };
     view! {
-        <form class="row" on:submit=save>
+        <form class="stack" on:submit=save>
             <label>
                 <span>{move || i18n.t(Text::FamilyInviteLimit)}</span>
-                <input type="number" min="0" max="100"
-                    prop:value=move || limit.get().map(|l| l.to_string()).unwrap_or_default()
-                    on:input=move |ev| limit.set(event_target_value(&ev).parse().ok())/>
+                <input type="number" min="0" max=MAX_FAMILY_INVITE_LIMIT prop:value=limit
+                    on:input=set_limit/>
             </label>
-            <button type="submit">{move || i18n.t(Text::Save)}</button>
-            <span class="muted" role="status">{move || status.get()}</span>
+            <label class="check">
+                <input type="checkbox" data-testid="require-second-factor" prop:checked=required
+                    on:change=set_required/>
+                {move || i18n.t(Text::RequireStaffSecondFactor)}
+            </label>
+            <div class="row">
+                <button type="submit" data-testid="save-settings">{move || i18n.t(Text::Save)}</button>
+                <span class="muted" role="status" data-testid="settings-status">{move || status.get()}</span>
+            </div>
         </form>
     }
 }
@@ -113,7 +139,7 @@ fn person_card(
             let saved = api::act(api::patch(&format!("/api/people/{id}")), Some(&changes)).await;
             status.set(Some(match saved {
                 Ok(()) => i18n.t(Text::Saved).to_owned(),
-                Err(failure) => problem_text(i18n, &failure),
+                Err(failure) => failure_text(i18n, &failure),
             }));
         });
     };
@@ -126,7 +152,7 @@ fn person_card(
                 let path = format!("/api/people/{id}/{action}");
                 match api::act::<()>(api::post(&path), None).await {
                     Ok(()) => reload(),
-                    Err(failure) => status.set(Some(problem_text(i18n, &failure))),
+                    Err(failure) => status.set(Some(failure_text(i18n, &failure))),
                 }
             });
         }
@@ -162,6 +188,7 @@ fn person_card(
                 <span class="muted">{format!("@{}", person.username)}</span>
                 {person.revoked.then(|| view! { <span class="badge bad">{move || i18n.t(Text::RevokedPerson)}</span> })}
                 {person.locked.then(|| view! { <span class="badge warn">{move || i18n.t(Text::Locked)}</span> })}
+                {person.second_factor.then(|| view! { <span class="badge">{move || i18n.t(Text::TwoStepBadge)}</span> })}
                 {person.invited_by.map(|by| {
                     let by = by.to_string();
                     view! { <span class="muted" data-testid="invited-by">{move || format!("{} {by}", i18n.t(Text::InvitedBy))}</span> }
@@ -184,6 +211,11 @@ fn person_card(
                     <button type="button" class="primary" on:click=save>{move || i18n.t(Text::Save)}</button>
                     {person.locked.then(|| view! {
                         <button type="button" on:click=post("unlock", None)>{move || i18n.t(Text::Unlock)}</button>
+                    })}
+                    {person.second_factor.then(|| view! {
+                        <button type="button" on:click=post("reset-second-factor", Some(Text::ConfirmResetSecondFactor))>
+                            {move || i18n.t(Text::ResetSecondFactor)}
+                        </button>
                     })}
                     <button type="button" class="danger" data-testid="revoke"
                         on:click=post("revoke", Some(Text::ConfirmRevoke))>{move || i18n.t(Text::Revoke)}</button>

@@ -3,13 +3,13 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nido_shared::api::{Me, NewRoom, RoomChanges, RoomSummary, Settings};
-use nido_shared::{OpenHours, RoomId, TimeOfDay, Weekday, WeeklySchedule};
+use nido_shared::{OpenHours, RoomId, ScheduleError, TimeOfDay, Weekday, WeeklySchedule};
 
 use crate::api;
 use crate::browser::confirm;
 use crate::components::{TopBar, admin_only};
 use crate::i18n::{I18n, Text, use_i18n};
-use crate::pages::problem_text;
+use crate::problem::failure_text;
 
 #[component]
 pub fn AdminRoomsPage() -> impl IntoView {
@@ -42,7 +42,7 @@ fn rooms_page(_: Me) -> AnyView {
                     new_name.set(String::new());
                     rooms.refetch();
                 }
-                Err(failure) => problem.set(Some(problem_text(i18n, &failure))),
+                Err(failure) => problem.set(Some(failure_text(i18n, &failure))),
             }
         });
     };
@@ -70,7 +70,7 @@ fn rooms_page(_: Me) -> AnyView {
                     </label>
                     <button type="submit" class="primary" data-testid="create-room">{move || i18n.t(Text::Create)}</button>
                 </form>
-                <p class="problem" role="alert">{move || problem.get()}</p>
+                <p class="problem" role="alert" data-testid="new-room-problem">{move || problem.get()}</p>
                 <p class="muted">{zone}</p>
             </section>
             {move || rooms.get().map(|result| match result {
@@ -79,7 +79,7 @@ fn rooms_page(_: Me) -> AnyView {
                     .map(|room| room_editor(i18n, room, move || rooms.refetch()))
                     .collect_view()
                     .into_any(),
-                Err(failure) => view! { <p class="problem">{problem_text(i18n, &failure)}</p> }.into_any(),
+                Err(failure) => view! { <p class="problem">{failure_text(i18n, &failure)}</p> }.into_any(),
             })}
         </main>
     }
@@ -98,9 +98,20 @@ fn room_editor(i18n: I18n, room: RoomSummary, reload: impl Fn() + Copy + 'static
     let status = RwSignal::new(None::<String>);
     let save_path = format!("/api/rooms/{id}");
     let save = move |_| {
-        let Some(schedule) = schedule_of(&days.get_untracked()) else {
-            status.set(Some(i18n.t(Text::ViewingHours).to_owned() + " ✗"));
-            return;
+        let schedule = match schedule_of(&days.get_untracked()) {
+            Ok(schedule) => schedule,
+            Err((day, why)) => {
+                let why = match why {
+                    ScheduleError::InvalidTime => Text::TimeFormat,
+                    ScheduleError::ClosesBeforeOpening => Text::ClosesBeforeOpening,
+                };
+                status.set(Some(format!(
+                    "{}: {}",
+                    i18n.t(Text::weekday(day)),
+                    i18n.t(why)
+                )));
+                return;
+            }
         };
         let changes = RoomChanges {
             name: Some(name.get_untracked()),
@@ -111,7 +122,7 @@ fn room_editor(i18n: I18n, room: RoomSummary, reload: impl Fn() + Copy + 'static
             let saved = api::call::<_, RoomSummary>(api::patch(&path), &changes).await;
             status.set(Some(match saved {
                 Ok(_) => i18n.t(Text::Saved).to_owned(),
-                Err(failure) => problem_text(i18n, &failure),
+                Err(failure) => failure_text(i18n, &failure),
             }));
         });
     };
@@ -194,15 +205,16 @@ impl From<Option<OpenHours>> for DayDraft {
     }
 }
 
-/// The schedule the form describes, if every open day's hours are valid.
-fn schedule_of(days: &[DayDraft]) -> Option<WeeklySchedule> {
+/// The schedule the form describes, or the first day whose hours are not valid and why.
+fn schedule_of(days: &[DayDraft]) -> Result<WeeklySchedule, (Weekday, ScheduleError)> {
     let mut schedule = WeeklySchedule { days: [None; 7] };
-    for (slot, day) in schedule.days.iter_mut().zip(days) {
+    for ((slot, day), weekday) in schedule.days.iter_mut().zip(days).zip(Weekday::ALL) {
         if day.open {
-            let from = TimeOfDay::try_from(day.from.clone()).ok()?;
-            let until = TimeOfDay::try_from(day.until.clone()).ok()?;
-            *slot = Some(OpenHours::new(from, until).ok()?);
+            let hours = TimeOfDay::try_from(day.from.clone())
+                .and_then(|from| Ok((from, TimeOfDay::try_from(day.until.clone())?)))
+                .and_then(|(from, until)| OpenHours::new(from, until));
+            *slot = Some(hours.map_err(|why| (weekday, why))?);
         }
     }
-    Some(schedule)
+    Ok(schedule)
 }

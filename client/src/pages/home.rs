@@ -7,7 +7,7 @@ use nido_shared::api::{ApiErrorCode, Me, PasswordChange, RoomSummary};
 use nido_shared::{UserRole, check_new_password};
 
 use crate::api;
-use crate::components::{TopBar, signed_in};
+use crate::components::{SecondFactorCard, TopBar, signed_in};
 use crate::i18n::{I18n, Text, use_i18n};
 
 #[component]
@@ -17,6 +17,18 @@ pub fn HomePage() -> impl IntoView {
 
 fn home(me: Me) -> AnyView {
     let i18n = use_i18n();
+    if me.second_factor.required && !me.second_factor.enabled {
+        // Nothing else opens until two-step sign-in is set up.
+        return view! {
+            <TopBar/>
+            <main class="home">
+                <SecondFactorCard state=me.second_factor/>
+                {password_card(i18n)}
+            </main>
+        }
+        .into_any();
+    }
+    let second_factor = me.second_factor;
     let staff = me.role.is_staff();
     let may_invite = me.invites_left != Some(0);
     let empty = me.rooms.is_empty();
@@ -49,6 +61,7 @@ fn home(me: Me) -> AnyView {
                 </section>
             })}
             {password_card(i18n)}
+            <SecondFactorCard state=second_factor/>
             <p class="privacy-note">{move || i18n.t(Text::Privacy)}</p>
         </main>
     }

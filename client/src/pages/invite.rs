@@ -7,9 +7,10 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use nido_shared::api::{ApiErrorCode, InvitePreview, Registration};
 
 use crate::account::use_account;
-use crate::api::{self, ApiFailure};
+use crate::api;
 use crate::components::TopBar;
 use crate::i18n::{Text, use_i18n};
+use crate::problem::failure_text;
 
 #[component]
 pub fn InvitePage() -> impl IntoView {
@@ -71,7 +72,7 @@ fn registration_form(token: String, preview: InvitePreview) -> impl IntoView {
                     account.reload().await;
                     navigate("/", Default::default());
                 }
-                Err(failure) => problem.set(Some(registration_problem(i18n, &failure))),
+                Err(failure) => problem.set(Some(failure_text(i18n, &failure))),
             }
         });
     };
@@ -106,14 +107,5 @@ fn registration_form(token: String, preview: InvitePreview) -> impl IntoView {
                 {move || i18n.t(Text::CreateAccount)}
             </button>
         </form>
-    }
-}
-
-fn registration_problem(i18n: crate::i18n::I18n, failure: &ApiFailure) -> String {
-    match failure.code() {
-        Some(ApiErrorCode::Conflict) => i18n.t(Text::UsernameTaken).to_owned(),
-        Some(ApiErrorCode::InviteUnavailable) => i18n.t(Text::InviteUnavailable).to_owned(),
-        Some(ApiErrorCode::InvalidInput) => failure.message().unwrap_or_default().to_owned(),
-        _ => i18n.t(Text::NetworkError).to_owned(),
     }
 }

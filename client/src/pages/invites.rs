@@ -10,7 +10,8 @@ use crate::api;
 use crate::browser::{copy_to_clipboard, window};
 use crate::components::{TopBar, signed_in};
 use crate::i18n::{I18n, Text, use_i18n};
-use crate::pages::{format_time, problem_text};
+use crate::pages::format_time;
+use crate::problem::failure_text;
 
 #[component]
 pub fn InvitesPage() -> impl IntoView {
@@ -49,7 +50,7 @@ fn invites_page(me: Me) -> AnyView {
                     problem.set(None);
                     list.refetch();
                 }
-                Err(failure) => problem.set(Some(problem_text(i18n, &failure))),
+                Err(failure) => problem.set(Some(failure_text(i18n, &failure))),
             }
         });
     };
@@ -134,7 +135,7 @@ fn invites_page(me: Me) -> AnyView {
                 <h2>{move || i18n.t(Text::Invites)}</h2>
                 {move || list.get().map(|result| match result {
                     Ok(invites) => invite_table(i18n, invites, move || list.refetch()).into_any(),
-                    Err(failure) => view! { <p class="problem">{problem_text(i18n, &failure)}</p> }.into_any(),
+                    Err(failure) => view! { <p class="problem">{failure_text(i18n, &failure)}</p> }.into_any(),
                 })}
             </section>
         </main>

@@ -1,4 +1,5 @@
-//! The login page: username and password, then back where the visitor was going.
+//! The login page: username and password (and the two-step code when the account has it),
+//! then back where the visitor was going.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -6,9 +7,10 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use nido_shared::api::{ApiErrorCode, LoginRequest};
 
 use crate::account::use_account;
-use crate::api::{self, ApiFailure};
+use crate::api;
 use crate::components::TopBar;
 use crate::i18n::{Text, use_i18n};
+use crate::problem::failure_text;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -22,7 +24,10 @@ pub fn LoginPage() -> impl IntoView {
         .unwrap_or_else(|| "/".to_owned());
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let problem = RwSignal::new(None::<Text>);
+    let code = RwSignal::new(String::new());
+    // Asked for once the server says the password is right and the account has two steps.
+    let asks_code = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -30,6 +35,10 @@ pub fn LoginPage() -> impl IntoView {
         let request = LoginRequest {
             username: username.get_untracked(),
             password: password.get_untracked(),
+            code: asks_code
+                .get_untracked()
+                .then(|| code.get_untracked())
+                .filter(|code| !code.trim().is_empty()),
         };
         let (navigate, next) = (navigate.clone(), next.clone());
         busy.set(true);
@@ -41,7 +50,11 @@ pub fn LoginPage() -> impl IntoView {
                     account.reload().await;
                     navigate(&next, Default::default());
                 }
-                Err(failure) => problem.set(Some(login_problem(&failure))),
+                Err(failure) if failure.code() == Some(ApiErrorCode::SecondFactorNeeded) => {
+                    asks_code.set(true);
+                    problem.set(Some(i18n.t(Text::EnterCode).to_owned()));
+                }
+                Err(failure) => problem.set(Some(failure_text(i18n, &failure))),
             }
         });
     };
@@ -64,9 +77,15 @@ pub fn LoginPage() -> impl IntoView {
                         <input type="password" data-testid="password" autocomplete="current-password"
                             required on:input=move |ev| password.set(event_target_value(&ev))/>
                     </label>
-                    <p class="problem" role="alert" data-testid="problem">
-                        {move || problem.get().map(|t| i18n.t(t))}
-                    </p>
+                    <Show when=move || asks_code.get()>
+                        <label>
+                            <span>{move || i18n.t(Text::LoginCode)}</span>
+                            <input type="text" data-testid="login-code" autocomplete="one-time-code"
+                                autocapitalize="none" spellcheck="false" required maxlength="16" autofocus
+                                on:input=move |ev| code.set(event_target_value(&ev))/>
+                        </label>
+                    </Show>
+                    <p class="problem" role="alert" data-testid="problem">{move || problem.get()}</p>
                     <button type="submit" class="primary wide" data-testid="log-in" disabled=move || busy.get()>
                         {move || i18n.t(Text::LogIn)}
                     </button>
@@ -75,14 +94,6 @@ pub fn LoginPage() -> impl IntoView {
             </section>
             <p class="privacy-note">{move || i18n.t(Text::Privacy)}</p>
         </main>
-    }
-}
-
-fn login_problem(failure: &ApiFailure) -> Text {
-    match failure.code() {
-        Some(ApiErrorCode::InvalidCredentials) => Text::WrongCredentials,
-        Some(ApiErrorCode::TooManyAttempts) => Text::TooManyAttempts,
-        _ => Text::NetworkError,
     }
 }
 

@@ -23,12 +23,10 @@ pub use viewer::ViewerPage;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use nido_shared::ErrorCode;
-use nido_shared::api::ApiErrorCode;
 use wasm_bindgen::JsValue;
 
 use crate::account::use_account;
-use crate::api::ApiFailure;
-use crate::i18n::{I18n, Text};
+use crate::i18n::I18n;
 use crate::room::RoomSignals;
 use crate::socket::LinkStatus;
 
@@ -64,16 +62,4 @@ fn with_present<T: 'static>(stored: StoredValue<Option<T>, LocalStorage>, action
 pub fn format_time(i18n: I18n, us: i64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(us as f64 / 1000.0));
     String::from(date.to_locale_string(i18n.lang().code(), &JsValue::UNDEFINED))
-}
-
-/// What to tell someone whose API call failed; the server's own sentence where it explains
-/// what to change.
-pub fn problem_text(i18n: I18n, failure: &ApiFailure) -> String {
-    match failure.code() {
-        Some(ApiErrorCode::Forbidden) => i18n.t(Text::NotAllowed).to_owned(),
-        Some(ApiErrorCode::InvalidInput | ApiErrorCode::Conflict) => {
-            failure.message().unwrap_or_default().to_owned()
-        }
-        _ => i18n.t(Text::NetworkError).to_owned(),
-    }
 }

@@ -4,17 +4,21 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use nido_shared::api::{Me, PasswordChange, RoomSummary};
-use nido_shared::{UserRole, check_new_password};
+use nido_shared::{Problem, UserRole, check_new_password};
 
+use super::second_factor::second_factor_state;
 use crate::auth::throttle::ACCOUNT;
-use crate::auth::{Authenticated, Peer};
+use crate::auth::{Peer, SignedIn};
 use crate::error::{AppError, JsonBody};
 use crate::state::AppState;
-use crate::store::RoomRow;
+use crate::store::{RoomRow, User};
 
-pub async fn me(State(state): State<AppState>, auth: Authenticated) -> Result<Json<Me>, AppError> {
-    let user = auth.user;
+pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> Result<Json<Me>, AppError> {
+    let second_factor = second_factor_state(&state, &signed_in).await?;
+    let user = signed_in.auth.user;
+    // Until staff set up two-step sign-in the admins require, no room is theirs to open.
     let rooms = match user.role {
+        _ if signed_in.second_factor_setup_needed => Vec::new(),
         UserRole::Admin => state.store.rooms().await?,
         _ => state.store.rooms_of_user(user.id).await?,
     };
@@ -41,6 +45,7 @@ pub async fn me(State(state): State<AppState>, auth: Authenticated) -> Result<Js
         display_name: user.display_name,
         role: user.role,
         invites_left,
+        second_factor,
     }))
 }
 
@@ -57,33 +62,41 @@ pub fn room_summary(state: &AppState, room: RoomRow) -> RoomSummary {
     }
 }
 
-/// Changes the password after checking the current one, and ends every other session.
-pub async fn change_password(
-    State(state): State<AppState>,
-    auth: Authenticated,
+/// Checks the logged-in person's password again before a change that needs it; guessing
+/// it with a stolen session is throttled like a login.
+pub async fn check_current_password(
+    state: &AppState,
+    user: &User,
     peer: Peer,
-    JsonBody(change): JsonBody<PasswordChange>,
-) -> Result<StatusCode, AppError> {
-    check_new_password(&change.new_password)
-        .map_err(|error| AppError::InvalidInput(error.to_string()))?;
-    let user = &auth.user;
+    password: &str,
+) -> Result<(), AppError> {
     let key = user.username.as_str();
     let now_us = state.clock.now_us();
-    // Guessing the current password with a stolen session is throttled like a login.
     if let Some(retry_after) = ACCOUNT.wait(state.store.login_failures(key).await?, now_us) {
         return Err(AppError::TooManyAttempts { retry_after });
     }
     let place = state.passwords.reserve(peer.ip)?;
     let correct = state
         .passwords
-        .verify(place, &change.current_password, Some(&user.password_hash))
+        .verify(place, password, Some(&user.password_hash))
         .await?;
     if !correct {
         state.store.record_login_failure(key, now_us).await?;
-        return Err(AppError::InvalidInput(
-            "the current password is not right".into(),
-        ));
+        return Err(AppError::Invalid(Problem::WrongCurrentPassword));
     }
+    Ok(())
+}
+
+/// Changes the password after checking the current one, and ends every other session.
+pub async fn change_password(
+    State(state): State<AppState>,
+    SignedIn { auth, .. }: SignedIn,
+    peer: Peer,
+    JsonBody(change): JsonBody<PasswordChange>,
+) -> Result<StatusCode, AppError> {
+    check_new_password(&change.new_password).map_err(Problem::from)?;
+    let user = &auth.user;
+    check_current_password(&state, user, peer, &change.current_password).await?;
     let hash = state.passwords.hash(&change.new_password, peer.ip).await?;
     state.store.set_password_hash(user.id, &hash).await?;
     let ended = state

@@ -8,7 +8,7 @@ use axum_extra::extract::cookie::CookieJar;
 use nido_shared::api::{
     CreatedInvite, Invite, InvitePreview, NewInvite, Registration, SecurityEventKind,
 };
-use nido_shared::{DisplayName, UserRole, Username, check_new_password};
+use nido_shared::{DisplayName, Problem, UserRole, Username, check_new_password};
 
 use super::login::start_session;
 use crate::access;
@@ -37,17 +37,15 @@ pub async fn create_invite(
     JsonBody(request): JsonBody<NewInvite>,
 ) -> Result<(StatusCode, Json<CreatedInvite>), AppError> {
     if !(1..=MAX_EXPIRY_HOURS).contains(&request.expires_in_hours) {
-        return Err(AppError::InvalidInput(format!(
-            "an invite lasts 1 to {MAX_EXPIRY_HOURS} hours"
-        )));
+        return Err(AppError::Invalid(Problem::InviteExpiry {
+            max_hours: MAX_EXPIRY_HOURS,
+        }));
     }
     if !(1..=MAX_USES).contains(&request.max_uses) {
-        return Err(AppError::InvalidInput(format!(
-            "an invite is for 1 to {MAX_USES} people"
-        )));
+        return Err(AppError::Invalid(Problem::InviteUses { max: MAX_USES }));
     }
     if request.role == UserRole::Family && request.rooms.is_empty() {
-        return Err(AppError::InvalidInput("choose the family's rooms".into()));
+        return Err(AppError::Invalid(Problem::FamilyNeedsRooms));
     }
     let inviter = &auth.user;
     let own_rooms = state.store.rooms_of_user(inviter.id).await?;
@@ -77,7 +75,7 @@ pub async fn create_invite(
         place_limit,
     };
     let id = match state.store.create_invite(&row, now_us).await {
-        Err(StoreError::NotFound) => Err(AppError::InvalidInput("no such room".into())),
+        Err(StoreError::NotFound) => Err(AppError::Invalid(Problem::NoSuchRoom)),
         Err(StoreError::LimitReached) => Err(AppError::Forbidden),
         other => other.map_err(AppError::from),
     }?;
@@ -151,10 +149,9 @@ pub async fn register(
     Path(token): Path<String>,
     JsonBody(registration): JsonBody<Registration>,
 ) -> Result<(StatusCode, CookieJar), AppError> {
-    let invalid = |error: &dyn std::fmt::Display| AppError::InvalidInput(error.to_string());
-    let username = Username::try_from(registration.username).map_err(|e| invalid(&e))?;
-    let display_name = DisplayName::try_from(registration.display_name).map_err(|e| invalid(&e))?;
-    check_new_password(&registration.password).map_err(|e| invalid(&e))?;
+    let username = Username::try_from(registration.username).map_err(Problem::from)?;
+    let display_name = DisplayName::try_from(registration.display_name).map_err(Problem::from)?;
+    check_new_password(&registration.password).map_err(Problem::from)?;
     usable_invite(&state, &token).await?;
     let password_hash = state
         .passwords
@@ -174,7 +171,7 @@ pub async fn register(
         .await
     {
         Err(StoreError::NotFound) => Err(AppError::InviteUnavailable),
-        Err(StoreError::Conflict) => Err(AppError::Conflict("this username is taken")),
+        Err(StoreError::Conflict) => Err(AppError::Conflict(Problem::UsernameTaken)),
         other => other.map_err(AppError::from),
     }?;
     let user = state

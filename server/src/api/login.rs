@@ -6,10 +6,11 @@ use axum_extra::extract::cookie::CookieJar;
 use nido_shared::Username;
 use nido_shared::api::{LoginRequest, SecurityEventKind};
 
+use super::second_factor::check_login_code;
 use crate::auth::current_user::session_end_us;
 use crate::auth::throttle::{self, ACCOUNT, ACCOUNT_LOCK_AT, DEVICE, DEVICE_DISTRUST_AT};
 use crate::auth::token::{hash_token, new_token};
-use crate::auth::{Authenticated, Peer, cookies};
+use crate::auth::{Peer, SignedIn, cookies};
 use crate::error::{AppError, JsonBody};
 use crate::state::AppState;
 use crate::store::{DeviceRecord, EventDetails, FailureCount, User};
@@ -67,27 +68,28 @@ pub async fn log_in(
         .passwords
         .verify(place, &request.password, hash)
         .await?;
+    let failed = Failure {
+        key: &key,
+        device,
+        device_hash: device_hash.as_ref(),
+        peer,
+        now_us,
+    };
     let (Some(user), true) = (usable, correct) else {
-        state.metrics.auth_failure();
-        match (device, &device_hash) {
-            (Some(device), Some(hash)) if device.failures + 1 >= DEVICE_DISTRUST_AT => {
-                store.delete_trusted_device(hash).await?;
-            }
-            (Some(_), Some(hash)) => store.record_device_failure(hash, now_us).await?,
-            _ => {
-                store.record_login_failure(&key, now_us).await?;
-                state.throttle.record_address_failure(peer.ip, now_us);
-            }
-        }
-        let tried = EventDetails {
-            account: Some(&key),
-            ..EventDetails::default()
-        };
-        state
-            .record_event(SecurityEventKind::LoginFailed, tried, &peer.addr())
-            .await;
+        failed.record(&state).await?;
         return Err(AppError::InvalidCredentials);
     };
+    // The password is right; an account with two-step sign-in also needs its code, and a
+    // wrong code counts as a failed login.
+    if user.second_factor {
+        let Some(code) = request.code.as_deref() else {
+            return Err(AppError::SecondFactorNeeded);
+        };
+        if !check_login_code(&state, user, code, peer).await? {
+            failed.record(&state).await?;
+            return Err(AppError::WrongSecondFactor);
+        }
+    }
 
     store.clear_login_failures(&key).await?;
     let mut jar = start_session(&state, user, peer, jar).await?;
@@ -142,7 +144,7 @@ pub async fn start_session(
 pub async fn log_out(
     State(state): State<AppState>,
     peer: Peer,
-    auth: Authenticated,
+    SignedIn { auth, .. }: SignedIn,
     jar: CookieJar,
 ) -> Result<(StatusCode, CookieJar), AppError> {
     state.store.delete_session(auth.session_id).await?;
@@ -151,6 +153,42 @@ pub async fn log_out(
         StatusCode::NO_CONTENT,
         cookies::remove(jar, cookies::SESSION, peer.https),
     ))
+}
+
+/// A failed login, counted where its throttle counts it and recorded as a security event.
+struct Failure<'a> {
+    key: &'a str,
+    device: Option<DeviceRecord>,
+    device_hash: Option<&'a [u8; 32]>,
+    peer: Peer,
+    now_us: i64,
+}
+
+impl Failure<'_> {
+    async fn record(&self, state: &AppState) -> Result<(), AppError> {
+        let store = &state.store;
+        state.metrics.auth_failure();
+        match (self.device, self.device_hash) {
+            (Some(device), Some(hash)) if device.failures + 1 >= DEVICE_DISTRUST_AT => {
+                store.delete_trusted_device(hash).await?;
+            }
+            (Some(_), Some(hash)) => store.record_device_failure(hash, self.now_us).await?,
+            _ => {
+                store.record_login_failure(self.key, self.now_us).await?;
+                state
+                    .throttle
+                    .record_address_failure(self.peer.ip, self.now_us);
+            }
+        }
+        let tried = EventDetails {
+            account: Some(self.key),
+            ..EventDetails::default()
+        };
+        state
+            .record_event(SecurityEventKind::LoginFailed, tried, &self.peer.addr())
+            .await;
+        Ok(())
+    }
 }
 
 fn wait_for(wait: Option<std::time::Duration>) -> Result<(), AppError> {

@@ -6,6 +6,7 @@ mod invites;
 mod login;
 mod people;
 mod rooms;
+mod second_factor;
 mod settings;
 
 use axum::Router;
@@ -25,6 +26,16 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/logout", post(login::log_out))
         .route("/me", get(account::me))
         .route("/me/password", post(account::change_password))
+        .route("/me/second-factor/setup", post(second_factor::begin_setup))
+        .route(
+            "/me/second-factor/confirm",
+            post(second_factor::confirm_setup),
+        )
+        .route("/me/second-factor/off", post(second_factor::turn_off))
+        .route(
+            "/people/{id}/reset-second-factor",
+            post(second_factor::reset),
+        )
         .route("/rooms", get(rooms::list_rooms).post(rooms::create_room))
         .route(
             "/rooms/{id}",

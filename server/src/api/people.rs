@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use nido_shared::Problem;
 use nido_shared::api::{Person, PersonChanges, SecurityEventKind};
 
 use crate::access;
@@ -40,6 +41,7 @@ pub async fn list_people(
             role: user.role,
             revoked: user.revoked,
             created_at_us: user.created_at_us,
+            second_factor: user.second_factor,
         })
         .collect();
     Ok(Json(people))
@@ -144,7 +146,7 @@ async fn revoke_lost_invites(state: &AppState, id: i64) -> Result<(), AppError> 
 
 fn last_admin(error: StoreError) -> AppError {
     match error {
-        StoreError::LastAdmin => AppError::Conflict("Nido needs at least one admin"),
+        StoreError::LastAdmin => AppError::Conflict(Problem::LastAdmin),
         other => other.into(),
     }
 }

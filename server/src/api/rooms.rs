@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use nido_shared::api::{NewRoom, RoomChanges, RoomSummary, SecurityEventKind};
 use nido_shared::limits::MAX_ROOM_NAME_CHARS;
-use nido_shared::{RoomId, UserRole};
+use nido_shared::{Problem, RoomId, UserRole};
 
 use super::account::room_summary;
 use crate::auth::{Admin, Authenticated, Peer};
@@ -42,7 +42,7 @@ pub async fn create_room(
         schedule: room.schedule,
     };
     let created = match state.store.create_room(&new, state.clock.now_us()).await {
-        Err(StoreError::Conflict) => Err(AppError::Conflict("a room with this id exists")),
+        Err(StoreError::Conflict) => Err(AppError::Conflict(Problem::RoomIdTaken)),
         other => other.map_err(AppError::from),
     }?;
     state.hub.offer_policy(&created.slug, created.policy);
@@ -116,8 +116,8 @@ fn room_name(name: &str) -> Result<String, AppError> {
     if (1..=MAX_ROOM_NAME_CHARS).contains(&chars) && !name.chars().any(char::is_control) {
         Ok(name.to_owned())
     } else {
-        Err(AppError::InvalidInput(format!(
-            "a room name is 1 to {MAX_ROOM_NAME_CHARS} characters"
-        )))
+        Err(AppError::Invalid(Problem::RoomNameLength {
+            max: MAX_ROOM_NAME_CHARS,
+        }))
     }
 }

@@ -1,7 +1,8 @@
 //! Who is logged in: a middleware that reads the session cookie, checks the session and
-//! slides its expiry, and the [`Authenticated`] and [`Admin`] extractors handlers ask for.
+//! slides its expiry, and the [`SignedIn`], [`Authenticated`] and [`Admin`] extractors
+//! handlers ask for.
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -18,12 +19,34 @@ use crate::store::User;
 /// How often, at most, a session's expiry is pushed back (one write per hour of use).
 const SLIDE_EVERY_US: i64 = 60 * 60 * 1_000_000;
 
-/// A request with a valid session.
+/// A request with a valid session, fit for anything its person may do: every handler
+/// but the person's own account page asks for this. Staff who must still set up two-step
+/// sign-in get 403 `second_factor_setup_needed` instead.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub session_id: i64,
     pub expires_at_us: i64,
     pub user: User,
+}
+
+/// A request with a valid session that may still owe two-step sign-in's setup: for the
+/// handlers that let someone set it up (their account, logging out).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub auth: Authenticated,
+    pub second_factor_setup_needed: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<Self>()
+            .cloned()
+            .ok_or(AppError::Unauthenticated)
+    }
 }
 
 /// A request by a logged-in admin. Every admin-only handler takes this instead of
@@ -48,20 +71,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
 impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        parts
-            .extensions
-            .get::<Self>()
-            .cloned()
-            .ok_or(AppError::Unauthenticated)
-    }
-}
-
-impl<S: Send + Sync> OptionalFromRequestParts<S> for Authenticated {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts.extensions.get::<Self>().cloned())
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        if signed_in.second_factor_setup_needed {
+            return Err(AppError::SecondFactorSetupNeeded);
+        }
+        Ok(signed_in.auth)
     }
 }
 
@@ -100,10 +115,13 @@ pub async fn authenticate(
             return AppError::from(error).into_response();
         }
     }
-    request.extensions_mut().insert(Authenticated {
-        session_id: session.id,
-        expires_at_us,
-        user: session.user,
+    request.extensions_mut().insert(SignedIn {
+        auth: Authenticated {
+            session_id: session.id,
+            expires_at_us,
+            user: session.user,
+        },
+        second_factor_setup_needed: session.second_factor_setup_needed,
     });
     let response = next.run(request).await;
     let replaces_session_cookie = response

@@ -5,8 +5,9 @@ pub mod cookies;
 pub mod current_user;
 pub mod password;
 pub mod peer;
+pub mod second_factor;
 pub mod throttle;
 pub mod token;
 
-pub use current_user::{Admin, Authenticated, authenticate};
+pub use current_user::{Admin, Authenticated, SignedIn, authenticate};
 pub use peer::Peer;

@@ -10,6 +10,9 @@ pub struct SessionRow {
     pub created_at_us: i64,
     pub expires_at_us: i64,
     pub user: User,
+    /// Staff without two-step sign-in while the admins require it: the session reaches
+    /// only the person's own account until they set it up.
+    pub second_factor_setup_needed: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -17,6 +20,7 @@ struct SessionRecord {
     session_id: i64,
     session_created_at_us: i64,
     expires_at_us: i64,
+    second_factor_setup_needed: bool,
     #[sqlx(flatten)]
     user: UserRecord,
 }
@@ -49,6 +53,9 @@ impl Store {
     ) -> Result<Option<SessionRow>, StoreError> {
         let record = sqlx::query_as::<_, SessionRecord>(&format!(
             "SELECT s.id AS session_id, s.created_at_us AS session_created_at_us, s.expires_at_us,
+                    (u.role IN ('admin', 'caregiver') AND u.totp_secret IS NULL
+                     AND (SELECT staff_second_factor FROM settings WHERE id = 1) = 1)
+                        AS second_factor_setup_needed,
                     {USER_COLUMNS_OF_U}
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = ? AND s.expires_at_us > ? AND u.revoked_at_us IS NULL"
@@ -63,6 +70,7 @@ impl Store {
                     id: record.session_id,
                     created_at_us: record.session_created_at_us,
                     expires_at_us: record.expires_at_us,
+                    second_factor_setup_needed: record.second_factor_setup_needed,
                     user: User::try_from(record.user)?,
                 })
             })
@@ -123,6 +131,16 @@ impl Store {
             sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? AND id != ? RETURNING id")
                 .bind(user_id)
                 .bind(keep)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Ends every session of a person; returns their ids.
+    pub async fn delete_sessions_of(&self, user_id: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? RETURNING id")
+                .bind(user_id)
                 .fetch_all(&self.pool)
                 .await?,
         )

@@ -19,4 +19,21 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Whether admins and caregivers must use two-step sign-in.
+    pub async fn staff_second_factor(&self) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT staff_second_factor FROM settings WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn set_staff_second_factor(&self, required: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE settings SET staff_second_factor = ? WHERE id = 1")
+            .bind(required)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

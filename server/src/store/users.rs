@@ -20,6 +20,8 @@ pub struct User {
     pub invited_by: Option<i64>,
     /// A relative's household head: the family member who invited them.
     pub household_head: Option<i64>,
+    /// Whether logging in asks for a two-step code.
+    pub second_factor: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -33,6 +35,7 @@ pub(super) struct UserRecord {
     revoked_at_us: Option<i64>,
     invited_by: Option<i64>,
     household_head: Option<i64>,
+    second_factor: bool,
 }
 
 impl TryFrom<UserRecord> for User {
@@ -49,15 +52,17 @@ impl TryFrom<UserRecord> for User {
             revoked: record.revoked_at_us.is_some(),
             invited_by: record.invited_by,
             household_head: record.household_head,
+            second_factor: record.second_factor,
         })
     }
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, role, password_hash, created_at_us, \
-    revoked_at_us, invited_by, household_head";
+    revoked_at_us, invited_by, household_head, totp_secret IS NOT NULL AS second_factor";
 /// The same columns from a query that calls `users` "u".
 pub(super) const USER_COLUMNS_OF_U: &str = "u.id, u.username, u.display_name, u.role, \
-    u.password_hash, u.created_at_us, u.revoked_at_us, u.invited_by, u.household_head";
+    u.password_hash, u.created_at_us, u.revoked_at_us, u.invited_by, u.household_head, \
+    u.totp_secret IS NOT NULL AS second_factor";
 
 /// A new account.
 pub struct NewUser<'a> {

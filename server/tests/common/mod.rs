@@ -173,6 +173,7 @@ impl TestServer {
         let mut request = self.http.post(self.url("/api/login")).json(&LoginRequest {
             username: username.into(),
             password: password.into(),
+            code: None,
         });
         if let Some(cookie) = cookie {
             request = request.header("cookie", cookie);
@@ -629,6 +630,16 @@ pub fn new_chat_id() -> String {
 }
 
 /// A WebSocket upgrade request, with a session cookie if given.
+/// The HTTP status a WebSocket upgrade as `account` gets (101 when it opens).
+pub async fn upgrade_status(server: &TestServer, account: &Account) -> u16 {
+    let request = upgrade_request(&server.ws_url(), Some(&account.cookie));
+    match tokio_tungstenite::connect_async(request).await {
+        Ok(_) => 101,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(error) => panic!("{error}"),
+    }
+}
+
 pub fn upgrade_request(url: &str, cookie: Option<&str>) -> tungstenite::handshake::client::Request {
     let mut request = url.into_client_request().unwrap();
     if let Some(cookie) = cookie {

@@ -1,0 +1,81 @@
+//! What the server refused, said in the person's language: every [`Problem`] the API can
+//! name, with its numbers. The server's English `message` is never shown.
+
+use nido_shared::Problem;
+use nido_shared::api::ApiErrorCode;
+
+use crate::api::ApiFailure;
+use crate::i18n::{I18n, Lang, Text};
+
+/// What to tell someone whose API call failed.
+pub fn failure_text(i18n: I18n, failure: &ApiFailure) -> String {
+    if let Some(problem) = failure.problem() {
+        return describe(i18n.lang(), problem);
+    }
+    let text = match failure.code() {
+        Some(ApiErrorCode::Unauthenticated) => Text::SessionEnded,
+        Some(ApiErrorCode::Forbidden | ApiErrorCode::ForeignOrigin) => Text::NotAllowed,
+        Some(ApiErrorCode::NotFound) => Text::NotFound,
+        Some(ApiErrorCode::TooManyAttempts) => Text::TooManyAttempts,
+        Some(ApiErrorCode::Busy) => Text::ServerBusy,
+        Some(ApiErrorCode::InvalidCredentials) => Text::WrongCredentials,
+        Some(ApiErrorCode::InviteUnavailable) => Text::InviteUnavailable,
+        Some(ApiErrorCode::SecondFactorNeeded) => Text::EnterCode,
+        Some(ApiErrorCode::WrongSecondFactor) => Text::WrongCode,
+        Some(ApiErrorCode::SecondFactorSetupNeeded) => Text::SecondFactorSetupNeeded,
+        _ => Text::NetworkError,
+    };
+    i18n.t(text).to_owned()
+}
+
+/// One problem in one language.
+fn describe(lang: Lang, problem: &Problem) -> String {
+    let es = lang == Lang::Es;
+    let pick = |es_text: String, en_text: String| if es { es_text } else { en_text };
+    let fixed = |text: Text| text.in_lang(lang).to_owned();
+    match problem {
+        Problem::UsernameShape { min, max } => pick(
+            format!("El usuario tiene de {min} a {max} letras sin tilde, números, «.», «_» o «-»."),
+            format!("A username is {min} to {max} letters, digits, '.', '_' or '-'."),
+        ),
+        Problem::DisplayNameShape { max } => pick(
+            format!("El nombre tiene de 1 a {max} caracteres."),
+            format!("A name is 1 to {max} characters."),
+        ),
+        Problem::PasswordLength { min, max } => pick(
+            format!("La contraseña tiene de {min} a {max} caracteres."),
+            format!("A password is {min} to {max} characters."),
+        ),
+        Problem::RoomIdShape { max } => pick(
+            format!("El identificador usa minúsculas, números y guiones (máx. {max})."),
+            format!("A room id uses lowercase letters, digits and dashes (max {max})."),
+        ),
+        Problem::RoomNameLength { max } => pick(
+            format!("El nombre de la sala tiene de 1 a {max} caracteres."),
+            format!("A room name is 1 to {max} characters."),
+        ),
+        Problem::InviteExpiry { max_hours } => pick(
+            format!("Una invitación dura de 1 a {max_hours} horas."),
+            format!("An invite lasts 1 to {max_hours} hours."),
+        ),
+        Problem::InviteUses { max } => pick(
+            format!("Una invitación es para 1 a {max} personas."),
+            format!("An invite is for 1 to {max} people."),
+        ),
+        Problem::InviteLimitTooHigh { max } => pick(
+            format!("Cada familia puede invitar como mucho a {max} personas."),
+            format!("Families may invite at most {max} people each."),
+        ),
+        Problem::UnknownRole => fixed(Text::NotAllowed),
+        Problem::FamilyNeedsRooms => fixed(Text::FamilyNeedsRooms),
+        Problem::NoSuchRoom => fixed(Text::NoSuchRoom),
+        Problem::WrongCurrentPassword => fixed(Text::WrongCurrentPassword),
+        Problem::UsernameTaken => fixed(Text::UsernameTaken),
+        Problem::RoomIdTaken => fixed(Text::RoomIdTaken),
+        Problem::LastAdmin => fixed(Text::LastAdmin),
+        Problem::WrongCode => fixed(Text::WrongCode),
+        Problem::OwnSecondFactorFirst => fixed(Text::OwnSecondFactorFirst),
+        Problem::SecondFactorRequired => fixed(Text::SecondFactorRequired),
+        Problem::MalformedRequest => fixed(Text::NetworkError),
+    }
+}

@@ -1,0 +1,142 @@
+//! Two-step sign-in records: the authenticator secret (in force or being set up), the last
+//! time step used, and the hashes of the recovery codes.
+
+use super::{Store, StoreError};
+
+/// A person's two-step sign-in as stored.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct SecondFactorRecord {
+    pub secret: Option<Vec<u8>>,
+    pub pending_secret: Option<Vec<u8>>,
+    pub last_step: i64,
+    pub recovery_codes_left: i64,
+}
+
+impl Store {
+    pub async fn second_factor(&self, user_id: i64) -> Result<SecondFactorRecord, StoreError> {
+        let record = sqlx::query_as::<_, SecondFactorRecord>(
+            "SELECT totp_secret AS secret, totp_pending_secret AS pending_secret,
+                    totp_last_step AS last_step,
+                    (SELECT COUNT(*) FROM recovery_codes c
+                      WHERE c.user_id = u.id AND c.used_at_us IS NULL) AS recovery_codes_left
+             FROM users u WHERE id = ?",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        record.ok_or(StoreError::NotFound)
+    }
+
+    /// Keeps a new secret until a code from it confirms it; the one in force stays.
+    pub async fn set_pending_second_factor(
+        &self,
+        user_id: i64,
+        secret: &[u8],
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET totp_pending_secret = ? WHERE id = ?")
+            .bind(secret)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts the pending secret `secret` in force with a fresh set of recovery codes; false
+    /// when another setup replaced it meanwhile.
+    pub async fn enable_second_factor(
+        &self,
+        user_id: i64,
+        secret: &[u8],
+        step: u64,
+        recovery_hashes: &[[u8; 32]],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let enabled = sqlx::query(
+            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL,
+                    totp_last_step = ?
+             WHERE id = ? AND totp_pending_secret = ?",
+        )
+        .bind(step_value(step))
+        .bind(user_id)
+        .bind(secret)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !enabled {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        for hash in recovery_hashes {
+            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)")
+                .bind(user_id)
+                .bind(hash.as_slice())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records that the code of time step `step` logged in; false when that step (or a
+    /// later one) already did, so a code works once even when two logins race.
+    pub async fn use_totp_step(&self, user_id: i64, step: u64) -> Result<bool, StoreError> {
+        let step = step_value(step);
+        let result =
+            sqlx::query("UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?")
+                .bind(step)
+                .bind(user_id)
+                .bind(step)
+                .execute(&self.pool)
+                .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Spends a recovery code: how many are left, or `None` when it is not one of this
+    /// person's unused codes.
+    pub async fn use_recovery_code(
+        &self,
+        user_id: i64,
+        hash: &[u8; 32],
+        now_us: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let used = sqlx::query(
+            "UPDATE recovery_codes SET used_at_us = ?
+             WHERE user_id = ? AND code_hash = ? AND used_at_us IS NULL",
+        )
+        .bind(now_us)
+        .bind(user_id)
+        .bind(hash.as_slice())
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        if !used {
+            return Ok(None);
+        }
+        Ok(Some(self.second_factor(user_id).await?.recovery_codes_left))
+    }
+
+    /// Turns two-step sign-in off and forgets its secret and recovery codes.
+    pub async fn disable_second_factor(&self, user_id: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL WHERE id = ?")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A time step as SQLite stores it (steps of 30 s stay far below `i64::MAX`).
+fn step_value(step: u64) -> i64 {
+    i64::try_from(step).unwrap_or(i64::MAX)
+}
