@@ -23,8 +23,6 @@ pub struct PaintStats {
     pub frames_per_second: f64,
     /// Median capture-to-screen delay over the last second, in milliseconds.
     pub latency_ms: Option<f64>,
-    /// Whether a picture is on the canvas.
-    pub showing: bool,
 }
 
 pub struct FramePainter {
@@ -36,11 +34,17 @@ pub struct FramePainter {
     /// Bumped by `clear`, so a decode that was under way is not drawn afterwards.
     generation: Cell<u64>,
     painted_at_us: RefCell<VecDeque<(u64, f64)>>,
-    showing: Cell<bool>,
+    /// Whether a picture is on the canvas: set the moment the first one is painted, so the
+    /// page drops its "waiting" notice at once.
+    showing: RwSignal<bool>,
 }
 
 impl FramePainter {
-    pub fn new(canvas: HtmlCanvasElement, clock: RwSignal<ClockOffset>) -> Option<Rc<Self>> {
+    pub fn new(
+        canvas: HtmlCanvasElement,
+        clock: RwSignal<ClockOffset>,
+        showing: RwSignal<bool>,
+    ) -> Option<Rc<Self>> {
         let context = canvas.get_context("2d").ok()??.dyn_into().ok()?;
         Some(Rc::new(Self {
             canvas,
@@ -50,7 +54,7 @@ impl FramePainter {
             waiting: RefCell::new(None),
             generation: Cell::new(0),
             painted_at_us: RefCell::new(VecDeque::new()),
-            showing: Cell::new(false),
+            showing,
         }))
     }
 
@@ -90,7 +94,9 @@ impl FramePainter {
             f64::from(self.canvas.width()),
             f64::from(self.canvas.height()),
         );
-        self.showing.set(false);
+        if self.showing.get_untracked() {
+            self.showing.set(false);
+        }
         self.painted_at_us.borrow_mut().clear();
     }
 
@@ -108,7 +114,6 @@ impl FramePainter {
         PaintStats {
             frames_per_second: painted.len() as f64,
             latency_ms: latencies.get(latencies.len() / 2).copied(),
-            showing: self.showing.get(),
         }
     }
 
@@ -146,7 +151,9 @@ impl FramePainter {
         {
             return;
         }
-        self.showing.set(true);
+        if !self.showing.get_untracked() {
+            self.showing.set(true);
+        }
         let server_now = self.clock.get_untracked().server_now_us();
         let latency_ms = (server_now as f64 - header.capture_time_us as f64) / 1000.0;
         self.painted_at_us

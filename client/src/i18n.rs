@@ -315,6 +315,8 @@ pub enum Text {
     ConfirmResetSecondFactor,
     TwoStepBadge,
     TimeFormat,
+    OpenSecurely,
+    UsedUp,
     ClosesBeforeOpening,
 }
 
@@ -668,6 +670,8 @@ impl Text {
                 "Reset their two-step sign-in? They will have to log in again (and set it up again if it is required).",
             ),
             TwoStepBadge => ("2 pasos", "2-step"),
+            UsedUp => ("Usada", "Used"),
+            OpenSecurely => ("Abrir con https", "Open over https"),
             TimeFormat => (
                 "escribe las horas como HH:MM, de 00:00 a 24:00",
                 "write the times as HH:MM, from 00:00 to 24:00",

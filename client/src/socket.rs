@@ -15,7 +15,9 @@ use wasm_bindgen::prelude::Closure;
 use web_sys::{BinaryType, Blob, CloseEvent, Event, MessageEvent, WebSocket};
 
 const FIRST_RETRY_MS: f64 = 500.0;
-const LONGEST_RETRY_MS: f64 = 10_000.0;
+/// Short enough that viewers are live again within about 2 s of the server coming back;
+/// the jitter keeps a whole room from reconnecting in the same instant.
+const LONGEST_RETRY_MS: f64 = 2_000.0;
 
 /// Close codes after which reconnecting would only be refused again.
 const FINAL_CLOSE_CODES: [u16; 3] = [1007, 1008, 1009];
@@ -25,9 +27,9 @@ pub enum LinkStatus {
     Connecting,
     /// Joined: the server welcomed us.
     Joined,
-    /// Lost; the next attempt starts after `retry_ms`.
+    /// Lost; the next attempt starts at `retry_at_us` (this device's clock).
     Reconnecting {
-        retry_ms: u32,
+        retry_at_us: u64,
     },
     /// The server refused us for good (the reason, if it gave one).
     Refused(Option<ErrorCode>),
@@ -210,7 +212,8 @@ fn schedule_retry(link: &Rc<RefCell<Link>>) {
         }));
         (Rc::clone(&state.events), delay_ms as u32)
     };
-    (events.on_status)(LinkStatus::Reconnecting { retry_ms: delay_ms });
+    let retry_at_us = crate::clock::now_us() + u64::from(delay_ms) * 1000;
+    (events.on_status)(LinkStatus::Reconnecting { retry_at_us });
 }
 
 impl Link {

@@ -186,5 +186,11 @@ async fn spanish_refusals(
         .await;
     visitor.screenshot("refusal-username-taken-phone-es").await;
     failures.extend(check_page(visitor, "refusal-username-taken", true, "es").await);
+    // With another username the invite is used, and the invites page says so.
+    visitor.type_into("username", "abuela").await;
+    visitor.click("register").await;
+    visitor.wait_for_text("my-rooms", "Pollitos").await;
+    admin.goto(&server.url("/invites")).await;
+    admin.wait_for_text("invite-state", "Usada").await;
     failures
 }

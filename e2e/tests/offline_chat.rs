@@ -38,6 +38,7 @@ async fn a_viewer_back_from_offline_shows_every_missed_message_in_order() {
     // Ana's phone loses the network; the classroom keeps talking, and Ana writes too.
     network.cut();
     ana.wait_for_text("connection", "Connection lost").await;
+    one_state_counting_down(&ana).await;
     let missed = [
         "Ha desayunado bien",
         "Ahora juega con bloques",
@@ -92,6 +93,32 @@ async fn a_viewer_back_from_offline_shows_every_missed_message_in_order() {
     // The caregiver can delete Ana's message or mute her.
     seño.wait_for_text("chat-lines", "Mute").await;
     seño.screenshot("chat-moderation-laptop-en").await;
+}
+
+/// While the connection is down the page says only that, with the seconds to the next
+/// attempt counting down: no camera state it cannot know, no "Connecting…" beside it.
+async fn one_state_counting_down(page: &Browser) {
+    let seconds = |text: &str| -> Option<u64> {
+        let inside = text.split('(').nth(1)?.split(' ').next()?;
+        inside.parse().ok()
+    };
+    let overlay = page.text_of("stage-overlay").await;
+    assert!(overlay.contains("Connection lost"), "{overlay:?}");
+    let camera_badges = page
+        .js("return document.querySelectorAll('[data-testid=camera-state]').length")
+        .await;
+    assert_eq!(camera_badges, 0, "a camera state while disconnected");
+    // Each wait (1 to 2 s) ticks down second by second before the next attempt.
+    let last = std::cell::Cell::new(None::<u64>);
+    eventually("the seconds to count down", || async {
+        let now = seconds(&page.text_of("connection").await);
+        let counted_down = matches!((last.get(), now), (Some(before), Some(now)) if now < before);
+        if now.is_some() {
+            last.set(now);
+        }
+        counted_down.then_some(())
+    })
+    .await;
 }
 
 async fn say(page: &Browser, line: &str) {

@@ -121,6 +121,10 @@ pub struct Me {
     /// How many more people this person may invite; `None` means no limit (staff).
     pub invites_left: Option<u32>,
     pub second_factor: SecondFactorState,
+    /// Nido's https address (`--public-url`), for pages opened over plain http that need a
+    /// secure one (the camera).
+    #[serde(default)]
+    pub secure_address: Option<String>,
 }
 
 /// A room as its members see it.

@@ -14,6 +14,6 @@ pub use room_sidebar::RoomSidebar;
 pub use second_factor::SecondFactorCard;
 pub use security_events::SecurityEvents;
 pub use signed_in::{admin_only, signed_in};
-pub use status::{CameraBadge, ConnectionBadge, camera_status};
+pub use status::{RoomStateBadges, camera_status, reconnecting_text, ticking_clock};
 pub use top_bar::TopBar;
 pub use viewer_list::ViewerList;

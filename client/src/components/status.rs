@@ -1,14 +1,48 @@
-//! Badges for the connection and the camera state.
+//! Badges for the connection and the camera state: one at a time, since the camera's state
+//! is unknown while the connection is down.
 
+use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use nido_shared::{CameraStatus, Presence};
 
-use crate::i18n::{Text, use_i18n};
+use crate::i18n::{I18n, Text, use_i18n};
 use crate::socket::LinkStatus;
+
+/// "Connection lost, retrying in 7 s", counting down to the next attempt.
+pub fn reconnecting_text(i18n: I18n, retry_at_us: u64, now_us: u64) -> String {
+    let seconds = retry_at_us.saturating_sub(now_us).div_ceil(1_000_000);
+    format!("{} ({seconds} s)", i18n.t(Text::Reconnecting))
+}
+
+/// This device's clock, ticking twice a second for as long as the calling view lives.
+pub fn ticking_clock() -> ReadSignal<u64> {
+    let (now, set_now) = signal(crate::clock::now_us());
+    let ticker = Interval::new(500, move || set_now.set(crate::clock::now_us()));
+    let ticker = StoredValue::new_local(Some(ticker));
+    on_cleanup(move || ticker.update_value(|t| drop(t.take())));
+    now
+}
+
+/// The connection, and once joined the camera: the state people need, never both kinds
+/// at once.
+#[component]
+pub fn RoomStateBadges(
+    status: RwSignal<LinkStatus>,
+    presence: RwSignal<Option<Presence>>,
+) -> impl IntoView {
+    let joined = move || status.get() == LinkStatus::Joined;
+    view! {
+        <Show when=joined fallback=move || view! { <ConnectionBadge status=status/> }>
+            <CameraBadge presence=presence/>
+            <ConnectionBadge status=status/>
+        </Show>
+    }
+}
 
 #[component]
 pub fn ConnectionBadge(status: RwSignal<LinkStatus>) -> impl IntoView {
     let i18n = use_i18n();
+    let now = ticking_clock();
     let class = move || match status.get() {
         LinkStatus::Joined => "badge ok",
         LinkStatus::Connecting => "badge wait",
@@ -18,13 +52,7 @@ pub fn ConnectionBadge(status: RwSignal<LinkStatus>) -> impl IntoView {
     let label = move || match status.get() {
         LinkStatus::Joined => i18n.t(Text::Connected).to_owned(),
         LinkStatus::Connecting => i18n.t(Text::Connecting).to_owned(),
-        LinkStatus::Reconnecting { retry_ms } => {
-            format!(
-                "{} ({} s)",
-                i18n.t(Text::Reconnecting),
-                retry_ms.div_ceil(1000)
-            )
-        }
+        LinkStatus::Reconnecting { retry_at_us } => reconnecting_text(i18n, retry_at_us, now.get()),
         LinkStatus::Refused(_) => i18n.t(Text::Offline).to_owned(),
     };
     view! { <span class=class role="status" data-testid="connection">{label}</span> }

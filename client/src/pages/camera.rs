@@ -8,7 +8,7 @@ use nido_shared::{CameraStatus, ClientMessage, ErrorCode, Role};
 
 use super::{log_in_again_when_session_ends, route_room, with_present};
 use crate::browser::{is_secure_context, tab_secret};
-use crate::components::{CameraBadge, ConnectionBadge, RoomSidebar, TopBar, signed_in};
+use crate::components::{RoomSidebar, RoomStateBadges, TopBar, signed_in};
 use crate::i18n::{Text, use_i18n};
 use crate::media::{CameraDevice, CameraError, CameraRequest, list_cameras};
 use crate::room::{ChatRequest, JoinAs, RoomLink, RoomSignals};
@@ -168,6 +168,10 @@ fn camera_page(me: Me) -> AnyView {
     };
     let chat = move |request: ChatRequest| with_present(broadcast, |b| b.link().chat(request));
     let may_stream = me.role.is_staff();
+    let secure_here = me
+        .secure_address
+        .as_ref()
+        .map(|origin| format!("{origin}/camera/{room}"));
     let start_button = start.clone();
 
     view! {
@@ -180,6 +184,14 @@ fn camera_page(me: Me) -> AnyView {
                     <Show when=move || !streaming()>
                         <div class="stage-overlay">
                             <p class="overlay-hint">{move || problem().unwrap_or(i18n.t(Text::PreviewIdle))}</p>
+                            // The camera needs a secure page: offer this one at Nido's https address.
+                            {secure_here.clone().map(|href| view! {
+                                <Show when=move || phase.get() == Phase::Failed(CameraError::InsecureContext)>
+                                    <a class="button primary" href=href.clone() data-testid="open-secure">
+                                        {move || i18n.t(Text::OpenSecurely)}
+                                    </a>
+                                </Show>
+                            })}
                         </div>
                     </Show>
                     <Show when=move || streaming() && paused.get()>
@@ -190,8 +202,7 @@ fn camera_page(me: Me) -> AnyView {
                 </div>
                 <div class="stats-row">
                     <Show when=streaming fallback=move || view! { <span class="badge off">{move || i18n.t(Text::CameraOff)}</span> }>
-                        <CameraBadge presence=signals.presence/>
-                        <ConnectionBadge status=signals.status/>
+                        <RoomStateBadges status=signals.status presence=signals.presence/>
                     </Show>
                     <span class="stat" data-testid="sent-fps">
                         {move || format!("{:.0} {}", stats.get().frames_per_second, i18n.t(Text::FramesPerSecond))}

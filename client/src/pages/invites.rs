@@ -157,6 +157,8 @@ fn invite_table(
         .map(|invite| {
             let state = if invite.revoked {
                 Some(Text::Revoked)
+            } else if invite.uses >= invite.max_uses {
+                Some(Text::UsedUp)
             } else if invite.expires_at_us <= now_us {
                 Some(Text::Expired)
             } else {
@@ -171,13 +173,13 @@ fn invite_table(
                 });
             };
             view! {
-                <tr>
+                <tr data-testid=format!("invite-{id}") class:closed=state.is_some()>
                     <td>{move || i18n.t(Text::role(invite.role))}</td>
                     <td>{invite.rooms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")}</td>
                     <td>{format!("{} / {}", invite.uses, invite.max_uses)}</td>
                     <td>{format_time(i18n, invite.expires_at_us)}</td>
                     <td>{match state {
-                        Some(text) => view! { <span class="muted">{move || i18n.t(text)}</span> }.into_any(),
+                        Some(text) => view! { <span class="badge" data-testid="invite-state">{move || i18n.t(text)}</span> }.into_any(),
                         None => view! { <button type="button" class="link" on:click=revoke>{move || i18n.t(Text::Revoke)}</button> }.into_any(),
                     }}</td>
                 </tr>

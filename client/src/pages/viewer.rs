@@ -9,7 +9,8 @@ use nido_shared::{CameraStatus, ErrorCode, Role};
 
 use super::{log_in_again_when_session_ends, route_room, with_present};
 use crate::components::{
-    CameraBadge, ConnectionBadge, RoomSidebar, TopBar, camera_status, signed_in,
+    RoomSidebar, RoomStateBadges, TopBar, camera_status, reconnecting_text, signed_in,
+    ticking_clock,
 };
 use crate::frame_painter::{FramePainter, PaintStats};
 use crate::i18n::{Text, use_i18n};
@@ -29,6 +30,7 @@ fn viewer_page(me: Me) -> AnyView {
     let signals = RoomSignals::new();
     log_in_again_when_session_ends(signals);
     let stats = RwSignal::new(PaintStats::default());
+    let showing = RwSignal::new(false);
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let stage = NodeRef::<leptos::html::Div>::new();
     // Owned by this page: dropped, and so closed and stopped, when it unmounts.
@@ -42,7 +44,7 @@ fn viewer_page(me: Me) -> AnyView {
         if link.with_value(Option::is_some) {
             return;
         }
-        let Some(new_painter) = FramePainter::new(canvas, signals.clock) else {
+        let Some(new_painter) = FramePainter::new(canvas, signals.clock, showing) else {
             return;
         };
         let receiver = Rc::clone(&new_painter);
@@ -71,6 +73,7 @@ fn viewer_page(me: Me) -> AnyView {
         }
     });
 
+    let now = ticking_clock();
     let overlay = move || {
         let presence = signals.presence.get();
         let opens_at = presence.as_ref().and_then(|p| p.opens_at);
@@ -79,8 +82,16 @@ fn viewer_page(me: Me) -> AnyView {
                 (Text::NoAccess, None)
             }
             (LinkStatus::Refused(_), _) => (Text::Refused, None),
-            (LinkStatus::Connecting | LinkStatus::Reconnecting { .. }, _) => {
-                (Text::Connecting, None)
+            (LinkStatus::Connecting, _) => (Text::Connecting, None),
+            (LinkStatus::Reconnecting { retry_at_us }, _) => {
+                return Some(
+                    view! {
+                        <div class="stage-overlay" data-testid="stage-overlay">
+                            <p class="overlay-title">{move || reconnecting_text(i18n, retry_at_us, now.get())}</p>
+                        </div>
+                    }
+                    .into_any(),
+                );
             }
             (_, CameraStatus::Off) => (Text::CameraOff, Some(Text::CameraOffHint)),
             (_, CameraStatus::Paused) => (Text::CameraPaused, Some(Text::CameraPausedHint)),
@@ -95,7 +106,7 @@ fn viewer_page(me: Me) -> AnyView {
                     .into_any(),
                 );
             }
-            (_, CameraStatus::Live) if !stats.get().showing => (Text::WaitingForPicture, None),
+            (_, CameraStatus::Live) if !showing.get() => (Text::WaitingForPicture, None),
             (_, CameraStatus::Live) => return None,
         };
         Some(
@@ -133,8 +144,7 @@ fn viewer_page(me: Me) -> AnyView {
                     </button>
                 </div>
                 <div class="stats-row">
-                    <CameraBadge presence=signals.presence/>
-                    <ConnectionBadge status=signals.status/>
+                    <RoomStateBadges status=signals.status presence=signals.presence/>
                     <span class="stat" data-testid="fps">
                         {move || format!("{:.0} {}", stats.get().frames_per_second, i18n.t(Text::FramesPerSecond))}
                     </span>

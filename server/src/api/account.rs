@@ -46,6 +46,12 @@ pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> Result<Js
         role: user.role,
         invites_left,
         second_factor,
+        secure_address: state
+            .config
+            .public_url
+            .as_ref()
+            .map(|url| url.origin.clone())
+            .filter(|origin| origin.starts_with("https://")),
     }))
 }
 
