@@ -6,7 +6,7 @@ use std::rc::Rc;
 use gloo_timers::callback::Interval;
 use js_sys::ArrayBuffer;
 use leptos::prelude::*;
-use nido_shared::{ClientMessage, Presence, Role, ServerMessage};
+use nido_shared::{ClientMessage, MutedMember, Presence, Role, ServerMessage};
 
 use crate::browser::{random_token, websocket_url};
 use crate::chat_log::ChatLog;
@@ -23,6 +23,10 @@ pub struct RoomSignals {
     pub presence: RwSignal<Option<Presence>>,
     pub chat: RwSignal<ChatLog>,
     pub clock: RwSignal<ClockOffset>,
+    /// Until when this person may not chat here (server time), if staff muted them.
+    pub muted_until_us: RwSignal<Option<u64>>,
+    /// For staff: who is muted here.
+    pub mutes: RwSignal<Vec<MutedMember>>,
 }
 
 impl RoomSignals {
@@ -32,6 +36,8 @@ impl RoomSignals {
             presence: RwSignal::new(None),
             chat: RwSignal::new(ChatLog::default()),
             clock: RwSignal::new(ClockOffset::default()),
+            muted_until_us: RwSignal::new(None),
+            mutes: RwSignal::new(Vec::new()),
         }
     }
 }
@@ -137,6 +143,7 @@ impl RoomLink {
             }
             ChatRequest::Delete(seq) => ClientMessage::DeleteChat { seq },
             ChatRequest::Mute { user_id, minutes } => ClientMessage::Mute { user_id, minutes },
+            ChatRequest::Unmute(user_id) => ClientMessage::Unmute { user_id },
         };
         self.socket.send(&message);
     }
@@ -157,6 +164,8 @@ pub enum ChatRequest {
         user_id: i64,
         minutes: u32,
     },
+    /// Staff: let a muted family member chat again.
+    Unmute(i64),
 }
 
 fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMessage)) {
@@ -189,6 +198,8 @@ fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMe
             signals.chat.update(|log| log.add_older(lines, has_older));
         }
         ServerMessage::ChatDeleted { seq } => signals.chat.update(|log| log.remove(seq)),
+        ServerMessage::MuteState { until_us } => signals.muted_until_us.set(until_us),
+        ServerMessage::Mutes { muted } => signals.mutes.set(muted),
         ServerMessage::TimeSync {
             client_time_us,
             server_time_us,

@@ -52,6 +52,12 @@ async fn an_invited_parent_watches_the_caregivers_camera_and_nobody_else_can() {
     camera.click(&format!("stream-{ROOM}")).await;
     camera.click("start").await;
     camera.wait_for_text("camera-state", "Live").await;
+    // On a 1280×800 laptop, turning off and the privacy pause are in view, and distinct.
+    let in_view = camera
+        .js("return ['stop', 'pause'].every(id => { const r = document.querySelector(`[data-testid=${id}]`).getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; })")
+        .await;
+    assert_eq!(in_view, true, "the camera's controls need scrolling");
+    assert_ne!(camera.text_of("stop").await, camera.text_of("pause").await);
     eventually("the camera to send frames", || async {
         let fps = camera.text_of("sent-fps").await;
         (!fps.starts_with('0') && !fps.is_empty()).then_some(())

@@ -93,6 +93,31 @@ async fn a_viewer_back_from_offline_shows_every_missed_message_in_order() {
     // The caregiver can delete Ana's message or mute her.
     seño.wait_for_text("chat-lines", "Mute").await;
     seño.screenshot("chat-moderation-laptop-en").await;
+
+    // Muted, Ana is told until when and cannot write; the caregiver sees it and unmutes her.
+    seño.js("const s = document.querySelector('select.mute'); s.value = '15'; s.dispatchEvent(new Event('change'));")
+        .await;
+    ana.wait_for_text("muted-notice", "muted you in this chat until")
+        .await;
+    let disabled = ana
+        .js("return document.querySelector('[data-testid=chat-input]').disabled")
+        .await;
+    assert_eq!(disabled, true, "a muted parent's chat box is closed");
+    ana.screenshot("chat-muted-phone-en").await;
+    seño.wait_for_text("muted-list", "Ana (mamá de Leo)").await;
+    seño.screenshot("chat-muted-list-laptop-en").await;
+    seño
+        .js("document.querySelector('[data-testid^=unmute-]').click()")
+        .await;
+    eventually("Ana to be unmuted", || async {
+        let notices = ana
+            .js("return document.querySelectorAll('[data-testid=muted-notice]').length")
+            .await;
+        (notices == 0).then_some(())
+    })
+    .await;
+    say(&ana, "Gracias").await;
+    seño.wait_for_text("chat-lines", "Gracias").await;
 }
 
 /// While the connection is down the page says only that, with the seconds to the next

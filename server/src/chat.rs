@@ -281,6 +281,62 @@ impl Chatter<'_> {
         self.state
             .record_event(SecurityEventKind::Muted, details, self.client_addr)
             .await;
+        self.announce_mutes(user_id, Some(until_us)).await
+    }
+
+    /// Staff: lets a muted family member of this room chat again.
+    pub async fn unmute(&self, user_id: i64) -> ChatResult {
+        self.require_staff()?;
+        let room = self.membership.room();
+        let unmuted = self
+            .state
+            .store
+            .unmute(room, user_id)
+            .await
+            .map_err(|e| ChatRefusal::store(&e, None))?;
+        if unmuted {
+            self.announce_mutes(user_id, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Right after joining: a muted family member hears until when; staff hear who is muted.
+    pub async fn send_mute_state(&self) -> ChatResult {
+        let room = self.membership.room();
+        let store = &self.state.store;
+        let now_us = self.state.clock.now_us();
+        let fail = |e: StoreError| ChatRefusal::store(&e, None);
+        if self.user_role.is_staff() {
+            let muted = store.mutes_in(room, now_us).await.map_err(fail)?;
+            if !muted.is_empty() {
+                self.outbox.push_message(&ServerMessage::Mutes { muted });
+            }
+        } else if let Some(until_us) = store
+            .muted_until(room, self.user_id, now_us)
+            .await
+            .map_err(fail)?
+        {
+            self.outbox.push_message(&ServerMessage::MuteState {
+                until_us: u64::try_from(until_us).ok(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Tells the person (un)muted, and the room's staff the new list.
+    async fn announce_mutes(&self, user_id: i64, until_us: Option<i64>) -> ChatResult {
+        let room = self.membership.room();
+        let now_us = self.state.clock.now_us();
+        let muted = self
+            .state
+            .store
+            .mutes_in(room, now_us)
+            .await
+            .map_err(|e| ChatRefusal::store(&e, None))?;
+        let until_us = until_us.and_then(|until| u64::try_from(until).ok());
+        self.membership
+            .tell_person(user_id, &ServerMessage::MuteState { until_us });
+        self.membership.tell_staff(&ServerMessage::Mutes { muted });
         Ok(())
     }
 

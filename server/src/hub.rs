@@ -79,6 +79,7 @@ pub enum Audience {
 
 struct Member {
     id: MemberId,
+    user_id: i64,
     name: DisplayName,
     audience: Audience,
     outbox: Outbox,
@@ -98,6 +99,8 @@ pub enum JoinError {
 /// Someone asking to join a room, already allowed to.
 pub struct JoinRequest {
     pub room: RoomId,
+    /// The member's account.
+    pub user_id: i64,
     /// The room's policy as the join read it from the database.
     pub policy: RoomPolicy,
     pub role: Role,
@@ -140,6 +143,7 @@ impl Hub {
 
         let member = Member {
             id,
+            user_id: request.user_id,
             name: request.name.clone(),
             audience: request.audience,
             outbox: request.outbox.clone(),
@@ -334,6 +338,24 @@ impl Membership {
     pub fn broadcast(&self, message: &ServerMessage) {
         let members = lock(&self.room.members);
         broadcast(&members, &serialize(message));
+    }
+
+    /// Tells every connection of one person in this room (a mute, for example).
+    pub fn tell_person(&self, user_id: i64, message: &ServerMessage) {
+        let members = lock(&self.room.members);
+        let text = serialize(message);
+        for member in everyone(&members).filter(|member| member.user_id == user_id) {
+            member.outbox.push_text(&text);
+        }
+    }
+
+    /// Tells the room's staff (who is muted, for example).
+    pub fn tell_staff(&self, message: &ServerMessage) {
+        let members = lock(&self.room.members);
+        let text = serialize(message);
+        for member in everyone(&members).filter(|member| member.audience == Audience::Staff) {
+            member.outbox.push_text(&text);
+        }
     }
 
     fn holds_camera_seat(&self, members: &Members) -> bool {

@@ -476,6 +476,10 @@ impl Connection {
                 let result = self.chatter().mute(user_id, minutes).await;
                 self.chat_outcome(result)
             }
+            (ClientMessage::Unmute { user_id }, Some(_)) => {
+                let result = self.chatter().unmute(user_id).await;
+                self.chat_outcome(result)
+            }
             (ClientMessage::SetPaused { paused }, Some(membership)) => {
                 let staff = self
                     .viewing
@@ -641,6 +645,7 @@ impl Connection {
         };
         let request = JoinRequest {
             room: room.clone(),
+            user_id: self.account.user.id,
             policy: admitted.room.policy,
             role,
             audience: access::audience(admitted.user_role),
@@ -670,7 +675,13 @@ impl Connection {
                 self.membership = Some(membership);
                 self.viewing = Some((admitted, record));
                 let backlog = self.chatter().send_backlog(after_seq).await;
-                self.chat_outcome(backlog)
+                match self.chat_outcome(backlog) {
+                    Flow::Continue => {
+                        let mutes = self.chatter().send_mute_state().await;
+                        self.chat_outcome(mutes)
+                    }
+                    Flow::Closing => Flow::Closing,
+                }
             }
             Err(JoinError::CameraBusy) => self.fail(
                 ErrorCode::CameraBusy,

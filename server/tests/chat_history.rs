@@ -346,3 +346,70 @@ async fn messages_stored_together_are_numbered_per_room_without_gaps() {
         assert_eq!(stored, *seqs, "{room:?} as stored");
     }
 }
+
+#[tokio::test]
+async fn a_muted_parent_hears_until_when_and_staff_see_who_is_muted_and_unmute() {
+    let server = TestServer::start().await;
+    let mut seño = server.join("sala-1", Role::Camera, "Seño").await;
+    let loud = server
+        .person(UserRole::Family, "Ruidosa", &["sala-1"])
+        .await;
+    let mut muted = server.connect_as(&loud).await;
+    muted.join("sala-1", Role::Viewer, None).await;
+    let mute_state = |r: &Received| match r {
+        Received::Json(ServerMessage::MuteState { until_us }) => Some(*until_us),
+        _ => None,
+    };
+    let mutes = |r: &Received| match r {
+        Received::Json(ServerMessage::Mutes { muted }) => Some(muted.clone()),
+        _ => None,
+    };
+
+    let before = server.state.clock.now_us();
+    seño
+        .send(&ClientMessage::Mute {
+            user_id: loud.id,
+            minutes: 30,
+        })
+        .await;
+    let until = muted.wait_for(mute_state).await.expect("until when");
+    let expected = before + 30 * 60 * 1_000_000;
+    assert!(
+        (expected..expected + 5_000_000).contains(&i64::try_from(until).unwrap()),
+        "muted until {until}, expected about {expected}"
+    );
+    let list = seño.wait_for(mutes).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0].user_id, list[0].name.as_str()),
+        (loud.id, "Ruidosa")
+    );
+
+    // Both hear it again on joining later: the parent until when, another staff member who.
+    let mut again = server.connect_as(&loud).await;
+    again.join("sala-1", Role::Viewer, None).await;
+    assert_eq!(again.wait_for(mute_state).await, Some(until));
+    let caregiver = server
+        .person(UserRole::Caregiver, "Otra", &["sala-1"])
+        .await;
+    let mut other_staff = server.connect_as(&caregiver).await;
+    other_staff.join("sala-1", Role::Viewer, None).await;
+    assert_eq!(other_staff.wait_for(mutes).await.len(), 1);
+
+    // Unmuting: the parent hears it and can chat; staff see an empty list.
+    seño.send(&ClientMessage::Unmute { user_id: loud.id }).await;
+    assert_eq!(muted.wait_for(mute_state).await, None);
+    assert!(seño.wait_for(mutes).await.is_empty());
+    muted.chat_with_id("de-nuevo-0001", "perdón").await;
+    muted
+        .wait_for(|r| match r {
+            Received::Json(ServerMessage::Chat(line)) if line.text == "perdón" => Some(()),
+            _ => None,
+        })
+        .await;
+    // A family member cannot unmute anyone.
+    muted
+        .send(&ClientMessage::Unmute { user_id: loud.id })
+        .await;
+    muted.expect_error(ErrorCode::NotStaff, Some(1008)).await;
+}

@@ -19,6 +19,8 @@ pub use account::{AccountError, UserRole, Username, check_new_password};
 pub use error_code::ErrorCode;
 pub use frame::{FRAME_HEADER_LEN, FRAME_MAGIC, FrameError, FrameHeader, PROTOCOL_VERSION};
 pub use ids::{CameraKey, ChatId, DisplayName, IdError, RoomId};
-pub use message::{CameraStatus, ChatLine, ClientMessage, Limits, Presence, Role, ServerMessage};
+pub use message::{
+    CameraStatus, ChatLine, ClientMessage, Limits, MutedMember, Presence, Role, ServerMessage,
+};
 pub use problem::Problem;
 pub use schedule::{OpenHours, Opening, ScheduleError, TimeOfDay, Weekday, WeeklySchedule};

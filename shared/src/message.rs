@@ -73,6 +73,8 @@ pub enum ClientMessage {
     DeleteChat { seq: u64 },
     /// Staff: keeps a family member from chatting in this room for `minutes`.
     Mute { user_id: i64, minutes: u32 },
+    /// Staff: lets a muted family member chat again now.
+    Unmute { user_id: i64 },
     /// Staff only: pause the room's camera (nothing is relayed, viewers see "paused") or
     /// resume it.
     SetPaused { paused: bool },
@@ -171,6 +173,22 @@ pub enum ServerMessage {
         client_time_us: u64,
         server_time_us: u64,
     },
+    /// To a family member, on joining while muted and whenever staff mute or unmute them:
+    /// until when they cannot chat here (`None`: they can).
+    MuteState {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until_us: Option<u64>,
+    },
+    /// To the room's staff, on joining and after every mute or unmute: who is muted here.
+    Mutes { muted: Vec<MutedMember> },
+}
+
+/// A family member muted in a room, as its staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MutedMember {
+    pub user_id: i64,
+    pub name: DisplayName,
+    pub until_us: u64,
 }
 
 #[cfg(test)]
@@ -209,6 +227,7 @@ mod tests {
                 user_id: 4,
                 minutes: 30,
             },
+            ClientMessage::Unmute { user_id: 4 },
             ClientMessage::SetPaused { paused: true },
             ClientMessage::TimeSync { client_time_us: 42 },
         ];

@@ -23,6 +23,9 @@ pub fn ChatPanel(
     /// Whether this person moderates the room.
     staff: bool,
     #[prop(into)] enabled: Signal<bool>,
+    /// Until when staff muted this person here (server time), while they are.
+    #[prop(into)]
+    muted_until_us: Signal<Option<u64>>,
     on_chat: Callback<ChatRequest>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -69,6 +72,11 @@ pub fn ChatPanel(
                     }}
                 </For>
             </ol>
+            {move || muted_until_us.get().map(|until| view! {
+                <p class="notice muted-notice" role="status" data-testid="muted-notice">
+                    {move || format!("{} {}.", i18n.t(Text::MutedUntil), clock_time(until))}
+                </p>
+            })}
             <form class="chat-form" on:submit=move |ev| {
                 ev.prevent_default();
                 send();
@@ -79,7 +87,9 @@ pub fn ChatPanel(
                     maxlength=MAX_CHAT_CHARS
                     autocomplete="off"
                     prop:placeholder=move || {
-                        i18n.t(if enabled.get() { Text::ChatPlaceholder } else { Text::ChatClosed })
+                        // Muted, the notice above says why; otherwise closed means not connected.
+                        let open = enabled.get() || muted_until_us.get().is_some();
+                        i18n.t(if open { Text::ChatPlaceholder } else { Text::ChatClosed })
                     }
                     aria-label=move || i18n.t(Text::ChatPlaceholder)
                     prop:disabled=move || !enabled.get()
@@ -176,7 +186,7 @@ fn pending_line(pending: PendingChat, on_chat: Callback<ChatRequest>) -> impl In
 }
 
 /// "14:05" in the browser's time zone, after the date ("28/11 14:05") when not today.
-fn clock_time(at_us: u64) -> String {
+pub fn clock_time(at_us: u64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(at_us as f64 / 1000.0));
     let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
     let today = js_sys::Date::new_0();

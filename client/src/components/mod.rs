@@ -1,6 +1,7 @@
 //! Pieces shared by the pages.
 
 mod chat_panel;
+mod muted_list;
 mod room_sidebar;
 mod second_factor;
 mod security_events;
@@ -10,6 +11,7 @@ mod top_bar;
 mod viewer_list;
 
 pub use chat_panel::ChatPanel;
+pub use muted_list::MutedList;
 pub use room_sidebar::RoomSidebar;
 pub use second_factor::SecondFactorCard;
 pub use security_events::SecurityEvents;

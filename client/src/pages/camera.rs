@@ -176,7 +176,7 @@ fn camera_page(me: Me) -> AnyView {
 
     view! {
         <TopBar room=room.clone()/>
-        <main class="room-layout">
+        <main class="room-layout camera-page">
             <section class="stage-column">
                 <div class="stage">
                     <video node_ref=video class="picture" data-testid="preview" autoplay muted playsinline
@@ -241,6 +241,9 @@ fn camera_page(me: Me) -> AnyView {
                             </button>
                         </Show>
                     </div>
+                    <Show when=streaming>
+                        <p class="control-hint">{move || i18n.t(Text::ControlHint)}</p>
+                    </Show>
                     <div class="settings">
                         <label>
                             <span>{move || i18n.t(Text::Camera)}</span>

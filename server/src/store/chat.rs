@@ -2,7 +2,7 @@
 //! connection with `synchronous=FULL` (see `chat_writer`), so that an acknowledged message
 //! survives a crash of the machine and each room's numbers come out in order with no gaps.
 
-use nido_shared::{ChatId, ChatLine, DisplayName, Role, RoomId};
+use nido_shared::{ChatId, ChatLine, DisplayName, MutedMember, Role, RoomId};
 use sqlx::pool::PoolConnection;
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -193,6 +193,42 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Lets someone chat in a room again; false when they were not muted.
+    pub async fn unmute(&self, room: &RoomId, user_id: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM chat_mutes WHERE room_slug = ? AND user_id = ?")
+            .bind(room.as_str())
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Who is muted in a room now, and until when, soonest free first.
+    pub async fn mutes_in(
+        &self,
+        room: &RoomId,
+        now_us: i64,
+    ) -> Result<Vec<MutedMember>, StoreError> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT m.user_id, u.display_name, m.until_us FROM chat_mutes m
+             JOIN users u ON u.id = m.user_id
+             WHERE m.room_slug = ? AND m.until_us > ? ORDER BY m.until_us",
+        )
+        .bind(room.as_str())
+        .bind(now_us)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(user_id, name, until_us)| {
+                Ok(MutedMember {
+                    user_id,
+                    name: parse(name, DisplayName::try_from)?,
+                    until_us: u64::try_from(until_us).unwrap_or(0),
+                })
+            })
+            .collect()
     }
 
     /// Until when someone is muted in a room, if they are now.
