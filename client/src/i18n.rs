@@ -315,6 +315,7 @@ pub enum Text {
     ConfirmResetSecondFactor,
     TwoStepBadge,
     TimeFormat,
+    FamiliesSeeClosed,
     MutedUntil,
     MutedInChat,
     Until,
@@ -688,6 +689,10 @@ impl Text {
             MutedInChat => ("Silenciados en el chat", "Muted in the chat"),
             Until => ("hasta las", "until"),
             Unmute => ("Quitar silencio", "Unmute"),
+            FamiliesSeeClosed => (
+                "Fuera de horario: las familias ven la sala cerrada",
+                "Outside viewing hours: families see the room closed",
+            ),
             TimeFormat => (
                 "escribe las horas como HH:MM, de 00:00 a 24:00",
                 "write the times as HH:MM, from 00:00 to 24:00",

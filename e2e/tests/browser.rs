@@ -126,6 +126,10 @@ async fn an_invited_parent_watches_the_caregivers_camera_and_nobody_else_can() {
         .await;
     picture_cleared(&ana).await;
     ana.screenshot("viewer-closed-phone-en").await;
+    camera
+        .wait_for_text("families-see", "families see the room closed")
+        .await;
+    camera.screenshot("camera-closed-hours-laptop-en").await;
     server.set_local_time("2026-11-26T07:00:00+01:00");
     ana.wait_for_moving_picture().await;
 

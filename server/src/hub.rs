@@ -412,11 +412,12 @@ fn presence(members: &Members, audience: Audience) -> Presence {
     Presence {
         camera,
         camera_name: members.camera.as_ref().map(|seat| seat.member.name.clone()),
-        opens_at: if camera == CameraStatus::Closed {
-            members.hours.opens_at
-        } else {
+        opens_at: if members.hours.open {
             None
+        } else {
+            members.hours.opens_at
         },
+        families_watching_allowed: (audience == Audience::Staff).then_some(members.hours.open),
         viewer_count: members.viewers.len(),
         viewers,
     }

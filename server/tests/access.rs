@@ -383,6 +383,16 @@ async fn viewing_hours_stop_and_restart_family_frames_live() {
     let opens = closed.opens_at.expect("when it opens");
     assert_eq!(opens.weekday, Weekday::Monday);
     assert_eq!(opens.at.to_string(), "07:00");
+    assert_eq!(
+        closed.families_watching_allowed, None,
+        "families are not told staff's view"
+    );
+    // The caregiver at the camera sees it live, and that families see it closed until when.
+    let at_camera = camera
+        .presence_where(|p| p.families_watching_allowed == Some(false))
+        .await;
+    assert_eq!(at_camera.camera, CameraStatus::Live);
+    assert_eq!(at_camera.opens_at, Some(opens));
     for sequence in 2..=4 {
         camera
             .send_binary(frame(sequence, &jpeg(sequence, 500)))

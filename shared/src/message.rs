@@ -98,9 +98,13 @@ pub struct Presence {
     pub camera: CameraStatus,
     /// The name the camera joined with, while one is connected.
     pub camera_name: Option<DisplayName>,
-    /// While `camera` is `closed`: when the room opens again (in the daycare's time zone).
+    /// Outside viewing hours: when the room opens again (in the daycare's time zone).
     #[serde(default)]
     pub opens_at: Option<Opening>,
+    /// Staff only: whether families may watch now. Outside viewing hours staff see the
+    /// camera as it is (`live`) while families see `closed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub families_watching_allowed: Option<bool>,
     pub viewer_count: usize,
     /// Names of everyone watching, in the order they joined; sent to staff only, families
     /// get an empty list.
@@ -293,6 +297,7 @@ mod tests {
                 camera: CameraStatus::Paused,
                 camera_name: Some(name.clone()),
                 opens_at: None,
+                families_watching_allowed: Some(true),
                 viewer_count: 1,
                 viewers: vec![name.clone()],
             }),
@@ -328,6 +333,7 @@ mod tests {
             camera: CameraStatus::Off,
             camera_name: None,
             opens_at: None,
+            families_watching_allowed: None,
             viewer_count: 0,
             viewers: vec![],
         }))

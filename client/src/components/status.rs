@@ -34,6 +34,7 @@ pub fn RoomStateBadges(
     view! {
         <Show when=joined fallback=move || view! { <ConnectionBadge status=status/> }>
             <CameraBadge presence=presence/>
+            <FamiliesSeeBadge presence=presence/>
             <ConnectionBadge status=status/>
         </Show>
     }
@@ -61,6 +62,26 @@ pub fn ConnectionBadge(status: RwSignal<LinkStatus>) -> impl IntoView {
 /// The camera's state as the room's presence says.
 pub fn camera_status(presence: Option<Presence>) -> CameraStatus {
     presence.map_or(CameraStatus::Off, |p| p.camera)
+}
+
+/// For staff outside viewing hours: that families see the room closed, and until when.
+#[component]
+pub fn FamiliesSeeBadge(presence: RwSignal<Option<Presence>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let closed = move || {
+        presence
+            .get()
+            .filter(|p| p.families_watching_allowed == Some(false))
+    };
+    move || {
+        closed().map(|p| {
+            view! {
+                <span class="badge warn" data-testid="families-see">
+                    {move || format!("{} · {}", i18n.t(Text::FamiliesSeeClosed), i18n.opening(p.opens_at))}
+                </span>
+            }
+        })
+    }
 }
 
 #[component]
