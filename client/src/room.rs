@@ -47,6 +47,8 @@ pub struct JoinAs {
     pub room: String,
     pub role: Role,
     pub camera_key: Option<String>,
+    /// A viewer for the chat and presence only, without video.
+    pub chat_only: bool,
 }
 
 /// The open link; dropping it leaves the room.
@@ -63,6 +65,7 @@ impl RoomLink {
             role: join.role,
             camera_key: join.camera_key.clone(),
             after_seq: signals.chat.with_untracked(ChatLog::last_seq),
+            chat_only: join.chat_only,
         });
         // The socket is created before the handlers that answer through it, so they reach it
         // through this slot.

@@ -260,7 +260,25 @@ impl Driver {
     }
 
     /// The same, with more command-line switches for Chromium.
-    pub async fn browser_with(&self, (width, height): (u32, u32), extra: &[String]) -> Browser {
+    pub async fn browser_with(&self, size: (u32, u32), extra: &[String]) -> Browser {
+        self.open_browser(size, extra, json!({})).await
+    }
+
+    /// A browser that saves downloads into `dir` without asking.
+    pub async fn browser_downloading_to(&self, size: (u32, u32), dir: &Path) -> Browser {
+        let prefs = json!({
+            "download.default_directory": dir.display().to_string(),
+            "download.prompt_for_download": false,
+        });
+        self.open_browser(size, &[], prefs).await
+    }
+
+    async fn open_browser(
+        &self,
+        (width, height): (u32, u32),
+        extra: &[String],
+        prefs: Value,
+    ) -> Browser {
         let profile = tempfile::tempdir().expect("a profile directory");
         let mut args = vec![
             "--headless".to_owned(),
@@ -280,7 +298,7 @@ impl Driver {
         ];
         args.extend_from_slice(extra);
         let capabilities = json!({
-            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args }
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args, "prefs": prefs }
         });
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities.as_object().expect("an object").clone())

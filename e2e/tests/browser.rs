@@ -135,6 +135,14 @@ async fn an_invited_parent_watches_the_caregivers_camera_and_nobody_else_can() {
 
     // The server restarts: everyone is closed with 1001, then reconnects without a reload.
     server = server.restart().await;
+    let back = std::time::Instant::now();
+    picture_cleared(&ana).await;
+    eventually("a picture again", || ana.picture_sample()).await;
+    // A measurement for docs/performance.md, not a limit: tests check correctness.
+    println!(
+        "the viewer showed a picture again {} ms after the server was back",
+        back.elapsed().as_millis()
+    );
     ana.wait_for_text("connection", "Connected").await;
     ana.wait_for_moving_picture().await;
     assert_eq!(
@@ -147,6 +155,23 @@ async fn an_invited_parent_watches_the_caregivers_camera_and_nobody_else_can() {
     camera.click("stop").await;
     ana.wait_for_text("stage-overlay", "Camera off").await;
     picture_cleared(&ana).await;
+
+    // Not streaming, the camera page still shows who is waiting, and chats.
+    camera
+        .wait_for_text("viewer-list", "Ana (mamá de Leo)")
+        .await;
+    ana.type_into("chat-input", "¿Volvéis a encenderla?").await;
+    ana.js("document.querySelector('.chat-form button').click()")
+        .await;
+    camera
+        .wait_for_text("chat-lines", "¿Volvéis a encenderla?")
+        .await;
+    camera.type_into("chat-input", "En cinco minutos").await;
+    camera
+        .js("document.querySelector('.chat-form button').click()")
+        .await;
+    ana.wait_for_text("chat-lines", "En cinco minutos").await;
+    camera.screenshot("camera-off-chat-laptop-en").await;
 
     // The admin sees who watched, from where.
     admin.goto(&server.url("/admin/audit")).await;

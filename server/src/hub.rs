@@ -66,6 +66,9 @@ struct Members {
     hours: HoursNow,
     /// In the order they joined.
     viewers: Vec<Member>,
+    /// Joined for the chat and presence only (the camera page before it streams): no
+    /// video, not counted among the viewers.
+    listeners: Vec<Member>,
 }
 
 /// Whose rules a member sees the room by.
@@ -107,6 +110,8 @@ pub struct JoinRequest {
     pub audience: Audience,
     pub name: DisplayName,
     pub camera_key: Option<CameraKey>,
+    /// A viewer that takes no video (see `Members::listeners`).
+    pub chat_only: bool,
     pub outbox: Outbox,
     /// Queued before anything else the room sends this member.
     pub welcome: ServerMessage,
@@ -167,13 +172,17 @@ impl Hub {
                     key: request.camera_key,
                 });
             }
+            Role::Viewer if request.chat_only => {
+                request.outbox.push_message(&request.welcome);
+                members.listeners.push(member);
+            }
             Role::Viewer => {
                 request.outbox.push_message(&request.welcome);
                 members.viewers.push(member);
             }
         }
         broadcast_presence(&members);
-        if request.role == Role::Viewer {
+        if request.role == Role::Viewer && !request.chat_only {
             let frames = match request.audience {
                 Audience::Staff => &room.staff_frames,
                 Audience::Family => &room.family_frames,
@@ -243,6 +252,7 @@ impl Hub {
                         .hours
                         .at(&policy.schedule, self.inner.clock.now_us()),
                     viewers: Vec::new(),
+                    listeners: Vec::new(),
                 }),
                 staff_frames: FrameChannel::new(),
                 family_frames: FrameChannel::new(),
@@ -293,8 +303,10 @@ impl HubInner {
         let members = lock(&room.members);
         // Another connection may have looked the room up but not joined yet: it holds a
         // reference, so the room stays.
-        let unused =
-            members.camera.is_none() && members.viewers.is_empty() && Arc::strong_count(room) <= 2;
+        let unused = members.camera.is_none()
+            && members.viewers.is_empty()
+            && members.listeners.is_empty()
+            && Arc::strong_count(room) <= 2;
         if unused && rooms.get(&room.id).is_some_and(|r| Arc::ptr_eq(r, room)) {
             rooms.remove(&room.id);
         }
@@ -378,6 +390,7 @@ impl Drop for Membership {
             }
             Role::Camera => false,
             Role::Viewer => {
+                members.listeners.retain(|listener| listener.id != self.id);
                 let before = members.viewers.len();
                 members.viewers.retain(|viewer| viewer.id != self.id);
                 members.viewers.len() != before
@@ -450,5 +463,5 @@ fn broadcast(members: &Members, text: &Utf8Bytes) {
 
 fn everyone(members: &Members) -> impl Iterator<Item = &Member> {
     let camera = members.camera.iter().map(|seat| &seat.member);
-    camera.chain(&members.viewers)
+    camera.chain(&members.viewers).chain(&members.listeners)
 }

@@ -368,7 +368,8 @@ struct Connection {
     socket_entry: SocketEntry,
     membership: Option<Membership>,
     /// What the account was admitted as when it joined.
-    viewing: Option<(Admission, ViewingRecord)>,
+    /// The admission, and the viewing log's record of it (none for a chat-only join).
+    viewing: Option<(Admission, Option<ViewingRecord>)>,
     limits: ConnectionLimits,
 }
 
@@ -452,9 +453,14 @@ impl Connection {
                     role,
                     camera_key,
                     after_seq,
+                    chat_only,
                 },
                 None,
-            ) => self.join(room, role, camera_key, after_seq).await,
+            ) => {
+                let chat_only = chat_only && role == Role::Viewer;
+                self.join(room, role, camera_key, after_seq, chat_only)
+                    .await
+            }
             (ClientMessage::Join { .. }, Some(_)) => self.refuse(
                 ErrorCode::AlreadyJoined,
                 "this connection already joined a room",
@@ -585,6 +591,7 @@ impl Connection {
         role: Role,
         camera_key: Option<String>,
         after_seq: Option<u64>,
+        chat_only: bool,
     ) -> Flow {
         let Ok(room) = RoomId::try_from(room) else {
             return self.fail(
@@ -651,11 +658,13 @@ impl Connection {
             audience: access::audience(admitted.user_role),
             name,
             camera_key,
+            chat_only,
             outbox: self.outbox.clone(),
             welcome,
         };
         // Recorded before the first frame can go out: nobody watches unrecorded. A refused
-        // camera's attempt stays in the log as a session that ended at once.
+        // camera's attempt stays in the log as a session that ended at once. A chat-only
+        // join gets no video, so it is no viewing.
         let viewing = NewViewing {
             user_id: self.account.user.id,
             room: &room,
@@ -663,13 +672,16 @@ impl Connection {
             client_addr: &self.client_addr,
         };
         let state = &self.state;
-        let record =
+        let record = if chat_only {
+            None
+        } else {
             match ViewingRecord::start(&state.store, &state.clock, &state.connections, viewing)
                 .await
             {
-                Ok(record) => record,
+                Ok(record) => Some(record),
                 Err(error) => return self.server_error(&error),
-            };
+            }
+        };
         match self.state.hub.join(request) {
             Ok(membership) => {
                 self.membership = Some(membership);

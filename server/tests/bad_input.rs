@@ -131,6 +131,7 @@ async fn a_second_join_is_refused() {
             role: Role::Viewer,
             camera_key: None,
             after_seq: None,
+            chat_only: false,
         })
         .await;
     client.expect_error(ErrorCode::AlreadyJoined, None).await;

@@ -117,6 +117,7 @@ async fn write_until_acknowledged(ids: Vec<String>, url: String, cookie: String,
             role: Role::Viewer,
             camera_key: None,
             after_seq: None,
+            chat_only: false,
         };
         if sink
             .send(Message::text(serde_json::to_string(&join).unwrap()))

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use nido_shared::{CameraStatus, ErrorCode, Role, UserRole};
+use nido_shared::{CameraStatus, ErrorCode, Role, ServerMessage, UserRole};
 
 #[tokio::test]
 async fn frames_reach_three_viewers_byte_identical_and_in_order() {
@@ -167,4 +167,52 @@ async fn a_second_camera_is_refused_but_a_reconnecting_one_takes_its_place() {
             other => panic!("unexpected {other:?}"),
         }
     }
+}
+
+/// The camera page before it streams joins for the chat and presence only: it sees who is
+/// waiting and chats, gets no video, is not counted as watching, and is not in the viewing
+/// log.
+#[tokio::test]
+async fn a_chat_only_join_chats_and_sees_who_waits_without_video_or_counting() {
+    let server = TestServer::start().await;
+    let caregiver = server
+        .person(UserRole::Caregiver, "Seño", &["sala-1"])
+        .await;
+    let admin = server.person(UserRole::Admin, "Directora", &[]).await;
+    let mut parent = server.join("sala-1", Role::Viewer, "Madre").await;
+    let mut page = server.connect_as(&caregiver).await;
+    page.send_text(r#"{"type":"join","room":"sala-1","role":"viewer","chat_only":true}"#)
+        .await;
+    // Its first presence already counts it out: the parent alone is watching.
+    let waiting = page.next_presence().await;
+    assert_eq!(waiting.viewer_count, 1, "the chat-only page is not counted");
+    assert_eq!(waiting.viewers.len(), 1, "{waiting:?}");
+    assert_eq!(waiting.viewers[0].as_str(), "Madre");
+    parent.chat("¿Ya estáis?").await;
+    assert_eq!(page.next_chat().await.text, "¿Ya estáis?");
+    assert_eq!(
+        parent.next_chat().await.text,
+        "¿Ya estáis?",
+        "its acknowledgement"
+    );
+    page.chat("Enseguida encendemos").await;
+    assert_eq!(parent.next_chat().await.text, "Enseguida encendemos");
+
+    // The camera goes live: the parent gets frames, the chat-only page none.
+    let mut camera = server.join("sala-1", Role::Camera, "Cámara").await;
+    camera.send_binary(frame(1, &jpeg(1, 500))).await;
+    parent.next_frame().await;
+    page.chat("ya").await;
+    loop {
+        match page.next().await {
+            Received::Frame(_) => panic!("a chat-only join got video"),
+            Received::Json(ServerMessage::Chat(line)) if line.text == "ya" => break,
+            _ => {}
+        }
+    }
+    let log: Vec<nido_shared::api::AuditEntry> = server.get_as("/api/audit", &admin).await;
+    assert!(
+        log.iter().all(|entry| entry.user_id != caregiver.id),
+        "a chat-only join is no viewing: {log:?}"
+    );
 }

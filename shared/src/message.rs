@@ -63,6 +63,10 @@ pub enum ClientMessage {
         /// every message after it before anything live. Without it, the latest messages.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         after_seq: Option<u64>,
+        /// Viewer only: join for the chat and presence, without video, not counted among
+        /// the viewers and not in the viewing log (the camera page before it streams).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        chat_only: bool,
     },
     /// A chat line for everyone in the room. `id` is the client's own id for it: sending
     /// the same id again never makes a second message.
@@ -214,12 +218,14 @@ mod tests {
                 role: Role::Camera,
                 camera_key: Some("k".repeat(20)),
                 after_seq: None,
+                chat_only: false,
             },
             ClientMessage::Join {
                 room: "sala-1".into(),
                 role: Role::Viewer,
                 camera_key: None,
                 after_seq: Some(41),
+                chat_only: false,
             },
             ClientMessage::Chat {
                 id: "msg-0001".into(),
@@ -249,7 +255,8 @@ mod tests {
                 room: "sala-1".into(),
                 role: Role::Viewer,
                 camera_key: None,
-                after_seq: None
+                after_seq: None,
+                chat_only: false
             }
         );
     }

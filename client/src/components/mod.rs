@@ -16,6 +16,8 @@ pub use room_sidebar::RoomSidebar;
 pub use second_factor::SecondFactorCard;
 pub use security_events::SecurityEvents;
 pub use signed_in::{admin_only, signed_in};
-pub use status::{RoomStateBadges, camera_status, reconnecting_text, ticking_clock};
+pub use status::{
+    FamiliesSeeBadge, RoomStateBadges, camera_status, reconnecting_text, ticking_clock,
+};
 pub use top_bar::TopBar;
 pub use viewer_list::ViewerList;

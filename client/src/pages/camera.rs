@@ -8,7 +8,7 @@ use nido_shared::{CameraStatus, ClientMessage, ErrorCode, Role};
 
 use super::{log_in_again_when_session_ends, route_room, with_present};
 use crate::browser::{is_secure_context, tab_secret};
-use crate::components::{RoomSidebar, RoomStateBadges, TopBar, signed_in};
+use crate::components::{FamiliesSeeBadge, RoomSidebar, RoomStateBadges, TopBar, signed_in};
 use crate::i18n::{Text, use_i18n};
 use crate::media::{CameraDevice, CameraError, CameraRequest, list_cameras};
 use crate::room::{ChatRequest, JoinAs, RoomLink, RoomSignals};
@@ -38,6 +38,20 @@ fn camera_page(me: Me) -> AnyView {
     let i18n = use_i18n();
     let signals = RoomSignals::new();
     log_in_again_when_session_ends(signals);
+    // The room as the caregiver finds it, streaming or not: its chat, and who is already
+    // waiting for the picture (a chat-only join, so it neither gets video nor counts).
+    let room_signals = RoomSignals::new();
+    log_in_again_when_session_ends(room_signals);
+    let room_link = StoredValue::new_local(Some(RoomLink::open(
+        JoinAs {
+            room: room.clone(),
+            role: Role::Viewer,
+            camera_key: None,
+            chat_only: true,
+        },
+        room_signals,
+        Box::new(|_| {}),
+    )));
     let phase = RwSignal::new(if is_secure_context() {
         Phase::Idle
     } else {
@@ -88,6 +102,7 @@ fn camera_page(me: Me) -> AnyView {
             room: join_room.clone(),
             role: Role::Camera,
             camera_key: Some(camera_key.clone()),
+            chat_only: false,
         };
         phase.set(Phase::Starting);
         spawn_local(async move {
@@ -166,7 +181,7 @@ fn camera_page(me: Me) -> AnyView {
         (_, LinkStatus::Refused(_)) => Some(i18n.t(Text::Refused)),
         _ => None,
     };
-    let chat = move |request: ChatRequest| with_present(broadcast, |b| b.link().chat(request));
+    let chat = move |request: ChatRequest| with_present(room_link, |l| l.chat(request));
     let may_stream = me.role.is_staff();
     let secure_here = me
         .secure_address
@@ -201,7 +216,10 @@ fn camera_page(me: Me) -> AnyView {
                     </Show>
                 </div>
                 <div class="stats-row">
-                    <Show when=streaming fallback=move || view! { <span class="badge off">{move || i18n.t(Text::CameraOff)}</span> }>
+                    <Show when=streaming fallback=move || view! {
+                        <span class="badge off">{move || i18n.t(Text::CameraOff)}</span>
+                        <FamiliesSeeBadge presence=room_signals.presence/>
+                    }>
                         <RoomStateBadges status=signals.status presence=signals.presence/>
                     </Show>
                     <span class="stat" data-testid="sent-fps">
@@ -297,9 +315,9 @@ fn camera_page(me: Me) -> AnyView {
                 </div>
             </section>
             <RoomSidebar
-                signals=signals
+                signals=room_signals
                 me=me.clone()
-                can_chat=Signal::derive(move || streaming() && !matches!(signals.status.get(), LinkStatus::Refused(_)))
+                can_chat=Signal::derive(move || !matches!(room_signals.status.get(), LinkStatus::Refused(_)))
                 on_chat=Callback::new(chat)
             />
         </main>

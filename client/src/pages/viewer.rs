@@ -53,6 +53,7 @@ fn viewer_page(me: Me) -> AnyView {
                 room: join_room.clone(),
                 role: Role::Viewer,
                 camera_key: None,
+                chat_only: false,
             },
             signals,
             Box::new(move |frame| receiver.receive(&frame)),

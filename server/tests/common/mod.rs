@@ -327,6 +327,7 @@ impl TestClient {
             role,
             camera_key: camera_key.map(str::to_owned),
             after_seq: None,
+            chat_only: false,
         })
         .await;
     }
@@ -346,6 +347,7 @@ impl TestClient {
             role,
             camera_key: None,
             after_seq: Some(after_seq),
+            chat_only: false,
         })
         .await;
         match self.next().await {
