@@ -394,6 +394,19 @@ impl Browser {
         self.wait_for_text("who", name).await;
     }
 
+    /// Makes a one-use family invite for `room` on the Invites page, as an admin does:
+    /// the link to send.
+    pub async fn create_invite(&self, server: &Server, room: &str) -> String {
+        self.goto(&server.url("/invites")).await;
+        self.click(&format!("invite-room-{room}")).await;
+        self.click("create-invite").await;
+        eventually("the invite link", || async {
+            let link = self.value_of("invite-link").await;
+            link.contains("/invite/").then_some(link)
+        })
+        .await
+    }
+
     /// The value of an input, empty while there is none.
     pub async fn value_of(&self, test_id: &str) -> String {
         let script = format!(

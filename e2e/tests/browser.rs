@@ -33,14 +33,7 @@ async fn an_invited_parent_watches_the_caregivers_camera_and_nobody_else_can() {
         .wait_for_text(&format!("room-{ROOM}"), "/watch/pollitos")
         .await;
     admin.screenshot("admin-rooms-laptop-en").await;
-    admin.goto(&server.url("/invites")).await;
-    admin.click(&format!("invite-room-{ROOM}")).await;
-    admin.click("create-invite").await;
-    let link = eventually("the invite link", || async {
-        let link = admin.value_of("invite-link").await;
-        link.contains("/invite/").then_some(link)
-    })
-    .await;
+    let link = admin.create_invite(&server, ROOM).await;
     admin.screenshot("invites-laptop-en").await;
 
     // The room's caregiver streams from the camera page.

@@ -41,14 +41,7 @@ async fn every_page_fits_a_phone_and_a_laptop_in_both_languages() {
     admin
         .log_in(&server, "directora", "Carmen (dirección)")
         .await;
-    admin.goto(&server.url("/invites")).await;
-    admin.click(&format!("invite-room-{ROOM}")).await;
-    admin.click("create-invite").await;
-    let invite = eventually("the invite link", || async {
-        let link = admin.value_of("invite-link").await;
-        link.contains("/invite/").then_some(link)
-    })
-    .await;
+    let invite = admin.create_invite(&server, ROOM).await;
     let invite_path = invite[invite.find("/invite/").unwrap()..].to_owned();
     let parent = driver.browser(PHONE).await;
     parent.log_in(&server, "ana", "Ana (mamá de Leo)").await;
@@ -174,6 +167,19 @@ async fn spanish_refusals(
         .await;
     admin.screenshot("refusal-room-taken-laptop-es").await;
     failures.extend(check_page(admin, "refusal-room-taken", false, "es").await);
+    // Tuesday's hours closing before they open: the page says which day, and why.
+    admin
+        .js("const t = document.querySelectorAll('.day-row')[1].querySelectorAll('input[type=time]');
+             t[0].value = '15:00'; t[0].dispatchEvent(new Event('change'));
+             t[1].value = '09:00'; t[1].dispatchEvent(new Event('change'));")
+        .await;
+    admin.click("save-room").await;
+    admin
+        .wait_for_text(
+            "room-status",
+            "martes: la hora de cierre debe ser posterior",
+        )
+        .await;
     // A username that is taken, at registration.
     visitor.goto(&server.url(invite_path)).await;
     visitor.wait_for_text("register", "Crear cuenta").await;

@@ -176,9 +176,9 @@ fn room_editor(i18n: I18n, room: RoomSummary, reload: impl Fn() + Copy + 'static
                 {day_rows}
             </fieldset>
             <div class="row">
-                <button type="button" class="primary" on:click=save>{move || i18n.t(Text::Save)}</button>
+                <button type="button" class="primary" data-testid="save-room" on:click=save>{move || i18n.t(Text::Save)}</button>
                 <button type="button" class="danger" on:click=delete>{move || i18n.t(Text::Delete)}</button>
-                <span class="muted" role="status">{move || status.get()}</span>
+                <span class="muted" role="status" data-testid="room-status">{move || status.get()}</span>
             </div>
         </section>
     }
