@@ -106,6 +106,18 @@ async fn check_page(browser: &Browser, shot: &str, phone: bool, lang: &str) -> V
     if wide.as_array().is_some_and(|list| !list.is_empty()) {
         failures.push(format!("{shot} scrolls sideways: {wide}"));
     }
+    // A room's page names the room, whole (not its id, not cut off).
+    let room_name = browser
+        .js("const e = document.querySelector('[data-testid=room-name]'); return e ? [e.innerText, e.scrollWidth <= e.clientWidth] : null")
+        .await;
+    if let Some([name, whole]) = room_name.as_array().map(Vec::as_slice)
+        && (!name
+            .as_str()
+            .is_some_and(|n| n.contains("Pollitos (sala de 1 a 2 años)"))
+            || whole != true)
+    {
+        failures.push(format!("{shot} top bar shows the room as {room_name}"));
+    }
     if phone {
         let small = browser.js(SMALL_TARGETS).await;
         if small.as_array().is_some_and(|list| !list.is_empty()) {
