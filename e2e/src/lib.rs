@@ -2,6 +2,7 @@
 //! chromedriver, and Chromium sessions with a fake camera, plus helpers to wait on pages.
 
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -233,7 +234,10 @@ impl Driver {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             probe.local_addr().expect("address").port()
         };
+        // In a process group of its own, with the Chromiums it starts, so that dropping the
+        // driver ends them all: killing chromedriver alone left its browsers running.
         let process = Command::new("chromedriver")
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -318,7 +322,8 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.process.kill();
+        let group = rustix::process::Pid::from_child(&self.process);
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
         let _ = self.process.wait();
     }
 }
