@@ -9,6 +9,7 @@ mod generator_health;
 mod images;
 mod login_burst;
 mod nido_setup;
+mod pausing_link;
 mod peer;
 mod proc_stats;
 mod report;
@@ -51,8 +52,8 @@ struct Options {
     dist: PathBuf,
     /// Runs one S1 step instead, e.g. `nido:640` (peers: nido, node, raw), to profile a
     /// relay under that load; the relay's pid is printed when it starts. `nido:640:chat`
-    /// adds S4's chat clients.
-    #[arg(long, value_name = "PEER:VIEWERS[:chat]")]
+    /// adds S4's chat clients, `nido:100:stalls` S3's slow and stalling viewers.
+    #[arg(long, value_name = "PEER:VIEWERS[:chat|:stalls]")]
     step: Option<String>,
     /// Measures a real login during a burst of 400 wrong ones from one address instead.
     #[arg(long)]
@@ -158,9 +159,15 @@ async fn one_step(
     let (Some(peer), Some(viewers)) = (parts.next(), parts.next()) else {
         bail!("expected PEER:VIEWERS");
     };
-    let chatters = match parts.next() {
-        Some("chat") => nido_setup::CHAT_ACCOUNTS,
-        None => 0,
+    let viewers = viewers.parse()?;
+    let video = step::Load::video(viewers, 30, images::TestImage::Medium, seconds);
+    let load = match parts.next() {
+        Some("chat") => step::Load {
+            chatters: nido_setup::CHAT_ACCOUNTS,
+            ..video
+        },
+        Some("stalls") => scenarios::s3_load(viewers, seconds),
+        None => video,
         Some(other) => bail!("unknown step option {other}"),
     };
     let peer = match peer {
@@ -168,10 +175,6 @@ async fn one_step(
         "node" => peer::PeerKind::NodeWs,
         "raw" => peer::PeerKind::RawTcp,
         other => bail!("unknown peer {other}; expected nido, node or raw"),
-    };
-    let load = step::Load {
-        chatters,
-        ..step::Load::video(viewers.parse()?, 30, images::TestImage::Medium, seconds)
     };
     let result = step::run(programs, peer, &load, clock).await?;
     println!("{}", serde_json::to_string_pretty(&result)?);

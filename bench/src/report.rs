@@ -124,7 +124,7 @@ impl Report {
         out.push_str("\n### S2: 100 viewers, 50 KB at 10 fps\n\n");
         steps_table(&mut out, &c.s2, limit);
         out.push_str(
-            "\n### S3: S2 with 5 viewers reading at 100 KB/s and 5 stopping for 10 s (Nido)\n\n",
+            "\n### S3: S2 with 5 viewers reading at 100 KB/s, 5 stopping for 10 s and 5 behind a link that pauses for 10 s (Nido)\n\n",
         );
         steps_table(&mut out, std::slice::from_ref(&c.s3), limit);
         if let Some(slow) = c.s3.slow {
@@ -137,6 +137,22 @@ impl Report {
                 c.s3.server.rss_window_end_mib,
                 c.s3.server.rss_max_mib
             );
+        }
+        for (who, stalls) in [
+            ("stopped reading", c.s3.stopped_readers),
+            ("were behind a link that paused", c.s3.paused_links),
+        ] {
+            if let Some(stalls) = stalls {
+                let _ = writeln!(
+                    out,
+                    "\nThe {} viewers that {who}: {} of them current again, at most {:.2} s after the stall ended; {} late frames, the newest captured {:.2} s after the stall began.",
+                    stalls.viewers,
+                    stalls.recovered,
+                    stalls.current_after_seconds,
+                    stalls.late_frames,
+                    stalls.late_video_seconds
+                );
+            }
         }
         let _ = writeln!(
             out,
@@ -300,6 +316,30 @@ fn verdicts(c: &Comparison, client: Option<&ClientSize>) -> Vec<Verdict> {
             met: Met::from(s3_p99 <= s2_p99 * 1.2 && s3_growth < 5.0),
         },
     ];
+    for (who, stalls) in [
+        ("stop reading", c.s3.stopped_readers),
+        ("are behind a pausing link", c.s3.paused_links),
+    ] {
+        if let Some(stalls) = stalls {
+            verdicts.push(Verdict {
+                target: format!(
+                    "S3: viewers that {who} for 10 s get no late frame captured over 1 s into it, and are current within 1 s"
+                ),
+                measured: format!(
+                    "newest late frame {:.2} s into the stall; current after {:.2} s; {} of {} current again",
+                    stalls.late_video_seconds,
+                    stalls.current_after_seconds,
+                    stalls.recovered,
+                    stalls.viewers
+                ),
+                met: Met::from(
+                    stalls.late_video_seconds <= 1.0
+                        && stalls.current_after_seconds <= 1.0
+                        && stalls.recovered == stalls.viewers,
+                ),
+            });
+        }
+    }
     if let Some(chat) = c.s4.chat {
         verdicts.push(Verdict {
             target: "S4: chat p99 at most 50 ms, none lost".to_owned(),

@@ -109,14 +109,13 @@ pub async fn full(
     }
 
     eprintln!("S3: Nido with 10 % slow viewers");
-    let s3_load = Load {
-        throttled: S2_VIEWERS / 20,
-        stalled: S2_VIEWERS / 20,
-        // Long enough to see a stalled viewer stop and start reading again.
-        seconds: seconds.max(15),
-        ..Load::video(S2_VIEWERS, 10, image, seconds)
-    };
-    let s3 = step::run(programs, PeerKind::Nido, &s3_load, clock).await?;
+    let s3 = step::run(
+        programs,
+        PeerKind::Nido,
+        &s3_load(S2_VIEWERS, seconds),
+        clock,
+    )
+    .await?;
 
     eprintln!("S4: Nido with chat at {nido_best} viewers");
     let s4_load = Load {
@@ -245,12 +244,28 @@ pub async fn quick(
         churn_per_second: 5,
         throttled: 1,
         stalled: 1,
+        paused_links: 1,
+        // Long enough for the stalled viewers to come back.
+        seconds: seconds.max(15),
         ..Load::video(12, 30, image, seconds)
     };
     let step = step::run(programs, PeerKind::Nido, &nido_load, clock).await?;
     let failures = quick_failures(&step);
     checked.push((step, failures));
     Ok(checked)
+}
+
+/// S3: S2's video, a twentieth of the viewers reading slowly, as many stopping for 10 s and
+/// as many behind a link that pauses for 10 s.
+pub fn s3_load(viewers: usize, seconds: u64) -> Load {
+    Load {
+        throttled: viewers / 20,
+        stalled: viewers / 20,
+        paused_links: viewers / 20,
+        // Long enough to see a stalled viewer stop and start reading again.
+        seconds: seconds.max(15),
+        ..Load::video(viewers, 10, TestImage::Medium, seconds)
+    }
 }
 
 fn quick_failures(step: &StepResult) -> Vec<String> {
@@ -282,6 +297,18 @@ fn quick_failures(step: &StepResult) -> Vec<String> {
             "joins: {} of {} failed",
             joins.failures, joins.joins
         ));
+    }
+    for stalls in [step.stopped_readers, step.paused_links]
+        .into_iter()
+        .flatten()
+    {
+        if stalls.recovered < stalls.viewers {
+            failures.push(format!(
+                "{} of {} stalled viewers never had a current picture again",
+                stalls.viewers - stalls.recovered,
+                stalls.viewers
+            ));
+        }
     }
     failures.extend(step.problems.iter().cloned());
     failures

@@ -15,9 +15,10 @@ use crate::churn::{self, ChurnReport};
 use crate::clock::Clock;
 use crate::generator_health::{self, GeneratorHealth};
 use crate::images::TestImage;
+use crate::pausing_link::{self, LINK_BUFFER_BYTES, Pause};
 use crate::peer::{PeerKind, Programs, RunningPeer};
 use crate::proc_stats;
-use crate::viewer::{self, Chatting, Expected, Reading, ViewerReport, latency_histogram};
+use crate::viewer::{self, Chatting, Expected, Reading, Recovery, ViewerReport, latency_histogram};
 use crate::window::Window;
 use crate::wire::{Connection, Joiner};
 
@@ -29,7 +30,7 @@ const DRAIN: Duration = Duration::from_secs(1);
 const CONNECTING_AT_ONCE: usize = 32;
 /// A throttled viewer's reading speed.
 const SLOW_READ_BYTES_PER_SECOND: u64 = 100_000;
-/// A stalling viewer reads normally, then stops for this long.
+/// A stalling viewer (or a pausing link) carries on normally, then stops for this long.
 const STALL_AFTER: Duration = Duration::from_secs(2);
 const STALL_FOR: Duration = Duration::from_secs(10);
 const CHAT_EVERY: Duration = Duration::from_secs(1);
@@ -42,9 +43,11 @@ pub struct Load {
     pub fps: u32,
     pub image: TestImage,
     pub seconds: u64,
-    /// Of the viewers, how many read at 100 KB/s and how many stop reading for 10 s.
+    /// Of the viewers, how many read at 100 KB/s, how many stop reading for 10 s, and how
+    /// many read steadily behind a link that pauses for 10 s.
     pub throttled: usize,
     pub stalled: usize,
+    pub paused_links: usize,
     /// Chat clients, besides the viewers, each sending a message a second.
     pub chatters: usize,
     /// Viewers that come and go, per second.
@@ -62,6 +65,7 @@ impl Load {
             seconds,
             throttled: 0,
             stalled: 0,
+            paused_links: 0,
             chatters: 0,
             churn_per_second: 0,
             camera: true,
@@ -121,6 +125,38 @@ pub struct ChatResult {
     pub latency_ms: Percentiles,
 }
 
+/// How the viewers of one kind came back after their 10 s stall; the worst of them.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct StallResult {
+    pub viewers: usize,
+    /// Viewers that had a stall and then a current picture again.
+    pub recovered: usize,
+    /// Late frames after the stall, all viewers together.
+    pub late_frames: u64,
+    /// The newest late frame's capture, in seconds after the stall began.
+    pub late_video_seconds: f64,
+    /// From the end of the stall to a current picture, in seconds.
+    pub current_after_seconds: f64,
+}
+
+impl StallResult {
+    fn of<'a>(recoveries: impl Iterator<Item = Option<&'a Recovery>>) -> Option<Self> {
+        let mut result = Self::default();
+        for recovery in recoveries {
+            result.viewers += 1;
+            let Some(recovery) = recovery else { continue };
+            result.late_frames += recovery.late_frames;
+            result.late_video_seconds =
+                result.late_video_seconds.max(recovery.late_video_seconds());
+            if let Some(after) = recovery.current_after_seconds() {
+                result.recovered += 1;
+                result.current_after_seconds = result.current_after_seconds.max(after);
+            }
+        }
+        (result.viewers > 0).then_some(result)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct JoinResult {
     pub joins: u64,
@@ -139,6 +175,9 @@ pub struct StepResult {
     pub published: u64,
     pub steady: Delivery,
     pub slow: Option<Delivery>,
+    /// Viewers that stopped reading, and viewers behind a link that paused.
+    pub stopped_readers: Option<StallResult>,
+    pub paused_links: Option<StallResult>,
     pub server: ServerUsage,
     /// Server CPU seconds per GB delivered to the steady viewers.
     pub cpu_seconds_per_gb: f64,
@@ -242,8 +281,8 @@ pub async fn run(
     tokio::time::sleep(DRAIN).await;
     stop.cancel();
     let mut reports = Vec::with_capacity(viewers.len());
-    for (slow, task) in viewers {
-        reports.push((slow, task.await?));
+    for (kind, task) in viewers {
+        reports.push((kind, task.await?));
     }
     let mut chat_reports = Vec::with_capacity(chatters.len());
     for task in chatters {
@@ -268,8 +307,23 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-/// A viewer's task, and whether it is one of the slow ones.
-type ViewerTask = (bool, JoinHandle<ViewerReport>);
+/// How a viewer reads, and through what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ViewerKind {
+    Steady,
+    Throttled,
+    StopsReading,
+    BehindPausingLink,
+}
+
+impl ViewerKind {
+    fn is_slow(self) -> bool {
+        self != Self::Steady
+    }
+}
+
+/// A viewer's task, and its kind.
+type ViewerTask = (ViewerKind, JoinHandle<ViewerReport>);
 
 async fn connect_viewers(
     peer: &RunningPeer,
@@ -277,33 +331,67 @@ async fn connect_viewers(
     expected: &Expected,
     stop: &CancellationToken,
 ) -> anyhow::Result<Vec<ViewerTask>> {
-    let plans = (0..load.viewers).map(|index| {
-        if index < load.throttled {
-            (true, Some(SLOW_READ_BYTES_PER_SECOND), Reading::Steady)
-        } else if index < load.throttled + load.stalled {
-            let stall = Reading::Stalls {
-                after: STALL_AFTER,
-                pause: STALL_FOR,
-            };
-            (true, None, stall)
-        } else {
-            (false, None, Reading::Steady)
-        }
-    });
+    let kinds = [
+        (ViewerKind::Throttled, load.throttled),
+        (ViewerKind::StopsReading, load.stalled),
+        (ViewerKind::BehindPausingLink, load.paused_links),
+    ];
+    let slow = kinds.iter().map(|(_, count)| count).sum::<usize>();
+    let plans = kinds
+        .into_iter()
+        .flat_map(|(kind, count)| std::iter::repeat_n(kind, count))
+        .chain(std::iter::repeat_n(
+            ViewerKind::Steady,
+            load.viewers.saturating_sub(slow),
+        ));
     let connections = stream::iter(plans)
-        .map(|(slow, read_limit, reading)| async move {
-            let connection = Connection::open(&peer.target, Joiner::Viewer, read_limit).await;
-            connection.map(|c| (slow, reading, c))
+        .map(|kind| async move {
+            let connection = connect_viewer(peer, kind).await;
+            connection.map(|c| (kind, c))
         })
         .buffer_unordered(CONNECTING_AT_ONCE);
     let mut tasks = Vec::with_capacity(load.viewers);
     let mut connections = std::pin::pin!(connections);
     while let Some(connected) = connections.next().await {
-        let (slow, reading, connection) = connected.context("a viewer could not connect")?;
+        let (kind, connection) = connected.context("a viewer could not connect")?;
+        let reading = match kind {
+            ViewerKind::StopsReading => Reading::Stalls {
+                after: STALL_AFTER,
+                pause: STALL_FOR,
+            },
+            _ => Reading::Steady,
+        };
         let task = viewer::watch(connection, expected.clone(), reading, None, stop.clone());
-        tasks.push((slow, tokio::spawn(task)));
+        tasks.push((kind, tokio::spawn(task)));
     }
     Ok(tasks)
+}
+
+async fn connect_viewer(peer: &RunningPeer, kind: ViewerKind) -> anyhow::Result<Connection> {
+    let target = &peer.target;
+    match kind {
+        ViewerKind::Steady => Connection::open(target, Joiner::Viewer, None).await,
+        ViewerKind::Throttled => {
+            let limit = Some(SLOW_READ_BYTES_PER_SECOND);
+            Connection::open(target, Joiner::Viewer, limit).await
+        }
+        // Its own receive buffer is held small: what it finds after the stall is then what
+        // waited on the relay's side (a page draws only the newest frame its buffer holds).
+        ViewerKind::StopsReading => {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.set_recv_buffer_size(LINK_BUFFER_BYTES)?;
+            let tcp = socket.connect(target.addr).await?;
+            Connection::open_over(tcp, target, Joiner::Viewer, None).await
+        }
+        ViewerKind::BehindPausingLink => {
+            let pause = Pause {
+                after: STALL_AFTER,
+                lasting: STALL_FOR,
+            };
+            let tcp = pausing_link::connect(target.addr, pause).await?;
+            Connection::open_over(tcp, target, Joiner::Viewer, None).await
+        }
+    }
 }
 
 async fn connect_chatters(peer: &RunningPeer, count: usize) -> anyhow::Result<Vec<Connection>> {
@@ -415,8 +503,8 @@ fn problems(
 /// Everything the step's tasks reported.
 struct Reports {
     camera: CameraReport,
-    /// Each viewer's report, and whether it is one of the slow ones.
-    viewers: Vec<(bool, ViewerReport)>,
+    /// Each viewer's report, and its kind.
+    viewers: Vec<(ViewerKind, ViewerReport)>,
     chatters: Vec<ViewerReport>,
     churn: Option<ChurnReport>,
     server: ServerUsage,
@@ -435,7 +523,14 @@ fn summarise(peer: &RunningPeer, load: &Load, window: Window, reports: Reports) 
     let seconds = window.seconds();
     let published = camera.published_in_window;
     let (slow_reports, steady_reports): (Vec<_>, Vec<_>) =
-        viewers.iter().partition(|(slow, _)| *slow);
+        viewers.iter().partition(|(kind, _)| kind.is_slow());
+    let stalls = |wanted: ViewerKind| {
+        let recoveries = viewers
+            .iter()
+            .filter(|(kind, _)| *kind == wanted)
+            .map(|(_, report)| report.recovery.as_ref());
+        StallResult::of(recoveries)
+    };
     let slow_reports: Vec<&ViewerReport> = slow_reports.into_iter().map(|(_, r)| r).collect();
     let steady_reports: Vec<&ViewerReport> = steady_reports.into_iter().map(|(_, r)| r).collect();
     let (steady, steady_bytes) = delivery(steady_reports.iter().copied(), published, seconds);
@@ -454,6 +549,8 @@ fn summarise(peer: &RunningPeer, load: &Load, window: Window, reports: Reports) 
         published,
         steady,
         slow: (!slow_reports.is_empty()).then_some(slow),
+        stopped_readers: stalls(ViewerKind::StopsReading),
+        paused_links: stalls(ViewerKind::BehindPausingLink),
         server,
         cpu_seconds_per_gb: if delivered_gb > 0.0 {
             server.cpu_seconds / delivered_gb

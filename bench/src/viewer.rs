@@ -54,7 +54,53 @@ pub struct ViewerReport {
     pub chat_latency: Histogram<u64>,
     /// Chat messages this client sent.
     pub chat_sent: u64,
+    /// How it came back after its first long quiet, if it had one.
+    pub recovery: Option<Recovery>,
     pub problem: Option<String>,
+}
+
+/// No frame for this long is a stall (the camera sends at least 10 a second).
+const QUIET: Duration = Duration::from_secs(2);
+/// A frame this much older than when it arrived is late.
+const LATE_US: u64 = 250_000;
+
+/// How a viewer came back after a stall: its own (it stopped reading) or its link's.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Recovery {
+    /// When the last frame before the quiet and the first after it arrived.
+    pub quiet_from_us: u64,
+    pub quiet_until_us: u64,
+    /// Late frames after the quiet, and how long after the quiet began the newest of them
+    /// was captured: the video that had waited on the way.
+    pub late_frames: u64,
+    pub late_captured_until_us: Option<u64>,
+    /// When the first frame that was not late arrived.
+    pub current_at_us: Option<u64>,
+}
+
+impl Recovery {
+    /// Counts a frame arriving after the quiet.
+    fn frame(&mut self, captured_us: u64, arrived_us: u64) {
+        if arrived_us.saturating_sub(captured_us) > LATE_US {
+            self.late_frames += 1;
+            self.late_captured_until_us = self.late_captured_until_us.max(Some(captured_us));
+        } else {
+            self.current_at_us.get_or_insert(arrived_us);
+        }
+    }
+
+    /// Seconds of video captured after the quiet began that still arrived late.
+    pub fn late_video_seconds(&self) -> f64 {
+        self.late_captured_until_us.map_or(0.0, |until| {
+            until.saturating_sub(self.quiet_from_us) as f64 / 1e6
+        })
+    }
+
+    /// Seconds from the link coming back to a current picture (`None`: it never came).
+    pub fn current_after_seconds(&self) -> Option<f64> {
+        self.current_at_us
+            .map(|at| at.saturating_sub(self.quiet_until_us) as f64 / 1e6)
+    }
 }
 
 impl ViewerReport {
@@ -68,6 +114,7 @@ impl ViewerReport {
             chat_seen: HashSet::new(),
             chat_latency: latency_histogram(),
             chat_sent: 0,
+            recovery: None,
             problem: None,
         }
     }
@@ -98,6 +145,7 @@ pub async fn watch(
     let clock = expected.clock;
     let mut report = ViewerReport::new();
     let mut last_sequence = 0;
+    let mut last_frame_us = None;
     let started = tokio::time::Instant::now();
     let mut stall = match reading {
         Reading::Steady => None,
@@ -137,12 +185,27 @@ pub async fn watch(
         match incoming {
             Incoming::Frame(frame) => {
                 report.first_frame_us.get_or_insert(now_us);
+                if let Some(last_us) = last_frame_us.replace(now_us)
+                    && report.recovery.is_none()
+                    && now_us.saturating_sub(last_us) >= micros(QUIET)
+                {
+                    report.recovery = Some(Recovery {
+                        quiet_from_us: last_us,
+                        quiet_until_us: now_us,
+                        late_frames: 0,
+                        late_captured_until_us: None,
+                        current_at_us: None,
+                    });
+                }
                 match FrameHeader::decode(&frame) {
                     Ok(header)
                         if header.sequence > last_sequence
                             && frame[FRAME_HEADER_LEN..] == expected.jpeg[..] =>
                     {
                         last_sequence = header.sequence;
+                        if let Some(recovery) = &mut report.recovery {
+                            recovery.frame(header.capture_time_us, now_us);
+                        }
                         let window = expected.window.get();
                         if window.is_some_and(|w| w.contains(header.capture_time_us)) {
                             report.frames += 1;
@@ -179,6 +242,10 @@ pub async fn watch(
     }
     connection.close().await;
     report
+}
+
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 async fn sleep_until_some(at: Option<tokio::time::Instant>) {

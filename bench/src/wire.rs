@@ -64,6 +64,17 @@ impl Connection {
         read_limit: Option<u64>,
     ) -> anyhow::Result<Self> {
         let tcp = TcpStream::connect(peer.addr).await?;
+        Self::open_over(tcp, peer, joiner, read_limit).await
+    }
+
+    /// As [`open`](Self::open), over a TCP connection made otherwise: through a proxy, or
+    /// with a receive buffer of its own.
+    pub async fn open_over(
+        tcp: TcpStream,
+        peer: &Target,
+        joiner: Joiner,
+        read_limit: Option<u64>,
+    ) -> anyhow::Result<Self> {
         tcp.set_nodelay(true)?;
         let stream = Throttled::new(tcp, read_limit);
         match peer.kind {

@@ -190,6 +190,7 @@ async fn write_loop(
                 metrics.text_sent(text_bytes);
             }
             WriterStep::Video(frame, skipped) => {
+                writer.fit_send_buffer(frame.bytes_per_second);
                 let bytes = frame.message.payload().len();
                 let message = Frame::Binary(frame.message);
                 if !send_unless_interrupted(&mut writer, message, &interrupts).await {

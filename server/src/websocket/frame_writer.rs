@@ -4,19 +4,34 @@
 //!
 //! Sending may be interrupted (shutdown, eviction) while a frame is half written; the rest
 //! is kept and goes out before anything else, so the client never sees a torn frame.
+//!
+//! A viewer's socket gets a send buffer of about a second of its room's video: left to the
+//! kernel it grows to megabytes, and a viewer that stalls would get seconds-old pictures
+//! from it when it resumes.
+
+use std::time::Duration;
 
 use bytes::buf::Chain;
 use bytes::{Buf, Bytes};
-use hyper::upgrade::Upgraded;
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncWriteExt, WriteHalf};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 
+use super::transport::WriteHalf;
+
 /// The longest WebSocket header a server sends: 2 bytes plus a 64-bit length, no mask.
 const MAX_HEADER_LEN: usize = 10;
+/// How much video may wait in a viewer's socket for a viewer that stopped reading. With the
+/// frame the writer holds and the part of a write the kernel lets overshoot the buffer, about
+/// a second of video waits on the server's side.
+const VIDEO_IN_SEND_BUFFER: Duration = Duration::from_millis(750);
+/// The smallest send buffer a viewer gets, however slow the video.
+const MIN_SEND_BUFFER: usize = 32 * 1024;
+/// The buffer is set again only when the video's rate has moved this far from it, in either
+/// direction, so that a steady stream costs no system call per frame.
+const SEND_BUFFER_SLACK: f64 = 1.25;
 
 /// A message for the client.
 #[derive(Debug, Clone)]
@@ -63,25 +78,56 @@ fn header(opcode: OpCode, len: usize) -> Bytes {
     Bytes::from(header)
 }
 
+/// The send buffer for video at `bytes_per_second`.
+fn send_buffer_for(bytes_per_second: usize) -> usize {
+    let second = bytes_per_second as f64 * VIDEO_IN_SEND_BUFFER.as_secs_f64();
+    (second as usize).max(MIN_SEND_BUFFER)
+}
+
+fn within_slack(current: usize, wanted: usize) -> bool {
+    let ratio = wanted as f64 / current as f64;
+    (1.0 / SEND_BUFFER_SLACK..=SEND_BUFFER_SLACK).contains(&ratio)
+}
+
 /// A whole frame on the wire: its header, then its payload.
 type WireFrame = Chain<Bytes, Bytes>;
 
 pub struct FrameWriter {
-    write: WriteHalf<TokioIo<Upgraded>>,
+    write: WriteHalf,
     /// Tungstenite's answers to the client's pings and close frames, already framed.
     replies: mpsc::Receiver<Bytes>,
     /// What an interrupted send had not written yet.
     unsent: Option<WireFrame>,
     closed: bool,
+    /// The send buffer asked of the kernel, once the video's rate is known.
+    send_buffer: Option<usize>,
 }
 
 impl FrameWriter {
-    pub(super) fn new(write: WriteHalf<TokioIo<Upgraded>>, replies: mpsc::Receiver<Bytes>) -> Self {
+    pub(super) fn new(write: WriteHalf, replies: mpsc::Receiver<Bytes>) -> Self {
         Self {
             write,
             replies,
             unsent: None,
             closed: false,
+            send_buffer: None,
+        }
+    }
+
+    /// Bounds the socket's send buffer to [`VIDEO_IN_SEND_BUFFER`] of video running at
+    /// `bytes_per_second`.
+    pub fn fit_send_buffer(&mut self, bytes_per_second: usize) {
+        let wanted = send_buffer_for(bytes_per_second);
+        if self
+            .send_buffer
+            .is_some_and(|current| within_slack(current, wanted))
+        {
+            return;
+        }
+        // Linux doubles the value asked for, the extra half being its own bookkeeping.
+        match self.write.socket().set_send_buffer_size(wanted / 2) {
+            Ok(()) => self.send_buffer = Some(wanted),
+            Err(error) => tracing::warn!(%error, "could not bound a viewer's send buffer"),
         }
     }
 
@@ -172,5 +218,15 @@ mod tests {
             assert_eq!(payload_len, len as u64);
             assert_eq!(cursor.position() as usize + len, wire.len());
         }
+    }
+
+    #[test]
+    fn the_send_buffer_holds_three_quarters_of_a_second_of_video_and_moves_only_with_the_rate() {
+        assert_eq!(send_buffer_for(1_500_000), 1_125_000);
+        assert_eq!(send_buffer_for(1_000), MIN_SEND_BUFFER);
+        assert!(within_slack(1_500_000, 1_600_000));
+        assert!(within_slack(1_500_000, 1_300_000));
+        assert!(!within_slack(1_500_000, 2_000_000));
+        assert!(!within_slack(1_500_000, 1_000_000));
     }
 }

@@ -4,6 +4,7 @@
 
 mod frame_writer;
 mod reader_io;
+mod transport;
 mod upgrade;
 
 pub use frame_writer::{FrameWriter, Outgoing, SharedBinary};

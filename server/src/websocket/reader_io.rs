@@ -6,11 +6,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use hyper::upgrade::Upgraded;
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, ReadHalf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
+
+use super::transport::ReadHalf;
 
 /// Replies tungstenite may have waiting for the writer before the client is cut off:
 /// a client that sends pings faster than it reads the pongs gets no more.
@@ -20,12 +20,12 @@ pub(super) const MAX_WAITING_REPLIES: usize = 16;
 pub type MessageStream = WebSocketStream<ReaderIo>;
 
 pub struct ReaderIo {
-    read: ReadHalf<TokioIo<Upgraded>>,
+    read: ReadHalf,
     replies: mpsc::Sender<Bytes>,
 }
 
 impl ReaderIo {
-    pub(super) fn new(read: ReadHalf<TokioIo<Upgraded>>, replies: mpsc::Sender<Bytes>) -> Self {
+    pub(super) fn new(read: ReadHalf, replies: mpsc::Sender<Bytes>) -> Self {
         Self { read, replies }
     }
 }

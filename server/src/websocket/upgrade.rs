@@ -8,7 +8,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hyper::upgrade::OnUpgrade;
-use hyper_util::rt::TokioIo;
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -16,6 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::frame_writer::FrameWriter;
 use super::reader_io::{MAX_WAITING_REPLIES, MessageStream, ReaderIo};
+use super::transport;
 
 /// A valid WebSocket upgrade request, not yet answered.
 pub struct WebSocketHandshake {
@@ -91,7 +91,13 @@ impl WebSocketHandshake {
             let Ok(upgraded) = on_upgrade.await else {
                 return;
             };
-            let (read, write) = tokio::io::split(TokioIo::new(upgraded));
+            let (read, write) = match transport::split(upgraded) {
+                Ok(halves) => halves,
+                Err(error) => {
+                    tracing::error!(%error, "cannot take over an upgraded connection");
+                    return;
+                }
+            };
             let (replies, waiting_replies) = mpsc::channel(MAX_WAITING_REPLIES);
             let messages = WebSocketStream::from_raw_socket(
                 ReaderIo::new(read, replies),
