@@ -30,9 +30,21 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
 fi
 
-# No wasm-opt: binaryen (Debian's 108 and npm's 132 alike) sometimes emits a module whose
-# externref table Chromium refuses ("WebAssembly.Table.set(): Argument 1 is invalid"), from
-# one run to the next on the same input. index.html turns it off (data-wasm-opt="0").
+# Node.js runs wasm-opt (npm's binaryen) and, for tests, the benchmark's peer relay.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+fi
+
+# wasm-opt from npm's binaryen 132, first on PATH (Trunk.toml asks for exactly this version,
+# so any other fails the build loudly). Not Debian's binaryen 108: binaryen before 110
+# exports every table as table 0, so wasm-bindgen's externref table points at the function
+# table and the app dies at start ("WebAssembly.Table.set(): Argument 1 is invalid").
+binaryen="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools/binaryen" && pwd)"
+if [[ ! -x "$binaryen/node_modules/.bin/wasm-opt" || "$binaryen/package-lock.json" -nt "$binaryen/node_modules/.package-lock.json" ]]; then
+    say "installing wasm-opt (npm's binaryen, npm ci)"
+    (cd "$binaryen" && npm ci --no-audit --no-fund --silent)
+fi
+export PATH="$binaryen/node_modules/.bin:$PATH"
 
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]]; then
     say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes)"
@@ -54,9 +66,6 @@ if $want_test_tools; then
         apt_install chromium chromium-driver fonts-dejavu-core
     fi
     # The benchmark's peer relay (bench/peers), run by the quick benchmark.
-    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-        apt_install nodejs npm
-    fi
     peers="$(dirname "${BASH_SOURCE[0]}")/../bench/peers"
     if [[ ! -d "$peers/node_modules/ws" || "$peers/package-lock.json" -nt "$peers/node_modules/.package-lock.json" ]]; then
         say "installing the benchmark's Node.js relay (npm ci)"

@@ -1,0 +1,70 @@
+//! The app as built for release (wasm-opt from binaryen 132): its externref table is exported
+//! as an externref table, and it starts in Chromium. Binaryen before 110 exported every table
+//! as table 0, which pointed wasm-bindgen's externref table at the function table, and the
+//! app died at start ("WebAssembly.Table.set(): Argument 1 is invalid").
+
+use nido_e2e::*;
+use wasmparser::{ExternalKind, Parser, Payload, RefType, TypeRef};
+
+/// The table wasm-bindgen's JavaScript keeps the page's objects in.
+const EXTERNREF_TABLE: &str = "__wbindgen_externrefs";
+
+#[test]
+fn the_built_modules_externref_table_is_exported_as_an_externref_table() {
+    let wasm = std::fs::read_dir(dist_dir())
+        .expect("the built app")
+        .map(|entry| entry.expect("a file").path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "wasm"))
+        .expect("a .wasm in dist/");
+    let module = std::fs::read(&wasm).expect("the module");
+    let mut tables: Vec<RefType> = Vec::new();
+    let mut exported_tables: Vec<(String, u32)> = Vec::new();
+    for payload in Parser::new(0).parse_all(&module) {
+        match payload.expect("a valid module") {
+            Payload::ImportSection(imports) => {
+                for import in imports.into_imports() {
+                    if let TypeRef::Table(table) = import.expect("an import").ty {
+                        tables.push(table.element_type);
+                    }
+                }
+            }
+            Payload::TableSection(section) => {
+                for table in section {
+                    tables.push(table.expect("a table").ty.element_type);
+                }
+            }
+            Payload::ExportSection(exports) => {
+                for export in exports {
+                    let export = export.expect("an export");
+                    if export.kind == ExternalKind::Table {
+                        exported_tables.push((export.name.to_owned(), export.index));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let (_, index) = exported_tables
+        .iter()
+        .find(|(name, _)| name == EXTERNREF_TABLE)
+        .unwrap_or_else(|| panic!("{} exports no {EXTERNREF_TABLE}", wasm.display()));
+    let table = tables
+        .get(*index as usize)
+        .unwrap_or_else(|| panic!("{EXTERNREF_TABLE} is table {index}, which does not exist"));
+    assert_eq!(
+        *table,
+        RefType::EXTERNREF,
+        "{EXTERNREF_TABLE} points at table {index}, of {table:?}: {exported_tables:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_optimized_app_starts_in_chromium() {
+    let server = Server::start(&dist_dir()).await;
+    let driver = Driver::start().await;
+    let browser = driver.browser(LAPTOP).await;
+    browser.goto(&server.url("/login")).await;
+    // The form is drawn by the app, so it is there only once the module has started.
+    browser.find("username").await;
+    browser.find("log-in").await;
+}
