@@ -44,8 +44,6 @@ pub struct Best {
     pub viewers: usize,
     /// Why the ramp ended.
     pub ended_by: String,
-    /// Whether the relay itself failed a step; otherwise `viewers` is only a lower bound.
-    pub relay_failed: bool,
     /// The viewers one core could carry at S1's rate, from the relay's CPU seconds per GB
     /// at its largest passing step: an estimate where the ramp could not find the limit.
     pub projected_viewers: f64,
@@ -166,7 +164,6 @@ async fn s1(
             peer,
             viewers: 0,
             ended_by: format!("reached {max_viewers} viewers"),
-            relay_failed: false,
             projected_viewers: 0.0,
         })
         .collect();
@@ -192,7 +189,6 @@ async fn s1(
                     record.projected_viewers = 1.0 / core_seconds_per_viewer;
                 }
             } else {
-                record.relay_failed = true;
                 record.ended_by = format!(
                     "{viewers} viewers: p99 {:.1} ms, {:.1} % delivered",
                     step.steady.latency_ms.p99,

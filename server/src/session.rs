@@ -3,7 +3,7 @@
 //! requests, control messages (chat, presence, errors), the newest video frame and pings.
 
 use std::num::NonZeroU32;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,7 +18,7 @@ use nido_shared::{
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::access;
@@ -71,10 +71,7 @@ pub async fn run(socket: Socket, state: AppState, auth: Authenticated, peer: Pee
         writer,
         received.queue,
         received.presence,
-        Interrupts {
-            shutdown: state.shutdown.clone(),
-            evicted: received.evicted,
-        },
+        Interrupts::new(&state.shutdown, received.evicted),
         state.config.ping_interval(),
         state.metrics.clone(),
         writer_done.clone(),
@@ -109,19 +106,28 @@ pub async fn run(socket: Socket, state: AppState, auth: Authenticated, peer: Pee
     }
 }
 
-/// What makes the writer stop whatever it is doing and close.
+/// What makes the writer stop whatever it is doing and close. The waits are made once and
+/// polled again on every round of the writer, so a round does not register and unregister
+/// two waiters.
 struct Interrupts {
-    shutdown: CancellationToken,
-    evicted: CancellationToken,
+    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    evicted: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
 impl Interrupts {
-    /// Resolves with the close to send once either has fired.
-    async fn fired(&self) -> (u16, &'static str) {
+    fn new(shutdown: &CancellationToken, evicted: CancellationToken) -> Self {
+        Self {
+            shutdown: Box::pin(shutdown.clone().cancelled_owned()),
+            evicted: Box::pin(evicted.cancelled_owned()),
+        }
+    }
+
+    /// Resolves with the close to send once either has fired (and again at once after).
+    async fn fired(&mut self) -> (u16, &'static str) {
         tokio::select! {
             biased;
-            () = self.shutdown.cancelled() => (CLOSE_GOING_AWAY, ErrorCode::ShuttingDown.as_str()),
-            () = self.evicted.cancelled() => (CLOSE_POLICY, ErrorCode::TooSlow.as_str()),
+            () = &mut self.shutdown => (CLOSE_GOING_AWAY, ErrorCode::ShuttingDown.as_str()),
+            () = &mut self.evicted => (CLOSE_POLICY, ErrorCode::TooSlow.as_str()),
         }
     }
 }
@@ -138,7 +144,7 @@ async fn write_loop(
     mut writer: FrameWriter,
     mut queue: mpsc::Receiver<Outgoing>,
     mut presence: watch::Receiver<Option<PresenceUpdate>>,
-    interrupts: Interrupts,
+    mut interrupts: Interrupts,
     ping_every: Duration,
     metrics: Metrics,
     done: CancellationToken,
@@ -184,7 +190,7 @@ async fn write_loop(
                     Frame::Text(text) => text.len(),
                     _ => 0,
                 };
-                if !send_unless_interrupted(&mut writer, message, &interrupts).await {
+                if !send_unless_interrupted(&mut writer, message, &mut interrupts).await {
                     return;
                 }
                 metrics.text_sent(text_bytes);
@@ -193,7 +199,7 @@ async fn write_loop(
                 writer.fit_send_buffer(frame.bytes_per_second);
                 let bytes = frame.message.payload().len();
                 let message = Frame::Binary(frame.message);
-                if !send_unless_interrupted(&mut writer, message, &interrupts).await {
+                if !send_unless_interrupted(&mut writer, message, &mut interrupts).await {
                     return;
                 }
                 metrics.frame_sent(bytes, frame.received_at, skipped);
@@ -212,7 +218,7 @@ async fn write_loop(
 async fn send_unless_interrupted(
     writer: &mut FrameWriter,
     message: Frame,
-    interrupts: &Interrupts,
+    interrupts: &mut Interrupts,
 ) -> bool {
     tokio::select! {
         biased;
