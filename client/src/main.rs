@@ -1,4 +1,5 @@
-//! Nido's browser app: mounts the router on the page.
+//! Nido's browser app: mounts the router on the page. A panic is written to the browser's
+//! console with its message and place, instead of the module just stopping.
 
 mod account;
 mod api;
@@ -19,5 +20,6 @@ mod streamer;
 mod wake_lock;
 
 fn main() {
+    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }

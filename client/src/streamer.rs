@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
+use nido_shared::limits::{MAX_CAMERA_FPS, MIN_CAMERA_FPS};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen_futures::spawn_local;
@@ -103,7 +104,7 @@ impl Broadcast {
             frames_sent: Cell::new(0),
             bytes_sent: Cell::new(0.0),
         });
-        let ticker = Interval::new(1_000 / fps.clamp(1, 30), {
+        let ticker = Interval::new(1_000 / fps.clamp(MIN_CAMERA_FPS, MAX_CAMERA_FPS), {
             let capture = Rc::clone(&capture);
             move || CaptureLoop::tick(&capture)
         });

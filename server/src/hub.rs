@@ -465,3 +465,180 @@ fn everyone(members: &Members) -> impl Iterator<Item = &Member> {
     let camera = members.camera.iter().map(|seat| &seat.member);
     camera.chain(&members.viewers).chain(&members.listeners)
 }
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+    use jiff::tz::TimeZone;
+    use nido_shared::WeeklySchedule;
+
+    use super::*;
+    use crate::frame_slot::FrameSlot;
+    use crate::outbox::OutboxReceiver;
+
+    /// A Wednesday at noon, UTC: inside the default hours (weekdays 07:00–17:00).
+    const WEDNESDAY_NOON_US: i64 = 1_796_212_800_000_000;
+
+    fn hub() -> Hub {
+        let clock = Clock::default();
+        clock.set_now_us(WEDNESDAY_NOON_US);
+        Hub::new(clock, ViewingHours::new(TimeZone::UTC))
+    }
+
+    fn room() -> RoomId {
+        RoomId::try_from("pollitos".to_owned()).unwrap()
+    }
+
+    /// Someone joining `pollitos` as `role`, for `audience`; a listener when `chat_only`.
+    struct Joiner {
+        role: Role,
+        audience: Audience,
+        schedule: WeeklySchedule,
+        camera_key: Option<&'static str>,
+        chat_only: bool,
+    }
+
+    impl Joiner {
+        fn viewer(audience: Audience) -> Self {
+            Self {
+                role: Role::Viewer,
+                audience,
+                schedule: WeeklySchedule::default(),
+                camera_key: None,
+                chat_only: false,
+            }
+        }
+
+        fn camera(key: &'static str) -> Self {
+            Self {
+                role: Role::Camera,
+                camera_key: Some(key),
+                ..Self::viewer(Audience::Staff)
+            }
+        }
+
+        fn join(self, hub: &Hub) -> (Result<Membership, JoinError>, OutboxReceiver) {
+            let (outbox, received) = Outbox::new();
+            let request = JoinRequest {
+                room: room(),
+                user_id: 1,
+                policy: RoomPolicy {
+                    version: 1,
+                    schedule: self.schedule,
+                    paused: false,
+                },
+                role: self.role,
+                audience: self.audience,
+                name: DisplayName::try_from("Marta".to_owned()).unwrap(),
+                camera_key: self
+                    .camera_key
+                    .map(|k| CameraKey::try_from(k.to_owned()).unwrap()),
+                chat_only: self.chat_only,
+                outbox,
+                welcome: ServerMessage::TimeSync {
+                    client_time_us: 0,
+                    server_time_us: 0,
+                },
+            };
+            (hub.join(request), received)
+        }
+    }
+
+    /// Everything queued for a member so far: its texts and its frame slot, if it got one.
+    fn drain(received: &mut OutboxReceiver) -> (Vec<String>, Option<FrameSlot>) {
+        let (mut texts, mut slot) = (Vec::new(), None);
+        while let Ok(outgoing) = received.queue.try_recv() {
+            match outgoing {
+                Outgoing::Text(text) => texts.push(text.as_str().to_owned()),
+                Outgoing::WatchFrames(frames) => slot = Some(frames),
+                Outgoing::Close(..) => {}
+            }
+        }
+        (texts, slot)
+    }
+
+    fn latest_presence(received: &OutboxReceiver) -> Presence {
+        let update = received.presence.borrow().clone().expect("a presence");
+        match serde_json::from_str(update.text.as_str()).unwrap() {
+            ServerMessage::Presence(presence) => presence,
+            other => panic!("not a presence: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_second_camera_is_refused_and_the_same_camera_takes_its_seat_back() {
+        let hub = hub();
+        let (first, mut first_received) = Joiner::camera("camera-key-aaaa-0001").join(&hub);
+        let _first = first.expect("the seat is free");
+        let (other, _) = Joiner::camera("camera-key-bbbb-0002").join(&hub);
+        assert_eq!(other.err(), Some(JoinError::CameraBusy));
+        let (again, _) = Joiner::camera("camera-key-aaaa-0001").join(&hub);
+        assert!(again.is_ok(), "the same camera reconnecting takes its seat");
+        let (texts, _) = drain(&mut first_received);
+        assert!(
+            texts.iter().any(|t| t.contains("camera_replaced")),
+            "the replaced camera is told: {texts:?}"
+        );
+    }
+
+    #[test]
+    fn outside_viewing_hours_staff_get_frames_and_families_do_not() {
+        let hub = hub();
+        let closed = WeeklySchedule { days: [None; 7] };
+        let join = |audience| {
+            let (membership, mut received) = Joiner {
+                schedule: closed,
+                ..Joiner::viewer(audience)
+            }
+            .join(&hub);
+            let (_, slot) = drain(&mut received);
+            (
+                membership.expect("viewers always join"),
+                slot.expect("a frame slot"),
+            )
+        };
+        let (_staff, mut staff_frames) = join(Audience::Staff);
+        let (_family, mut family_frames) = join(Audience::Family);
+        let (camera, _) = Joiner {
+            schedule: closed,
+            ..Joiner::camera("camera-key-aaaa-0001")
+        }
+        .join(&hub);
+        let camera = camera.unwrap();
+        assert!(camera.publish_frame(Bytes::from_static(b"frame"), Instant::now()));
+        let (staff_got, _) = staff_frames
+            .next()
+            .now_or_never()
+            .flatten()
+            .expect("staff get the frame at once");
+        assert_eq!(staff_got.message.payload().as_ref(), b"frame");
+        assert!(
+            family_frames.next().now_or_never().is_none(),
+            "families get nothing outside viewing hours"
+        );
+    }
+
+    #[test]
+    fn presence_counts_viewers_but_not_chat_only_listeners_and_leaving_is_told() {
+        let hub = hub();
+        let (staff, staff_received) = Joiner::viewer(Audience::Staff).join(&hub);
+        let (listener, _) = Joiner {
+            chat_only: true,
+            ..Joiner::viewer(Audience::Staff)
+        }
+        .join(&hub);
+        let _listener = listener.unwrap();
+        let (family, family_received) = Joiner::viewer(Audience::Family).join(&hub);
+        let presence = latest_presence(&staff_received);
+        assert_eq!(presence.viewer_count, 2);
+        assert_eq!(presence.viewers.len(), 2, "staff see who watches");
+        assert!(
+            latest_presence(&family_received).viewers.is_empty(),
+            "families do not see other viewers' names"
+        );
+        drop(family);
+        assert_eq!(latest_presence(&staff_received).viewer_count, 1);
+        drop(staff);
+        assert_eq!(hub.room_count(), 1, "the listener keeps the room");
+    }
+}

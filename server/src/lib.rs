@@ -35,7 +35,7 @@ mod websocket;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{MatchedPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -46,6 +46,7 @@ use nido_shared::limits::MAX_TEXT_MESSAGE_BYTES;
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tower_http::trace::TraceLayer;
 
 pub use config::{Cli, Config};
 pub use state::{AppState, StartError};
@@ -71,7 +72,8 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
-        ));
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span));
     let mut router = authenticated
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -131,6 +133,21 @@ where
     let header_timeout = state.config.header_timeout();
     let app = app(state);
     http_server::serve_connections(listener, app, header_timeout, shutdown, SHUTDOWN_GRACE).await;
+}
+
+/// A request's span: its method and route (the route's pattern, never the path itself, which
+/// may hold an invite's token), and once known whose it is.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("", MatchedPath::as_str);
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        user = tracing::field::Empty,
+    )
 }
 
 /// Frames go out as soon as they are written, not held back to fill a packet.
@@ -238,8 +255,8 @@ async fn open_websocket(
         .write_buffer_size(0)
         .max_message_size(Some(max_message))
         .max_frame_size(Some(max_message));
-    upgrade.accept(config, move |socket| {
-        let connections = state.connections.clone();
-        connections.track_future(session::run(socket, state, auth, peer))
+    let connections = state.connections.clone();
+    upgrade.accept(config, &connections, move |socket| {
+        session::run(socket, state, auth, peer)
     })
 }

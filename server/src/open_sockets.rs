@@ -43,6 +43,11 @@ pub struct SocketEntry {
 }
 
 impl SocketEntry {
+    /// This socket's number, unique while the server runs.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Records the room this socket is joining (before access is checked, so that a
     /// revocation racing with the join still finds it).
     pub fn set_room(&self, room: RoomId) {

@@ -8,6 +8,10 @@ pub const MAX_NAME_CHARS: usize = 40;
 pub const MAX_ROOM_ID_LEN: usize = 32;
 /// Default largest JPEG frame (header excluded) the server accepts: 512 KiB.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 512 * 1024;
+/// The camera's frame rate, in frames a second: the camera page's setting stays within it,
+/// and the server refuses a camera that sends more than twice the fastest.
+pub const MIN_CAMERA_FPS: u32 = 1;
+pub const MAX_CAMERA_FPS: u32 = 30;
 /// Largest JSON text message: a full-length chat line in the worst UTF-8 case plus envelope.
 pub const MAX_TEXT_MESSAGE_BYTES: usize = 8 * 1024;
 /// Shortest and longest login name, in ASCII characters.

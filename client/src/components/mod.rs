@@ -1,5 +1,6 @@
 //! Pieces shared by the pages.
 
+mod camera_settings;
 mod chat_panel;
 mod muted_list;
 mod room_sidebar;
@@ -10,6 +11,7 @@ mod status;
 mod top_bar;
 mod viewer_list;
 
+pub use camera_settings::{CameraSettings, RESOLUTIONS};
 pub use chat_panel::ChatPanel;
 pub use muted_list::MutedList;
 pub use room_sidebar::RoomSidebar;

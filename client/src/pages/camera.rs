@@ -8,14 +8,15 @@ use nido_shared::{CameraStatus, ClientMessage, ErrorCode, Role};
 
 use super::{log_in_again_when_session_ends, route_room, with_present};
 use crate::browser::{is_secure_context, tab_secret};
-use crate::components::{FamiliesSeeBadge, RoomSidebar, RoomStateBadges, TopBar, signed_in};
+use crate::components::{
+    CameraSettings, FamiliesSeeBadge, RESOLUTIONS, RoomSidebar, RoomStateBadges, TopBar, signed_in,
+};
 use crate::i18n::{Text, use_i18n};
 use crate::media::{CameraDevice, CameraError, CameraRequest, list_cameras};
 use crate::room::{ChatRequest, JoinAs, RoomLink, RoomSignals};
 use crate::socket::LinkStatus;
 use crate::streamer::{Broadcast, LiveSettings, SendStats, StreamPlan};
 
-const RESOLUTIONS: [(u32, u32); 3] = [(320, 240), (640, 480), (1280, 720)];
 const DEFAULT_RESOLUTION: usize = 1;
 const DEFAULT_FPS: u32 = 10;
 const DEFAULT_QUALITY: f64 = 0.7;
@@ -262,56 +263,7 @@ fn camera_page(me: Me) -> AnyView {
                     <Show when=streaming>
                         <p class="control-hint">{move || i18n.t(Text::ControlHint)}</p>
                     </Show>
-                    <div class="settings">
-                        <label>
-                            <span>{move || i18n.t(Text::Camera)}</span>
-                            <select on:change=move |ev| {
-                                let id = event_target_value(&ev);
-                                device.set((!id.is_empty()).then_some(id));
-                            }>
-                                <For each=move || cameras.get() key=|c| c.id.clone() let(camera)>
-                                    <option value=camera.id.clone()
-                                        selected=move || device.get().as_deref() == Some(camera.id.as_str())>
-                                        {camera.label.clone()}
-                                    </option>
-                                </For>
-                            </select>
-                        </label>
-                        <label>
-                            <span>{move || i18n.t(Text::Resolution)}</span>
-                            <select data-testid="resolution" on:change=move |ev| {
-                                if let Ok(index) = event_target_value(&ev).parse::<usize>() {
-                                    resolution.set(index.min(RESOLUTIONS.len() - 1));
-                                }
-                            }>
-                                {RESOLUTIONS.iter().enumerate().map(|(index, (w, h))| view! {
-                                    <option value=index.to_string() selected=move || resolution.get() == index>
-                                        {format!("{w} × {h}")}
-                                    </option>
-                                }).collect_view()}
-                            </select>
-                        </label>
-                        <label>
-                            <span>{move || format!("{}: {}", i18n.t(Text::FrameRate), fps.get())}</span>
-                            <input type="range" min="1" max="30" step="1" data-testid="fps-setting"
-                                prop:value=move || fps.get().to_string()
-                                on:change=move |ev| {
-                                    if let Ok(value) = event_target_value(&ev).parse::<u32>() {
-                                        fps.set(value.clamp(1, 30));
-                                    }
-                                }/>
-                        </label>
-                        <label>
-                            <span>{move || format!("{}: {:.0} %", i18n.t(Text::Quality), quality.get() * 100.0)}</span>
-                            <input type="range" min="0.3" max="0.95" step="0.05"
-                                prop:value=move || quality.get().to_string()
-                                on:input=move |ev| {
-                                    if let Ok(value) = event_target_value(&ev).parse::<f64>() {
-                                        quality.set(value.clamp(0.3, 0.95));
-                                    }
-                                }/>
-                        </label>
-                    </div>
+                    <CameraSettings cameras=cameras device=device resolution=resolution fps=fps quality=quality/>
                 </div>
             </section>
             <RoomSidebar

@@ -115,6 +115,8 @@ pub async fn authenticate(
             return AppError::from(error).into_response();
         }
     }
+    // Whose request it is, in every log line of it (the request's span has the field).
+    tracing::Span::current().record("user", session.user.username.as_str());
     request.extensions_mut().insert(SignedIn {
         auth: Authenticated {
             session_id: session.id,

@@ -2,10 +2,13 @@
 //! while a commit is under way go into the next transaction together, stored with a fixed
 //! number of statements and one `fsync`. On a busy server each statement waits its turn
 //! on the CPU, so a busy room's chat waits for one batch, not for a queue of messages.
+//! Stopping lets the batch under way and the messages already queued be stored first.
 
 use nido_shared::{ChatId, DisplayName, Role, RoomId};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::StoreError;
 use super::chat::{Appended, NewChat, append_batch};
@@ -19,6 +22,8 @@ const QUEUE: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct ChatWriter {
     requests: mpsc::Sender<Request>,
+    stop: CancellationToken,
+    task: TaskTracker,
 }
 
 /// A message as the writer owns it.
@@ -42,8 +47,22 @@ impl ChatWriter {
     /// Starts the writer task on `pool` (one connection with `synchronous=FULL`).
     pub fn start(pool: SqlitePool) -> Self {
         let (requests, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(pool, queue));
-        Self { requests }
+        let stop = CancellationToken::new();
+        let task = TaskTracker::new();
+        task.spawn(write_batches(pool, queue, stop.clone()));
+        task.close();
+        Self {
+            requests,
+            stop,
+            task,
+        }
+    }
+
+    /// Stores what was handed over already, refuses what comes after, and returns once the
+    /// writer has stopped.
+    pub async fn stop(&self) {
+        self.stop.cancel();
+        self.task.wait().await;
     }
 
     /// Stores the message once its transaction is committed, or finds the one this sender
@@ -68,9 +87,24 @@ impl ChatWriter {
     }
 }
 
-async fn write_batches(pool: SqlitePool, mut queue: mpsc::Receiver<Request>) {
+async fn write_batches(
+    pool: SqlitePool,
+    mut queue: mpsc::Receiver<Request>,
+    stop: CancellationToken,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        let received = tokio::select! {
+            received = queue.recv_many(&mut batch, MAX_BATCH) => received,
+            () = stop.cancelled() => {
+                // What was sent before the stop is stored; what comes later is refused.
+                queue.close();
+                queue.recv_many(&mut batch, MAX_BATCH).await
+            }
+        };
+        if received == 0 {
+            return;
+        }
         match store_batch(&pool, &batch).await {
             Ok(results) => {
                 for (request, result) in batch.drain(..).zip(results) {

@@ -118,6 +118,7 @@ impl Store {
 
     /// Closes every connection, letting pending writes finish.
     pub async fn close(&self) {
+        self.chat_writer.stop().await;
         self.chat_pool.close().await;
         self.pool.close().await;
     }

@@ -19,7 +19,8 @@ type TlsTcp = TlsStream<TcpStream>;
 
 /// What the client sends, starting with what hyper had read past the upgrade request.
 pub struct ReadHalf {
-    already_read: Bytes,
+    /// Held only until it is read: it shares hyper's whole read buffer.
+    already_read: Option<Bytes>,
     read: ReadKind,
 }
 
@@ -43,7 +44,7 @@ pub fn split(upgraded: Upgraded) -> io::Result<(ReadHalf, WriteHalf)> {
             let (read, write) = parts.io.into_inner().into_split();
             return Ok((
                 ReadHalf {
-                    already_read: parts.read_buf,
+                    already_read: Some(parts.read_buf).filter(|bytes| !bytes.is_empty()),
                     read: ReadKind::Plain(read),
                 },
                 WriteHalf::Plain(write),
@@ -58,7 +59,7 @@ pub fn split(upgraded: Upgraded) -> io::Result<(ReadHalf, WriteHalf)> {
             let (read, write) = tokio::io::split(stream);
             Ok((
                 ReadHalf {
-                    already_read: parts.read_buf,
+                    already_read: Some(parts.read_buf).filter(|bytes| !bytes.is_empty()),
                     read: ReadKind::Tls(read),
                 },
                 WriteHalf::Tls(write, socket),
@@ -86,9 +87,12 @@ impl AsyncRead for ReadHalf {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        if self.already_read.has_remaining() {
-            let len = self.already_read.len().min(buf.remaining());
-            buf.put_slice(&self.already_read.split_to(len));
+        if let Some(already_read) = &mut self.already_read {
+            let len = already_read.len().min(buf.remaining());
+            buf.put_slice(&already_read.split_to(len));
+            if !already_read.has_remaining() {
+                self.already_read = None;
+            }
             return Poll::Ready(Ok(()));
         }
         match &mut self.read {

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_util::task::TaskTracker;
 
 use super::frame_writer::FrameWriter;
 use super::reader_io::{MAX_WAITING_REPLIES, MessageStream, ReaderIo};
@@ -80,14 +81,15 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketHandshake {
 }
 
 impl WebSocketHandshake {
-    /// Answers 101 and, once the client has the answer, runs `serve` on the connection.
-    pub fn accept<F, Fut>(self, config: WebSocketConfig, serve: F) -> Response
+    /// Answers 101 and, once the client has the answer, runs `serve` on the connection, as a
+    /// task of `tasks` from the start (so shutdown also waits for an upgrade under way).
+    pub fn accept<F, Fut>(self, config: WebSocketConfig, tasks: &TaskTracker, serve: F) -> Response
     where
         F: FnOnce(Socket) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         let on_upgrade = self.on_upgrade;
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             let Ok(upgraded) = on_upgrade.await else {
                 return;
             };
