@@ -2,11 +2,6 @@
 //! a resent id gets the original back, the backlog and older pages come from the database,
 //! and the room's staff delete messages and mute family members.
 
-use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
-
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use nido_shared::api::SecurityEventKind;
 use nido_shared::limits::MAX_CHAT_CHARS;
 use nido_shared::{ChatId, ErrorCode, ServerMessage, UserRole};
@@ -25,18 +20,6 @@ const MAX_CATCH_UP: u32 = 1_000;
 const DELETIONS_REPORTED: u64 = 200;
 /// The longest mute, a week.
 const MAX_MUTE_MINUTES: u32 = 7 * 24 * 60;
-
-/// How fast each person may chat, across all their connections.
-pub type ChatRate = Arc<DefaultKeyedRateLimiter<i64>>;
-
-pub fn chat_rate(per_10s: u32) -> ChatRate {
-    let burst = NonZeroU32::new(per_10s).unwrap_or(NonZeroU32::MIN);
-    let period = Duration::from_secs(10) / burst.get();
-    let quota = Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(burst))
-        .allow_burst(burst);
-    Arc::new(RateLimiter::keyed(quota))
-}
 
 /// Why a chat request was refused.
 #[derive(Debug)]

@@ -6,6 +6,7 @@ pub mod admin_cli;
 mod api;
 mod auth;
 mod chat;
+mod chat_rate;
 pub mod clock;
 pub mod config;
 mod error;
@@ -77,7 +78,7 @@ pub fn app(state: AppState) -> Router {
     let mut router = authenticated
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics::export));
+        .route("/metrics", get(export_metrics));
     if let Some(authority) = state.tls.as_ref().and_then(|tls| tls.authority.clone()) {
         router = router.route(
             tls::AUTHORITY_DOWNLOAD_PATH,
@@ -218,6 +219,22 @@ async fn readyz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// `GET /metrics`, for the addresses and the token the operator allowed.
+async fn export_metrics(State(state): State<AppState>, peer: Peer, headers: HeaderMap) -> Response {
+    if !state.metrics_access.permits(peer.ip, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "metrics are only for the addresses in --metrics-allow or a client with --metrics-token",
+        )
+            .into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+        state.metrics.encode(state.hub.live_camera_count()),
+    )
+        .into_response()
 }
 
 /// Upgrades to a WebSocket: only for the app's own pages (else 403) and a logged-in

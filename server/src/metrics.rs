@@ -1,4 +1,4 @@
-//! Prometheus metrics (`GET /metrics`): what the relay is doing, for the daycare's monitoring.
+//! Prometheus metrics (served at `GET /metrics`): what the relay is doing, for the daycare's monitoring.
 //!
 //! Counters and gauges are atomics shared by every connection; the text is made when
 //! scraped. Only the addresses in `--metrics-allow` (loopback by default), or a client that
@@ -7,9 +7,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, header};
 use ipnet::IpNet;
 use nido_shared::UserRole;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
@@ -21,10 +19,7 @@ use prometheus_client::registry::Registry;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use crate::auth::Peer;
-use crate::state::AppState;
-
-const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Every metric Nido exports, cheap to clone.
 #[derive(Clone)]
@@ -168,7 +163,7 @@ impl Metrics {
         self.auth_failures.inc();
     }
 
-    fn encode(&self, live_cameras: usize) -> String {
+    pub fn encode(&self, live_cameras: usize) -> String {
         self.live_cameras
             .set(i64::try_from(live_cameras).unwrap_or(i64::MAX));
         let mut text = String::new();
@@ -203,7 +198,7 @@ impl MetricsAccess {
         }
     }
 
-    fn permits(&self, ip: IpAddr, headers: &HeaderMap) -> bool {
+    pub fn permits(&self, ip: IpAddr, headers: &HeaderMap) -> bool {
         let ip = ip.to_canonical();
         if self.allowed.iter().any(|net| net.contains(&ip)) {
             return true;
@@ -220,22 +215,6 @@ impl MetricsAccess {
             <[u8; 32]>::from(Sha256::digest(token.trim().as_bytes())) == expected
         })
     }
-}
-
-/// `GET /metrics`.
-pub async fn export(State(state): State<AppState>, peer: Peer, headers: HeaderMap) -> Response {
-    if !state.metrics_access.permits(peer.ip, &headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            "metrics are only for the addresses in --metrics-allow or a client with --metrics-token",
-        )
-            .into_response();
-    }
-    (
-        [(header::CONTENT_TYPE, CONTENT_TYPE)],
-        state.metrics.encode(state.hub.live_camera_count()),
-    )
-        .into_response()
 }
 
 #[cfg(test)]

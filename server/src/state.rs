@@ -8,7 +8,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
-use crate::chat::{ChatRate, chat_rate};
+use crate::chat_rate::{ChatRate, chat_rate};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::hours::ViewingHours;

@@ -6,8 +6,19 @@ use nido_shared::{ChatId, ChatLine, DisplayName, MutedMember, Role, RoomId};
 use sqlx::pool::PoolConnection;
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::chat_writer::OwnedChat;
 use super::{Store, StoreError, parse};
+
+/// A message as the writer owns it.
+pub(super) struct OwnedChat {
+    pub room: RoomId,
+    pub user_id: i64,
+    pub client_id: ChatId,
+    pub name: DisplayName,
+    pub role: Role,
+    pub staff: bool,
+    pub text: String,
+    pub now_us: i64,
+}
 
 /// A message to store.
 pub struct NewChat<'a> {

@@ -4,14 +4,13 @@
 //! on the CPU, so a busy room's chat waits for one batch, not for a queue of messages.
 //! Stopping lets the batch under way and the messages already queued be stored first.
 
-use nido_shared::{ChatId, DisplayName, Role, RoomId};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::StoreError;
-use super::chat::{Appended, NewChat, append_batch};
+use super::chat::{Appended, NewChat, OwnedChat, append_batch};
 
 /// Most messages in one transaction.
 const MAX_BATCH: usize = 256;
@@ -24,18 +23,6 @@ pub struct ChatWriter {
     requests: mpsc::Sender<Request>,
     stop: CancellationToken,
     task: TaskTracker,
-}
-
-/// A message as the writer owns it.
-pub(super) struct OwnedChat {
-    pub room: RoomId,
-    pub user_id: i64,
-    pub client_id: ChatId,
-    pub name: DisplayName,
-    pub role: Role,
-    pub staff: bool,
-    pub text: String,
-    pub now_us: i64,
 }
 
 struct Request {
