@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal};
 use nido_shared::{DisplayName, UserRole, Username, check_new_password};
 
 use crate::auth::password::Passwords;
-use crate::clock::Clock;
+use crate::infra::clock::Clock;
 use crate::store::{NewUser, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]

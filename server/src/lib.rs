@@ -1,37 +1,25 @@
 //! Nido's server as a library: `app` builds the router, `serve` runs it until shutdown.
 //! `main.rs` is a thin command line over this; tests start it on port 0.
+//!
+//! - `relay/`: the rooms and their fan-out of video, chat and presence, and the WebSocket
+//!   connections that join them.
+//! - `http/`: the HTTP surface: the JSON API, the browser app's files and what every
+//!   response gets (security headers, the hosts and origins served).
+//! - `auth/`: passwords, sessions, second factors and login throttling.
+//! - `store/`: the database.
+//! - `infra/`: configuration, TLS, the clock, logs and metrics.
 
-mod access;
 pub mod admin_cli;
-mod api;
 mod auth;
-mod chat;
-mod chat_rate;
-pub mod clock;
-pub mod config;
-mod error;
-mod frame_slot;
-mod hours;
-mod http_server;
-mod hub;
-pub mod logging;
-mod metrics;
-mod mutex;
-mod open_sockets;
-mod origin;
-mod outbox;
-pub mod private_files;
-mod room_policy;
-mod security_headers;
+mod http;
+pub mod infra;
+mod relay;
 mod security_log;
-mod served_hosts;
-mod session;
 mod state;
-pub mod static_files;
 pub mod store;
-pub mod tls;
-mod viewing_record;
-mod websocket;
+
+pub use http::static_files;
+pub use infra::{clock, config, logging, private_files, tls};
 
 use std::time::Duration;
 
@@ -53,8 +41,11 @@ pub use config::{Cli, Config};
 pub use state::{AppState, StartError};
 
 use crate::auth::{Authenticated, Peer};
-use crate::tls::TlsTcpListener;
-use crate::websocket::WebSocketHandshake;
+use crate::http::{api, error, security_headers, served_hosts};
+use crate::infra::metrics;
+use crate::infra::tls::TlsTcpListener;
+use crate::relay::session;
+use crate::relay::websocket::WebSocketHandshake;
 
 /// How long shutdown waits for connections to finish their close handshake.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -133,7 +124,7 @@ where
     let shutdown = state.shutdown.clone();
     let header_timeout = state.config.header_timeout();
     let app = app(state);
-    http_server::serve_connections(listener, app, header_timeout, shutdown, SHUTDOWN_GRACE).await;
+    http::server::serve_connections(listener, app, header_timeout, shutdown, SHUTDOWN_GRACE).await;
 }
 
 /// A request's span: its method and route (the route's pattern, never the path itself, which

@@ -8,19 +8,19 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
-use crate::chat_rate::{ChatRate, chat_rate};
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::hours::ViewingHours;
-use crate::hub::Hub;
-use crate::metrics::{Metrics, MetricsAccess};
-use crate::open_sockets::OpenSockets;
-use crate::origin::OriginPolicy;
-use crate::security_headers::content_security_policy;
-use crate::served_hosts::ServedHosts;
-use crate::static_files;
+use crate::http::origin::OriginPolicy;
+use crate::http::security_headers::content_security_policy;
+use crate::http::served_hosts::ServedHosts;
+use crate::http::static_files;
+use crate::infra::clock::Clock;
+use crate::infra::config::Config;
+use crate::infra::metrics::{Metrics, MetricsAccess};
+use crate::infra::tls::{Tls, TlsError};
+use crate::relay::chat_rate::{ChatRate, chat_rate};
+use crate::relay::hours::ViewingHours;
+use crate::relay::hub::Hub;
+use crate::relay::open_sockets::OpenSockets;
 use crate::store::{Store, StoreError};
-use crate::tls::{Tls, TlsError};
 
 #[derive(Clone)]
 pub struct AppState {

@@ -12,7 +12,7 @@ use nido_shared::UserRole;
 use super::cookies;
 use super::peer::Peer;
 use super::token::hash_token;
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::state::AppState;
 use crate::store::User;
 

@@ -16,7 +16,7 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::Semaphore;
 
-use crate::mutex::lock;
+use crate::infra::mutex::lock;
 
 /// Hashes computed at the same time, at most.
 const CONCURRENT_HASHES: usize = 2;

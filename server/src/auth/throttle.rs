@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::mutex::lock;
+use crate::infra::mutex::lock;
 use crate::store::FailureCount;
 
 /// Growing delays: a few free failures, then a wait that doubles up to a maximum.

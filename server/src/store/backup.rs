@@ -8,7 +8,7 @@ use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 use super::{Store, StoreError};
-use crate::private_files::make_private;
+use crate::infra::private_files::make_private;
 
 impl Store {
     /// Writes a consistent copy of the database to `file`, which must not exist yet.

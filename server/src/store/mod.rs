@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use sqlx::SqlitePool;
 
-use crate::private_files::make_private;
+use crate::infra::private_files::make_private;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use audit::NewViewing;

@@ -4,7 +4,7 @@ use nido_shared::{RoomId, WeeklySchedule};
 use sqlx::{Sqlite, SqliteConnection};
 
 use super::{Store, StoreError, conflict_or, found, parse};
-use crate::room_policy::RoomPolicy;
+use crate::relay::room_policy::RoomPolicy;
 
 /// A classroom as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,346 @@
+//! A room's chat for one connection: every message is stored before anyone hears of it,
+//! a resent id gets the original back, the backlog and older pages come from the database,
+//! and the room's staff delete messages and mute family members.
+
+use nido_shared::api::SecurityEventKind;
+use nido_shared::limits::MAX_CHAT_CHARS;
+use nido_shared::{ChatId, ErrorCode, ServerMessage, UserRole};
+
+use crate::relay::hub::Membership;
+use crate::relay::outbox::Outbox;
+use crate::state::AppState;
+use crate::store::{Appended, EventDetails, NewChat, StoreError};
+
+/// Messages a joining page is shown, and each older page.
+pub const PAGE: u32 = 50;
+/// A reconnecting page is sent at most this many missed messages; further behind, it
+/// starts afresh from the latest page.
+const MAX_CATCH_UP: u32 = 1_000;
+/// How far back a catch-up reports deletions.
+const DELETIONS_REPORTED: u64 = 200;
+/// The longest mute, a week.
+const MAX_MUTE_MINUTES: u32 = 7 * 24 * 60;
+
+/// Why a chat request was refused.
+#[derive(Debug)]
+pub struct ChatRefusal {
+    pub code: ErrorCode,
+    pub message: String,
+    pub chat_id: Option<ChatId>,
+    /// The close code, when the request shows a broken or hostile client.
+    pub close: Option<u16>,
+}
+
+impl ChatRefusal {
+    fn of(code: ErrorCode, message: impl Into<String>, chat_id: Option<&ChatId>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            chat_id: chat_id.cloned(),
+            close: None,
+        }
+    }
+
+    fn closing(code: ErrorCode, message: impl Into<String>, close: u16) -> Self {
+        Self {
+            close: Some(close),
+            ..Self::of(code, message, None)
+        }
+    }
+
+    fn store(error: &StoreError, chat_id: Option<&ChatId>) -> Self {
+        tracing::error!(%error, "a chat request failed");
+        Self::of(
+            ErrorCode::ServerError,
+            "the server could not do this; try again",
+            chat_id,
+        )
+    }
+}
+
+pub type ChatResult = Result<(), ChatRefusal>;
+
+/// One connection's side of its room's chat.
+pub struct Chatter<'a> {
+    pub state: &'a AppState,
+    pub membership: &'a Membership,
+    pub outbox: &'a Outbox,
+    pub user_id: i64,
+    pub user_role: UserRole,
+    /// Messages sent before this are not this person's to read (a family member sees the
+    /// chat from when they were given the room); `None` for staff.
+    pub visible_from_us: Option<i64>,
+    /// Where the connection comes from, for the security log.
+    pub client_addr: &'a str,
+}
+
+impl Chatter<'_> {
+    /// Stores and relays a message, or answers a resent id with the original.
+    pub async fn send(&self, id: String, text: String) -> ChatResult {
+        let Ok(id) = ChatId::try_from(id) else {
+            return Err(ChatRefusal::closing(
+                ErrorCode::MalformedMessage,
+                "a chat message id is 8 to 64 letters, digits, '-' or '_'",
+                1007,
+            ));
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ChatRefusal::of(
+                ErrorCode::ChatEmpty,
+                "the message is empty",
+                Some(&id),
+            ));
+        }
+        if text.chars().count() > MAX_CHAT_CHARS {
+            return Err(ChatRefusal::of(
+                ErrorCode::ChatTooLong,
+                format!("messages are limited to {MAX_CHAT_CHARS} characters"),
+                Some(&id),
+            ));
+        }
+        let room = self.membership.room();
+        let store = &self.state.store;
+        let now_us = self.state.clock.now_us();
+        let muted = store
+            .muted_until(room, self.user_id, now_us)
+            .await
+            .map_err(|e| ChatRefusal::store(&e, Some(&id)))?;
+        if muted.is_some() {
+            return Err(ChatRefusal::of(
+                ErrorCode::ChatMuted,
+                "the room's staff muted you for a while",
+                Some(&id),
+            ));
+        }
+        if self.state.chat_rate.check_key(&self.user_id).is_err() {
+            return Err(ChatRefusal::of(
+                ErrorCode::RateLimited,
+                format!(
+                    "at most {} messages in 10 seconds; send it again in a moment",
+                    self.state.config.chat_per_10s
+                ),
+                Some(&id),
+            ));
+        }
+        let chat = NewChat {
+            room,
+            user_id: self.user_id,
+            client_id: &id,
+            name: self.membership.name(),
+            role: self.membership.role(),
+            staff: self.user_role.is_staff(),
+            text,
+        };
+        match store.append_chat(&chat, now_us).await {
+            Ok(Appended::New(line)) => {
+                self.state.metrics.chat_message();
+                self.membership.broadcast(&ServerMessage::Chat(line));
+            }
+            Ok(Appended::Existing(line)) => self.outbox.push_message(&ServerMessage::Chat(line)),
+            Err(error) => return Err(ChatRefusal::store(&error, Some(&id))),
+        }
+        Ok(())
+    }
+
+    /// Right after joining: the latest page, or what a reconnecting page missed.
+    pub async fn send_backlog(&self, after_seq: Option<u64>) -> ChatResult {
+        let room = self.membership.room();
+        let store = &self.state.store;
+        let fail = |e: StoreError| ChatRefusal::store(&e, None);
+        let missed = match after_seq {
+            Some(after) => store
+                .chat_after(room, self.visible_from_us, after, MAX_CATCH_UP)
+                .await
+                .map_err(fail)?,
+            None => None,
+        };
+        let backlog = match (missed, after_seq) {
+            (Some(lines), Some(after)) => ServerMessage::ChatBacklog {
+                lines,
+                has_older: false,
+                replace: false,
+                deleted: store
+                    .deleted_chat_since(room, after.saturating_sub(DELETIONS_REPORTED))
+                    .await
+                    .map_err(fail)?,
+            },
+            _ => {
+                let (lines, has_older) = store
+                    .chat_page(room, self.visible_from_us, None, PAGE)
+                    .await
+                    .map_err(fail)?;
+                ServerMessage::ChatBacklog {
+                    lines,
+                    has_older,
+                    replace: true,
+                    deleted: Vec::new(),
+                }
+            }
+        };
+        self.outbox.push_message(&backlog);
+        Ok(())
+    }
+
+    /// The page before `before_seq`.
+    pub async fn send_older(&self, before_seq: u64) -> ChatResult {
+        let (lines, has_older) = self
+            .state
+            .store
+            .chat_page(
+                self.membership.room(),
+                self.visible_from_us,
+                Some(before_seq),
+                PAGE,
+            )
+            .await
+            .map_err(|e| ChatRefusal::store(&e, None))?;
+        self.outbox
+            .push_message(&ServerMessage::OlderChat { lines, has_older });
+        Ok(())
+    }
+
+    /// Staff: deletes a message for everyone, now and after a reload.
+    pub async fn delete(&self, seq: u64) -> ChatResult {
+        self.require_staff()?;
+        let now_us = self.state.clock.now_us();
+        let deleted = self
+            .state
+            .store
+            .delete_chat(self.membership.room(), seq, self.user_id, now_us)
+            .await
+            .map_err(|e| ChatRefusal::store(&e, None))?;
+        if deleted {
+            self.membership
+                .broadcast(&ServerMessage::ChatDeleted { seq });
+            let details = EventDetails {
+                amount: i64::try_from(seq).ok(),
+                ..self.event()
+            };
+            self.state
+                .record_event(SecurityEventKind::ChatDeleted, details, self.client_addr)
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Staff: mutes a family member of this room for a while.
+    pub async fn mute(&self, user_id: i64, minutes: u32) -> ChatResult {
+        self.require_staff()?;
+        if !(1..=MAX_MUTE_MINUTES).contains(&minutes) {
+            return Err(ChatRefusal::of(
+                ErrorCode::CannotMute,
+                format!("a mute lasts 1 to {MAX_MUTE_MINUTES} minutes"),
+                None,
+            ));
+        }
+        let store = &self.state.store;
+        let room = self.membership.room();
+        let fail = |e: StoreError| ChatRefusal::store(&e, None);
+        let target = store.user_by_id(user_id).await.map_err(fail)?;
+        let family_here = match &target {
+            Some(user) if user.role == UserRole::Family => {
+                store.is_member(user.id, room).await.map_err(fail)?
+            }
+            _ => false,
+        };
+        let (Some(target), true) = (target, family_here) else {
+            return Err(ChatRefusal::of(
+                ErrorCode::CannotMute,
+                "only family members of this room can be muted",
+                None,
+            ));
+        };
+        let until_us = self.state.clock.now_us() + i64::from(minutes) * 60_000_000;
+        store
+            .mute(room, user_id, until_us, self.user_id)
+            .await
+            .map_err(fail)?;
+        let details = EventDetails {
+            account: Some(target.username.as_str()),
+            amount: Some(i64::from(minutes)),
+            ..self.event()
+        };
+        self.state
+            .record_event(SecurityEventKind::Muted, details, self.client_addr)
+            .await;
+        self.announce_mutes(user_id, Some(until_us)).await
+    }
+
+    /// Staff: lets a muted family member of this room chat again.
+    pub async fn unmute(&self, user_id: i64) -> ChatResult {
+        self.require_staff()?;
+        let room = self.membership.room();
+        let unmuted = self
+            .state
+            .store
+            .unmute(room, user_id)
+            .await
+            .map_err(|e| ChatRefusal::store(&e, None))?;
+        if unmuted {
+            self.announce_mutes(user_id, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Right after joining: a muted family member hears until when; staff hear who is muted.
+    pub async fn send_mute_state(&self) -> ChatResult {
+        let room = self.membership.room();
+        let store = &self.state.store;
+        let now_us = self.state.clock.now_us();
+        let fail = |e: StoreError| ChatRefusal::store(&e, None);
+        if self.user_role.is_staff() {
+            let muted = store.mutes_in(room, now_us).await.map_err(fail)?;
+            if !muted.is_empty() {
+                self.outbox.push_message(&ServerMessage::Mutes { muted });
+            }
+        } else if let Some(until_us) = store
+            .muted_until(room, self.user_id, now_us)
+            .await
+            .map_err(fail)?
+        {
+            self.outbox.push_message(&ServerMessage::MuteState {
+                until_us: u64::try_from(until_us).ok(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Tells the person (un)muted, and the room's staff the new list.
+    async fn announce_mutes(&self, user_id: i64, until_us: Option<i64>) -> ChatResult {
+        let room = self.membership.room();
+        let now_us = self.state.clock.now_us();
+        let muted = self
+            .state
+            .store
+            .mutes_in(room, now_us)
+            .await
+            .map_err(|e| ChatRefusal::store(&e, None))?;
+        let until_us = until_us.and_then(|until| u64::try_from(until).ok());
+        self.membership
+            .tell_person(user_id, &ServerMessage::MuteState { until_us });
+        self.membership.tell_staff(&ServerMessage::Mutes { muted });
+        Ok(())
+    }
+
+    /// An event by this person in this room.
+    fn event(&self) -> EventDetails<'_> {
+        EventDetails {
+            actor_id: Some(self.user_id),
+            room: Some(self.membership.room()),
+            ..EventDetails::default()
+        }
+    }
+
+    fn require_staff(&self) -> ChatResult {
+        if self.user_role.is_staff() {
+            Ok(())
+        } else {
+            Err(ChatRefusal::closing(
+                ErrorCode::NotStaff,
+                "only the room's staff can do this",
+                1008,
+            ))
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! A connection's queue of control messages (chat, errors) for its writer task, and its
+//! presence slot.
+//!
+//! The queue is bounded: a client that stops reading its chat and state messages is evicted
+//! rather than allowed to grow server memory. Presence is latest-wins, like video: each
+//! change replaces the one not sent yet, so 300 viewers joining at once cost each member a
+//! few presence messages, not 300, and never fill the queue (the writer sends one at most
+//! every so often, but a change of the camera's state at once). Video never goes through
+//! here (see `hub`).
+
+use nido_shared::{CameraStatus, ErrorCode, ServerMessage};
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+use tokio_util::sync::CancellationToken;
+
+use crate::relay::frame_slot::FrameSlot;
+
+/// How many control messages may wait for one slow client before it is evicted.
+pub const OUTBOX_CAPACITY: usize = 256;
+
+/// What a connection's writer task is asked to do, in order.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A JSON message, serialised once and shared by every recipient.
+    Text(Utf8Bytes),
+    /// Start sending the room's frames, latest first.
+    WatchFrames(FrameSlot),
+    /// Send a close frame with this code and reason, then stop.
+    Close(u16, &'static str),
+}
+
+/// The sending side of a connection's queue, held by the hub and by the connection itself.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    queue: mpsc::Sender<Outgoing>,
+    presence: std::sync::Arc<watch::Sender<Option<PresenceUpdate>>>,
+    evicted: CancellationToken,
+}
+
+/// A presence message as serialised, and the camera's state it tells.
+#[derive(Debug, Clone)]
+pub struct PresenceUpdate {
+    pub text: Utf8Bytes,
+    pub camera: CameraStatus,
+}
+
+/// The writer's side: the queue, the newest presence, and the eviction signal.
+pub struct OutboxReceiver {
+    pub queue: mpsc::Receiver<Outgoing>,
+    pub presence: watch::Receiver<Option<PresenceUpdate>>,
+    pub evicted: CancellationToken,
+}
+
+impl Outbox {
+    pub fn new() -> (Self, OutboxReceiver) {
+        let (queue, receiver) = mpsc::channel(OUTBOX_CAPACITY);
+        let (presence, presence_receiver) = watch::channel(None);
+        let evicted = CancellationToken::new();
+        (
+            Self {
+                queue,
+                presence: std::sync::Arc::new(presence),
+                evicted: evicted.clone(),
+            },
+            OutboxReceiver {
+                queue: receiver,
+                presence: presence_receiver,
+                evicted,
+            },
+        )
+    }
+
+    /// Replaces the presence message not sent yet, if any.
+    pub fn set_presence(&self, update: &PresenceUpdate) {
+        self.presence.send_replace(Some(update.clone()));
+    }
+
+    /// Queues without waiting; a full queue means the client cannot keep up, so it is evicted.
+    pub fn push(&self, outgoing: Outgoing) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(outgoing) {
+            self.evicted.cancel();
+        }
+    }
+
+    pub fn push_text(&self, text: &Utf8Bytes) {
+        self.push(Outgoing::Text(text.clone()));
+    }
+
+    pub fn push_message(&self, message: &ServerMessage) {
+        self.push(Outgoing::Text(serialize(message)));
+    }
+
+    /// An error message, followed by a close frame when `close_code` is given.
+    pub fn push_error(&self, code: ErrorCode, message: impl Into<String>, close_code: Option<u16>) {
+        self.push_message(&ServerMessage::Error {
+            code,
+            message: message.into(),
+            chat_id: None,
+        });
+        if let Some(close_code) = close_code {
+            self.push(Outgoing::Close(close_code, code.as_str()));
+        }
+    }
+}
+
+/// Serialises a server message once, to be shared by every recipient.
+pub fn serialize(message: &ServerMessage) -> Utf8Bytes {
+    // Serialising these plain data types cannot fail: no maps with non-string keys, no
+    // custom Serialize impls that error.
+    serde_json::to_string(message)
+        .expect("server messages always serialise")
+        .into()
+}

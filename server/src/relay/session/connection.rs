@@ -1,0 +1,298 @@
+//! The reader's view of a connection: whose it is, where it is in its life (connected,
+//! joined to a room, closing), how fast it may send, and what each message it sends does.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use bytes::Bytes;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use nido_shared::limits::{MAX_CAMERA_FPS, MAX_TEXT_MESSAGE_BYTES};
+use nido_shared::{ClientMessage, ErrorCode, FrameError, FrameHeader, Role, ServerMessage};
+use tokio::time::Instant;
+
+use super::join::Admission;
+use super::{CLOSE_INVALID_DATA, CLOSE_POLICY, CLOSE_SERVER_ERROR, CLOSE_TOO_BIG};
+use crate::auth::{Authenticated, Peer};
+use crate::relay::access;
+use crate::relay::chat::{ChatResult, Chatter};
+use crate::relay::hub::Membership;
+use crate::relay::open_sockets::SocketEntry;
+use crate::relay::outbox::{Outbox, Outgoing};
+use crate::relay::viewing_record::ViewingRecord;
+use crate::state::AppState;
+use crate::store::StoreError;
+
+/// JSON messages: a steady 10 a second with bursts of 20.
+const TEXT_RATE: NonZeroU32 = NonZeroU32::new(10).unwrap();
+const TEXT_BURST: NonZeroU32 = NonZeroU32::new(20).unwrap();
+/// Video frames: twice the fastest camera setting, with a second's burst.
+const FRAME_RATE: NonZeroU32 = NonZeroU32::new(2 * MAX_CAMERA_FPS).unwrap();
+
+/// How fast a connection may send.
+struct ConnectionLimits {
+    text: DefaultDirectRateLimiter,
+    frames: DefaultDirectRateLimiter,
+}
+
+impl ConnectionLimits {
+    fn new() -> Self {
+        Self {
+            text: RateLimiter::direct(Quota::per_second(TEXT_RATE).allow_burst(TEXT_BURST)),
+            frames: RateLimiter::direct(Quota::per_second(FRAME_RATE)),
+        }
+    }
+}
+
+/// Where a connection is in its life.
+enum Phase {
+    /// Connected, in no room yet.
+    Connected,
+    Joined(Box<Joined>),
+    /// Nothing more is handled: the reader only waits for the client's close.
+    Closing,
+}
+
+/// A connection in a room, as it was admitted.
+pub(super) struct Joined {
+    pub(super) membership: Membership,
+    pub(super) admission: Admission,
+    /// The viewing log's record of it, which ends when this is dropped; none for a
+    /// chat-only join.
+    pub(super) _viewing: Option<ViewingRecord>,
+}
+
+pub(super) struct Connection {
+    pub(super) state: AppState,
+    pub(super) outbox: Outbox,
+    /// The session the upgrade was made with, as it was then.
+    pub(super) account: Authenticated,
+    pub(super) client_addr: String,
+    /// Lets revocation, logout and expiry find and close this socket.
+    pub(super) socket_entry: SocketEntry,
+    phase: Phase,
+    limits: ConnectionLimits,
+}
+
+impl Connection {
+    pub(super) fn new(
+        state: AppState,
+        outbox: Outbox,
+        account: Authenticated,
+        peer: Peer,
+        socket_entry: SocketEntry,
+    ) -> Self {
+        Self {
+            state,
+            outbox,
+            account,
+            client_addr: peer.ip.to_string(),
+            socket_entry,
+            phase: Phase::Connected,
+            limits: ConnectionLimits::new(),
+        }
+    }
+
+    pub(super) fn idle_timeout(&self) -> Duration {
+        self.state.config.idle_timeout()
+    }
+
+    pub(super) fn is_closing(&self) -> bool {
+        matches!(self.phase, Phase::Closing)
+    }
+
+    pub(super) fn joined(&self) -> Option<&Joined> {
+        match &self.phase {
+            Phase::Joined(joined) => Some(joined),
+            Phase::Connected | Phase::Closing => None,
+        }
+    }
+
+    pub(super) fn enter(&mut self, joined: Joined) {
+        self.phase = Phase::Joined(Box::new(joined));
+    }
+
+    /// Leaves the room, if in one, and handles nothing more.
+    pub(super) fn leave(&mut self) {
+        self.phase = Phase::Closing;
+    }
+
+    pub(super) fn close(&mut self, code: u16, reason: &'static str) {
+        self.leave();
+        self.outbox.push(Outgoing::Close(code, reason));
+    }
+
+    /// Refuses what the client sent, tells it why and closes: continuing makes no sense.
+    pub(super) fn fail(&mut self, code: ErrorCode, message: impl Into<String>, close_code: u16) {
+        self.leave();
+        self.outbox.push_error(code, message, Some(close_code));
+    }
+
+    /// Refuses what the client sent and carries on.
+    fn refuse(&self, code: ErrorCode, message: impl Into<String>) {
+        self.outbox.push_error(code, message, None);
+    }
+
+    pub(super) async fn on_text(&mut self, text: &str) {
+        if text.len() > MAX_TEXT_MESSAGE_BYTES {
+            return self.fail(
+                ErrorCode::MessageTooLarge,
+                format!("text messages are limited to {MAX_TEXT_MESSAGE_BYTES} bytes"),
+                CLOSE_TOO_BIG,
+            );
+        }
+        if self.limits.text.check().is_err() {
+            return self.refuse(
+                ErrorCode::RateLimited,
+                "too many messages; this one was dropped",
+            );
+        }
+        let message = match serde_json::from_str::<ClientMessage>(text) {
+            Ok(message) => message,
+            Err(error) => {
+                return self.fail(
+                    ErrorCode::MalformedMessage,
+                    format!("not a valid message: {error}"),
+                    CLOSE_INVALID_DATA,
+                );
+            }
+        };
+        match (message, self.joined()) {
+            (ClientMessage::Unknown, _) => self.refuse(
+                ErrorCode::UnknownMessageType,
+                "this server does not know that message type",
+            ),
+            (
+                ClientMessage::Join {
+                    room,
+                    role,
+                    camera_key,
+                    after_seq,
+                    chat_only,
+                },
+                None,
+            ) => {
+                let chat_only = chat_only && role == Role::Viewer;
+                self.join(room, role, camera_key, after_seq, chat_only)
+                    .await;
+            }
+            (ClientMessage::Join { .. }, Some(_)) => self.refuse(
+                ErrorCode::AlreadyJoined,
+                "this connection already joined a room",
+            ),
+            (_, None) => self.fail(ErrorCode::NotJoined, "join a room first", CLOSE_POLICY),
+            (ClientMessage::Chat { id, text }, Some(joined)) => {
+                let result = self.chatter(joined).send(id, text).await;
+                self.chat_outcome(result);
+            }
+            (ClientMessage::OlderChat { before_seq }, Some(joined)) => {
+                let result = self.chatter(joined).send_older(before_seq).await;
+                self.chat_outcome(result);
+            }
+            (ClientMessage::DeleteChat { seq }, Some(joined)) => {
+                let result = self.chatter(joined).delete(seq).await;
+                self.chat_outcome(result);
+            }
+            (ClientMessage::Mute { user_id, minutes }, Some(joined)) => {
+                let result = self.chatter(joined).mute(user_id, minutes).await;
+                self.chat_outcome(result);
+            }
+            (ClientMessage::Unmute { user_id }, Some(joined)) => {
+                let result = self.chatter(joined).unmute(user_id).await;
+                self.chat_outcome(result);
+            }
+            (ClientMessage::SetPaused { paused }, Some(joined)) => {
+                if !access::may_pause(joined.admission.user_role) {
+                    return self.fail(
+                        ErrorCode::NotStaff,
+                        "only the room's staff can pause its camera",
+                        CLOSE_POLICY,
+                    );
+                }
+                let room = joined.membership.room().clone();
+                match self.state.store.set_paused(&room, paused).await {
+                    Ok(policy) => self.state.hub.offer_policy(&room, policy),
+                    Err(error) => self.server_error(&error),
+                }
+            }
+            (ClientMessage::TimeSync { client_time_us }, Some(_)) => {
+                self.outbox.push_message(&ServerMessage::TimeSync {
+                    client_time_us,
+                    server_time_us: self.state.clock.protocol_now_us(),
+                });
+            }
+        }
+    }
+
+    /// This connection's side of its room's chat.
+    pub(super) fn chatter<'a>(&'a self, joined: &'a Joined) -> Chatter<'a> {
+        Chatter {
+            state: &self.state,
+            membership: &joined.membership,
+            outbox: &self.outbox,
+            user_id: self.account.user.id,
+            user_role: joined.admission.user_role,
+            visible_from_us: joined.admission.chat_visible_from_us,
+            client_addr: &self.client_addr,
+        }
+    }
+
+    /// Answers a refused chat request, closing when it showed a broken or hostile client.
+    pub(super) fn chat_outcome(&mut self, result: ChatResult) {
+        let Err(refusal) = result else {
+            return;
+        };
+        self.outbox.push_message(&ServerMessage::Error {
+            code: refusal.code,
+            message: refusal.message,
+            chat_id: refusal.chat_id,
+        });
+        if let Some(close) = refusal.close {
+            self.close(close, refusal.code.as_str());
+        }
+    }
+
+    pub(super) fn server_error(&mut self, error: &StoreError) {
+        tracing::error!(%error, "a join could not be checked or recorded");
+        self.fail(
+            ErrorCode::ServerError,
+            "the server could not complete this; try again",
+            CLOSE_SERVER_ERROR,
+        );
+    }
+
+    pub(super) fn on_binary(&mut self, frame: Bytes) {
+        let received_at = Instant::now();
+        let Some(joined) = self.joined() else {
+            return self.fail(ErrorCode::NotJoined, "join a room first", CLOSE_POLICY);
+        };
+        if joined.membership.role() != Role::Camera {
+            return self.fail(
+                ErrorCode::NotCamera,
+                "only the room's camera sends video",
+                CLOSE_POLICY,
+            );
+        }
+        if self.limits.frames.check().is_err() {
+            return self.fail(
+                ErrorCode::RateLimited,
+                format!("more than {FRAME_RATE} frames a second"),
+                CLOSE_POLICY,
+            );
+        }
+        match FrameHeader::validate(&frame, self.state.config.max_frame_bytes) {
+            Ok(_) => {
+                if joined.membership.publish_frame(frame, received_at) {
+                    self.state.metrics.frame_received();
+                }
+            }
+            Err(error @ FrameError::TooLarge { .. }) => {
+                self.fail(ErrorCode::MessageTooLarge, error.to_string(), CLOSE_TOO_BIG);
+            }
+            Err(error) => self.fail(
+                ErrorCode::InvalidFrame,
+                error.to_string(),
+                CLOSE_INVALID_DATA,
+            ),
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Joining a room: the request checked against the database as it is now (the session still
+//! holds, the person may enter this room in this role), recorded in the viewing log, and the
+//! connection entered into the room's membership with its chat backlog.
+
+use nido_shared::api::SecurityEventKind;
+use nido_shared::limits::MAX_CHAT_CHARS;
+use nido_shared::{CameraKey, ErrorCode, Limits, Role, RoomId, ServerMessage, UserRole};
+
+use super::connection::{Connection, Joined};
+use super::{CLOSE_INVALID_DATA, CLOSE_POLICY};
+use crate::relay::access;
+use crate::relay::hub::{JoinError, JoinRequest};
+use crate::relay::viewing_record::ViewingRecord;
+use crate::store::{EventDetails, NewViewing, RoomRow, StoreError};
+
+/// What a join was admitted as, read from the database at that moment.
+pub(super) struct Admission {
+    pub(super) user_role: UserRole,
+    room: RoomRow,
+    /// For family: the chat they may read starts when they were given the room.
+    pub(super) chat_visible_from_us: Option<i64>,
+}
+
+/// Why a join was not admitted.
+enum Refusal {
+    Forbidden,
+    SessionEnded,
+    Store(StoreError),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
+impl Connection {
+    /// Checks, against the database as it is now, that the session still holds and that
+    /// its person may enter this room in this role.
+    async fn admit(&self, room: &RoomId, role: Role) -> Result<Admission, Refusal> {
+        let store = &self.state.store;
+        let now_us = self.state.clock.now_us();
+        let session_alive = store
+            .session_expiry(self.account.session_id)
+            .await?
+            .is_some_and(|expires| expires > now_us);
+        let user = store.user_by_id(self.account.user.id).await?;
+        let Some(user) = user.filter(|user| session_alive && !user.revoked) else {
+            return Err(Refusal::SessionEnded);
+        };
+        let Some(stored_room) = store.room(room).await? else {
+            return Err(Refusal::Forbidden);
+        };
+        let member_since = store.member_since(user.id, room).await?;
+        if !access::may_join(user.role, member_since.is_some(), role) {
+            return Err(Refusal::Forbidden);
+        }
+        Ok(Admission {
+            user_role: user.role,
+            room: stored_room,
+            chat_visible_from_us: member_since.filter(|_| !user.role.is_staff()),
+        })
+    }
+
+    pub(super) async fn join(
+        &mut self,
+        room: String,
+        role: Role,
+        camera_key: Option<String>,
+        after_seq: Option<u64>,
+        chat_only: bool,
+    ) {
+        let Ok(room) = RoomId::try_from(room) else {
+            return self.fail(
+                ErrorCode::InvalidRoom,
+                "a room id is 1 to 32 lowercase letters, digits or dashes",
+                CLOSE_POLICY,
+            );
+        };
+        let camera_key = match camera_key.map(CameraKey::try_from) {
+            Some(Err(error)) => {
+                return self.fail(
+                    ErrorCode::MalformedMessage,
+                    error.to_string(),
+                    CLOSE_INVALID_DATA,
+                );
+            }
+            Some(Ok(key)) if role == Role::Camera => Some(key),
+            _ => None,
+        };
+        tracing::Span::current().record("room", room.as_str());
+        // Recorded before the check, so that a revocation racing with it still finds this.
+        self.socket_entry.set_room(room.clone());
+        let admitted = match self.admit(&room, role).await {
+            Ok(admitted) => admitted,
+            Err(Refusal::Forbidden) => {
+                let details = EventDetails {
+                    actor_id: Some(self.account.user.id),
+                    room: Some(&room),
+                    ..EventDetails::default()
+                };
+                self.state
+                    .record_event(SecurityEventKind::JoinRefused, details, &self.client_addr)
+                    .await;
+                return self.fail(
+                    ErrorCode::RoomForbidden,
+                    "this room does not exist or is not yours to enter this way",
+                    CLOSE_POLICY,
+                );
+            }
+            Err(Refusal::SessionEnded) => {
+                return self.fail(
+                    ErrorCode::SessionEnded,
+                    "your session ended; log in again",
+                    CLOSE_POLICY,
+                );
+            }
+            Err(Refusal::Store(error)) => return self.server_error(&error),
+        };
+        let name = self.account.user.display_name.clone();
+        let welcome = ServerMessage::Welcome {
+            room: room.clone(),
+            role,
+            name: name.clone(),
+            server_time_us: self.state.clock.protocol_now_us(),
+            limits: Limits {
+                max_frame_bytes: self.state.config.max_frame_bytes,
+                max_chat_chars: MAX_CHAT_CHARS,
+            },
+        };
+        let request = JoinRequest {
+            room: room.clone(),
+            user_id: self.account.user.id,
+            policy: admitted.room.policy,
+            role,
+            audience: access::audience(admitted.user_role),
+            name,
+            camera_key,
+            chat_only,
+            outbox: self.outbox.clone(),
+            welcome,
+        };
+        // Recorded before the first frame can go out: nobody watches unrecorded. A refused
+        // camera's attempt stays in the log as a session that ended at once. A chat-only
+        // join gets no video, so it is no viewing.
+        let viewing = NewViewing {
+            user_id: self.account.user.id,
+            room: &room,
+            role,
+            client_addr: &self.client_addr,
+        };
+        let state = &self.state;
+        let record = if chat_only {
+            None
+        } else {
+            match ViewingRecord::start(&state.store, &state.clock, &state.connections, viewing)
+                .await
+            {
+                Ok(record) => Some(record),
+                Err(error) => return self.server_error(&error),
+            }
+        };
+        match self.state.hub.join(request) {
+            Ok(membership) => {
+                self.enter(Joined {
+                    membership,
+                    admission: admitted,
+                    _viewing: record,
+                });
+                // Each step may close the connection, after which the next is not taken.
+                if let Some(joined) = self.joined() {
+                    let backlog = self.chatter(joined).send_backlog(after_seq).await;
+                    self.chat_outcome(backlog);
+                }
+                if let Some(joined) = self.joined() {
+                    let mutes = self.chatter(joined).send_mute_state().await;
+                    self.chat_outcome(mutes);
+                }
+            }
+            Err(JoinError::CameraBusy) => self.fail(
+                ErrorCode::CameraBusy,
+                "another camera is already streaming to this room",
+                CLOSE_POLICY,
+            ),
+        }
+    }
+}
