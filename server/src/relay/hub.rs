@@ -472,6 +472,8 @@ mod tests {
     use jiff::tz::TimeZone;
     use nido_shared::WeeklySchedule;
 
+    use tokio_util::sync::CancellationToken;
+
     use super::*;
     use crate::relay::frame_slot::FrameSlot;
     use crate::relay::outbox::OutboxReceiver;
@@ -518,7 +520,7 @@ mod tests {
         }
 
         fn join(self, hub: &Hub) -> (Result<Membership, JoinError>, OutboxReceiver) {
-            let (outbox, received) = Outbox::new();
+            let (outbox, received) = Outbox::new(&CancellationToken::new());
             let request = JoinRequest {
                 room: room(),
                 user_id: 1,

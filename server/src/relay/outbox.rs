@@ -52,10 +52,12 @@ pub struct OutboxReceiver {
 }
 
 impl Outbox {
-    pub fn new() -> (Self, OutboxReceiver) {
+    /// A connection's outbox; `shutdown` also fires its `evicted` token, so that its writer
+    /// waits on one token for both.
+    pub fn new(shutdown: &CancellationToken) -> (Self, OutboxReceiver) {
         let (queue, receiver) = mpsc::channel(OUTBOX_CAPACITY);
         let (presence, presence_receiver) = watch::channel(None);
-        let evicted = CancellationToken::new();
+        let evicted = shutdown.child_token();
         (
             Self {
                 queue,

@@ -48,7 +48,7 @@ pub async fn run(socket: Socket, state: AppState, auth: Authenticated, peer: Pee
 async fn serve(socket: Socket, state: AppState, auth: Authenticated, peer: Peer) {
     let Socket { messages, writer } = socket;
     let _counted = state.metrics.connection_opened(auth.user.role);
-    let (outbox, received) = Outbox::new();
+    let (outbox, received) = Outbox::new(&state.shutdown);
     let limit = state.config.max_sockets_per_account;
     let registered = state.sockets.register(
         auth.user.id,
@@ -81,7 +81,8 @@ async fn serve(socket: Socket, state: AppState, auth: Authenticated, peer: Peer)
     // The writer is a task of its own: polled together with the reader, every frame sent
     // would also poll the reader, and tungstenite prepares its read buffer on each poll.
     tracing::Span::current().record("id", socket_entry.id());
-    let writing = writing.instrument(tracing::Span::current());
+    // The writer runs outside the span: entering it on each of its polls, once per frame,
+    // costs more than its rare log lines are worth.
     let mut writer = AbortOnDropHandle::new(tokio::spawn(writing));
     let connection = Connection::new(state, outbox, auth, peer, socket_entry);
     let mut reader = pin!(read_loop(messages, connection, writer_done));

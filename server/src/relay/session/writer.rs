@@ -20,28 +20,29 @@ use crate::relay::websocket::{FrameWriter, Outgoing as Frame};
 /// replaced never do.
 const PRESENCE_EVERY: Duration = Duration::from_millis(200);
 
-/// What makes the writer stop whatever it is doing and close. The waits are made once and
-/// polled again on every round of the writer, so a round does not register and unregister
-/// two waiters.
+/// What makes the writer stop whatever it is doing and close: shutdown, or eviction (whose
+/// token shutdown also fires). The wait is made once and polled again on every round of the
+/// writer, so a round does not register and unregister a waiter.
 pub(super) struct Interrupts {
-    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
-    evicted: Pin<Box<WaitForCancellationFutureOwned>>,
+    fired: Pin<Box<WaitForCancellationFutureOwned>>,
+    shutdown: CancellationToken,
 }
 
 impl Interrupts {
     pub(super) fn new(shutdown: &CancellationToken, evicted: CancellationToken) -> Self {
         Self {
-            shutdown: Box::pin(shutdown.clone().cancelled_owned()),
-            evicted: Box::pin(evicted.cancelled_owned()),
+            fired: Box::pin(evicted.cancelled_owned()),
+            shutdown: shutdown.clone(),
         }
     }
 
     /// Resolves with the close to send once either has fired (and again at once after).
     async fn fired(&mut self) -> (u16, &'static str) {
-        tokio::select! {
-            biased;
-            () = &mut self.shutdown => (CLOSE_GOING_AWAY, ErrorCode::ShuttingDown.as_str()),
-            () = &mut self.evicted => (CLOSE_POLICY, ErrorCode::TooSlow.as_str()),
+        (&mut self.fired).await;
+        if self.shutdown.is_cancelled() {
+            (CLOSE_GOING_AWAY, ErrorCode::ShuttingDown.as_str())
+        } else {
+            (CLOSE_POLICY, ErrorCode::TooSlow.as_str())
         }
     }
 }
