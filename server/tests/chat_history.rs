@@ -356,6 +356,14 @@ async fn a_muted_parent_hears_until_when_and_staff_see_who_is_muted_and_unmute()
         .await;
     let mut muted = server.connect_as(&loud).await;
     muted.join("sala-1", Role::Viewer, None).await;
+    // The join is over once a later message is answered: its own look at the mutes came
+    // before the mute, so the parent hears of the mute once.
+    muted
+        .send(&ClientMessage::TimeSync { client_time_us: 1 })
+        .await;
+    muted
+        .wait_for(|r| matches!(r, Received::Json(ServerMessage::TimeSync { .. })).then_some(()))
+        .await;
     let mute_state = |r: &Received| match r {
         Received::Json(ServerMessage::MuteState { until_us }) => Some(*until_us),
         _ => None,
