@@ -256,6 +256,8 @@ impl Chatter<'_> {
             .mute(room, user_id, until_us, self.user_id)
             .await
             .map_err(fail)?;
+        // The people concerned hear it first; the security log can take its time.
+        let announced = self.announce_mutes(user_id, Some(until_us)).await;
         let details = EventDetails {
             account: Some(target.username.as_str()),
             amount: Some(i64::from(minutes)),
@@ -264,7 +266,7 @@ impl Chatter<'_> {
         self.state
             .record_event(SecurityEventKind::Muted, details, self.client_addr)
             .await;
-        self.announce_mutes(user_id, Some(until_us)).await
+        announced
     }
 
     /// Staff: lets a muted family member of this room chat again.
@@ -289,19 +291,20 @@ impl Chatter<'_> {
         let store = &self.state.store;
         let now_us = self.state.clock.now_us();
         let fail = |e: StoreError| ChatRefusal::store(&e, None);
-        if self.user_role.is_staff() {
+        let found = if self.user_role.is_staff() {
             let muted = store.mutes_in(room, now_us).await.map_err(fail)?;
-            if !muted.is_empty() {
-                self.outbox.push_message(&ServerMessage::Mutes { muted });
-            }
-        } else if let Some(until_us) = store
-            .muted_until(room, self.user_id, now_us)
-            .await
-            .map_err(fail)?
-        {
-            self.outbox.push_message(&ServerMessage::MuteState {
+            (!muted.is_empty()).then_some(ServerMessage::Mutes { muted })
+        } else {
+            let until_us = store
+                .muted_until(room, self.user_id, now_us)
+                .await
+                .map_err(fail)?;
+            until_us.map(|until_us| ServerMessage::MuteState {
                 until_us: u64::try_from(until_us).ok(),
-            });
+            })
+        };
+        if let Some(found) = found {
+            self.membership.tell_own_mutes(self.outbox, &found);
         }
         Ok(())
     }
@@ -317,9 +320,11 @@ impl Chatter<'_> {
             .await
             .map_err(|e| ChatRefusal::store(&e, None))?;
         let until_us = until_us.and_then(|until| u64::try_from(until).ok());
-        self.membership
-            .tell_person(user_id, &ServerMessage::MuteState { until_us });
-        self.membership.tell_staff(&ServerMessage::Mutes { muted });
+        self.membership.announce_mutes(
+            user_id,
+            &ServerMessage::MuteState { until_us },
+            &ServerMessage::Mutes { muted },
+        );
         Ok(())
     }
 

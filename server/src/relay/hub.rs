@@ -69,6 +69,9 @@ struct Members {
     /// Joined for the chat and presence only (the camera page before it streams): no
     /// video, not counted among the viewers.
     listeners: Vec<Member>,
+    /// How many changes of the room's mutes have been announced (see
+    /// `Membership::tell_own_mutes`).
+    mutes_announced: u64,
 }
 
 /// Whose rules a member sees the room by.
@@ -124,6 +127,8 @@ pub struct Membership {
     id: MemberId,
     role: Role,
     name: DisplayName,
+    /// `Members::mutes_announced` when it joined.
+    mutes_announced_at_join: u64,
 }
 
 impl Hub {
@@ -182,6 +187,7 @@ impl Hub {
             }
         }
         broadcast_presence(&members);
+        let mutes_announced_at_join = members.mutes_announced;
         if request.role == Role::Viewer && !request.chat_only {
             let frames = match request.audience {
                 Audience::Staff => &room.staff_frames,
@@ -198,6 +204,7 @@ impl Hub {
             id,
             role: request.role,
             name: request.name,
+            mutes_announced_at_join,
         })
     }
 
@@ -253,6 +260,7 @@ impl Hub {
                         .at(&policy.schedule, self.inner.clock.now_us()),
                     viewers: Vec::new(),
                     listeners: Vec::new(),
+                    mutes_announced: 0,
                 }),
                 staff_frames: FrameChannel::new(),
                 family_frames: FrameChannel::new(),
@@ -352,21 +360,34 @@ impl Membership {
         broadcast(&members, &serialize(message));
     }
 
-    /// Tells every connection of one person in this room (a mute, for example).
-    pub fn tell_person(&self, user_id: i64, message: &ServerMessage) {
-        let members = lock(&self.room.members);
-        let text = serialize(message);
-        for member in everyone(&members).filter(|member| member.user_id == user_id) {
-            member.outbox.push_text(&text);
+    /// Announces a change of the room's mutes: every connection of the person (un)muted
+    /// hears `to_person`, the room's staff hear `to_staff`.
+    pub fn announce_mutes(
+        &self,
+        user_id: i64,
+        to_person: &ServerMessage,
+        to_staff: &ServerMessage,
+    ) {
+        let mut members = lock(&self.room.members);
+        members.mutes_announced += 1;
+        let (to_person, to_staff) = (serialize(to_person), serialize(to_staff));
+        for member in everyone(&members) {
+            if member.user_id == user_id {
+                member.outbox.push_text(&to_person);
+            }
+            if member.audience == Audience::Staff {
+                member.outbox.push_text(&to_staff);
+            }
         }
     }
 
-    /// Tells the room's staff (who is muted, for example).
-    pub fn tell_staff(&self, message: &ServerMessage) {
+    /// Queues what this member found of the mutes on joining, unless a change was announced
+    /// since it joined (being a member, it heard that newer one). A look that raced with a
+    /// mute is then not told twice, nor one that raced with an unmute told last.
+    pub fn tell_own_mutes(&self, outbox: &Outbox, message: &ServerMessage) {
         let members = lock(&self.room.members);
-        let text = serialize(message);
-        for member in everyone(&members).filter(|member| member.audience == Audience::Staff) {
-            member.outbox.push_text(&text);
+        if members.mutes_announced == self.mutes_announced_at_join {
+            outbox.push_message(message);
         }
     }
 
@@ -520,6 +541,15 @@ mod tests {
         }
 
         fn join(self, hub: &Hub) -> (Result<Membership, JoinError>, OutboxReceiver) {
+            let (membership, received, _) = self.join_keeping_outbox(hub);
+            (membership, received)
+        }
+
+        /// The same, keeping the member's outbox for the test to queue on.
+        fn join_keeping_outbox(
+            self,
+            hub: &Hub,
+        ) -> (Result<Membership, JoinError>, OutboxReceiver, Outbox) {
             let (outbox, received) = Outbox::new(&CancellationToken::new());
             let request = JoinRequest {
                 room: room(),
@@ -536,13 +566,13 @@ mod tests {
                     .camera_key
                     .map(|k| CameraKey::try_from(k.to_owned()).unwrap()),
                 chat_only: self.chat_only,
-                outbox,
+                outbox: outbox.clone(),
                 welcome: ServerMessage::TimeSync {
                     client_time_us: 0,
                     server_time_us: 0,
                 },
             };
-            (hub.join(request), received)
+            (hub.join(request), received, outbox)
         }
     }
 
@@ -617,6 +647,35 @@ mod tests {
         assert!(
             family_frames.next().now_or_never().is_none(),
             "families get nothing outside viewing hours"
+        );
+    }
+
+    #[test]
+    fn a_joins_look_at_the_mutes_is_dropped_when_a_change_was_announced_since_it_joined() {
+        let hub = hub();
+        let found = ServerMessage::MuteState { until_us: Some(1) };
+        // Nothing announced since it joined: what its look found goes out.
+        let (quiet, mut quiet_received, quiet_outbox) =
+            Joiner::viewer(Audience::Family).join_keeping_outbox(&hub);
+        let quiet = quiet.unwrap();
+        let _ = drain(&mut quiet_received);
+        quiet.tell_own_mutes(&quiet_outbox, &found);
+        assert_eq!(drain(&mut quiet_received).0.len(), 1);
+        // An unmute announced after it joined: the member heard it, and its older look is
+        // dropped instead of arriving last.
+        let (raced, mut raced_received, raced_outbox) =
+            Joiner::viewer(Audience::Family).join_keeping_outbox(&hub);
+        let raced = raced.unwrap();
+        let _ = drain(&mut raced_received);
+        let unmuted = ServerMessage::MuteState { until_us: None };
+        let list = ServerMessage::Mutes { muted: Vec::new() };
+        raced.announce_mutes(1, &unmuted, &list);
+        raced.tell_own_mutes(&raced_outbox, &found);
+        let (texts, _) = drain(&mut raced_received);
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(
+            !texts[0].contains("until_us"),
+            "it hears the unmute: {texts:?}"
         );
     }
 
