@@ -4,13 +4,13 @@
 use leptos::prelude::*;
 use nido_shared::limits::{MAX_CAMERA_FPS, MIN_CAMERA_FPS};
 
-use crate::i18n::{Text, use_i18n};
+use crate::i18n::{Text, use_i18n, whole_number};
 use crate::media::CameraDevice;
 
 /// The resolutions offered, as width and height.
 pub const RESOLUTIONS: [(u32, u32); 3] = [(320, 240), (640, 480), (1280, 720)];
-/// The JPEG quality range offered.
-const QUALITY_RANGE: (f64, f64) = (0.3, 0.95);
+/// The JPEG quality offered, in percent.
+const QUALITY_PERCENT: (u32, u32) = (30, 95);
 
 #[component]
 pub fn CameraSettings(
@@ -23,7 +23,8 @@ pub fn CameraSettings(
     quality: RwSignal<f64>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let (lowest, highest) = QUALITY_RANGE;
+    let (lowest, highest) = QUALITY_PERCENT;
+    let percent = move || whole_number(quality.get() * 100.0);
     view! {
         <div class="settings">
             <label>
@@ -65,12 +66,12 @@ pub fn CameraSettings(
                     }/>
             </label>
             <label>
-                <span>{move || format!("{}: {:.0} %", i18n.t(Text::Quality), quality.get() * 100.0)}</span>
-                <input type="range" min=lowest max=highest step="0.05"
-                    prop:value=move || quality.get().to_string()
+                <span>{move || format!("{}: {} %", i18n.t(Text::Quality), percent())}</span>
+                <input type="range" min=lowest max=highest step="5"
+                    prop:value=move || percent().to_string()
                     on:input=move |ev| {
-                        if let Ok(value) = event_target_value(&ev).parse::<f64>() {
-                            quality.set(value.clamp(lowest, highest));
+                        if let Ok(value) = event_target_value(&ev).parse::<u32>() {
+                            quality.set(f64::from(value.clamp(lowest, highest)) / 100.0);
                         }
                     }/>
             </label>

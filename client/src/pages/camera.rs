@@ -11,7 +11,7 @@ use crate::browser::{is_secure_context, tab_secret};
 use crate::components::{
     CameraSettings, FamiliesSeeBadge, RESOLUTIONS, RoomSidebar, RoomStateBadges, TopBar, signed_in,
 };
-use crate::i18n::{Text, use_i18n};
+use crate::i18n::{Text, use_i18n, whole_number};
 use crate::media::{CameraDevice, CameraError, CameraRequest, list_cameras};
 use crate::room::{ChatRequest, JoinAs, RoomLink, RoomSignals};
 use crate::socket::LinkStatus;
@@ -224,10 +224,10 @@ fn camera_page(me: Me) -> AnyView {
                         <RoomStateBadges status=signals.status presence=signals.presence/>
                     </Show>
                     <span class="stat" data-testid="sent-fps">
-                        {move || format!("{:.0} {}", stats.get().frames_per_second, i18n.t(Text::FramesPerSecond))}
+                        {move || format!("{} {}", whole_number(stats.get().frames_per_second), i18n.t(Text::FramesPerSecond))}
                     </span>
                     <span class="stat" data-testid="sent-kbps">
-                        {move || format!("{:.0} kbit/s {}", stats.get().kilobits_per_second, i18n.t(Text::Sent))}
+                        {move || format!("{} kbit/s {}", whole_number(stats.get().kilobits_per_second), i18n.t(Text::Sent))}
                     </span>
                 </div>
                 <div class="controls card">

@@ -13,7 +13,7 @@ use crate::components::{
     ticking_clock,
 };
 use crate::frame_painter::{FramePainter, PaintStats};
-use crate::i18n::{Text, use_i18n};
+use crate::i18n::{Text, use_i18n, whole_number};
 use crate::room::{ChatRequest, JoinAs, RoomLink, RoomSignals};
 use crate::socket::LinkStatus;
 
@@ -147,11 +147,11 @@ fn viewer_page(me: Me) -> AnyView {
                 <div class="stats-row">
                     <RoomStateBadges status=signals.status presence=signals.presence/>
                     <span class="stat" data-testid="fps">
-                        {move || format!("{:.0} {}", stats.get().frames_per_second, i18n.t(Text::FramesPerSecond))}
+                        {move || format!("{} {}", whole_number(stats.get().frames_per_second), i18n.t(Text::FramesPerSecond))}
                     </span>
                     <span class="stat" data-testid="latency">
                         {move || match stats.get().latency_ms {
-                            Some(ms) => format!("{} {ms:.0} ms", i18n.t(Text::Delay)),
+                            Some(ms) => format!("{} {} ms", i18n.t(Text::Delay), whole_number(ms)),
                             None => format!("{} –", i18n.t(Text::Delay)),
                         }}
                     </span>
