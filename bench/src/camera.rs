@@ -1,8 +1,7 @@
 //! The camera: sends the test picture as Nido frames on a fixed schedule that waits for
 //! nobody, stamping each with the time it was due.
 
-use bytes::{BufMut, Bytes, BytesMut};
-use nido_shared::{FRAME_HEADER_LEN, FrameHeader};
+use bytes::Bytes;
 
 use crate::clock::Clock;
 use crate::window::Window;
@@ -51,7 +50,7 @@ pub async fn stream(
         report.max_lateness_us = report
             .max_lateness_us
             .max(clock.now_us().saturating_sub(due_us));
-        let frame = encode(sequence, due_us, &jpeg);
+        let frame = nido_testkit::frames::frame(sequence, due_us, &jpeg);
         if let Err(error) = connection.send_frame(frame).await {
             report.problem = Some(format!("camera: {error}"));
             return report;
@@ -62,15 +61,4 @@ pub async fn stream(
     }
     connection.close().await;
     report
-}
-
-fn encode(sequence: u64, due_us: u64, jpeg: &[u8]) -> Bytes {
-    let header = FrameHeader {
-        sequence,
-        capture_time_us: due_us,
-    };
-    let mut frame = BytesMut::with_capacity(FRAME_HEADER_LEN + jpeg.len());
-    frame.put_slice(&header.encode());
-    frame.put_slice(jpeg);
-    frame.freeze()
 }

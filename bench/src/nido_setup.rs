@@ -4,14 +4,14 @@
 
 use std::net::SocketAddr;
 
-use anyhow::{Context, bail};
-use nido_shared::api::{CreatedInvite, LoginRequest, NewInvite, NewRoom, Registration};
+use anyhow::Context;
+use nido_shared::api::{CreatedInvite, NewInvite, NewRoom};
 use nido_shared::{OpenHours, RoomId, TimeOfDay, UserRole, WeeklySchedule};
+pub use nido_testkit::PASSWORD;
+use nido_testkit::api::Api;
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, SET_COOKIE};
 
 pub const ADMIN: &str = "bench-admin";
-pub const PASSWORD: &str = "benchmark-password";
 pub const ROOM: &str = "bench";
 /// Chat clients a step may ask for.
 pub const CHAT_ACCOUNTS: usize = 10;
@@ -27,11 +27,8 @@ pub struct NidoAccess {
 }
 
 pub async fn prepare(addr: SocketAddr) -> anyhow::Result<NidoAccess> {
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: format!("http://{addr}/api"),
-    };
-    let admin = api.log_in(ADMIN).await?;
+    let api = Api::new(addr);
+    let admin = api.log_in(ADMIN, PASSWORD).await?;
     let room = RoomId::try_from(ROOM.to_owned())?;
     let always = OpenHours::new(TimeOfDay::MIDNIGHT, TimeOfDay::END_OF_DAY)?;
     let new_room = NewRoom {
@@ -41,7 +38,7 @@ pub async fn prepare(addr: SocketAddr) -> anyhow::Result<NidoAccess> {
             days: [Some(always); 7],
         },
     };
-    api.post(&admin, "/rooms", &new_room, StatusCode::CREATED)
+    api.post(&admin, "/api/rooms", &new_room, StatusCode::CREATED)
         .await?;
     let invite = NewInvite {
         role: UserRole::Family,
@@ -50,20 +47,18 @@ pub async fn prepare(addr: SocketAddr) -> anyhow::Result<NidoAccess> {
         max_uses: u32::try_from(CHAT_ACCOUNTS + 1)?,
     };
     let created: CreatedInvite = api
-        .post(&admin, "/invites", &invite, StatusCode::CREATED)
+        .post(&admin, "/api/invites", &invite, StatusCode::CREATED)
         .await?
         .json()
+        .await
+        .context("the new invite")?;
+    let viewer_cookie = api
+        .register(&created.path, "bench-family", PASSWORD)
         .await?;
-    let token = created
-        .path
-        .rsplit('/')
-        .next()
-        .context("invite path")?
-        .to_owned();
-    let viewer_cookie = api.register(&token, "bench-family").await?;
     let mut chat_cookies = Vec::with_capacity(CHAT_ACCOUNTS);
     for n in 0..CHAT_ACCOUNTS {
-        chat_cookies.push(api.register(&token, &format!("bench-chat-{n}")).await?);
+        let username = format!("bench-chat-{n}");
+        chat_cookies.push(api.register(&created.path, &username, PASSWORD).await?);
     }
     Ok(NidoAccess {
         room,
@@ -71,76 +66,4 @@ pub async fn prepare(addr: SocketAddr) -> anyhow::Result<NidoAccess> {
         viewer_cookie,
         chat_cookies,
     })
-}
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Api {
-    async fn log_in(&self, username: &str) -> anyhow::Result<String> {
-        let login = LoginRequest {
-            username: username.to_owned(),
-            password: PASSWORD.to_owned(),
-            code: None,
-        };
-        let response = self
-            .http
-            .post(format!("{}/login", self.base))
-            .json(&login)
-            .send()
-            .await?;
-        session_cookie(response, StatusCode::NO_CONTENT)
-    }
-
-    async fn register(&self, token: &str, username: &str) -> anyhow::Result<String> {
-        let registration = Registration {
-            username: username.to_owned(),
-            display_name: username.to_owned(),
-            password: PASSWORD.to_owned(),
-        };
-        let response = self
-            .http
-            .post(format!("{}/invite/{token}/register", self.base))
-            .json(&registration)
-            .send()
-            .await?;
-        session_cookie(response, StatusCode::CREATED)
-    }
-
-    async fn post(
-        &self,
-        cookie: &str,
-        path: &str,
-        body: &impl serde::Serialize,
-        expected: StatusCode,
-    ) -> anyhow::Result<reqwest::Response> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, cookie)
-            .json(body)
-            .send()
-            .await?;
-        if response.status() != expected {
-            bail!("POST {path}: {}", response.status());
-        }
-        Ok(response)
-    }
-}
-
-/// The `name=value` of the session cookie a response sets.
-fn session_cookie(response: reqwest::Response, expected: StatusCode) -> anyhow::Result<String> {
-    if response.status() != expected {
-        bail!("{}: {}", response.url().path(), response.status());
-    }
-    let cookie = response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.contains("nido_session="))
-        .context("no session cookie")?;
-    Ok(cookie.split(';').next().unwrap_or_default().to_owned())
 }

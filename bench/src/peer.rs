@@ -4,11 +4,13 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader, Lines};
+use anyhow::Context;
+use nido_testkit::log_lines::{LogLines, wait_for_line};
+use nido_testkit::nido_process::{self, NidoBinary, RunningNido};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::nido_setup::{self, NidoAccess};
@@ -60,7 +62,7 @@ pub struct RunningPeer {
     pub target: Target,
     pub pid: u32,
     /// Warnings and errors the relay logged.
-    pub problems: Arc<Mutex<Vec<String>>>,
+    pub problems: LogLines,
     _child: Child,
     _data_dir: Option<tempfile::TempDir>,
 }
@@ -89,15 +91,8 @@ impl Programs {
     }
 
     fn pinned(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut command = match self.server_core {
-            Some(core) => {
-                let mut taskset = Command::new("taskset");
-                taskset.args(["-c", &core.to_string()]).arg(program);
-                taskset
-            }
-            None => Command::new(program),
-        };
-        command.kill_on_drop(true).stdin(Stdio::null());
+        let mut command = nido_process::pinned(program, self.server_core);
+        command.stdin(Stdio::null());
         command
     }
 
@@ -113,12 +108,14 @@ impl Programs {
             .spawn()
             .with_context(|| format!("cannot start the {}", kind.label()))?;
         let mut stdout = BufReader::new(child.stdout.take().context("stdout")?).lines();
-        let port = wait_for_line(&mut stdout, |line| {
+        let port = wait_for_line(&mut stdout, START_PATIENCE, |line| {
             line.strip_prefix("listening ").map(str::to_owned)
         })
         .await
         .with_context(|| format!("the {} did not start", kind.label()))?;
-        let problems = collect_problems(child.stderr.take().context("stderr")?, |_| true);
+        let stderr = BufReader::new(child.stderr.take().context("stderr")?).lines();
+        let problems = LogLines::default();
+        problems.keep_reading(stderr, KEPT_LOG_LINES, |_| true);
         tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
         Ok(RunningPeer {
             target: Target {
@@ -135,56 +132,26 @@ impl Programs {
 
     async fn start_nido(&self) -> anyhow::Result<RunningPeer> {
         let data_dir = tempfile::tempdir()?;
-        let mut create = Command::new(&self.nido_server);
-        create
-            .arg("--data-dir")
-            .arg(data_dir.path())
-            .args(["admin", "create", nido_setup::ADMIN])
-            .stdin(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
-        let mut create = create
-            .spawn()
-            .context("cannot run nido-server admin create")?;
-        let mut stdin = create.stdin.take().context("stdin")?;
-        stdin
-            .write_all(format!("{}\n", nido_setup::PASSWORD).as_bytes())
+        let nido = NidoBinary::new(&self.nido_server).pinned_to(self.server_core);
+        nido.create_admin(data_dir.path(), nido_setup::ADMIN)
             .await?;
-        drop(stdin);
-        if !create.wait().await?.success() {
-            bail!("nido-server admin create failed");
-        }
-
-        let mut command = self.pinned(&self.nido_server);
-        command
-            .arg("--data-dir")
-            .arg(data_dir.path())
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--dist",
-                "no-app-needed",
-                "--time-zone",
-                "UTC",
-                // Every viewer of the benchmark is the same family account.
-                "--max-sockets-per-account",
-                "1000000",
-            ])
-            .env("NO_COLOR", "1")
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().context("cannot start nido-server")?;
-        let mut log = BufReader::new(child.stderr.take().context("stderr")?).lines();
-        let addr = wait_for_line(&mut log, |line| {
-            line.split_once("Nido is running at http://")
-                .map(|(_, addr)| addr.trim().to_owned())
-        })
-        .await
-        .context("nido-server did not start")?;
+        let options = [
+            "--listen",
+            "127.0.0.1:0",
+            "--time-zone",
+            "UTC",
+            // Every viewer of the benchmark is the same family account.
+            "--max-sockets-per-account",
+            "1000000",
+        ];
         // The app is not built for the benchmark; any other warning or error counts.
-        let problems = collect_problems_from(log, |line| {
+        let is_problem = |line: &str| {
             (line.contains("WARN") || line.contains("ERROR"))
                 && !line.contains("the browser app is not built")
-        });
+        };
+        let RunningNido { child, addr, log } = nido
+            .start(data_dir.path(), &options, KEPT_LOG_LINES, is_problem)
+            .await?;
         let addr: SocketAddr = addr.parse()?;
         let access = nido_setup::prepare(addr).await?;
         Ok(RunningPeer {
@@ -194,55 +161,9 @@ impl Programs {
                 nido: Some(Arc::new(access)),
             },
             pid: child.id().context("pid")?,
-            problems,
+            problems: log,
             _child: child,
             _data_dir: Some(data_dir),
         })
     }
-}
-
-async fn wait_for_line<R: AsyncRead + Unpin>(
-    lines: &mut Lines<BufReader<R>>,
-    wanted: impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<String> {
-    tokio::time::timeout(START_PATIENCE, async {
-        while let Some(line) = lines.next_line().await? {
-            if let Some(found) = wanted(&line) {
-                return Ok(found);
-            }
-        }
-        bail!("it exited")
-    })
-    .await
-    .context("timed out")?
-}
-
-fn collect_problems<R: AsyncRead + Unpin + Send + 'static>(
-    stream: R,
-    is_problem: impl Fn(&str) -> bool + Send + 'static,
-) -> Arc<Mutex<Vec<String>>> {
-    collect_problems_from(BufReader::new(stream).lines(), is_problem)
-}
-
-/// Keeps reading a relay's log, so it never blocks on a full pipe, and keeps its first
-/// warnings and errors.
-fn collect_problems_from<R: AsyncRead + Unpin + Send + 'static>(
-    mut lines: Lines<BufReader<R>>,
-    is_problem: impl Fn(&str) -> bool + Send + 'static,
-) -> Arc<Mutex<Vec<String>>> {
-    let problems = Arc::new(Mutex::new(Vec::new()));
-    let kept = Arc::clone(&problems);
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if is_problem(&line) {
-                let mut kept = kept
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if kept.len() < KEPT_LOG_LINES {
-                    kept.push(line);
-                }
-            }
-        }
-    });
-    problems
 }

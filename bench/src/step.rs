@@ -471,11 +471,7 @@ fn problems(
     churn: Option<&ChurnReport>,
 ) -> Vec<String> {
     let mut counted: Vec<(String, usize)> = Vec::new();
-    let logged = peer
-        .problems
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    let logged = peer.problems.snapshot();
     let found = viewers
         .iter()
         .filter_map(|r| r.problem.clone())

@@ -14,9 +14,6 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::http::header::COOKIE;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::peer::{PeerKind, Target};
@@ -210,12 +207,7 @@ async fn handshake(
     stream: Throttled,
     cookie: Option<&str>,
 ) -> anyhow::Result<WebSocketStream<Throttled>> {
-    let mut request = format!("ws://{}/ws", peer.addr).into_client_request()?;
-    if let Some(cookie) = cookie {
-        request
-            .headers_mut()
-            .insert(COOKIE, HeaderValue::from_str(cookie)?);
-    }
+    let request = nido_testkit::upgrade_request(&format!("ws://{}/ws", peer.addr), cookie)?;
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(Some(MAX_MESSAGE_BYTES))

@@ -1,23 +1,20 @@
-//! Harness for Nido's browser tests: the real server in-process on a loopback port, a
-//! chromedriver, and Chromium sessions with a fake camera, plus helpers to wait on pages.
+//! Harness for Nido's browser tests: a chromedriver and Chromium sessions with a fake
+//! camera, a link that can be cut, and helpers to wait on pages; the server itself is the
+//! shared harness's `InProcessServer`.
 
 use std::net::SocketAddr;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use nido_server::store::{NewRoomRow, NewUser};
-use nido_server::{AppState, Config};
-use nido_shared::{DisplayName, RoomId, UserRole, Username};
+pub use nido_testkit::{InProcessServer, PASSWORD, ProcessGroup, TIME_ZONE};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 /// How long a page may take to reach an expected state.
 pub const PATIENCE: Duration = Duration::from_secs(30);
-const POLL_EVERY: Duration = Duration::from_millis(100);
 
 pub const LAPTOP: (u32, u32) = (1280, 800);
 pub const PHONE: (u32, u32) = (390, 844);
@@ -40,131 +37,6 @@ pub fn artifacts_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");
     std::fs::create_dir_all(&dir).expect("artifacts directory");
     dir
-}
-
-/// The daycare's time zone in these tests.
-pub const TIME_ZONE: &str = "Europe/Madrid";
-/// Every test account's password.
-pub const PASSWORD: &str = "correct horse battery";
-
-/// The real server, started in this process with its own database; `restart` brings it
-/// back on the same port with the same data.
-pub struct Server {
-    pub addr: SocketAddr,
-    pub state: AppState,
-    data: tempfile::TempDir,
-    task: JoinHandle<std::io::Result<()>>,
-}
-
-impl Server {
-    pub async fn start(dist: &Path) -> Self {
-        Self::start_with(dist, |_| {}).await
-    }
-
-    /// Starts with the test defaults changed by `configure` (https, for example).
-    pub async fn start_with(dist: &Path, configure: impl FnOnce(&mut Config)) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
-        let data = tempfile::tempdir().expect("a data directory");
-        let mut config = Config::with_defaults();
-        config.dist = Some(dist.to_owned());
-        config.data_dir = data.path().to_owned();
-        config.time_zone = Some(TIME_ZONE.into());
-        configure(&mut config);
-        Self::serve_on(listener, config, data).await
-    }
-
-    async fn serve_on(listener: TcpListener, config: Config, data: tempfile::TempDir) -> Self {
-        let addr = listener.local_addr().expect("bound address");
-        let state = AppState::open(config).await.expect("the server starts");
-        let task = tokio::spawn(nido_server::serve(listener, state.clone()));
-        Self {
-            addr,
-            state,
-            data,
-            task,
-        }
-    }
-
-    /// The server's data directory.
-    pub fn data_dir(&self) -> &Path {
-        self.data.path()
-    }
-
-    /// Makes the server's clock read this local time (`2026-11-25T10:00:00+01:00`) from now on.
-    pub fn set_local_time(&self, time: &str) {
-        let at = format!("{time}[{TIME_ZONE}]")
-            .parse::<jiff::ZonedDateTime>()
-            .expect("a zoned time");
-        self.state.clock.set_now_us(at.timestamp().as_microsecond());
-    }
-
-    /// Creates a room, as an admin would (open Monday to Friday, 07:00 to 17:00).
-    pub async fn room(&self, id: &str, name: &str) {
-        let room = NewRoomRow {
-            slug: &RoomId::try_from(id.to_owned()).expect("a room id"),
-            name,
-            schedule: Default::default(),
-        };
-        self.state
-            .store
-            .create_room(&room, self.state.clock.now_us())
-            .await
-            .expect("a new room");
-    }
-
-    /// Creates someone with an account, the test password and these (existing) rooms.
-    pub async fn person(&self, role: UserRole, username: &str, name: &str, rooms: &[&str]) {
-        let store = &self.state.store;
-        let hash = self
-            .state
-            .passwords
-            .hash(PASSWORD, std::net::Ipv4Addr::LOCALHOST.into())
-            .await
-            .expect("hashing");
-        let user = NewUser {
-            username: &Username::try_from(username.to_owned()).expect("a username"),
-            display_name: &DisplayName::try_from(name.to_owned()).expect("a name"),
-            password_hash: &hash,
-            role,
-            invited_by: None,
-            household_head: None,
-        };
-        let id = store
-            .create_user(&user, self.state.clock.now_us())
-            .await
-            .expect("a new person");
-        let rooms: Vec<RoomId> = rooms
-            .iter()
-            .map(|room| RoomId::try_from((*room).to_owned()).expect("a room id"))
-            .collect();
-        store
-            .set_user_rooms(id, &rooms, self.state.clock.now_us())
-            .await
-            .expect("their rooms");
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// Shuts down as on SIGTERM (every client gets close 1001), then starts afresh.
-    pub async fn restart(self) -> Self {
-        self.state.shutdown.cancel();
-        self.task
-            .await
-            .expect("server task")
-            .expect("server shut down cleanly");
-        let listener = TcpListener::bind(self.addr)
-            .await
-            .expect("the same port again");
-        let offset = self.state.clock.now_us();
-        let config = (*self.state.config).clone();
-        let server = Self::serve_on(listener, config, self.data).await;
-        server.state.clock.set_now_us(offset);
-        server
-    }
 }
 
 /// A TCP relay in front of the server that a test can cut and restore, like a phone losing
@@ -222,10 +94,11 @@ impl Drop for Cuttable {
     }
 }
 
-/// A chromedriver on a free loopback port, stopped when dropped.
+/// A chromedriver on a free loopback port, stopped with every browser it started when
+/// dropped.
 pub struct Driver {
     url: String,
-    process: Child,
+    _process: ProcessGroup,
 }
 
 impl Driver {
@@ -234,18 +107,16 @@ impl Driver {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             probe.local_addr().expect("address").port()
         };
-        // In a process group of its own, with the Chromiums it starts, so that dropping the
-        // driver ends them all: killing chromedriver alone left its browsers running.
-        let process = Command::new("chromedriver")
-            .process_group(0)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver is installed (scripts/setup.sh --test)");
+        let process = ProcessGroup::spawn(
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .expect("chromedriver is installed (scripts/setup.sh --test)");
         let driver = Self {
             url: format!("http://127.0.0.1:{port}"),
-            process,
+            _process: process,
         };
         // Ready once it accepts connections.
         eventually("chromedriver to listen", || async {
@@ -320,14 +191,6 @@ impl Driver {
     }
 }
 
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let group = rustix::process::Pid::from_child(&self.process);
-        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-        let _ = self.process.wait();
-    }
-}
-
 /// One browser window.
 pub struct Browser {
     pub client: Client,
@@ -364,6 +227,16 @@ impl Browser {
         .await
     }
 
+    /// Waits until no element with this test id is on the page.
+    pub async fn wait_until_gone(&self, test_id: &str) {
+        let script =
+            format!("return document.querySelectorAll('[data-testid=\"{test_id}\"]').length");
+        eventually(&format!("{test_id} to go"), || async {
+            (self.js(&script).await == 0).then_some(())
+        })
+        .await;
+    }
+
     /// The visible text of an element, or "" while it does not exist.
     pub async fn text_of(&self, test_id: &str) -> String {
         let script = format!(
@@ -386,7 +259,7 @@ impl Browser {
     }
 
     /// Logs in through the login page, as a person does, and waits for the home page.
-    pub async fn log_in(&self, server: &Server, username: &str, name: &str) {
+    pub async fn log_in(&self, server: &InProcessServer, username: &str, name: &str) {
         self.log_in_at(&server.url("/login"), username, name).await;
     }
 
@@ -401,7 +274,7 @@ impl Browser {
 
     /// Makes a one-use family invite for `room` on the Invites page, as an admin does:
     /// the link to send.
-    pub async fn create_invite(&self, server: &Server, room: &str) -> String {
+    pub async fn create_invite(&self, server: &InProcessServer, room: &str) -> String {
         self.goto(&server.url("/invites")).await;
         self.click(&format!("invite-room-{room}")).await;
         self.click("create-invite").await;
@@ -471,21 +344,11 @@ impl Browser {
     }
 }
 
-/// Polls `check` until it returns `Some`, for at most `PATIENCE`.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+/// Polls `check` until it returns `Some`, for at most [`PATIENCE`].
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(found) = check().await {
-            return found;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting for {what}"
-        );
-        tokio::time::sleep(POLL_EVERY).await;
-    }
+    nido_testkit::eventually(what, PATIENCE, check).await
 }

@@ -60,7 +60,7 @@ fn the_built_modules_externref_table_is_exported_as_an_externref_table() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_optimized_app_starts_in_chromium() {
-    let server = Server::start(&dist_dir()).await;
+    let server = InProcessServer::start(Some(&dist_dir())).await;
     let driver = Driver::start().await;
     let browser = driver.browser(LAPTOP).await;
     browser.goto(&server.url("/login")).await;

@@ -11,7 +11,7 @@ const ROOM: &str = "pollitos";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invited_parent_watches_the_caregivers_camera_and_nobody_else_can() {
     let dist = dist_dir();
-    let mut server = Server::start(&dist).await;
+    let mut server = InProcessServer::start(Some(&dist)).await;
     // A Wednesday morning: the room is open to families.
     server.set_local_time("2026-11-25T10:00:00+01:00");
     server
@@ -76,7 +76,7 @@ async fn an_invited_parent_watches_the_caregivers_camera_and_nobody_else_can() {
         .await;
 
     // A parent of another room cannot see this one, even by its address.
-    server.room("patitos", "Patitos").await;
+    server.room("patitos", "Patitos", Default::default()).await;
     server
         .person(UserRole::Family, "luis", "Luis", &["patitos"])
         .await;

@@ -26,9 +26,11 @@ const SMALL_TARGETS: &str = "return [...document.querySelectorAll('button, a.but
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_fits_a_phone_and_a_laptop_in_both_languages() {
     let dist = dist_dir();
-    let server = Server::start(&dist).await;
+    let server = InProcessServer::start(Some(&dist)).await;
     server.set_local_time("2026-11-25T10:00:00+01:00");
-    server.room(ROOM, "Pollitos (sala de 1 a 2 años)").await;
+    server
+        .room(ROOM, "Pollitos (sala de 1 a 2 años)", Default::default())
+        .await;
     server
         .person(UserRole::Admin, "directora", "Carmen (dirección)", &[])
         .await;
@@ -159,7 +161,7 @@ fn server_sentences() -> Vec<String> {
 
 /// Refusals from the server, provoked in the Spanish interface, are said in Spanish.
 async fn spanish_refusals(
-    server: &Server,
+    server: &InProcessServer,
     admin: &Browser,
     visitor: &Browser,
     invite_path: &str,

@@ -8,7 +8,7 @@ use nido_shared::UserRole;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_csv_downloads_a_file_a_spanish_spreadsheet_reads() {
     let dist = dist_dir();
-    let server = Server::start(&dist).await;
+    let server = InProcessServer::start(Some(&dist)).await;
     server
         .person(UserRole::Admin, "directora", "Carmen (dirección)", &[])
         .await;

@@ -15,13 +15,13 @@ const ROOM: &str = "sala-sol";
 #[tokio::test]
 async fn a_camera_streams_to_a_viewer_over_self_signed_https() {
     let dist = dist_dir();
-    let server = Server::start_with(&dist, |config| {
+    let server = InProcessServer::start_with(Some(&dist), |config| {
         config.tls_self_signed = true;
         config.tls_host = vec![HOST.to_owned()];
     })
     .await;
     server.set_local_time("2026-11-25T10:00:00+01:00");
-    server.room(ROOM, "Sala Sol").await;
+    server.room(ROOM, "Sala Sol", Default::default()).await;
     server
         .person(UserRole::Caregiver, "marta", "Seño Marta", &[ROOM])
         .await;
@@ -68,7 +68,7 @@ async fn a_camera_streams_to_a_viewer_over_self_signed_https() {
 
 /// What `--ignore-certificate-errors-spki-list` takes: the base64 SHA-256 of the server
 /// certificate's public key, read from the data directory where Nido keeps it.
-fn certificate_key_hash(server: &Server) -> String {
+fn certificate_key_hash(server: &InProcessServer) -> String {
     let pem = std::fs::read(server.data_dir().join("tls/server.pem")).expect("the certificate");
     let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).expect("PEM");
     let (_, cert) = X509Certificate::from_der(&pem.contents).expect("a certificate");

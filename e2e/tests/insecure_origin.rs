@@ -9,11 +9,13 @@ use nido_shared::UserRole;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_plain_http_the_pages_warn_and_the_camera_links_to_https() {
     let dist = dist_dir();
-    let server = Server::start_with(&dist, |config| {
+    let server = InProcessServer::start_with(Some(&dist), |config| {
         config.public_url = Some("https://nido.test".parse().expect("an address"));
     })
     .await;
-    server.room("pollitos", "Pollitos").await;
+    server
+        .room("pollitos", "Pollitos", Default::default())
+        .await;
     server
         .person(UserRole::Caregiver, "marta", "Seño Marta", &["pollitos"])
         .await;

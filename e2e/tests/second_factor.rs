@@ -8,7 +8,7 @@ use totp_rs::{Algorithm, Secret, TOTP};
 
 /// The code an authenticator app with this key shows `ahead` steps of 30 s after the
 /// server's now.
-fn code(server: &Server, key: &str, ahead: u64) -> String {
+fn code(server: &InProcessServer, key: &str, ahead: u64) -> String {
     let secret = Secret::Encoded(key.to_owned())
         .to_bytes()
         .expect("a base32 key");
@@ -20,8 +20,10 @@ fn code(server: &Server, key: &str, ahead: u64) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_director_turns_on_two_step_sign_in_and_requires_it_of_staff() {
     let dist = dist_dir();
-    let server = Server::start(&dist).await;
-    server.room("pollitos", "Pollitos").await;
+    let server = InProcessServer::start(Some(&dist)).await;
+    server
+        .room("pollitos", "Pollitos", Default::default())
+        .await;
     server
         .person(UserRole::Admin, "directora", "Carmen (dirección)", &[])
         .await;

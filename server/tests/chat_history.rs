@@ -55,6 +55,7 @@ async fn a_reconnecting_client_gets_everything_it_missed_in_order() {
     let mut away = server.connect_as(&parent).await;
     away.join("sala-1", Role::Viewer, None).await;
     seño.chat("antes").await;
+    seño.next_chat().await;
     let before = away.next_chat().await;
     drop(away);
 

@@ -18,10 +18,10 @@ async fn shutdown_closes_every_client_with_1001_and_the_server_returns() {
     for client in [&mut camera, &mut viewer, &mut other] {
         client.expect_close(1001).await;
     }
-    let finished = tokio::time::timeout(PATIENCE, server.task).await;
-    finished.expect("serve returned in time").unwrap().unwrap();
+    let finished = tokio::time::timeout(PATIENCE, server.stop()).await;
+    let stopped = finished.expect("serve returned in time").unwrap();
     assert!(
-        tokio::net::TcpStream::connect(server.addr).await.is_err(),
+        tokio::net::TcpStream::connect(stopped.addr).await.is_err(),
         "no longer accepting connections"
     );
 }

@@ -19,7 +19,11 @@ const EXIT_WITHIN: Duration = Duration::from_secs(10);
 async fn sigterm_during_video_and_chat_closes_everyone_with_1001_and_loses_nothing() {
     let data = tempfile::tempdir().unwrap();
     create_admin(data.path(), "directora").await;
-    let (mut server, addr, log) = spawn_server_logged(
+    let RunningNido {
+        child: mut server,
+        addr,
+        log,
+    } = spawn_server_logged(
         data.path(),
         &["--listen", "127.0.0.1:0", "--log-format", "json"],
     )
@@ -69,7 +73,7 @@ async fn sigterm_during_video_and_chat_closes_everyone_with_1001_and_loses_nothi
 
     // Every log line is a JSON object, and none carries a password, a session or invite
     // token, or chat text.
-    let log = log.lock().unwrap().clone();
+    let log = log.snapshot();
     assert!(log.iter().any(|line| line.contains("shutting down")));
     let session_token = cookie.split_once('=').unwrap().1;
     let invite_token = invite_path.rsplit('/').next().unwrap();

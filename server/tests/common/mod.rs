@@ -1,24 +1,21 @@
 //! Test helpers: a real server on port 0 with its own database, people with accounts,
 //! WebSocket clients speaking Nido's protocol, frames.
 
-#![allow(dead_code)] // each test file uses a different subset of these helpers
+#![allow(dead_code, unused_imports)] // each test file uses a different subset of these helpers
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use nido_server::store::{NewRoomRow, NewUser};
-use nido_server::{AppState, Config};
-use nido_shared::api::{LoginRequest, NewInvite, Registration};
+use nido_server::Config;
+use nido_shared::api::NewInvite;
 use nido_shared::{
-    ChatLine, ClientMessage, DisplayName, ErrorCode, FrameHeader, OpenHours, Presence, Role,
-    RoomId, ServerMessage, TimeOfDay, UserRole, Username, WeeklySchedule,
+    ChatLine, ClientMessage, ErrorCode, OpenHours, Presence, Role, ServerMessage, TimeOfDay,
+    UserRole, WeeklySchedule,
 };
-use tempfile::TempDir;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+pub use nido_testkit::in_process::StoppedServer;
+pub use nido_testkit::{Api, InProcessServer, NidoBinary, PASSWORD, RunningNido, session_cookie};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -29,15 +26,21 @@ pub const PATIENCE: Duration = Duration::from_secs(5);
 /// Where every test's requests come from.
 pub const LOCALHOST: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
-/// Every test account's password.
-pub const PASSWORD: &str = "correct horse battery";
-
+/// The real server in-process, with the API client tests log in with.
 pub struct TestServer {
-    pub addr: SocketAddr,
-    pub state: AppState,
-    pub task: JoinHandle<std::io::Result<()>>,
+    server: InProcessServer,
+    /// The server's API.
+    calls: Api,
+    /// The same HTTP client, for requests of the test's own making.
     pub http: reqwest::Client,
-    pub data: TempDir,
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = InProcessServer;
+
+    fn deref(&self) -> &InProcessServer {
+        &self.server
+    }
 }
 
 /// Someone with an account and a logged-in session.
@@ -55,35 +58,19 @@ impl TestServer {
     }
 
     pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let mut config = Config::with_defaults();
-        config.dist = Some(std::env::temp_dir().join("nido-test-no-dist"));
-        config.data_dir = data.path().to_owned();
-        config.time_zone = Some("Europe/Madrid".into());
-        configure(&mut config);
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let state = AppState::open(config).await.unwrap();
-        let task = tokio::spawn(nido_server::serve(listener, state.clone()));
+        let server = InProcessServer::start_with(None, configure).await;
+        let calls = Api::new(server.addr);
+        let http = calls.http.clone();
         Self {
-            addr,
-            state,
-            task,
-            http: reqwest::Client::new(),
-            data,
+            server,
+            calls,
+            http,
         }
     }
 
-    pub fn data_dir(&self) -> &std::path::Path {
-        self.data.path()
-    }
-
-    pub fn ws_url(&self) -> String {
-        format!("ws://{}/ws", self.addr)
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+    /// Shuts down as on SIGTERM and waits for the server to return.
+    pub async fn stop(self) -> std::io::Result<StoppedServer> {
+        self.server.stop().await
     }
 
     /// Creates a room, open to families at all hours, unless it exists.
@@ -99,15 +86,7 @@ impl TestServer {
     }
 
     pub async fn room_with(&self, id: &str, schedule: WeeklySchedule) {
-        let room = NewRoomRow {
-            slug: &RoomId::try_from(id.to_owned()).unwrap(),
-            name: &format!("Sala {id}"),
-            schedule,
-        };
-        match self.state.store.create_room(&room, 0).await {
-            Ok(_) | Err(nido_server::store::StoreError::Conflict) => {}
-            Err(error) => panic!("{error}"),
-        }
+        self.server.room(id, &format!("Sala {id}"), schedule).await;
     }
 
     /// Creates someone with this role, display name and rooms (created if needed), and
@@ -125,34 +104,12 @@ impl TestServer {
     /// Creates someone with [`PASSWORD`], without logging in: their id and username.
     pub async fn create_person(&self, role: UserRole, name: &str, rooms: &[&str]) -> (i64, String) {
         let count = self.state.store.users().await.unwrap().len();
-        let username = Username::try_from(format!("user{count}")).unwrap();
-        let hash = self
-            .state
-            .passwords
-            .hash(PASSWORD, LOCALHOST)
-            .await
-            .unwrap();
-        let user = NewUser {
-            username: &username,
-            display_name: &DisplayName::try_from(name.to_owned()).unwrap(),
-            password_hash: &hash,
-            role,
-            invited_by: None,
-            household_head: None,
-        };
-        let id = self.state.store.create_user(&user, 0).await.unwrap();
-        let mut room_ids = Vec::new();
+        let username = format!("user{count}");
         for room in rooms {
             self.room(room).await;
-            room_ids.push(RoomId::try_from((*room).to_owned()).unwrap());
         }
-        let now_us = self.state.clock.now_us();
-        self.state
-            .store
-            .set_user_rooms(id, &room_ids, now_us)
-            .await
-            .unwrap();
-        (id, username.to_string())
+        let id = self.server.person(role, &username, name, rooms).await;
+        (id, username)
     }
 
     /// Logs in through the API: the session cookie, or the refusal's HTTP status.
@@ -170,15 +127,10 @@ impl TestServer {
         password: &str,
         cookie: Option<&str>,
     ) -> reqwest::Response {
-        let mut request = self.http.post(self.url("/api/login")).json(&LoginRequest {
-            username: username.into(),
-            password: password.into(),
-            code: None,
-        });
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
-        }
-        request.send().await.unwrap()
+        self.calls
+            .login_response(username, password, cookie)
+            .await
+            .unwrap()
     }
 
     /// An API request made as `account`.
@@ -188,28 +140,20 @@ impl TestServer {
         path: &str,
         account: &Account,
     ) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, self.url(path))
-            .header("cookie", &account.cookie)
+        self.calls.request(method, path, Some(&account.cookie))
     }
 
     /// `GET path` as `account`, expecting a JSON answer.
     pub async fn get_as<T: serde::de::DeserializeOwned>(&self, path: &str, account: &Account) -> T {
-        let response = self
-            .api(reqwest::Method::GET, path, account)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "GET {path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap()
+        self.get_ok(path, account).await.json().await.unwrap()
     }
 
     /// `GET path` as `account`: the answer's text.
     pub async fn get_text(&self, path: &str, account: &Account) -> String {
+        self.get_ok(path, account).await.text().await.unwrap()
+    }
+
+    async fn get_ok(&self, path: &str, account: &Account) -> reqwest::Response {
         let response = self
             .api(reqwest::Method::GET, path, account)
             .send()
@@ -220,7 +164,7 @@ impl TestServer {
             "GET {path}: {}",
             response.status()
         );
-        response.text().await.unwrap()
+        response
     }
 
     pub async fn connect_as(&self, account: &Account) -> TestClient {
@@ -258,26 +202,11 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !done().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gave up waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// The `name=value` of the session cookie a response sets.
-pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.contains("nido_session="))
-        .and_then(|value| value.split(';').next())
-        .map(str::to_owned)
+    nido_testkit::eventually(what, PATIENCE, || {
+        let check = done();
+        async move { check.await.then_some(()) }
+    })
+    .await;
 }
 
 /// Something the server sent, with pings and pongs left out.
@@ -479,32 +408,19 @@ impl TestClient {
     }
 }
 
+/// The `nido-server` binary cargo built for these tests.
+pub fn nido_binary() -> NidoBinary {
+    NidoBinary::new(env!("CARGO_BIN_EXE_nido-server"))
+}
+
 /// The real `nido-server` binary on a data directory.
 pub fn nido_command(data_dir: &std::path::Path) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_nido-server"));
-    command
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("NO_COLOR", "1")
-        .kill_on_drop(true);
-    command
+    nido_binary().command(data_dir)
 }
 
 /// Runs `nido-server admin create NAME`, giving it [`PASSWORD`] on standard input.
 pub async fn create_admin(data_dir: &std::path::Path, name: &str) {
-    use tokio::io::AsyncWriteExt;
-    let mut create = nido_command(data_dir)
-        .args(["admin", "create", name])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = create.stdin.take().unwrap();
-    stdin
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .await
-        .unwrap();
-    drop(stdin);
-    assert!(create.wait().await.unwrap().success(), "admin create");
+    nido_binary().create_admin(data_dir, name).await.unwrap();
 }
 
 /// Starts the real server with these extra options and waits for the address it logs.
@@ -512,71 +428,31 @@ pub async fn spawn_server(
     data_dir: &std::path::Path,
     options: &[&str],
 ) -> (tokio::process::Child, String) {
-    let (server, addr, _) = spawn_server_logged(data_dir, options).await;
-    (server, addr)
+    let server = spawn_server_logged(data_dir, options).await;
+    (server.child, server.addr)
 }
 
-/// The lines a server wrote to standard error, collected as it runs.
-pub type LogLines = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
-
 /// The same, keeping every line the server logs.
-pub async fn spawn_server_logged(
-    data_dir: &std::path::Path,
-    options: &[&str],
-) -> (tokio::process::Child, String, LogLines) {
-    use tokio::io::AsyncBufReadExt;
-    let mut server = nido_command(data_dir)
-        .args(["--dist", "no-such-dist"])
-        .args(options)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut log = tokio::io::BufReader::new(server.stderr.take().unwrap()).lines();
-    let lines = LogLines::default();
-    let addr = loop {
-        let line = tokio::time::timeout(PATIENCE, log.next_line())
-            .await
-            .expect("the server logs its address")
-            .unwrap()
-            .expect("the server is still running");
-        lines.lock().unwrap().push(line.clone());
-        if let Some((_, after)) = line.split_once("Nido is running at http://") {
-            // Up to the end of the address, in a plain or a JSON line.
-            let end = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || ".:[]".contains(c)))
-                .unwrap_or(after.len());
-            break after[..end].to_owned();
-        }
-    };
-    // Keep reading the log so that the server never blocks on a full pipe.
-    let collected = lines.clone();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = log.next_line().await {
-            collected.lock().unwrap().push(line);
-        }
-    });
-    (server, addr, lines)
+pub async fn spawn_server_logged(data_dir: &std::path::Path, options: &[&str]) -> RunningNido {
+    nido_binary()
+        .start(data_dir, options, usize::MAX, |_| true)
+        .await
+        .expect("the server starts")
 }
 
 /// Logs the admin in and creates a room through the API; returns the session cookie.
 pub async fn admin_with_room(addr: &str, admin: &str, room: &str) -> String {
-    let http = reqwest::Client::new();
-    let login = http
-        .post(format!("http://{addr}/api/login"))
-        .json(&serde_json::json!({"username": admin, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 204);
-    let cookie = session_cookie(&login).unwrap();
-    let created = http
-        .post(format!("http://{addr}/api/rooms"))
-        .header("cookie", &cookie)
-        .json(&serde_json::json!({"id": room, "name": room}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    let api = Api::new(addr);
+    let cookie = api.log_in(admin, PASSWORD).await.unwrap();
+    let new_room = serde_json::json!({"id": room, "name": room});
+    api.post(
+        &cookie,
+        "/api/rooms",
+        &new_room,
+        reqwest::StatusCode::CREATED,
+    )
+    .await
+    .unwrap();
     cookie
 }
 
@@ -609,15 +485,10 @@ pub async fn create_invite(
 
 /// Registers `username` through the invite at `path`: the response.
 pub async fn register(server: &TestServer, path: &str, username: &str) -> reqwest::Response {
+    let display_name = format!("Familia {username}");
     server
-        .http
-        .post(server.url(&format!("/api{path}/register")))
-        .json(&Registration {
-            username: username.into(),
-            display_name: format!("Familia {username}"),
-            password: PASSWORD.into(),
-        })
-        .send()
+        .calls
+        .register_response(path, username, &display_name, PASSWORD)
         .await
         .unwrap()
 }
@@ -631,7 +502,6 @@ pub fn new_chat_id() -> String {
     )
 }
 
-/// A WebSocket upgrade request, with a session cookie if given.
 /// The HTTP status a WebSocket upgrade as `account` gets (101 when it opens).
 pub async fn upgrade_status(server: &TestServer, account: &Account) -> u16 {
     let request = upgrade_request(&server.ws_url(), Some(&account.cookie));
@@ -642,39 +512,21 @@ pub async fn upgrade_status(server: &TestServer, account: &Account) -> u16 {
     }
 }
 
+/// A WebSocket upgrade request, with a session cookie if given.
 pub fn upgrade_request(url: &str, cookie: Option<&str>) -> tungstenite::handshake::client::Request {
-    let mut request = url.into_client_request().unwrap();
-    if let Some(cookie) = cookie {
-        request
-            .headers_mut()
-            .insert("cookie", cookie.parse().unwrap());
-    }
-    request
+    nido_testkit::upgrade_request(url, cookie).unwrap()
 }
 
 /// A small valid JPEG-shaped payload whose bytes encode `seed`, padded to `len` bytes.
-pub fn jpeg(seed: u64, len: usize) -> Vec<u8> {
-    assert!(len >= 16);
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    bytes.extend_from_slice(&seed.to_be_bytes());
-    bytes.resize(len - 2, (seed % 200) as u8);
-    bytes.extend_from_slice(&[0xFF, 0xD9]);
-    bytes
-}
+pub use nido_testkit::frames::jpeg;
 
 /// A whole frame message: header plus `jpeg`.
 pub fn frame(sequence: u64, jpeg: &[u8]) -> Vec<u8> {
-    let header = FrameHeader {
-        sequence,
-        capture_time_us: 1_700_000_000_000_000 + sequence,
-    };
-    let mut bytes = header.encode().to_vec();
-    bytes.extend_from_slice(jpeg);
-    bytes
+    nido_testkit::frames::frame(sequence, 1_700_000_000_000_000 + sequence, jpeg).to_vec()
 }
 
 pub fn sequence_of(frame: &[u8]) -> u64 {
-    FrameHeader::decode(frame).unwrap().sequence
+    nido_testkit::frames::sequence_of(frame).expect("a frame header")
 }
 
 /// Resident memory of this test process, in bytes (Linux).
