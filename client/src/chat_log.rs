@@ -121,13 +121,13 @@ impl ChatLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nido_shared::{DisplayName, Role};
+    use nido_shared::{DisplayName, Role, UserId};
 
     fn line(seq: u64, id: &str) -> ChatLine {
         ChatLine {
             seq,
             id: ChatId::try_from(id.to_owned()).unwrap(),
-            user_id: 1,
+            user_id: UserId::new(1),
             sent_at_us: 0,
             from: DisplayName::try_from("Ana".to_owned()).unwrap(),
             role: Role::Viewer,

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use gloo_timers::callback::Interval;
 use js_sys::ArrayBuffer;
 use leptos::prelude::*;
-use nido_shared::{ClientMessage, MutedMember, Presence, Role, ServerMessage};
+use nido_shared::{ClientMessage, MutedMember, Presence, Role, ServerMessage, UserId};
 
 use crate::browser::{random_token, websocket_url};
 use crate::chat_log::ChatLog;
@@ -164,11 +164,11 @@ pub enum ChatRequest {
     Delete(u64),
     /// Staff: mute a family member in this room.
     Mute {
-        user_id: i64,
+        user_id: UserId,
         minutes: u32,
     },
     /// Staff: let a muted family member chat again.
-    Unmute(i64),
+    Unmute(UserId),
 }
 
 fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMessage)) {

@@ -63,7 +63,7 @@ async fn cast(server: &TestServer) -> Cast {
         .await;
     revoke(server, &admin, &revoked).await;
     let anonymous = Account {
-        id: 0,
+        id: UserId::new(0),
         username: String::new(),
         cookie: "nido_session=not-a-session".into(),
     };

@@ -26,7 +26,7 @@ async fn registered(server: &TestServer, path: &str, username: &str) -> Account 
     assert_eq!(response.status(), 201, "registering {username}");
     let cookie = session_cookie(&response).unwrap();
     let mut account = Account {
-        id: 0,
+        id: UserId::new(0),
         username: username.into(),
         cookie,
     };
@@ -35,7 +35,7 @@ async fn registered(server: &TestServer, path: &str, username: &str) -> Account 
     account
 }
 
-async fn change_person(server: &TestServer, admin: &Account, id: i64, changes: &PersonChanges) {
+async fn change_person(server: &TestServer, admin: &Account, id: UserId, changes: &PersonChanges) {
     let done = server
         .api(Method::PATCH, &format!("/api/people/{id}"), admin)
         .json(changes)
@@ -45,7 +45,7 @@ async fn change_person(server: &TestServer, admin: &Account, id: i64, changes: &
     assert_eq!(done.status(), 204);
 }
 
-async fn revoke(server: &TestServer, admin: &Account, id: i64) -> u16 {
+async fn revoke(server: &TestServer, admin: &Account, id: UserId) -> u16 {
     let path = format!("/api/people/{id}/revoke");
     let done = server.api(Method::POST, &path, admin).send().await.unwrap();
     done.status().as_u16()

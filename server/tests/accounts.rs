@@ -298,7 +298,7 @@ async fn invites_register_people_in_their_role_and_rooms_until_used_up_or_revoke
     let registered = register(&server, &created.path, "abuela").await;
     assert_eq!(registered.status(), 201);
     let parent = Account {
-        id: 0,
+        id: UserId::new(0),
         username: "abuela".into(),
         cookie: session_cookie(&registered).unwrap(),
     };

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use nido_server::store::Store;
-use nido_shared::RoomId;
+use nido_shared::{RoomId, UserId};
 
 /// Creates a database with the migrations before `version` only, as an older Nido left it.
 async fn database_before(version: i64, dir: &std::path::Path) -> sqlx::SqlitePool {
@@ -65,8 +65,12 @@ async fn an_older_database_loses_its_invite_chains_and_orphaned_chat() {
             .household_head
     };
     assert_eq!(head_of("madre"), None);
-    assert_eq!(head_of("abuela"), Some(2));
-    assert_eq!(head_of("tio"), Some(2), "a chain's end belongs to its head");
+    assert_eq!(head_of("abuela"), Some(UserId::new(2)));
+    assert_eq!(
+        head_of("tio"),
+        Some(UserId::new(2)),
+        "a chain's end belongs to its head"
+    );
     let invites = store.invites(None).await.unwrap();
     let revoked = |id| invites.iter().find(|i| i.id == id).unwrap().revoked;
     assert!(!revoked(1), "the head's invite still works");
@@ -78,7 +82,16 @@ async fn an_older_database_loses_its_invite_chains_and_orphaned_chat() {
     let borrada = RoomId::try_from("borrada".to_owned()).unwrap();
     let (gone, _) = store.chat_page(&borrada, None, None, 10).await.unwrap();
     assert!(gone.is_empty());
-    assert_eq!(store.muted_until(&borrada, 2, 0).await.unwrap(), None);
+    assert_eq!(
+        store
+            .muted_until(&borrada, UserId::new(2), 0)
+            .await
+            .unwrap(),
+        None
+    );
     // Memberships from before see the history they saw before.
-    assert_eq!(store.member_since(3, &sala_1).await.unwrap(), Some(0));
+    assert_eq!(
+        store.member_since(UserId::new(3), &sala_1).await.unwrap(),
+        Some(0)
+    );
 }

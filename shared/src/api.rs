@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DisplayName, Opening, Problem, Role, RoomId, UserRole, Username, WeeklySchedule};
+use crate::{
+    DisplayName, Opening, Problem, Role, RoomId, UserId, UserRole, Username, WeeklySchedule,
+};
 
 /// Every error answer's body: a stable code to switch on, for `invalid_input` and
 /// `conflict` the [`Problem`] to show the person in their language, and an English
@@ -113,7 +115,7 @@ pub struct PasswordChange {
 /// The logged-in person and the rooms they may enter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
-    pub id: i64,
+    pub id: UserId,
     pub username: Username,
     pub display_name: DisplayName,
     pub role: UserRole,
@@ -160,7 +162,7 @@ pub struct RoomChanges {
 /// Someone with an account (admin view).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
-    pub id: i64,
+    pub id: UserId,
     pub username: Username,
     pub display_name: DisplayName,
     pub role: UserRole,
@@ -244,7 +246,7 @@ pub struct Registration {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub username: Username,
     pub display_name: DisplayName,
     pub room: RoomId,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, DisplayName, ErrorCode, Opening, RoomId};
+use crate::{ChatId, DisplayName, ErrorCode, Opening, RoomId, UserId};
 
 /// Whether a connection sends the room's video or watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,9 +76,9 @@ pub enum ClientMessage {
     /// Staff: removes a message for everyone.
     DeleteChat { seq: u64 },
     /// Staff: keeps a family member from chatting in this room for `minutes`.
-    Mute { user_id: i64, minutes: u32 },
+    Mute { user_id: UserId, minutes: u32 },
     /// Staff: lets a muted family member chat again now.
-    Unmute { user_id: i64 },
+    Unmute { user_id: UserId },
     /// Staff only: pause the room's camera (nothing is relayed, viewers see "paused") or
     /// resume it.
     SetPaused { paused: bool },
@@ -124,7 +124,7 @@ pub struct ChatLine {
     /// The sending client's id for it (its acknowledgement to the sender).
     pub id: ChatId,
     /// The sender's account, for moderation.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// When the server received it, in microseconds since the UNIX epoch.
     pub sent_at_us: u64,
     pub from: DisplayName,
@@ -194,7 +194,7 @@ pub enum ServerMessage {
 /// A family member muted in a room, as its staff see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MutedMember {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: DisplayName,
     pub until_us: u64,
 }
@@ -234,10 +234,12 @@ mod tests {
             ClientMessage::OlderChat { before_seq: 7 },
             ClientMessage::DeleteChat { seq: 3 },
             ClientMessage::Mute {
-                user_id: 4,
+                user_id: UserId::new(4),
                 minutes: 30,
             },
-            ClientMessage::Unmute { user_id: 4 },
+            ClientMessage::Unmute {
+                user_id: UserId::new(4),
+            },
             ClientMessage::SetPaused { paused: true },
             ClientMessage::TimeSync { client_time_us: 42 },
         ];
@@ -311,7 +313,7 @@ mod tests {
             ServerMessage::Chat(ChatLine {
                 seq: 3,
                 id: ChatId::try_from("msg-0001".to_owned()).unwrap(),
-                user_id: 9,
+                user_id: UserId::new(9),
                 sent_at_us: 4,
                 from: name,
                 role: Role::Camera,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use nido_server::store::{NewRoomRow, NewUser, StoreError};
 use nido_server::{AppState, Config};
-use nido_shared::{DisplayName, RoomId, UserRole, Username, WeeklySchedule};
+use nido_shared::{DisplayName, RoomId, UserId, UserRole, Username, WeeklySchedule};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -105,7 +105,13 @@ impl InProcessServer {
     }
 
     /// Creates someone with an account, [`PASSWORD`] and these existing rooms: their id.
-    pub async fn person(&self, role: UserRole, username: &str, name: &str, rooms: &[&str]) -> i64 {
+    pub async fn person(
+        &self,
+        role: UserRole,
+        username: &str,
+        name: &str,
+        rooms: &[&str],
+    ) -> UserId {
         let store = &self.state.store;
         let hash = self
             .state

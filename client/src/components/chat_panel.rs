@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use nido_shared::limits::MAX_CHAT_CHARS;
-use nido_shared::{ChatLine, Role};
+use nido_shared::{ChatLine, Role, UserId};
 use wasm_bindgen::JsValue;
 
 use crate::chat_log::{ChatEntry, ChatLog, PendingChat};
@@ -19,7 +19,7 @@ const MUTE_CHOICES: [(u32, Text); 3] =
 pub fn ChatPanel(
     log: RwSignal<ChatLog>,
     /// The logged-in person's account id: their own lines are marked.
-    me: i64,
+    me: UserId,
     /// Whether this person moderates the room.
     staff: bool,
     #[prop(into)] enabled: Signal<bool>,
@@ -113,7 +113,7 @@ fn entry_key(entry: &ChatEntry) -> String {
 
 fn stored_line(
     line: ChatLine,
-    me: i64,
+    me: UserId,
     staff: bool,
     on_chat: Callback<ChatRequest>,
 ) -> impl IntoView {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nido_shared::api::{Me, Person, PersonChanges, RoomSummary, Settings};
 use nido_shared::limits::MAX_FAMILY_INVITE_LIMIT;
-use nido_shared::{RoomId, UserRole};
+use nido_shared::{RoomId, UserId, UserRole};
 
 use crate::api;
 use crate::browser::confirm;
@@ -123,7 +123,7 @@ fn person_card(
     i18n: I18n,
     person: Person,
     all_rooms: Vec<RoomId>,
-    myself: i64,
+    myself: UserId,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = person.id;

@@ -4,7 +4,7 @@
 
 use nido_shared::api::SecurityEventKind;
 use nido_shared::limits::MAX_CHAT_CHARS;
-use nido_shared::{ChatId, ErrorCode, ServerMessage, UserRole};
+use nido_shared::{ChatId, ErrorCode, ServerMessage, UserId, UserRole};
 
 use crate::relay::hub::Membership;
 use crate::relay::outbox::Outbox;
@@ -65,7 +65,7 @@ pub struct Chatter<'a> {
     pub state: &'a AppState,
     pub membership: &'a Membership,
     pub outbox: &'a Outbox,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub user_role: UserRole,
     /// Messages sent before this are not this person's to read (a family member sees the
     /// chat from when they were given the room); `None` for staff.
@@ -225,7 +225,7 @@ impl Chatter<'_> {
     }
 
     /// Staff: mutes a family member of this room for a while.
-    pub async fn mute(&self, user_id: i64, minutes: u32) -> ChatResult {
+    pub async fn mute(&self, user_id: UserId, minutes: u32) -> ChatResult {
         self.require_staff()?;
         if !(1..=MAX_MUTE_MINUTES).contains(&minutes) {
             return Err(ChatRefusal::of(
@@ -270,7 +270,7 @@ impl Chatter<'_> {
     }
 
     /// Staff: lets a muted family member of this room chat again.
-    pub async fn unmute(&self, user_id: i64) -> ChatResult {
+    pub async fn unmute(&self, user_id: UserId) -> ChatResult {
         self.require_staff()?;
         let room = self.membership.room();
         let unmuted = self
@@ -310,7 +310,7 @@ impl Chatter<'_> {
     }
 
     /// Tells the person (un)muted, and the room's staff the new list.
-    async fn announce_mutes(&self, user_id: i64, until_us: Option<i64>) -> ChatResult {
+    async fn announce_mutes(&self, user_id: UserId, until_us: Option<i64>) -> ChatResult {
         let room = self.membership.room();
         let now_us = self.state.clock.now_us();
         let muted = self

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use nido_shared::UserId;
 
 /// How fast each person may chat, across all their connections.
-pub type ChatRate = Arc<DefaultKeyedRateLimiter<i64>>;
+pub type ChatRate = Arc<DefaultKeyedRateLimiter<UserId>>;
 
 pub fn chat_rate(per_10s: u32) -> ChatRate {
     let burst = NonZeroU32::new(per_10s).unwrap_or(NonZeroU32::MIN);

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use nido_shared::{
-    CameraKey, CameraStatus, DisplayName, ErrorCode, Presence, Role, RoomId, ServerMessage,
+    CameraKey, CameraStatus, DisplayName, ErrorCode, Presence, Role, RoomId, ServerMessage, UserId,
 };
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -85,7 +85,7 @@ pub enum Audience {
 
 struct Member {
     id: MemberId,
-    user_id: i64,
+    user_id: UserId,
     name: DisplayName,
     audience: Audience,
     outbox: Outbox,
@@ -106,7 +106,7 @@ pub enum JoinError {
 pub struct JoinRequest {
     pub room: RoomId,
     /// The member's account.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The room's policy as the join read it from the database.
     pub policy: RoomPolicy,
     pub role: Role,
@@ -364,7 +364,7 @@ impl Membership {
     /// hears `to_person`, the room's staff hear `to_staff`.
     pub fn announce_mutes(
         &self,
-        user_id: i64,
+        user_id: UserId,
         to_person: &ServerMessage,
         to_staff: &ServerMessage,
     ) {
@@ -553,7 +553,7 @@ mod tests {
             let (outbox, received) = Outbox::new(&CancellationToken::new());
             let request = JoinRequest {
                 room: room(),
-                user_id: 1,
+                user_id: UserId::new(1),
                 policy: RoomPolicy {
                     version: 1,
                     schedule: self.schedule,
@@ -669,7 +669,7 @@ mod tests {
         let _ = drain(&mut raced_received);
         let unmuted = ServerMessage::MuteState { until_us: None };
         let list = ServerMessage::Mutes { muted: Vec::new() };
-        raced.announce_mutes(1, &unmuted, &list);
+        raced.announce_mutes(UserId::new(1), &unmuted, &list);
         raced.tell_own_mutes(&raced_outbox, &found);
         let (texts, _) = drain(&mut raced_received);
         assert_eq!(texts.len(), 1, "{texts:?}");

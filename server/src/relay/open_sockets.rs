@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use nido_shared::{ErrorCode, RoomId};
+use nido_shared::{ErrorCode, RoomId, UserId};
 
 use crate::infra::mutex::lock;
 use crate::relay::outbox::Outbox;
@@ -29,7 +29,7 @@ struct Inner {
 }
 
 struct Socket {
-    user_id: i64,
+    user_id: UserId,
     session_id: i64,
     session_expires_at_us: i64,
     room: Option<RoomId>,
@@ -67,7 +67,7 @@ impl OpenSockets {
     /// Records a new socket, unless its account already has `limit` open.
     pub fn register(
         &self,
-        user_id: i64,
+        user_id: UserId,
         session_id: i64,
         session_expires_at_us: i64,
         outbox: Outbox,
@@ -106,7 +106,7 @@ impl OpenSockets {
 
     /// Closes every socket of these people as if their sessions ended (they must log in
     /// again, or set up what is now required).
-    pub fn end_users(&self, user_ids: &[i64]) {
+    pub fn end_users(&self, user_ids: &[UserId]) {
         self.close_where(
             ErrorCode::SessionEnded,
             "your session ended; log in again",
@@ -115,14 +115,14 @@ impl OpenSockets {
     }
 
     /// Closes all of a person's sockets (revoked, or their role changed).
-    pub fn revoke_user(&self, user_id: i64) {
+    pub fn revoke_user(&self, user_id: UserId) {
         self.close_where(ErrorCode::AccessRevoked, "your access changed", |s| {
             s.user_id == user_id
         });
     }
 
     /// Closes a person's sockets in rooms they no longer have.
-    pub fn keep_only_rooms(&self, user_id: i64, rooms: &[RoomId]) {
+    pub fn keep_only_rooms(&self, user_id: UserId, rooms: &[RoomId]) {
         self.close_where(
             ErrorCode::AccessRevoked,
             "you no longer have this room",

@@ -1,13 +1,13 @@
 //! The audit log: every viewing session, who, which room, from where, from when to when.
 
 use nido_shared::api::{AuditEntry, AuditFilter};
-use nido_shared::{DisplayName, Role, RoomId, Username};
+use nido_shared::{DisplayName, Role, RoomId, UserId, Username};
 
 use super::{Store, StoreError, parse};
 
 /// Someone starting to watch or stream a room.
 pub struct NewViewing<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub room: &'a RoomId,
     pub role: Role,
     pub client_addr: &'a str,
@@ -16,7 +16,8 @@ pub struct NewViewing<'a> {
 #[derive(sqlx::FromRow)]
 struct AuditRecord {
     id: i64,
-    user_id: i64,
+    #[sqlx(try_from = "i64")]
+    user_id: UserId,
     username: String,
     display_name: String,
     room_slug: String,
@@ -55,7 +56,7 @@ impl Store {
             "INSERT INTO viewing_sessions (user_id, room_slug, role, client_addr, started_at_us)
              VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
-        .bind(viewing.user_id)
+        .bind(viewing.user_id.get())
         .bind(viewing.room.as_str())
         .bind(viewing.role.as_str())
         .bind(viewing.client_addr)

@@ -2,7 +2,7 @@
 //! connection with `synchronous=FULL` (see `chat_writer`), so that an acknowledged message
 //! survives a crash of the machine and each room's numbers come out in order with no gaps.
 
-use nido_shared::{ChatId, ChatLine, DisplayName, MutedMember, Role, RoomId};
+use nido_shared::{ChatId, ChatLine, DisplayName, MutedMember, Role, RoomId, UserId};
 use sqlx::pool::PoolConnection;
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -11,7 +11,7 @@ use super::{Store, StoreError, parse};
 /// A message as the writer owns it.
 pub(super) struct OwnedChat {
     pub room: RoomId,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub client_id: ChatId,
     pub name: DisplayName,
     pub role: Role,
@@ -23,7 +23,7 @@ pub(super) struct OwnedChat {
 /// A message to store.
 pub struct NewChat<'a> {
     pub room: &'a RoomId,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub client_id: &'a ChatId,
     pub name: &'a DisplayName,
     pub role: Role,
@@ -43,7 +43,8 @@ pub enum Appended {
 struct ChatRecord {
     seq: i64,
     client_id: String,
-    user_id: i64,
+    #[sqlx(try_from = "i64")]
+    user_id: UserId,
     sender_name: String,
     sender_role: String,
     sender_is_staff: bool,
@@ -169,7 +170,7 @@ impl Store {
         &self,
         room: &RoomId,
         message: u64,
-        by: i64,
+        by: UserId,
         now_us: i64,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
@@ -177,7 +178,7 @@ impl Store {
              WHERE room_slug = ? AND seq = ? AND deleted_at_us IS NULL",
         )
         .bind(now_us)
-        .bind(by)
+        .bind(by.get())
         .bind(room.as_str())
         .bind(seq(message))
         .execute(&self.chat_pool)
@@ -188,9 +189,9 @@ impl Store {
     pub async fn mute(
         &self,
         room: &RoomId,
-        user_id: i64,
+        user_id: UserId,
         until_us: i64,
-        by: i64,
+        by: UserId,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO chat_mutes (room_slug, user_id, until_us, muted_by) VALUES (?, ?, ?, ?)
@@ -198,19 +199,19 @@ impl Store {
              DO UPDATE SET until_us = excluded.until_us, muted_by = excluded.muted_by",
         )
         .bind(room.as_str())
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(until_us)
-        .bind(by)
+        .bind(by.get())
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     /// Lets someone chat in a room again; false when they were not muted.
-    pub async fn unmute(&self, room: &RoomId, user_id: i64) -> Result<bool, StoreError> {
+    pub async fn unmute(&self, room: &RoomId, user_id: UserId) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM chat_mutes WHERE room_slug = ? AND user_id = ?")
             .bind(room.as_str())
-            .bind(user_id)
+            .bind(user_id.get())
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
@@ -234,7 +235,7 @@ impl Store {
         rows.into_iter()
             .map(|(user_id, name, until_us)| {
                 Ok(MutedMember {
-                    user_id,
+                    user_id: UserId::new(user_id),
                     name: parse(name, DisplayName::try_from)?,
                     until_us: u64::try_from(until_us).unwrap_or(0),
                 })
@@ -246,14 +247,14 @@ impl Store {
     pub async fn muted_until(
         &self,
         room: &RoomId,
-        user_id: i64,
+        user_id: UserId,
         now_us: i64,
     ) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT until_us FROM chat_mutes WHERE room_slug = ? AND user_id = ? AND until_us > ?",
         )
         .bind(room.as_str())
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(now_us)
         .fetch_optional(&self.pool)
         .await?)
@@ -317,7 +318,7 @@ async fn run_append_script(
     script.push_values(batch.iter().enumerate(), |mut row, (ord, chat)| {
         row.push_bind(i64::try_from(ord).unwrap_or(i64::MAX))
             .push_bind(chat.room.as_str())
-            .push_bind(chat.user_id)
+            .push_bind(chat.user_id.get())
             .push_bind(chat.client_id.as_str())
             .push_bind(chat.name.as_str())
             .push_bind(chat.role.as_str())
@@ -409,7 +410,7 @@ impl MaybeChatRecord {
         Some(ChatRecord {
             seq: self.seq?,
             client_id: self.client_id?,
-            user_id: self.user_id?,
+            user_id: UserId::new(self.user_id?),
             sender_name: self.sender_name?,
             sender_role: self.sender_role?,
             sender_is_staff: self.sender_is_staff?,

@@ -1,6 +1,6 @@
 //! Invite links: who may register, in which role and rooms, until when and how many times.
 
-use nido_shared::{DisplayName, RoomId, UserRole, Username};
+use nido_shared::{DisplayName, RoomId, UserId, UserRole, Username};
 use sqlx::SqliteConnection;
 
 use super::users::{NewUser, add_rooms, insert_user};
@@ -11,7 +11,7 @@ pub struct NewInviteRow<'a> {
     pub token_hash: &'a [u8],
     pub role: UserRole,
     pub rooms: &'a [RoomId],
-    pub created_by: i64,
+    pub created_by: UserId,
     /// The creator's role now, which registering checks they still have.
     pub creator_role: UserRole,
     pub expires_at_us: i64,
@@ -47,7 +47,7 @@ pub struct InviteRow {
     pub role: UserRole,
     pub rooms: Vec<RoomId>,
     pub room_names: Vec<String>,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub created_by_name: DisplayName,
     pub created_at_us: i64,
     pub expires_at_us: i64,
@@ -71,7 +71,8 @@ struct InviteRecord {
     room_slugs: Option<String>,
     /// Names separated by a unit separator, in the same order.
     room_names: Option<String>,
-    created_by: i64,
+    #[sqlx(try_from = "i64")]
+    created_by: UserId,
     created_by_name: String,
     created_at_us: i64,
     expires_at_us: i64,
@@ -141,7 +142,7 @@ impl Store {
         )
         .bind(invite.token_hash)
         .bind(invite.role.as_str())
-        .bind(invite.created_by)
+        .bind(invite.created_by.get())
         .bind(invite.creator_role.as_str())
         .bind(now_us)
         .bind(invite.expires_at_us)
@@ -191,11 +192,11 @@ impl Store {
     }
 
     /// Invites, newest first: everyone's, or only those one person created.
-    pub async fn invites(&self, created_by: Option<i64>) -> Result<Vec<InviteRow>, StoreError> {
+    pub async fn invites(&self, created_by: Option<UserId>) -> Result<Vec<InviteRow>, StoreError> {
         sqlx::query_as::<_, InviteRecord>(&format!(
             "{INVITE_QUERY} WHERE ?1 IS NULL OR i.created_by = ?1 ORDER BY i.id DESC"
         ))
-        .bind(created_by)
+        .bind(created_by.map(UserId::get))
         .fetch_all(&self.pool)
         .await?
         .into_iter()
@@ -216,7 +217,11 @@ impl Store {
 
     /// How many people a person has invited or may still invite with their open links:
     /// open invites count every use they allow, closed ones the uses they had.
-    pub async fn invite_places_used(&self, user_id: i64, now_us: i64) -> Result<u32, StoreError> {
+    pub async fn invite_places_used(
+        &self,
+        user_id: UserId,
+        now_us: i64,
+    ) -> Result<u32, StoreError> {
         let mut connection = self.pool.acquire().await?;
         places_used(&mut connection, user_id, now_us).await
     }
@@ -225,7 +230,7 @@ impl Store {
     /// person as they are now: after they were revoked, or lost a role or rooms.
     pub async fn revoke_lost_invites(
         &self,
-        user_id: i64,
+        user_id: UserId,
         now_us: i64,
         still_valid: impl Fn(&InviteClaim) -> bool,
     ) -> Result<(), StoreError> {
@@ -235,7 +240,7 @@ impl Store {
              WHERE created_by = ? AND revoked_at_us IS NULL AND expires_at_us > ?
                AND uses < max_uses",
         )
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(now_us)
         .fetch_all(&mut *transaction)
         .await?;
@@ -261,7 +266,7 @@ impl Store {
         registration: &NewRegistration<'_>,
         now_us: i64,
         still_valid: impl FnOnce(&InviteClaim) -> bool,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<UserId, StoreError> {
         let mut transaction = self.pool.begin().await?;
         // Counting the use first takes the write lock, so two registrations cannot both
         // take an invite's last use, and nothing the checks below read can change.
@@ -276,6 +281,7 @@ impl Store {
         .fetch_optional(&mut *transaction)
         .await?;
         let (invite_id, created_by) = claimed.ok_or(StoreError::NotFound)?;
+        let created_by = UserId::new(created_by);
         let claim = claim(&mut transaction, invite_id).await?;
         if !still_valid(&claim) {
             return Err(StoreError::NotFound);
@@ -305,7 +311,7 @@ pub struct NewRegistration<'a> {
 
 async fn places_used(
     connection: &mut SqliteConnection,
-    user_id: i64,
+    user_id: UserId,
     now_us: i64,
 ) -> Result<u32, StoreError> {
     let used: i64 = sqlx::query_scalar(
@@ -314,7 +320,7 @@ async fn places_used(
          FROM invites WHERE created_by = ?",
     )
     .bind(now_us)
-    .bind(user_id)
+    .bind(user_id.get())
     .fetch_one(connection)
     .await?;
     Ok(u32::try_from(used).unwrap_or(u32::MAX))

@@ -1,5 +1,7 @@
 //! What login throttling remembers: failed attempts per username and trusted devices.
 
+use nido_shared::UserId;
+
 use super::{Store, StoreError};
 
 /// Consecutive failed logins and when the last one was.
@@ -12,7 +14,8 @@ pub struct FailureCount {
 /// A browser that logged in to an account before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeviceRecord {
-    pub user_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub user_id: UserId,
     pub failures: u32,
     pub last_failure_us: Option<i64>,
 }
@@ -98,9 +101,9 @@ impl Store {
     }
 
     /// Forgets every browser a person's account trusted (their password changed).
-    pub async fn forget_trusted_devices(&self, user_id: i64) -> Result<(), StoreError> {
+    pub async fn forget_trusted_devices(&self, user_id: UserId) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM trusted_devices WHERE user_id = ?")
-            .bind(user_id)
+            .bind(user_id.get())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -109,14 +112,14 @@ impl Store {
     pub async fn add_trusted_device(
         &self,
         token_hash: &[u8],
-        user_id: i64,
+        user_id: UserId,
         now_us: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO trusted_devices (token_hash, user_id, created_at_us) VALUES (?, ?, ?)",
         )
         .bind(token_hash)
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(now_us)
         .execute(&self.pool)
         .await?;

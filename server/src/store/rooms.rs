@@ -1,6 +1,6 @@
 //! Classrooms: their ids, names, policies (viewing hours and pause) and members.
 
-use nido_shared::{RoomId, WeeklySchedule};
+use nido_shared::{RoomId, UserId, WeeklySchedule};
 use sqlx::{Sqlite, SqliteConnection};
 
 use super::{Store, StoreError, conflict_or, found, parse};
@@ -132,12 +132,12 @@ impl Store {
     }
 
     /// The rooms a person was given, by id.
-    pub async fn rooms_of_user(&self, user_id: i64) -> Result<Vec<RoomRow>, StoreError> {
+    pub async fn rooms_of_user(&self, user_id: UserId) -> Result<Vec<RoomRow>, StoreError> {
         sqlx::query_as::<_, RoomRecord>(&format!(
             "SELECT {ROOM_COLUMNS} FROM rooms r JOIN room_members m ON m.room_id = r.id
              WHERE m.user_id = ? ORDER BY r.slug"
         ))
-        .bind(user_id)
+        .bind(user_id.get())
         .fetch_all(&self.pool)
         .await?
         .into_iter()
@@ -146,21 +146,21 @@ impl Store {
     }
 
     /// Whether this person was given this room.
-    pub async fn is_member(&self, user_id: i64, slug: &RoomId) -> Result<bool, StoreError> {
+    pub async fn is_member(&self, user_id: UserId, slug: &RoomId) -> Result<bool, StoreError> {
         Ok(self.member_since(user_id, slug).await?.is_some())
     }
 
     /// When this person was given this room, if they have it.
     pub async fn member_since(
         &self,
-        user_id: i64,
+        user_id: UserId,
         slug: &RoomId,
     ) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT m.added_at_us FROM room_members m JOIN rooms r ON r.id = m.room_id
              WHERE m.user_id = ? AND r.slug = ?",
         )
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(slug.as_str())
         .fetch_optional(&self.pool)
         .await?)

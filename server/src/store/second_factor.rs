@@ -1,6 +1,8 @@
 //! Two-step sign-in records: the authenticator secret (in force or being set up), the last
 //! time step used, and the hashes of the recovery codes.
 
+use nido_shared::UserId;
+
 use super::{Store, StoreError};
 
 /// A person's two-step sign-in as stored.
@@ -13,7 +15,7 @@ pub struct SecondFactorRecord {
 }
 
 impl Store {
-    pub async fn second_factor(&self, user_id: i64) -> Result<SecondFactorRecord, StoreError> {
+    pub async fn second_factor(&self, user_id: UserId) -> Result<SecondFactorRecord, StoreError> {
         let record = sqlx::query_as::<_, SecondFactorRecord>(
             "SELECT totp_secret AS secret, totp_pending_secret AS pending_secret,
                     totp_last_step AS last_step,
@@ -21,7 +23,7 @@ impl Store {
                       WHERE c.user_id = u.id AND c.used_at_us IS NULL) AS recovery_codes_left
              FROM users u WHERE id = ?",
         )
-        .bind(user_id)
+        .bind(user_id.get())
         .fetch_optional(&self.pool)
         .await?;
         record.ok_or(StoreError::NotFound)
@@ -30,12 +32,12 @@ impl Store {
     /// Keeps a new secret until a code from it confirms it; the one in force stays.
     pub async fn set_pending_second_factor(
         &self,
-        user_id: i64,
+        user_id: UserId,
         secret: &[u8],
     ) -> Result<(), StoreError> {
         sqlx::query("UPDATE users SET totp_pending_secret = ? WHERE id = ?")
             .bind(secret)
-            .bind(user_id)
+            .bind(user_id.get())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -45,7 +47,7 @@ impl Store {
     /// when another setup replaced it meanwhile.
     pub async fn enable_second_factor(
         &self,
-        user_id: i64,
+        user_id: UserId,
         secret: &[u8],
         step: u64,
         recovery_hashes: &[[u8; 32]],
@@ -57,7 +59,7 @@ impl Store {
              WHERE id = ? AND totp_pending_secret = ?",
         )
         .bind(step_value(step))
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(secret)
         .execute(&mut *tx)
         .await?
@@ -67,12 +69,12 @@ impl Store {
             return Ok(false);
         }
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?")
-            .bind(user_id)
+            .bind(user_id.get())
             .execute(&mut *tx)
             .await?;
         for hash in recovery_hashes {
             sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)")
-                .bind(user_id)
+                .bind(user_id.get())
                 .bind(hash.as_slice())
                 .execute(&mut *tx)
                 .await?;
@@ -83,12 +85,12 @@ impl Store {
 
     /// Records that the code of time step `step` logged in; false when that step (or a
     /// later one) already did, so a code works once even when two logins race.
-    pub async fn use_totp_step(&self, user_id: i64, step: u64) -> Result<bool, StoreError> {
+    pub async fn use_totp_step(&self, user_id: UserId, step: u64) -> Result<bool, StoreError> {
         let step = step_value(step);
         let result =
             sqlx::query("UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?")
                 .bind(step)
-                .bind(user_id)
+                .bind(user_id.get())
                 .bind(step)
                 .execute(&self.pool)
                 .await?;
@@ -99,7 +101,7 @@ impl Store {
     /// person's unused codes.
     pub async fn use_recovery_code(
         &self,
-        user_id: i64,
+        user_id: UserId,
         hash: &[u8; 32],
         now_us: i64,
     ) -> Result<Option<i64>, StoreError> {
@@ -108,7 +110,7 @@ impl Store {
              WHERE user_id = ? AND code_hash = ? AND used_at_us IS NULL",
         )
         .bind(now_us)
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(hash.as_slice())
         .execute(&self.pool)
         .await?
@@ -121,14 +123,14 @@ impl Store {
     }
 
     /// Turns two-step sign-in off and forgets its secret and recovery codes.
-    pub async fn disable_second_factor(&self, user_id: i64) -> Result<(), StoreError> {
+    pub async fn disable_second_factor(&self, user_id: UserId) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL WHERE id = ?")
-            .bind(user_id)
+            .bind(user_id.get())
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?")
-            .bind(user_id)
+            .bind(user_id.get())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -2,7 +2,7 @@
 //! from where and when.
 
 use nido_shared::api::{SecurityEvent, SecurityEventFilter, SecurityEventKind};
-use nido_shared::{DisplayName, RoomId, UserRole, Username};
+use nido_shared::{DisplayName, RoomId, UserId, UserRole, Username};
 
 use super::{Store, StoreError, parse};
 
@@ -10,7 +10,7 @@ use super::{Store, StoreError, parse};
 #[derive(Debug, Default)]
 pub struct EventDetails<'a> {
     /// Who did it: `None` when nobody was logged in.
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     /// The account it concerns, by username.
     pub account: Option<&'a str>,
     pub room: Option<&'a RoomId>,
@@ -88,7 +88,7 @@ impl Store {
         )
         .bind(now_us)
         .bind(kind.as_str())
-        .bind(details.actor_id)
+        .bind(details.actor_id.map(UserId::get))
         .bind(details.account)
         .bind(details.room.map(RoomId::as_str))
         .bind(details.role.map(UserRole::as_str))

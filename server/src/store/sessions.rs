@@ -1,5 +1,7 @@
 //! Login sessions, kept as hashes of their tokens.
 
+use nido_shared::UserId;
+
 use super::users::{USER_COLUMNS_OF_U, UserRecord};
 use super::{Store, StoreError, User};
 
@@ -29,7 +31,7 @@ impl Store {
     pub async fn create_session(
         &self,
         token_hash: &[u8],
-        user_id: i64,
+        user_id: UserId,
         now_us: i64,
         expires_at_us: i64,
     ) -> Result<i64, StoreError> {
@@ -38,7 +40,7 @@ impl Store {
              VALUES (?, ?, ?, ?) RETURNING id",
         )
         .bind(token_hash)
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(now_us)
         .bind(expires_at_us)
         .fetch_one(&self.pool)
@@ -124,12 +126,12 @@ impl Store {
     /// Ends all of a person's sessions but one; returns the ids of those ended.
     pub async fn delete_other_sessions(
         &self,
-        user_id: i64,
+        user_id: UserId,
         keep: i64,
     ) -> Result<Vec<i64>, StoreError> {
         Ok(
             sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? AND id != ? RETURNING id")
-                .bind(user_id)
+                .bind(user_id.get())
                 .bind(keep)
                 .fetch_all(&self.pool)
                 .await?,
@@ -137,10 +139,10 @@ impl Store {
     }
 
     /// Ends every session of a person; returns their ids.
-    pub async fn delete_sessions_of(&self, user_id: i64) -> Result<Vec<i64>, StoreError> {
+    pub async fn delete_sessions_of(&self, user_id: UserId) -> Result<Vec<i64>, StoreError> {
         Ok(
             sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? RETURNING id")
-                .bind(user_id)
+                .bind(user_id.get())
                 .fetch_all(&self.pool)
                 .await?,
         )

@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 
-use nido_shared::{DisplayName, RoomId, UserRole, Username};
+use nido_shared::{DisplayName, RoomId, UserId, UserRole, Username};
 
 use super::{Store, StoreError, conflict_or, found, parse};
 
 /// Someone with an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: Username,
     pub display_name: DisplayName,
     pub role: UserRole,
@@ -17,9 +17,9 @@ pub struct User {
     pub created_at_us: i64,
     pub revoked: bool,
     /// Who made the invite this person registered with.
-    pub invited_by: Option<i64>,
+    pub invited_by: Option<UserId>,
     /// A relative's household head: the family member who invited them.
-    pub household_head: Option<i64>,
+    pub household_head: Option<UserId>,
     /// Whether logging in asks for a two-step code.
     pub second_factor: bool,
 }
@@ -43,15 +43,15 @@ impl TryFrom<UserRecord> for User {
 
     fn try_from(record: UserRecord) -> Result<Self, StoreError> {
         Ok(Self {
-            id: record.id,
+            id: UserId::new(record.id),
             username: parse(record.username, Username::try_from)?,
             display_name: parse(record.display_name, DisplayName::try_from)?,
             role: parse(record.role, |role| role.parse::<UserRole>())?,
             password_hash: record.password_hash,
             created_at_us: record.created_at_us,
             revoked: record.revoked_at_us.is_some(),
-            invited_by: record.invited_by,
-            household_head: record.household_head,
+            invited_by: record.invited_by.map(UserId::new),
+            household_head: record.household_head.map(UserId::new),
             second_factor: record.second_factor,
         })
     }
@@ -70,13 +70,13 @@ pub struct NewUser<'a> {
     pub display_name: &'a DisplayName,
     pub password_hash: &'a str,
     pub role: UserRole,
-    pub invited_by: Option<i64>,
-    pub household_head: Option<i64>,
+    pub invited_by: Option<UserId>,
+    pub household_head: Option<UserId>,
 }
 
 impl Store {
     /// Creates an account; [`StoreError::Conflict`] when the username is taken.
-    pub async fn create_user(&self, user: &NewUser<'_>, now_us: i64) -> Result<i64, StoreError> {
+    pub async fn create_user(&self, user: &NewUser<'_>, now_us: i64) -> Result<UserId, StoreError> {
         let mut connection = self.pool.acquire().await?;
         insert_user(&mut connection, user, now_us).await
     }
@@ -92,9 +92,9 @@ impl Store {
         .transpose()
     }
 
-    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+    pub async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
         sqlx::query_as::<_, UserRecord>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
-            .bind(id)
+            .bind(id.get())
             .fetch_optional(&self.pool)
             .await?
             .map(User::try_from)
@@ -114,17 +114,17 @@ impl Store {
     }
 
     /// Each person's rooms, by user id.
-    pub async fn rooms_by_user(&self) -> Result<HashMap<i64, Vec<RoomId>>, StoreError> {
+    pub async fn rooms_by_user(&self) -> Result<HashMap<UserId, Vec<RoomId>>, StoreError> {
         let pairs: Vec<(i64, String)> = sqlx::query_as(
             "SELECT m.user_id, r.slug FROM room_members m JOIN rooms r ON r.id = m.room_id
              ORDER BY r.slug",
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut rooms: HashMap<i64, Vec<RoomId>> = HashMap::new();
+        let mut rooms: HashMap<UserId, Vec<RoomId>> = HashMap::new();
         for (user_id, slug) in pairs {
             rooms
-                .entry(user_id)
+                .entry(UserId::new(user_id))
                 .or_default()
                 .push(parse(slug, RoomId::try_from)?);
         }
@@ -133,11 +133,11 @@ impl Store {
 
     /// Changes a person's role; [`StoreError::LastAdmin`] (and no change) when that would
     /// leave no admin who can log in.
-    pub async fn set_role(&self, user_id: i64, role: UserRole) -> Result<(), StoreError> {
+    pub async fn set_role(&self, user_id: UserId, role: UserRole) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         let done = sqlx::query("UPDATE users SET role = ? WHERE id = ?")
             .bind(role.as_str())
-            .bind(user_id)
+            .bind(user_id.get())
             .execute(&mut *transaction)
             .await?;
         found(done.rows_affected())?;
@@ -150,7 +150,7 @@ impl Store {
     /// [`StoreError::NotFound`] if a room does not exist.
     pub async fn set_user_rooms(
         &self,
-        user_id: i64,
+        user_id: UserId,
         rooms: &[RoomId],
         now_us: i64,
     ) -> Result<(), StoreError> {
@@ -161,12 +161,12 @@ impl Store {
             "DELETE FROM room_members WHERE user_id = ? AND room_id NOT IN
                 (SELECT r.id FROM rooms r JOIN json_each(?) j ON j.value = r.slug)",
         )
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(slugs)
         .execute(&mut *transaction)
         .await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
-            .bind(user_id)
+            .bind(user_id.get())
             .fetch_optional(&mut *transaction)
             .await?;
         exists.ok_or(StoreError::NotFound)?;
@@ -178,18 +178,18 @@ impl Store {
     /// Revokes an account: it can no longer log in, and its sessions and trusted devices
     /// are deleted. Returns the ids of the deleted sessions; [`StoreError::LastAdmin`]
     /// (and no change) when it is the last admin who can log in.
-    pub async fn revoke_user(&self, user_id: i64, now_us: i64) -> Result<Vec<i64>, StoreError> {
+    pub async fn revoke_user(&self, user_id: UserId, now_us: i64) -> Result<Vec<i64>, StoreError> {
         let mut transaction = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET revoked_at_us = ? WHERE id = ? AND revoked_at_us IS NULL",
         )
         .bind(now_us)
-        .bind(user_id)
+        .bind(user_id.get())
         .execute(&mut *transaction)
         .await?;
         if done.rows_affected() == 0 {
             let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
-                .bind(user_id)
+                .bind(user_id.get())
                 .fetch_optional(&mut *transaction)
                 .await?;
             exists.ok_or(StoreError::NotFound)?;
@@ -197,21 +197,21 @@ impl Store {
         keep_an_admin(&mut transaction).await?;
         let sessions: Vec<i64> =
             sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? RETURNING id")
-                .bind(user_id)
+                .bind(user_id.get())
                 .fetch_all(&mut *transaction)
                 .await?;
         sqlx::query("DELETE FROM trusted_devices WHERE user_id = ?")
-            .bind(user_id)
+            .bind(user_id.get())
             .execute(&mut *transaction)
             .await?;
         transaction.commit().await?;
         Ok(sessions)
     }
 
-    pub async fn set_password_hash(&self, user_id: i64, hash: &str) -> Result<(), StoreError> {
+    pub async fn set_password_hash(&self, user_id: UserId, hash: &str) -> Result<(), StoreError> {
         let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(hash)
-            .bind(user_id)
+            .bind(user_id.get())
             .execute(&self.pool)
             .await?;
         found(done.rows_affected())
@@ -245,7 +245,7 @@ pub(super) async fn insert_user(
     connection: &mut sqlx::SqliteConnection,
     user: &NewUser<'_>,
     now_us: i64,
-) -> Result<i64, StoreError> {
+) -> Result<UserId, StoreError> {
     sqlx::query_scalar(
         "INSERT INTO users
             (username, display_name, password_hash, role, invited_by, household_head,
@@ -256,11 +256,12 @@ pub(super) async fn insert_user(
     .bind(user.display_name.as_str())
     .bind(user.password_hash)
     .bind(user.role.as_str())
-    .bind(user.invited_by)
-    .bind(user.household_head)
+    .bind(user.invited_by.map(UserId::get))
+    .bind(user.household_head.map(UserId::get))
     .bind(now_us)
     .fetch_one(connection)
     .await
+    .map(UserId::new)
     .map_err(conflict_or)
 }
 
@@ -268,7 +269,7 @@ pub(super) async fn insert_user(
 /// date); [`StoreError::NotFound`] if one does not exist.
 pub(super) async fn add_rooms(
     connection: &mut sqlx::SqliteConnection,
-    user_id: i64,
+    user_id: UserId,
     rooms: &[RoomId],
     now_us: i64,
 ) -> Result<(), StoreError> {
@@ -277,7 +278,7 @@ pub(super) async fn add_rooms(
             "INSERT OR IGNORE INTO room_members (room_id, user_id, added_at_us)
              SELECT id, ?, ? FROM rooms WHERE slug = ?",
         )
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(now_us)
         .bind(room.as_str())
         .execute(&mut *connection)

@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use nido_server::Config;
+pub use nido_shared::UserId;
 use nido_shared::api::NewInvite;
 use nido_shared::{
     ChatLine, ClientMessage, ErrorCode, OpenHours, Presence, Role, ServerMessage, TimeOfDay,
@@ -46,7 +47,7 @@ impl std::ops::Deref for TestServer {
 /// Someone with an account and a logged-in session.
 #[derive(Debug, Clone)]
 pub struct Account {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     /// The `Cookie` header value that carries the session.
     pub cookie: String,
@@ -102,7 +103,12 @@ impl TestServer {
     }
 
     /// Creates someone with [`PASSWORD`], without logging in: their id and username.
-    pub async fn create_person(&self, role: UserRole, name: &str, rooms: &[&str]) -> (i64, String) {
+    pub async fn create_person(
+        &self,
+        role: UserRole,
+        name: &str,
+        rooms: &[&str],
+    ) -> (UserId, String) {
         let count = self.state.store.users().await.unwrap().len();
         let username = format!("user{count}");
         for room in rooms {

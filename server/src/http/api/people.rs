@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use nido_shared::Problem;
 use nido_shared::api::{Person, PersonChanges, SecurityEventKind};
+use nido_shared::{Problem, UserId};
 
 use crate::auth::throttle::ACCOUNT_LOCK_AT;
 use crate::auth::{Admin, Authenticated, Peer};
@@ -25,7 +25,7 @@ pub async fn list_people(
     let mut rooms = state.store.rooms_by_user().await?;
     let locked = state.store.locked_usernames(ACCOUNT_LOCK_AT).await?;
     let users = state.store.users().await?;
-    let names: HashMap<i64, _> = users
+    let names: HashMap<UserId, _> = users
         .iter()
         .map(|user| (user.id, user.display_name.clone()))
         .collect();
@@ -51,7 +51,7 @@ pub async fn update_person(
     State(state): State<AppState>,
     Admin(auth): Admin,
     peer: Peer,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     JsonBody(changes): JsonBody<PersonChanges>,
 ) -> Result<StatusCode, AppError> {
     let user = person(&state, id).await?;
@@ -84,7 +84,7 @@ pub async fn revoke_person(
     State(state): State<AppState>,
     Admin(auth): Admin,
     peer: Peer,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> Result<StatusCode, AppError> {
     let user = person(&state, id).await?;
     state
@@ -107,7 +107,7 @@ pub async fn unlock_person(
     State(state): State<AppState>,
     Admin(auth): Admin,
     peer: Peer,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> Result<StatusCode, AppError> {
     let user = person(&state, id).await?;
     state
@@ -130,13 +130,13 @@ fn about<'a>(auth: &Authenticated, user: &'a User) -> EventDetails<'a> {
     }
 }
 
-async fn person(state: &AppState, id: i64) -> Result<User, AppError> {
+async fn person(state: &AppState, id: UserId) -> Result<User, AppError> {
     state.store.user_by_id(id).await?.ok_or(AppError::NotFound)
 }
 
 /// Revokes the person's open invites that offer more than they have now. Registering
 /// checks the same again, so an invite used in between is refused all the same.
-async fn revoke_lost_invites(state: &AppState, id: i64) -> Result<(), AppError> {
+async fn revoke_lost_invites(state: &AppState, id: UserId) -> Result<(), AppError> {
     let now_us = state.clock.now_us();
     Ok(state
         .store

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use nido_shared::Problem;
+use nido_shared::UserId;
 use nido_shared::api::{
     PasswordConfirmation, RecoveryCodes, SecondFactorCode, SecondFactorSetup, SecondFactorState,
     SecurityEventKind,
@@ -117,7 +118,7 @@ pub async fn reset(
     State(state): State<AppState>,
     Admin(auth): Admin,
     peer: Peer,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> Result<StatusCode, AppError> {
     let person = state
         .store
@@ -171,7 +172,7 @@ pub async fn check_login_code(
     Ok(true)
 }
 
-fn about(person: &User, actor_id: i64) -> EventDetails<'_> {
+fn about(person: &User, actor_id: UserId) -> EventDetails<'_> {
     EventDetails {
         actor_id: Some(actor_id),
         account: Some(person.username.as_str()),

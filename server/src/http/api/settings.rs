@@ -2,9 +2,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use nido_shared::Problem;
 use nido_shared::api::{SecurityEventKind, Settings};
 use nido_shared::limits::MAX_FAMILY_INVITE_LIMIT;
+use nido_shared::{Problem, UserId};
 
 use crate::auth::{Admin, Peer};
 use crate::http::error::{AppError, JsonBody};
@@ -43,7 +43,7 @@ pub async fn update_settings(
             .await?;
         if settings.staff_second_factor {
             // Staff streaming or chatting without it stop now, and set it up at their next page.
-            let owing: Vec<i64> = store
+            let owing: Vec<UserId> = store
                 .users()
                 .await?
                 .into_iter()
