@@ -25,13 +25,9 @@ impl Api {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
     /// A request to `path`, with the session `cookie` if given.
     pub fn request(&self, method: Method, path: &str, cookie: Option<&str>) -> RequestBuilder {
-        let request = self.http.request(method, self.url(path));
+        let request = self.http.request(method, format!("{}{path}", self.base));
         match cookie {
             Some(cookie) => request.header(COOKIE, cookie),
             None => request,

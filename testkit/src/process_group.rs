@@ -17,10 +17,6 @@ impl ProcessGroup {
         let leader = command.process_group(0).spawn()?;
         Ok(Self { leader })
     }
-
-    pub fn id(&self) -> u32 {
-        self.leader.id()
-    }
 }
 
 impl Drop for ProcessGroup {
