@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh --test
 
 say "building the app (its size is reported)"
-trunk build --release
+scripts/build-app.sh
 say "building the relays and the load generator (release)"
 cargo build --release --locked -p nido-server -p nido-bench
 say "running the comparison"

@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
-trunk build --release
+scripts/build-app.sh
 cargo build --release --locked -p nido-server --features embed-app
 exec target/release/nido-server "$@"

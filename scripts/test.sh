@@ -11,8 +11,10 @@ say "formatting"
 cargo fmt --all --check
 say "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The families' build of the app (without the staff pages), as it ships.
+cargo clippy --locked -p nido-client --no-default-features --target wasm32-unknown-unknown -- -D warnings
 say "building the app"
-trunk build --release
+scripts/build-app.sh
 say "the self-contained release binary (the app built in)"
 cargo build --release --locked -p nido-server --features embed-app
 scripts/check-binary.sh target/release/nido-server

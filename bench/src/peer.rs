@@ -136,6 +136,8 @@ impl Programs {
         nido.create_admin(data_dir.path(), nido_setup::ADMIN)
             .await?;
         let options = [
+            "--dist",
+            "no-app-in-this-test",
             "--listen",
             "127.0.0.1:0",
             "--time-zone",

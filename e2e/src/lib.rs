@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use base64::Engine;
 use fantoccini::{Client, ClientBuilder, Locator};
 pub use nido_testkit::{InProcessServer, PASSWORD, ProcessGroup, TIME_ZONE};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// How long a page may take to reach an expected state.
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -26,10 +29,42 @@ pub fn dist_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"));
     assert!(
         dist.join("index.html").is_file(),
-        "the app is not built at {}: run scripts/test.sh (or `trunk build --release`)",
+        "the app is not built at {}: run scripts/test.sh (or scripts/build-app.sh)",
         dist.display()
     );
     dist
+}
+
+/// The release binary with the app built in (`target/release/nido-server`, which
+/// scripts/test.sh builds before the tests), or `NIDO_E2E_SERVER`.
+pub fn release_binary() -> PathBuf {
+    let binary = std::env::var_os("NIDO_E2E_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/nido-server")
+        });
+    let version = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+        .unwrap_or_default();
+    assert!(
+        version.contains("browser app built in"),
+        "no release binary with the app built in at {}: run scripts/test.sh (or scripts/build-app.sh, \
+         then cargo build --release -p nido-server --features embed-app)",
+        binary.display()
+    );
+    binary
+}
+
+/// What Chromium's `--ignore-certificate-errors-spki-list` takes: the base64 SHA-256 of the
+/// public key of the certificate Nido made for itself in `data_dir`.
+pub fn certificate_key_hash(data_dir: &Path) -> String {
+    let pem = std::fs::read(data_dir.join("tls/server.pem")).expect("the certificate");
+    let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).expect("PEM");
+    let (_, cert) = X509Certificate::from_der(&pem.contents).expect("a certificate");
+    let key = cert.public_key().raw;
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(key))
 }
 
 /// Where screenshots go: `e2e/artifacts/`.

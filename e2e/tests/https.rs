@@ -3,11 +3,8 @@
 //! camera page streams to a parent's viewer page. The browsers are told to accept exactly
 //! that certificate; all traffic stays on loopback.
 
-use base64::Engine;
 use nido_e2e::*;
 use nido_shared::UserRole;
-use sha2::{Digest, Sha256};
-use x509_parser::prelude::{FromDer, X509Certificate};
 
 const HOST: &str = "nido.test";
 const ROOM: &str = "sala-sol";
@@ -33,7 +30,7 @@ async fn a_camera_streams_to_a_viewer_over_self_signed_https() {
         format!("--host-resolver-rules=MAP {HOST} 127.0.0.1"),
         format!(
             "--ignore-certificate-errors-spki-list={}",
-            certificate_key_hash(&server)
+            certificate_key_hash(server.data_dir())
         ),
     ];
     let base = format!("https://{HOST}:{}", server.addr.port());
@@ -64,14 +61,4 @@ async fn a_camera_streams_to_a_viewer_over_self_signed_https() {
     })
     .await;
     viewer.screenshot("https-viewer-phone-en").await;
-}
-
-/// What `--ignore-certificate-errors-spki-list` takes: the base64 SHA-256 of the server
-/// certificate's public key, read from the data directory where Nido keeps it.
-fn certificate_key_hash(server: &InProcessServer) -> String {
-    let pem = std::fs::read(server.data_dir().join("tls/server.pem")).expect("the certificate");
-    let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).expect("PEM");
-    let (_, cert) = X509Certificate::from_der(&pem.contents).expect("a certificate");
-    let key = cert.public_key().raw;
-    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(key))
 }

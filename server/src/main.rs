@@ -53,7 +53,7 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     if !static_files::app_is_present(config.dist.as_deref()) {
-        tracing::warn!("the browser app is not built; run `trunk build --release`");
+        tracing::warn!("the browser app is not built; run `scripts/build-app.sh`");
     }
     let listener = bind(config.listen).await?;
     let redirect_listener = match config.http_redirect {

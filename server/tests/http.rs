@@ -2,7 +2,9 @@
 
 mod common;
 
+use base64::Engine;
 use common::*;
+use sha2::Digest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -87,6 +89,54 @@ async fn health_and_the_app_with_its_routes_are_served() {
     assert!(body.contains("console.log"));
     assert_eq!(get(&server, "/missing.js").await.0, 404);
     std::fs::remove_dir_all(dist).unwrap();
+}
+
+#[tokio::test]
+async fn families_get_the_families_build_and_staff_pages_the_whole_app() {
+    let dist = tempfile::tempdir().unwrap();
+    let families = dist.path().join("families");
+    std::fs::create_dir_all(&families).unwrap();
+    let page = |name: &str| {
+        format!("<title>{name}</title><script type=\"module\">start('{name}')</script>")
+    };
+    std::fs::write(dist.path().join("index.html"), page("whole app")).unwrap();
+    std::fs::write(families.join("index.html"), page("families")).unwrap();
+    std::fs::write(families.join("app.js"), "families()").unwrap();
+    let server = TestServer::start_with(|c| c.dist = Some(dist.path().to_owned())).await;
+
+    for route in [
+        "/",
+        "/login",
+        "/watch/sala-1",
+        "/invite/abc",
+        "/invites",
+        "/nowhere",
+    ] {
+        let (status, body) = get(&server, route).await;
+        assert_eq!(status, 200, "{route}");
+        assert!(body.contains("<title>families</title>"), "{route}: {body}");
+    }
+    for route in ["/camera/sala-1", "/admin/rooms", "/admin/audit"] {
+        let (status, body) = get(&server, route).await;
+        assert_eq!(status, 200, "{route}");
+        assert!(body.contains("<title>whole app</title>"), "{route}: {body}");
+    }
+    let (status, body) = get(&server, "/families/app.js").await;
+    assert!(status == 200 && body.ends_with("families()"), "{body}");
+    // Each page's inline start-up script is allowed by its hash.
+    let (_, body) = get(&server, "/").await;
+    let policy = body
+        .lines()
+        .find_map(|line| line.strip_prefix("content-security-policy: "))
+        .expect("a policy");
+    for name in ["whole app", "families"] {
+        let digest = sha2::Sha256::digest(format!("start('{name}')"));
+        let hash = base64::engine::general_purpose::STANDARD.encode(digest);
+        assert!(
+            policy.contains(&format!("'sha256-{hash}'")),
+            "{name}: {policy}"
+        );
+    }
 }
 
 #[tokio::test]

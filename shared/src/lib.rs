@@ -7,6 +7,7 @@
 
 mod account;
 pub mod api;
+pub mod app_build;
 mod error_code;
 mod frame;
 mod ids;

@@ -1,8 +1,9 @@
-//! Nido's HTTP API as the harness uses it: logging in, registering through an invite,
-//! requests with a session cookie, and WebSocket upgrade requests that carry one.
+//! Nido's HTTP API as the harness uses it: logging in, rooms, invites and registering
+//! through one, requests with a session cookie, and WebSocket upgrade requests that carry one.
 
 use anyhow::{Context, bail};
-use nido_shared::api::{LoginRequest, Registration};
+use nido_shared::api::{CreatedInvite, LoginRequest, NewInvite, NewRoom, Registration};
+use nido_shared::{OpenHours, RoomId, TimeOfDay, UserRole, WeeklySchedule};
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -86,6 +87,50 @@ impl Api {
             .register_response(invite, username, username, password)
             .await?;
         cookie_of(response, StatusCode::CREATED)
+    }
+
+    /// Creates a room open around the clock, as the admin holding `cookie`.
+    pub async fn create_open_room(
+        &self,
+        cookie: &str,
+        id: &RoomId,
+        name: &str,
+    ) -> anyhow::Result<()> {
+        let always = OpenHours::new(TimeOfDay::MIDNIGHT, TimeOfDay::END_OF_DAY)?;
+        let room = NewRoom {
+            id: id.clone(),
+            name: name.to_owned(),
+            schedule: WeeklySchedule {
+                days: [Some(always); 7],
+            },
+        };
+        self.post(cookie, "/api/rooms", &room, StatusCode::CREATED)
+            .await?;
+        Ok(())
+    }
+
+    /// The path of a new invitation, valid for an hour, for `uses` people of `role` to
+    /// `rooms`, made by the admin holding `cookie`.
+    pub async fn invite(
+        &self,
+        cookie: &str,
+        role: UserRole,
+        rooms: &[RoomId],
+        uses: u32,
+    ) -> anyhow::Result<String> {
+        let invite = NewInvite {
+            role,
+            rooms: rooms.to_vec(),
+            expires_in_hours: 1,
+            max_uses: uses,
+        };
+        let created: CreatedInvite = self
+            .post(cookie, "/api/invites", &invite, StatusCode::CREATED)
+            .await?
+            .json()
+            .await
+            .context("the new invite")?;
+        Ok(created.path)
     }
 
     /// `POST path` with a JSON body as the holder of `cookie`, expecting `expected`.

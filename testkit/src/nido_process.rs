@@ -69,8 +69,8 @@ impl NidoBinary {
         Ok(())
     }
 
-    /// Starts the server with no app and these extra `options`, and waits for the address
-    /// it logs; of its log, keeps up to `limit` lines that `keep` accepts.
+    /// Starts the server with these extra `options`, and waits for the address it logs; of
+    /// its log, keeps up to `limit` lines that `keep` accepts.
     pub async fn start(
         &self,
         data_dir: &Path,
@@ -80,7 +80,6 @@ impl NidoBinary {
     ) -> anyhow::Result<RunningNido> {
         let mut child = self
             .command(data_dir)
-            .args(["--dist", "no-app-in-this-test"])
             .args(options)
             .stdin(Stdio::null())
             .stderr(Stdio::piped())
@@ -101,9 +100,13 @@ impl NidoBinary {
     }
 }
 
-/// The `host:port` in the line that says where the server listens, plain or JSON.
+/// The `host:port` in the line that says where the server listens (over http or https),
+/// plain or JSON.
 fn listening_address(line: &str) -> Option<String> {
-    let (_, after) = line.split_once("Nido is running at http://")?;
+    let (_, after) = line.split_once("Nido is running at ")?;
+    let after = after
+        .strip_prefix("http://")
+        .or_else(|| after.strip_prefix("https://"))?;
     let end = after
         .find(|c: char| !(c.is_ascii_alphanumeric() || ".:[]".contains(c)))
         .unwrap_or(after.len());

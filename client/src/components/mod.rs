@@ -1,23 +1,29 @@
 //! Pieces shared by the pages.
 
+#[cfg(feature = "staff-pages")]
 mod camera_settings;
 mod chat_panel;
 mod muted_list;
 mod room_sidebar;
 mod second_factor;
+#[cfg(feature = "staff-pages")]
 mod security_events;
 mod signed_in;
 mod status;
 mod top_bar;
 mod viewer_list;
 
+#[cfg(feature = "staff-pages")]
 pub use camera_settings::{CameraSettings, RESOLUTIONS};
 pub use chat_panel::ChatPanel;
 pub use muted_list::MutedList;
 pub use room_sidebar::RoomSidebar;
 pub use second_factor::SecondFactorCard;
+#[cfg(feature = "staff-pages")]
 pub use security_events::SecurityEvents;
-pub use signed_in::{admin_only, signed_in};
+#[cfg(feature = "staff-pages")]
+pub use signed_in::admin_only;
+pub use signed_in::signed_in;
 pub use status::{
     FamiliesSeeBadge, RoomStateBadges, camera_status, reconnecting_text, ticking_clock,
 };

@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
-use nido_shared::UserRole;
 use nido_shared::api::Me;
 
 use crate::account::{Visitor, use_account};
@@ -42,11 +41,12 @@ pub fn signed_in(page: impl Fn(Me) -> AnyView + Send + Sync + 'static) -> impl I
     }
 }
 
+#[cfg(feature = "staff-pages")]
 /// Shows `page` to a logged-in admin, and a refusal to anyone else logged in.
 pub fn admin_only(page: impl Fn(Me) -> AnyView + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
     signed_in(move |me| {
-        if me.role == UserRole::Admin {
+        if me.role == nido_shared::UserRole::Admin {
             page(me)
         } else {
             view! { <p class="problem page">{move || i18n.t(Text::NotAllowed)}</p> }.into_any()

@@ -1,8 +1,12 @@
 //! The app's pages, one per route.
 
+#[cfg(feature = "staff-pages")]
 mod admin_audit;
+#[cfg(feature = "staff-pages")]
 mod admin_people;
+#[cfg(feature = "staff-pages")]
 mod admin_rooms;
+#[cfg(feature = "staff-pages")]
 mod camera;
 mod home;
 mod invite;
@@ -10,9 +14,13 @@ mod invites;
 mod login;
 mod viewer;
 
+#[cfg(feature = "staff-pages")]
 pub use admin_audit::AdminAuditPage;
+#[cfg(feature = "staff-pages")]
 pub use admin_people::AdminPeoplePage;
+#[cfg(feature = "staff-pages")]
 pub use admin_rooms::AdminRoomsPage;
+#[cfg(feature = "staff-pages")]
 pub use camera::CameraPage;
 pub use home::HomePage;
 pub use invite::InvitePage;

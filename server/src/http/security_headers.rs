@@ -13,27 +13,22 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 use crate::auth::Peer;
+use crate::http::static_files::APP_INDEXES;
 use crate::state::AppState;
 
 /// Browsers remember for a year that this server speaks only https.
 const HSTS: &str = "max-age=31536000";
 
 /// The policy for the app served by `files`: its own scripts, plus the hash of each inline
-/// script of its `index.html` (trunk writes the one that starts the WASM module there),
-/// WASM compilation, and connections (the API and the WebSocket) to the same origin only.
+/// script of its builds' `index.html` (trunk writes the one that starts the WASM module
+/// there), WASM compilation, and connections (the API and the WebSocket) to the same origin
+/// only.
 pub async fn content_security_policy(files: Router) -> String {
-    let request = Request::get("/index.html")
-        .body(Body::empty())
-        .expect("a valid request");
-    let index = match files.oneshot(request).await {
-        Ok(response) if response.status().is_success() => {
-            axum::body::to_bytes(response.into_body(), 1 << 20)
-                .await
-                .unwrap_or_default()
-        }
-        _ => Default::default(),
-    };
-    let hashes: String = inline_scripts(&String::from_utf8_lossy(&index))
+    let mut pages = String::new();
+    for index in APP_INDEXES {
+        pages.push_str(&page(&files, index).await);
+    }
+    let hashes: String = inline_scripts(&pages)
         .map(|script| {
             let digest = Sha256::digest(script.as_bytes());
             let hash = base64::engine::general_purpose::STANDARD.encode(digest);
@@ -45,6 +40,20 @@ pub async fn content_security_policy(files: Router) -> String {
          img-src 'self' blob: data:; media-src 'self' blob: mediastream:; connect-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
+}
+
+/// The page at `path`, or nothing if there is none.
+async fn page(files: &Router, path: &str) -> String {
+    let request = Request::get(path)
+        .body(Body::empty())
+        .expect("a valid request");
+    match files.clone().oneshot(request).await {
+        Ok(response) if response.status().is_success() => {
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20).await;
+            String::from_utf8_lossy(&body.unwrap_or_default()).into_owned()
+        }
+        _ => String::new(),
+    }
 }
 
 /// The text of each `<script>` without a `src` in a page.

@@ -1,6 +1,10 @@
-//! Serves the browser app, with `index.html` for the app's own routes (`/watch/…`): built
+//! Serves the browser app, with an `index.html` for the app's own routes (`/watch/…`): built
 //! into the binary (the `embed-app` feature: compressed with brotli and gzip, with ETags), or
 //! from trunk's output directory (`--dist`, for development).
+//!
+//! The staff's pages get the whole app (`dist/index.html`), every other page the families'
+//! build (`dist/families/index.html`, see `nido_shared::app_build`) where there is one: `trunk
+//! serve` builds the whole app only.
 
 use std::convert::Infallible;
 use std::path::Path;
@@ -10,14 +14,21 @@ use axum::extract::Request;
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use nido_shared::app_build::is_staff_page;
 use tower::{Service, ServiceExt};
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 
 /// Whether this binary carries the browser app.
 pub const EMBEDDED: bool = cfg!(feature = "embed-app");
 
 /// Where the app is served from without `--dist` when it is not built in: trunk's output.
 const DEFAULT_DIST: &str = "dist";
+/// The whole app's page.
+const WHOLE_APP_INDEX: &str = "/index.html";
+/// The families' build's page, under `nido_shared::app_build::FAMILIES_BUILD_PATH`.
+const FAMILIES_INDEX: &str = "/families/index.html";
+/// The app's pages, each with the inline script that starts its module.
+pub const APP_INDEXES: [&str; 2] = [WHOLE_APP_INDEX, FAMILIES_INDEX];
 
 /// The app from `dist`, or the built-in one (else `./dist`) when there is no `dist`.
 pub fn router(dist: Option<&Path>) -> Router {
@@ -36,17 +47,20 @@ pub fn app_is_present(dist: Option<&Path>) -> bool {
 }
 
 fn from_directory(dist: &Path) -> Router {
-    let index = ServeFile::new(dist.join("index.html"));
-    Router::new().fallback_service(ServeDir::new(dist).fallback(app_route(index).into_service()))
+    let families = dist.join(FAMILIES_INDEX.trim_start_matches('/')).is_file();
+    let files = ServeDir::new(dist).append_index_html_on_directories(false);
+    let pages = app_route(files.clone(), families).into_service();
+    Router::new().fallback_service(files.fallback(pages))
 }
 
 #[cfg(feature = "embed-app")]
 fn built_in() -> Router {
+    // build.rs makes sure both builds are in.
     let files: Router = memory_serve::load!()
-        .index_file(Some("/index.html"))
+        .index_file(None)
         .html_cache_control(memory_serve::CacheControl::NoCache)
         .into_router();
-    files.clone().fallback(app_route(files))
+    files.clone().fallback(app_route(files, true))
 }
 
 #[cfg(not(feature = "embed-app"))]
@@ -54,9 +68,11 @@ fn built_in() -> Router {
     from_directory(Path::new(DEFAULT_DIST))
 }
 
-/// A path the app handles itself gets `index.html` from `files`; a missing file is a 404.
+/// A path the app handles itself gets its build's `index.html` from `files` (the families'
+/// build if `families` is there); a missing file is a 404.
 fn app_route<S>(
     files: S,
+    families: bool,
 ) -> impl Fn(Request) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>> + Clone + Send + 'static
 where
     S: Service<Request, Error = Infallible> + Clone + Send + 'static,
@@ -70,12 +86,21 @@ where
                 return StatusCode::NOT_FOUND.into_response();
             }
             let (mut parts, body) = request.into_parts();
-            parts.uri = Uri::from_static("/index.html");
+            parts.uri = Uri::from_static(index_for(parts.uri.path(), families));
             match files.oneshot(Request::from_parts(parts, body)).await {
                 Ok(response) => response.into_response(),
                 Err(never) => match never {},
             }
         })
+    }
+}
+
+/// The page of the build that has the app's route `path`.
+fn index_for(path: &str, families: bool) -> &'static str {
+    if families && !is_staff_page(path) {
+        FAMILIES_INDEX
+    } else {
+        WHOLE_APP_INDEX
     }
 }
 
