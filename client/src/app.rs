@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 use leptos_router::any_nested_route::{AnyNestedRoute, IntoAnyNestedRoute};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use crate::account::Account;
@@ -20,7 +19,7 @@ pub fn App() -> impl IntoView {
     Account::provide();
     view! {
         <Router>
-            <Routes fallback=move || not_here(i18n)>
+            <Routes fallback=move || not_found(i18n)>
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/invite/:token") view=InvitePage/>
@@ -32,6 +31,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The staff's pages.
 #[cfg(feature = "staff-pages")]
 #[component(transparent)]
 fn StaffRoutes() -> AnyNestedRoute {
@@ -45,20 +45,39 @@ fn StaffRoutes() -> AnyNestedRoute {
     .into_any_nested_route()
 }
 
+/// In the families' build, the staff's pages load the whole app.
 #[cfg(not(feature = "staff-pages"))]
 #[component(transparent)]
 fn StaffRoutes() -> AnyNestedRoute {
-    ().into_any_nested_route()
+    view! {
+        <Route path=path!("/admin/*page") view=LoadWholeApp/>
+        <Route path=path!("/camera/:room") view=LoadWholeApp/>
+    }
+    .into_inner()
+    .into_any_nested_route()
 }
 
-/// A page this build does not have: a staff page is loaded from the server, which serves
-/// the whole app for it; anything else is not found.
-fn not_here(i18n: I18n) -> AnyView {
-    let path = use_location().pathname.get_untracked();
-    if !cfg!(feature = "staff-pages") && nido_shared::app_build::is_staff_page(&path) {
-        let _ = window().location().reload();
-        return view! { <p class="loading">{move || i18n.t(Text::Loading)}</p> }.into_any();
-    }
+/// A staff page reached from a families' page: loaded again from the server, which serves
+/// the whole app for it (`nido_shared::app_build`).
+#[cfg(not(feature = "staff-pages"))]
+#[component]
+fn LoadWholeApp() -> impl IntoView {
+    let i18n = crate::i18n::use_i18n();
+    // The router's location, not the browser's: the address bar may not show the new page
+    // yet while it is drawn.
+    let location = leptos_router::hooks::use_location();
+    let page = format!(
+        "{}{}{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked(),
+        location.hash.get_untracked()
+    );
+    let _ = window().location().assign(&page);
+    view! { <p class="loading">{move || i18n.t(Text::Loading)}</p> }
+}
+
+/// A page the app does not have.
+fn not_found(i18n: I18n) -> impl IntoView {
     view! {
         <TopBar/>
         <main class="home">
@@ -68,5 +87,4 @@ fn not_here(i18n: I18n) -> AnyView {
             </section>
         </main>
     }
-    .into_any()
 }

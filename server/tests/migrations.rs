@@ -72,7 +72,7 @@ async fn an_older_database_loses_its_invite_chains_and_orphaned_chat() {
         "a chain's end belongs to its head"
     );
     let invites = store.invites(None).await.unwrap();
-    let revoked = |id| invites.iter().find(|i| i.id == id).unwrap().revoked;
+    let revoked = |id| invites.iter().find(|i| i.id.get() == id).unwrap().revoked;
     assert!(!revoked(1), "the head's invite still works");
     assert!(revoked(2), "the relative's invite ended");
 

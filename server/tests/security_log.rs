@@ -159,7 +159,7 @@ async fn every_security_event_is_recorded_with_who_what_and_where() {
         (created.role, created.amount),
         (Some(UserRole::Family), Some(2))
     );
-    assert_eq!(find(InviteRevoked).amount, Some(link.invite.id));
+    assert_eq!(find(InviteRevoked).amount, Some(link.invite.id.get()));
     assert_eq!(find(PersonChanged).rooms.len(), 2);
     assert_eq!(find(ChatDeleted).amount, Some(line.seq as i64));
     let muted = find(Muted);

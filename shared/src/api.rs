@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    DisplayName, Opening, Problem, Role, RoomId, UserId, UserRole, Username, WeeklySchedule,
+    DisplayName, InviteId, Opening, Problem, Role, RoomId, UserId, UserRole, Username,
+    WeeklySchedule,
 };
 
 /// Every error answer's body: a stable code to switch on, for `invalid_input` and
@@ -203,7 +204,7 @@ pub struct NewInvite {
 /// An invite as its creator and the admins see it; the link itself is shown only once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invite {
-    pub id: i64,
+    pub id: InviteId,
     pub role: UserRole,
     pub rooms: Vec<RoomId>,
     pub created_by: DisplayName,

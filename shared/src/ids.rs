@@ -19,31 +19,52 @@ pub enum IdError {
     InvalidChatId,
 }
 
-/// An account's number, given by the database; never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UserId(i64);
+/// Declares a row number the database gives, as its own type so that it is never passed
+/// where another number (another kind of id, a time) is meant. On the wire it is the bare
+/// number.
+#[macro_export]
+macro_rules! database_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(i64);
 
-impl UserId {
-    pub const fn new(id: i64) -> Self {
-        Self(id)
-    }
+        impl $name {
+            pub const fn new(id: i64) -> Self {
+                Self(id)
+            }
 
-    pub const fn get(self) -> i64 {
-        self.0
-    }
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(id: i64) -> Self {
+                Self(id)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
 }
 
-impl From<i64> for UserId {
-    fn from(id: i64) -> Self {
-        Self(id)
-    }
+database_id! {
+    /// An account's number, given by the database; never reused.
+    UserId
 }
 
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+database_id! {
+    /// An invitation's number, given by the database.
+    InviteId
 }
 
 /// A classroom's short id, as it appears in URLs: `[a-z0-9-]{1,32}`, not starting with '-'.

@@ -19,7 +19,7 @@ mod schedule;
 pub use account::{AccountError, UserRole, Username, check_new_password};
 pub use error_code::ErrorCode;
 pub use frame::{FRAME_HEADER_LEN, FRAME_MAGIC, FrameError, FrameHeader, PROTOCOL_VERSION};
-pub use ids::{CameraKey, ChatId, DisplayName, IdError, RoomId, UserId};
+pub use ids::{CameraKey, ChatId, DisplayName, IdError, InviteId, RoomId, UserId};
 pub use message::{
     CameraStatus, ChatLine, ClientMessage, Limits, MutedMember, Presence, Role, ServerMessage,
 };

@@ -14,7 +14,7 @@ use super::peer::Peer;
 use super::token::hash_token;
 use crate::http::error::AppError;
 use crate::state::AppState;
-use crate::store::User;
+use crate::store::{SessionId, User};
 
 /// How often, at most, a session's expiry is pushed back (one write per hour of use).
 const SLIDE_EVERY_US: i64 = 60 * 60 * 1_000_000;
@@ -24,7 +24,7 @@ const SLIDE_EVERY_US: i64 = 60 * 60 * 1_000_000;
 /// sign-in get 403 `second_factor_setup_needed` instead.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    pub session_id: i64,
+    pub session_id: SessionId,
     pub expires_at_us: i64,
     pub user: User,
 }

@@ -10,7 +10,7 @@ use nido_shared::{ErrorCode, RoomId, UserId};
 
 use crate::infra::mutex::lock;
 use crate::relay::outbox::Outbox;
-use crate::store::Store;
+use crate::store::{SessionId, Store};
 
 const CLOSE_POLICY: u16 = 1008;
 /// The account already has as many sockets open as it may (`--max-sockets-per-account`).
@@ -30,7 +30,7 @@ struct Inner {
 
 struct Socket {
     user_id: UserId,
-    session_id: i64,
+    session_id: SessionId,
     session_expires_at_us: i64,
     room: Option<RoomId>,
     outbox: Outbox,
@@ -68,7 +68,7 @@ impl OpenSockets {
     pub fn register(
         &self,
         user_id: UserId,
-        session_id: i64,
+        session_id: SessionId,
         session_expires_at_us: i64,
         outbox: Outbox,
         limit: usize,
@@ -96,7 +96,7 @@ impl OpenSockets {
     }
 
     /// Closes the sockets of these sessions (logout, password change, revocation).
-    pub fn end_sessions(&self, session_ids: &[i64]) {
+    pub fn end_sessions(&self, session_ids: &[SessionId]) {
         self.close_where(
             ErrorCode::SessionEnded,
             "your session ended; log in again",
@@ -140,7 +140,7 @@ impl OpenSockets {
     /// Closes sockets whose session has expired, after checking the database in case the
     /// session was extended meanwhile.
     pub async fn close_expired(&self, store: &Store, now_us: i64) {
-        let due: Vec<i64> = lock(&self.inner.sockets)
+        let due: Vec<SessionId> = lock(&self.inner.sockets)
             .values()
             .filter(|s| s.session_expires_at_us <= now_us)
             .map(|s| s.session_id)
@@ -167,7 +167,7 @@ impl OpenSockets {
     }
 }
 
-fn dedup(mut ids: Vec<i64>) -> Vec<i64> {
+fn dedup(mut ids: Vec<SessionId>) -> Vec<SessionId> {
     ids.sort_unstable();
     ids.dedup();
     ids

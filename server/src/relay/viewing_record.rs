@@ -3,10 +3,10 @@
 use tokio_util::task::TaskTracker;
 
 use crate::infra::clock::Clock;
-use crate::store::{NewViewing, Store, StoreError};
+use crate::store::{NewViewing, Store, StoreError, ViewingId};
 
 pub struct ViewingRecord {
-    id: i64,
+    id: ViewingId,
     store: Store,
     clock: Clock,
     /// The write that ends the record outlives the connection; shutdown waits for it.
@@ -35,7 +35,7 @@ impl Drop for ViewingRecord {
         let (id, store, ended_at) = (self.id, self.store.clone(), self.clock.now_us());
         self.writes.spawn(async move {
             if let Err(error) = store.end_viewing(id, ended_at).await {
-                tracing::error!(%error, id, "could not end a viewing session in the audit log");
+                tracing::error!(%error, %id, "could not end a viewing session in the audit log");
             }
         });
     }

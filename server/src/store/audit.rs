@@ -3,7 +3,7 @@
 use nido_shared::api::{AuditEntry, AuditFilter};
 use nido_shared::{DisplayName, Role, RoomId, UserId, Username};
 
-use super::{Store, StoreError, parse};
+use super::{Store, StoreError, ViewingId, parse};
 
 /// Someone starting to watch or stream a room.
 pub struct NewViewing<'a> {
@@ -51,8 +51,8 @@ impl Store {
         &self,
         viewing: &NewViewing<'_>,
         now_us: i64,
-    ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
+    ) -> Result<ViewingId, StoreError> {
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO viewing_sessions (user_id, room_slug, role, client_addr, started_at_us)
              VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
@@ -62,15 +62,16 @@ impl Store {
         .bind(viewing.client_addr)
         .bind(now_us)
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok(ViewingId::new(id))
     }
 
-    pub async fn end_viewing(&self, id: i64, now_us: i64) -> Result<(), StoreError> {
+    pub async fn end_viewing(&self, id: ViewingId, now_us: i64) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE viewing_sessions SET ended_at_us = ? WHERE id = ? AND ended_at_us IS NULL",
         )
         .bind(now_us)
-        .bind(id)
+        .bind(id.get())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -1,6 +1,6 @@
 //! Invite links: who may register, in which role and rooms, until when and how many times.
 
-use nido_shared::{DisplayName, RoomId, UserId, UserRole, Username};
+use nido_shared::{DisplayName, InviteId, RoomId, UserId, UserRole, Username};
 use sqlx::SqliteConnection;
 
 use super::users::{NewUser, add_rooms, insert_user};
@@ -43,7 +43,7 @@ pub struct InviteClaim {
 /// An invite as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InviteRow {
-    pub id: i64,
+    pub id: InviteId,
     pub role: UserRole,
     pub rooms: Vec<RoomId>,
     pub room_names: Vec<String>,
@@ -65,7 +65,8 @@ impl InviteRow {
 
 #[derive(sqlx::FromRow)]
 struct InviteRecord {
-    id: i64,
+    #[sqlx(try_from = "i64")]
+    id: InviteId,
     role: String,
     /// Space-separated slugs (slugs have no spaces).
     room_slugs: Option<String>,
@@ -130,7 +131,7 @@ impl Store {
         &self,
         invite: &NewInviteRow<'_>,
         now_us: i64,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<InviteId, StoreError> {
         // Inserting first takes the write lock, so the places counted below include every
         // invite made at the same moment: the check and the insert are one.
         let mut transaction = self.pool.begin().await?;
@@ -167,12 +168,12 @@ impl Store {
             }
         }
         transaction.commit().await?;
-        Ok(id)
+        Ok(InviteId::new(id))
     }
 
-    pub async fn invite(&self, id: i64) -> Result<Option<InviteRow>, StoreError> {
+    pub async fn invite(&self, id: InviteId) -> Result<Option<InviteRow>, StoreError> {
         sqlx::query_as::<_, InviteRecord>(&format!("{INVITE_QUERY} WHERE i.id = ?"))
-            .bind(id)
+            .bind(id.get())
             .fetch_optional(&self.pool)
             .await?
             .map(InviteRow::try_from)
@@ -204,12 +205,12 @@ impl Store {
         .collect()
     }
 
-    pub async fn revoke_invite(&self, id: i64, now_us: i64) -> Result<(), StoreError> {
+    pub async fn revoke_invite(&self, id: InviteId, now_us: i64) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE invites SET revoked_at_us = COALESCE(revoked_at_us, ?) WHERE id = ?",
         )
         .bind(now_us)
-        .bind(id)
+        .bind(id.get())
         .execute(&self.pool)
         .await?;
         found(done.rows_affected())

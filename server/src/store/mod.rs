@@ -8,6 +8,7 @@ mod audit;
 mod backup;
 mod chat;
 mod chat_writer;
+mod ids;
 mod invites;
 mod login_failures;
 mod rooms;
@@ -29,6 +30,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use audit::NewViewing;
 pub use chat::{Appended, NewChat};
 use chat_writer::ChatWriter;
+pub use ids::{SessionId, ViewingId};
 pub use invites::{InviteClaim, InviteRow, Inviter, NewInviteRow, NewRegistration};
 pub use login_failures::{DeviceRecord, FailureCount};
 pub use rooms::{NewRoomRow, RoomRow};

@@ -3,12 +3,12 @@
 use nido_shared::UserId;
 
 use super::users::{USER_COLUMNS_OF_U, UserRecord};
-use super::{Store, StoreError, User};
+use super::{SessionId, Store, StoreError, User};
 
 /// A live session and whose it is.
 #[derive(Debug, Clone)]
 pub struct SessionRow {
-    pub id: i64,
+    pub id: SessionId,
     pub created_at_us: i64,
     pub expires_at_us: i64,
     pub user: User,
@@ -19,7 +19,8 @@ pub struct SessionRow {
 
 #[derive(sqlx::FromRow)]
 struct SessionRecord {
-    session_id: i64,
+    #[sqlx(try_from = "i64")]
+    session_id: SessionId,
     session_created_at_us: i64,
     expires_at_us: i64,
     second_factor_setup_needed: bool,
@@ -80,10 +81,10 @@ impl Store {
     }
 
     /// When a session expires, or `None` if it no longer exists.
-    pub async fn session_expiry(&self, session_id: i64) -> Result<Option<i64>, StoreError> {
+    pub async fn session_expiry(&self, session_id: SessionId) -> Result<Option<i64>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT expires_at_us FROM sessions WHERE id = ?")
-                .bind(session_id)
+                .bind(session_id.get())
                 .fetch_optional(&self.pool)
                 .await?,
         )
@@ -91,12 +92,12 @@ impl Store {
 
     pub async fn extend_session(
         &self,
-        session_id: i64,
+        session_id: SessionId,
         expires_at_us: i64,
     ) -> Result<(), StoreError> {
         sqlx::query("UPDATE sessions SET expires_at_us = ? WHERE id = ?")
             .bind(expires_at_us)
-            .bind(session_id)
+            .bind(session_id.get())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -106,18 +107,18 @@ impl Store {
     pub async fn delete_session_by_token(
         &self,
         token_hash: &[u8],
-    ) -> Result<Option<i64>, StoreError> {
-        Ok(
+    ) -> Result<Option<SessionId>, StoreError> {
+        let id: Option<i64> =
             sqlx::query_scalar("DELETE FROM sessions WHERE token_hash = ? RETURNING id")
                 .bind(token_hash)
                 .fetch_optional(&self.pool)
-                .await?,
-        )
+                .await?;
+        Ok(id.map(SessionId::new))
     }
 
-    pub async fn delete_session(&self, session_id: i64) -> Result<(), StoreError> {
+    pub async fn delete_session(&self, session_id: SessionId) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE id = ?")
-            .bind(session_id)
+            .bind(session_id.get())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -127,25 +128,24 @@ impl Store {
     pub async fn delete_other_sessions(
         &self,
         user_id: UserId,
-        keep: i64,
-    ) -> Result<Vec<i64>, StoreError> {
-        Ok(
+        keep: SessionId,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let ids =
             sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? AND id != ? RETURNING id")
                 .bind(user_id.get())
-                .bind(keep)
+                .bind(keep.get())
                 .fetch_all(&self.pool)
-                .await?,
-        )
+                .await?;
+        Ok(session_ids(ids))
     }
 
     /// Ends every session of a person; returns their ids.
-    pub async fn delete_sessions_of(&self, user_id: UserId) -> Result<Vec<i64>, StoreError> {
-        Ok(
-            sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? RETURNING id")
-                .bind(user_id.get())
-                .fetch_all(&self.pool)
-                .await?,
-        )
+    pub async fn delete_sessions_of(&self, user_id: UserId) -> Result<Vec<SessionId>, StoreError> {
+        let ids = sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? RETURNING id")
+            .bind(user_id.get())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(session_ids(ids))
     }
 
     /// Forgets sessions that expired; returns how many.
@@ -156,4 +156,9 @@ impl Store {
             .await?;
         Ok(done.rows_affected())
     }
+}
+
+/// Session ids as the database returned them.
+pub(super) fn session_ids(ids: Vec<i64>) -> Vec<SessionId> {
+    ids.into_iter().map(SessionId::new).collect()
 }

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use nido_shared::{DisplayName, RoomId, UserId, UserRole, Username};
 
-use super::{Store, StoreError, conflict_or, found, parse};
+use super::sessions::session_ids;
+use super::{SessionId, Store, StoreError, conflict_or, found, parse};
 
 /// Someone with an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,7 +179,11 @@ impl Store {
     /// Revokes an account: it can no longer log in, and its sessions and trusted devices
     /// are deleted. Returns the ids of the deleted sessions; [`StoreError::LastAdmin`]
     /// (and no change) when it is the last admin who can log in.
-    pub async fn revoke_user(&self, user_id: UserId, now_us: i64) -> Result<Vec<i64>, StoreError> {
+    pub async fn revoke_user(
+        &self,
+        user_id: UserId,
+        now_us: i64,
+    ) -> Result<Vec<SessionId>, StoreError> {
         let mut transaction = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET revoked_at_us = ? WHERE id = ? AND revoked_at_us IS NULL",
@@ -205,7 +210,7 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
         transaction.commit().await?;
-        Ok(sessions)
+        Ok(session_ids(sessions))
     }
 
     pub async fn set_password_hash(&self, user_id: UserId, hash: &str) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@ use axum_extra::extract::cookie::CookieJar;
 use nido_shared::api::{
     CreatedInvite, Invite, InvitePreview, NewInvite, Registration, SecurityEventKind,
 };
-use nido_shared::{DisplayName, Problem, UserRole, Username, check_new_password};
+use nido_shared::{DisplayName, InviteId, Problem, UserRole, Username, check_new_password};
 
 use super::login::start_session;
 use crate::auth::token::{hash_token, new_token};
@@ -109,7 +109,7 @@ pub async fn revoke_invite(
     State(state): State<AppState>,
     auth: Authenticated,
     peer: Peer,
-    Path(id): Path<i64>,
+    Path(id): Path<InviteId>,
 ) -> Result<StatusCode, AppError> {
     let found = state.store.invite(id).await?.ok_or(AppError::NotFound)?;
     if auth.user.role != UserRole::Admin && found.created_by != auth.user.id {
@@ -118,7 +118,7 @@ pub async fn revoke_invite(
     state.store.revoke_invite(id, state.clock.now_us()).await?;
     let details = EventDetails {
         actor_id: Some(auth.user.id),
-        amount: Some(id),
+        amount: Some(id.get()),
         ..EventDetails::default()
     };
     state
