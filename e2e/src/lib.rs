@@ -22,7 +22,7 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 pub const LAPTOP: (u32, u32) = (1280, 800);
 pub const PHONE: (u32, u32) = (390, 844);
 
-/// The workspace's built app (`trunk build`), or `NIDO_E2E_DIST`.
+/// The workspace's built app (`scripts/build-app.sh`), or `NIDO_E2E_DIST`.
 pub fn dist_dir() -> PathBuf {
     let dist = std::env::var_os("NIDO_E2E_DIST")
         .map(PathBuf::from)
