@@ -41,8 +41,8 @@ pub fn signed_in(page: impl Fn(Me) -> AnyView + Send + Sync + 'static) -> impl I
     }
 }
 
-#[cfg(feature = "staff-pages")]
 /// Shows `page` to a logged-in admin, and a refusal to anyone else logged in.
+#[cfg(feature = "staff-pages")]
 pub fn admin_only(page: impl Fn(Me) -> AnyView + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
     signed_in(move |me| {

@@ -110,3 +110,23 @@ fn looks_like_a_file(path: &str) -> bool {
         .next()
         .is_some_and(|last| last.contains('.'))
 }
+
+#[cfg(test)]
+mod tests {
+    use nido_shared::app_build::FAMILIES_BUILD_PATH;
+
+    use super::*;
+
+    #[test]
+    fn the_families_page_is_where_the_families_build_is_published() {
+        assert_eq!(FAMILIES_INDEX, format!("{FAMILIES_BUILD_PATH}index.html"));
+    }
+
+    #[test]
+    fn staff_pages_get_the_whole_app_and_without_a_families_build_everyone_does() {
+        assert_eq!(index_for("/watch/sala-1", true), FAMILIES_INDEX);
+        assert_eq!(index_for("/camera/sala-1", true), WHOLE_APP_INDEX);
+        assert_eq!(index_for("/admin/people", true), WHOLE_APP_INDEX);
+        assert_eq!(index_for("/watch/sala-1", false), WHOLE_APP_INDEX);
+    }
+}
