@@ -1,17 +1,23 @@
-//! A room's latest-frame slot: the newest frame as shared bytes, numbered and stamped with
-//! when it arrived and how many bytes a second the room's video is running at, so that each
-//! viewer's writer sends the newest one, counts the ones it skipped, and sizes its socket's
-//! send buffer to about a second of video.
+//! A room's latest-frame slot and its fan-out: the newest frame as shared bytes, numbered
+//! and stamped with when it arrived and how many bytes a second the room's video is running
+//! at, so that each viewer gets the newest one, counts the ones it skipped, and sizes its
+//! socket's send buffer to about a second of video.
+//!
+//! Publishing a frame offers it to every viewer whose writer is parked (see `socket_turn`),
+//! which mostly takes it on the spot; the others' writers take the newest frame from the
+//! slot when their sockets are ready.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::infra::metrics::Metrics;
 use crate::infra::mutex::lock;
+use crate::relay::socket_turn::SocketTurn;
 use crate::relay::websocket::SharedBinary;
 
 /// The span over which the video's byte rate is measured.
@@ -37,7 +43,17 @@ pub struct RelayedFrame {
 pub struct FrameChannel {
     sender: watch::Sender<Option<RelayedFrame>>,
     published: AtomicU64,
+    /// The number of the frame in the slot; 0 while it is empty.
+    current: AtomicU64,
     rate: Mutex<ByteRate>,
+    viewers: Arc<Viewers>,
+}
+
+/// The turns of the viewers watching a channel, copied on change so that a fan-out walks
+/// them without holding a lock that joins wait on.
+#[derive(Debug, Default)]
+struct Viewers {
+    turns: Mutex<Arc<[Arc<SocketTurn>]>>,
 }
 
 impl FrameChannel {
@@ -45,34 +61,86 @@ impl FrameChannel {
         Self {
             sender: watch::Sender::new(None),
             published: AtomicU64::new(0),
+            current: AtomicU64::new(0),
             rate: Mutex::new(ByteRate::default()),
+            viewers: Arc::default(),
         }
     }
 
-    /// Replaces the latest frame.
-    pub fn publish(&self, message: SharedBinary, received_at: Instant) {
+    /// Replaces the latest frame. The fan-out it returns is to be run once the room's lock
+    /// is released: it writes to many sockets.
+    #[must_use = "the frame reaches parked viewers only when the fan-out runs"]
+    pub fn publish(&self, message: SharedBinary, received_at: Instant) -> FanOut<'_> {
         let number = self.published.fetch_add(1, Ordering::Relaxed) + 1;
         let bytes_per_second = lock(&self.rate).add(received_at, message.payload().len());
-        self.sender.send_replace(Some(RelayedFrame {
+        let frame = RelayedFrame {
             message,
             received_at,
             bytes_per_second,
             number,
-        }));
+        };
+        self.sender.send_replace(Some(frame.clone()));
+        self.current.store(number, Ordering::SeqCst);
+        FanOut {
+            channel: self,
+            frame,
+            viewers: Arc::clone(&lock(&self.viewers.turns)),
+        }
     }
 
-    /// Empties the slot: the camera is off, paused or closed to this audience.
+    /// Empties the slot: the camera is off, paused or closed to this audience. A fan-out
+    /// still under way writes nothing more once this returns.
     pub fn clear(&self) {
+        self.current.store(0, Ordering::SeqCst);
         self.sender.send_replace(None);
     }
 
-    /// A new viewer's slot, which yields the current frame first if there is one.
-    pub fn watch(&self) -> FrameSlot {
+    /// A new viewer's slot, which yields the current frame first if there is one; `turn` is
+    /// that viewer's, for the fan-out.
+    pub fn watch(&self, turn: Arc<SocketTurn>) -> FrameSlot {
         let mut receiver = self.sender.subscribe();
         receiver.mark_changed();
+        self.viewers.change(|turns| turns.push(Arc::clone(&turn)));
         FrameSlot {
             receiver,
-            last_number: None,
+            turn,
+            viewers: Arc::clone(&self.viewers),
+        }
+    }
+}
+
+impl Viewers {
+    fn change(&self, change: impl FnOnce(&mut Vec<Arc<SocketTurn>>)) {
+        let mut turns = lock(&self.turns);
+        let mut changed = turns.to_vec();
+        change(&mut changed);
+        *turns = changed.into();
+    }
+}
+
+/// A published frame on its way to the viewers whose writers are parked.
+pub struct FanOut<'a> {
+    channel: &'a FrameChannel,
+    frame: RelayedFrame,
+    viewers: Arc<[Arc<SocketTurn>]>,
+}
+
+impl FanOut<'_> {
+    /// Offers the frame to every viewer in turn; none waits for another's socket.
+    pub fn run(self, metrics: &Metrics) {
+        let frame = &self.frame;
+        let bytes = frame.message.payload().len();
+        let still_current = || self.channel.current.load(Ordering::SeqCst) == frame.number;
+        for turn in self.viewers.iter() {
+            let offered = turn.offer(
+                frame.number,
+                &frame.message,
+                frame.bytes_per_second,
+                still_current,
+            );
+            if let Some(skipped) = offered {
+                metrics.frame_sent(bytes, frame.received_at, skipped);
+            }
         }
     }
 }
@@ -107,57 +175,67 @@ impl ByteRate {
     }
 }
 
-/// One viewer's view of a channel.
+/// One viewer's view of a channel; dropping it leaves the fan-out.
 #[derive(Debug)]
 pub struct FrameSlot {
     receiver: watch::Receiver<Option<RelayedFrame>>,
-    last_number: Option<u64>,
+    turn: Arc<SocketTurn>,
+    viewers: Arc<Viewers>,
 }
 
 impl FrameSlot {
-    /// Waits for a frame newer than the last one taken, and says how many newer ones were
-    /// replaced before this viewer was ready; `None` once the room is gone.
+    /// Waits for a frame newer than the last one sent (by the writer or the fan-out), and
+    /// says how many were skipped before this viewer was ready; `None` once the room is gone.
     pub async fn next(&mut self) -> Option<(RelayedFrame, u64)> {
         loop {
             self.receiver.changed().await.ok()?;
             let Some(frame) = self.receiver.borrow_and_update().clone() else {
                 continue;
             };
-            let skipped = self
-                .last_number
-                .map_or(0, |last| frame.number.saturating_sub(last + 1));
-            self.last_number = Some(frame.number);
-            return Some((frame, skipped));
+            if let Some(skipped) = self.turn.take_frame(frame.number) {
+                return Some((frame, skipped));
+            }
         }
+    }
+
+    /// The number of the frame in the slot, if any.
+    pub fn newest(&self) -> Option<u64> {
+        self.receiver.borrow().as_ref().map(|frame| frame.number)
+    }
+}
+
+impl Drop for FrameSlot {
+    fn drop(&mut self) {
+        self.viewers
+            .change(|turns| turns.retain(|turn| !Arc::ptr_eq(turn, &self.turn)));
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
 
     fn frame(bytes: &'static [u8]) -> SharedBinary {
-        SharedBinary::new(Bytes::from_static(bytes))
+        SharedBinary::new(bytes)
     }
 
     #[tokio::test]
     async fn a_slow_viewer_gets_the_newest_frame_and_counts_the_rest() {
         let channel = FrameChannel::new();
-        channel.publish(frame(b"1"), Instant::now());
-        let mut slot = channel.watch();
+        let _ = channel.publish(frame(b"1"), Instant::now());
+        // A connection without a plain socket: its writer sends every frame itself.
+        let mut slot = channel.watch(SocketTurn::new(None));
         let (first, skipped) = slot.next().await.unwrap();
-        assert_eq!((first.message.payload().as_ref(), skipped), (&b"1"[..], 0));
+        assert_eq!((first.message.payload(), skipped), (&b"1"[..], 0));
         for number in [b"2", b"3", b"4"] {
-            channel.publish(frame(number), Instant::now());
+            let _ = channel.publish(frame(number), Instant::now());
         }
         let (newest, skipped) = slot.next().await.unwrap();
-        assert_eq!((newest.message.payload().as_ref(), skipped), (&b"4"[..], 2));
+        assert_eq!((newest.message.payload(), skipped), (&b"4"[..], 2));
         channel.clear();
-        channel.publish(frame(b"5"), Instant::now());
+        let _ = channel.publish(frame(b"5"), Instant::now());
         let (next, skipped) = slot.next().await.unwrap();
-        assert_eq!((next.message.payload().as_ref(), skipped), (&b"5"[..], 0));
+        assert_eq!((next.message.payload(), skipped), (&b"5"[..], 0));
     }
 
     #[test]

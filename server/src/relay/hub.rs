@@ -25,6 +25,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::infra::clock::Clock;
+use crate::infra::metrics::Metrics;
 use crate::infra::mutex::lock;
 use crate::relay::frame_slot::FrameChannel;
 use crate::relay::hours::{HoursNow, ViewingHours};
@@ -194,7 +195,8 @@ impl Hub {
                 Audience::Family => &room.family_frames,
             };
             // A viewer that joins while the camera is live gets the latest frame at once.
-            request.outbox.push(Outgoing::WatchFrames(frames.watch()));
+            let slot = frames.watch(request.outbox.turn());
+            request.outbox.push(Outgoing::WatchFrames(slot));
         }
         drop(members);
 
@@ -329,20 +331,26 @@ impl Membership {
     /// Relays a validated frame, read at `received_at`, to every viewer allowed to see it
     /// now; ignored (returning false) while paused or if this connection lost the camera
     /// seat.
-    pub fn publish_frame(&self, frame: Bytes, received_at: Instant) -> bool {
+    pub fn publish_frame(&self, frame: Bytes, received_at: Instant, metrics: &Metrics) -> bool {
         let members = lock(&self.room.members);
-        let relayed = self.holds_camera_seat(&members) && !members.paused;
-        if relayed {
-            // Framed once for both audiences.
-            let message = SharedBinary::new(frame);
-            if members.hours.open {
-                self.room
-                    .family_frames
-                    .publish(message.clone(), received_at);
-            }
-            self.room.staff_frames.publish(message, received_at);
+        if !self.holds_camera_seat(&members) || members.paused {
+            return false;
         }
-        relayed
+        // Framed once for both audiences; whether families may see it is decided under the
+        // lock that pausing and closing take, and the fan-outs run after it.
+        let message = SharedBinary::new(&frame);
+        let to_families = members.hours.open.then(|| {
+            self.room
+                .family_frames
+                .publish(message.clone(), received_at)
+        });
+        let to_staff = self.room.staff_frames.publish(message, received_at);
+        drop(members);
+        to_staff.run(metrics);
+        if let Some(to_families) = to_families {
+            to_families.run(metrics);
+        }
+        true
     }
 
     pub fn room(&self) -> &RoomId {
@@ -550,7 +558,7 @@ mod tests {
             self,
             hub: &Hub,
         ) -> (Result<Membership, JoinError>, OutboxReceiver, Outbox) {
-            let (outbox, received) = Outbox::new(&CancellationToken::new());
+            let (outbox, received) = Outbox::new(&CancellationToken::new(), None);
             let request = JoinRequest {
                 room: room(),
                 user_id: UserId::new(1),
@@ -637,13 +645,17 @@ mod tests {
         }
         .join(&hub);
         let camera = camera.unwrap();
-        assert!(camera.publish_frame(Bytes::from_static(b"frame"), Instant::now()));
+        assert!(camera.publish_frame(
+            Bytes::from_static(b"frame"),
+            Instant::now(),
+            &Metrics::default()
+        ));
         let (staff_got, _) = staff_frames
             .next()
             .now_or_never()
             .flatten()
             .expect("staff get the frame at once");
-        assert_eq!(staff_got.message.payload().as_ref(), b"frame");
+        assert_eq!(staff_got.message.payload(), b"frame");
         assert!(
             family_frames.next().now_or_never().is_none(),
             "families get nothing outside viewing hours"

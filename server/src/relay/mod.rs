@@ -12,5 +12,6 @@ pub(crate) mod open_sockets;
 pub(crate) mod outbox;
 pub(crate) mod room_policy;
 pub(crate) mod session;
+pub(crate) mod socket_turn;
 pub(crate) mod viewing_record;
 pub(crate) mod websocket;

@@ -6,7 +6,10 @@
 //! change replaces the one not sent yet, so 300 viewers joining at once cost each member a
 //! few presence messages, not 300, and never fill the queue (the writer sends one at most
 //! every so often, but a change of the camera's state at once). Video never goes through
-//! here (see `hub`).
+//! here (see `hub`), but whatever goes through here takes the socket's turn back from the
+//! room's fan-out first (see `socket_turn`), so it is never overtaken by a later frame.
+
+use std::sync::Arc;
 
 use nido_shared::{CameraStatus, ErrorCode, ServerMessage};
 use tokio::sync::{mpsc, watch};
@@ -14,6 +17,8 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 
 use crate::relay::frame_slot::FrameSlot;
+use crate::relay::socket_turn::SocketTurn;
+use crate::relay::websocket::DirectSocket;
 
 /// How many control messages may wait for one slow client before it is evicted.
 pub const OUTBOX_CAPACITY: usize = 256;
@@ -33,8 +38,9 @@ pub enum Outgoing {
 #[derive(Debug, Clone)]
 pub struct Outbox {
     queue: mpsc::Sender<Outgoing>,
-    presence: std::sync::Arc<watch::Sender<Option<PresenceUpdate>>>,
+    presence: Arc<watch::Sender<Option<PresenceUpdate>>>,
     evicted: CancellationToken,
+    turn: Arc<SocketTurn>,
 }
 
 /// A presence message as serialised, and the camera's state it tells.
@@ -44,41 +50,57 @@ pub struct PresenceUpdate {
     pub camera: CameraStatus,
 }
 
-/// The writer's side: the queue, the newest presence, and the eviction signal.
+/// The writer's side: the queue, the newest presence, the eviction signal and the socket's
+/// turn.
 pub struct OutboxReceiver {
     pub queue: mpsc::Receiver<Outgoing>,
     pub presence: watch::Receiver<Option<PresenceUpdate>>,
     pub evicted: CancellationToken,
+    pub turn: Arc<SocketTurn>,
 }
 
 impl Outbox {
     /// A connection's outbox; `shutdown` also fires its `evicted` token, so that its writer
-    /// waits on one token for both.
-    pub fn new(shutdown: &CancellationToken) -> (Self, OutboxReceiver) {
+    /// waits on one token for both. `direct` is the connection's plain socket, which the
+    /// fan-out of the room it watches may write frames to.
+    pub fn new(
+        shutdown: &CancellationToken,
+        direct: Option<DirectSocket>,
+    ) -> (Self, OutboxReceiver) {
         let (queue, receiver) = mpsc::channel(OUTBOX_CAPACITY);
         let (presence, presence_receiver) = watch::channel(None);
         let evicted = shutdown.child_token();
+        let turn = SocketTurn::new(direct);
         (
             Self {
                 queue,
-                presence: std::sync::Arc::new(presence),
+                presence: Arc::new(presence),
                 evicted: evicted.clone(),
+                turn: Arc::clone(&turn),
             },
             OutboxReceiver {
                 queue: receiver,
                 presence: presence_receiver,
                 evicted,
+                turn,
             },
         )
     }
 
+    /// The connection's turn, for the fan-out of the room it watches.
+    pub fn turn(&self) -> Arc<SocketTurn> {
+        Arc::clone(&self.turn)
+    }
+
     /// Replaces the presence message not sent yet, if any.
     pub fn set_presence(&self, update: &PresenceUpdate) {
+        self.turn.claim_for_writer();
         self.presence.send_replace(Some(update.clone()));
     }
 
     /// Queues without waiting; a full queue means the client cannot keep up, so it is evicted.
     pub fn push(&self, outgoing: Outgoing) {
+        self.turn.claim_for_writer();
         if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(outgoing) {
             self.evicted.cancel();
         }

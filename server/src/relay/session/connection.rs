@@ -281,7 +281,10 @@ impl Connection {
         }
         match FrameHeader::validate(&frame, self.state.config.max_frame_bytes) {
             Ok(_) => {
-                if joined.membership.publish_frame(frame, received_at) {
+                if joined
+                    .membership
+                    .publish_frame(frame, received_at, &self.state.metrics)
+                {
                     self.state.metrics.frame_received();
                 }
             }

@@ -22,7 +22,7 @@ use crate::relay::websocket::Socket;
 use crate::state::AppState;
 use connection::Connection;
 use reader::read_loop;
-use writer::{Interrupts, write_loop};
+use writer::write_loop;
 
 /// How long a closing connection may take to deliver its close frame and hear the reply.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -48,7 +48,7 @@ pub async fn run(socket: Socket, state: AppState, auth: Authenticated, peer: Pee
 async fn serve(socket: Socket, state: AppState, auth: Authenticated, peer: Peer) {
     let Socket { messages, writer } = socket;
     let _counted = state.metrics.connection_opened(auth.user.role);
-    let (outbox, received) = Outbox::new(&state.shutdown);
+    let (outbox, received) = Outbox::new(&state.shutdown, writer.direct_socket());
     let limit = state.config.max_sockets_per_account;
     let registered = state.sockets.register(
         auth.user.id,
@@ -62,9 +62,8 @@ async fn serve(socket: Socket, state: AppState, auth: Authenticated, peer: Peer)
     let writer_done = CancellationToken::new();
     let writing = write_loop(
         writer,
-        received.queue,
-        received.presence,
-        Interrupts::new(&state.shutdown, received.evicted),
+        received,
+        state.shutdown.clone(),
         state.config.ping_interval(),
         state.metrics.clone(),
         writer_done.clone(),

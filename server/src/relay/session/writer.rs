@@ -1,19 +1,24 @@
 //! The writer task of a connection: it owns the sending half and sends, in order of
 //! priority, close requests, control messages (chat, presence, errors), the newest video
-//! frame and pings; a send that cannot finish gives way to shutdown and eviction.
+//! frame and pings; a send that cannot finish gives way to shutdown and eviction. With
+//! nothing to send it parks, and the room's fan-out writes frames to its socket until
+//! something wakes it (see `relay::socket_turn`).
 
+use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use nido_shared::{CameraStatus, ErrorCode};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::{CLOSE_GOING_AWAY, CLOSE_GRACE, CLOSE_POLICY};
 use crate::infra::metrics::Metrics;
 use crate::relay::frame_slot::{FrameSlot, RelayedFrame};
-use crate::relay::outbox::{Outgoing, PresenceUpdate};
+use crate::relay::outbox::{OutboxReceiver, Outgoing, PresenceUpdate};
+use crate::relay::socket_turn::SocketTurn;
 use crate::relay::websocket::{FrameWriter, Outgoing as Frame};
 
 /// At most one presence message per connection in this time: the newest goes, the ones it
@@ -23,16 +28,16 @@ const PRESENCE_EVERY: Duration = Duration::from_millis(200);
 /// What makes the writer stop whatever it is doing and close: shutdown, or eviction (whose
 /// token shutdown also fires). The wait is made once and polled again on every round of the
 /// writer, so a round does not register and unregister a waiter.
-pub(super) struct Interrupts {
+struct Interrupts {
     fired: Pin<Box<WaitForCancellationFutureOwned>>,
     shutdown: CancellationToken,
 }
 
 impl Interrupts {
-    pub(super) fn new(shutdown: &CancellationToken, evicted: CancellationToken) -> Self {
+    fn new(shutdown: CancellationToken, evicted: CancellationToken) -> Self {
         Self {
             fired: Box::pin(evicted.cancelled_owned()),
-            shutdown: shutdown.clone(),
+            shutdown,
         }
     }
 
@@ -49,22 +54,46 @@ impl Interrupts {
 
 enum WriterStep {
     Send(Frame),
+    Watch(FrameSlot),
     /// A video frame, and how many newer ones replaced others before this viewer was ready.
     Video(RelayedFrame, u64),
+    /// The fan-out gave the socket back: finish the frame it started, if any.
+    Resume,
+    /// Nothing to send: the fan-out may write frames until something wakes the writer.
+    Park,
     Close(u16, &'static str),
     Stop,
 }
 
+/// Lets go of the socket's turn when the writer stops, so that the fan-out never writes to
+/// it again and the socket is released with the writer.
+struct Retire(Arc<SocketTurn>);
+
+impl Drop for Retire {
+    fn drop(&mut self) {
+        self.0.retire();
+    }
+}
+
 pub(super) async fn write_loop(
     mut writer: FrameWriter,
-    mut queue: mpsc::Receiver<Outgoing>,
-    mut presence: watch::Receiver<Option<PresenceUpdate>>,
-    mut interrupts: Interrupts,
+    received: OutboxReceiver,
+    shutdown: CancellationToken,
     ping_every: Duration,
     metrics: Metrics,
     done: CancellationToken,
 ) {
     let _done = done.drop_guard();
+    let OutboxReceiver {
+        mut queue,
+        mut presence,
+        evicted,
+        turn,
+    } = received;
+    let mut interrupts = Interrupts::new(shutdown, evicted);
+    let turn = Retire(turn);
+    let turn = &turn.0;
+    let mut parked = false;
     let mut frames: Option<FrameSlot> = None;
     let mut ping = interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -79,10 +108,7 @@ pub(super) async fn write_loop(
             reply = writer.next_reply() => WriterStep::Send(Frame::Reply(reply)),
             outgoing = queue.recv() => match outgoing {
                 Some(Outgoing::Text(text)) => WriterStep::Send(Frame::Text(text)),
-                Some(Outgoing::WatchFrames(slot)) => {
-                    frames = Some(slot);
-                    continue;
-                }
+                Some(Outgoing::WatchFrames(slot)) => WriterStep::Watch(slot),
                 Some(Outgoing::Close(code, reason)) => WriterStep::Close(code, reason),
                 None => WriterStep::Stop,
             },
@@ -96,25 +122,44 @@ pub(super) async fn write_loop(
                 camera_told = Some(update.camera);
                 WriterStep::Send(Frame::Text(update.text))
             }
-            (frame, skipped) = next_frame(&mut frames) => WriterStep::Video(frame, skipped),
+            (frame, skipped) = next_frame(&mut frames), if !parked => {
+                WriterStep::Video(frame, skipped)
+            }
+            () = turn.handed_back(), if parked => WriterStep::Resume,
             _ = ping.tick() => WriterStep::Send(Frame::Ping),
+            // Polled last: everything above is waiting.
+            () = std::future::ready(()), if !parked => WriterStep::Park,
         };
+        if parked {
+            // Woken: the socket is the writer's again, with what the fan-out left of a frame.
+            parked = false;
+            if let Some(rest) = turn.take() {
+                writer.resume(rest);
+            }
+        }
         match step {
+            WriterStep::Park => parked = turn.park(frames.as_ref().and_then(FrameSlot::newest)),
+            WriterStep::Resume => {
+                if !until_interrupted(writer.finish_unsent(), &mut interrupts).await {
+                    return;
+                }
+            }
+            WriterStep::Watch(slot) => frames = Some(slot),
             WriterStep::Send(message) => {
                 let text_bytes = match &message {
                     Frame::Text(text) => text.len(),
                     _ => 0,
                 };
-                if !send_unless_interrupted(&mut writer, message, &mut interrupts).await {
+                if !until_interrupted(writer.send(message), &mut interrupts).await {
                     return;
                 }
                 metrics.text_sent(text_bytes);
             }
             WriterStep::Video(frame, skipped) => {
-                writer.fit_send_buffer(frame.bytes_per_second);
+                turn.fit_send_buffer(writer.socket(), frame.bytes_per_second);
                 let bytes = frame.message.payload().len();
                 let message = Frame::Binary(frame.message);
-                if !send_unless_interrupted(&mut writer, message, &mut interrupts).await {
+                if !until_interrupted(writer.send(message), &mut interrupts).await {
                     return;
                 }
                 metrics.frame_sent(bytes, frame.received_at, skipped);
@@ -130,14 +175,13 @@ pub(super) async fn write_loop(
 
 /// Sends, unless shutdown or eviction comes first: a send to a client that stopped reading
 /// can wait forever, and those must still get through. False when the connection is gone.
-async fn send_unless_interrupted(
-    writer: &mut FrameWriter,
-    message: Frame,
+async fn until_interrupted(
+    sending: impl Future<Output = std::io::Result<()>>,
     interrupts: &mut Interrupts,
 ) -> bool {
     tokio::select! {
         biased;
-        sent = writer.send(message) => sent.is_ok(),
+        sent = sending => sent.is_ok(),
         _ = interrupts.fired() => true,
     }
 }

@@ -3,23 +3,26 @@
 //! frame shared by every viewer is never copied per connection in user space.
 //!
 //! Sending may be interrupted (shutdown, eviction) while a frame is half written; the rest
-//! is kept and goes out before anything else, so the client never sees a torn frame.
+//! is kept and goes out before anything else, so the client never sees a torn frame. The
+//! same holds for a frame the room's fan-out started on a plain socket and handed over
+//! (`resume`).
 //!
 //! A viewer's socket gets a send buffer of about a second of its room's video: left to the
 //! kernel it grows to megabytes, and a viewer that stalls would get seconds-old pictures
 //! from it when it resumes.
 
+use std::io::IoSlice;
 use std::time::Duration;
 
 use bytes::buf::Chain;
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 
-use super::transport::WriteHalf;
+use super::transport::{DirectSocket, WriteHalf};
 
 /// The longest WebSocket header a server sends: 2 bytes plus a 64-bit length, no mask.
 const MAX_HEADER_LEN: usize = 10;
@@ -46,24 +49,48 @@ pub enum Outgoing {
 
 /// A binary message framed once for every connection that sends it: a video frame's
 /// WebSocket header is the same for all its viewers, so it is made when the frame arrives,
-/// not again for each viewer.
+/// and the payload copied behind it, once. Each viewer's socket then gets one contiguous
+/// buffer: with the header and the payload apart, the kernel copied the payload into each
+/// socket a third slower (the two no longer shared an alignment), and `writev` costs more
+/// than `send`.
 #[derive(Debug, Clone)]
 pub struct SharedBinary {
-    header: Bytes,
-    payload: Bytes,
+    wire: Bytes,
+    header_len: usize,
 }
 
 impl SharedBinary {
-    pub fn new(payload: Bytes) -> Self {
+    pub fn new(payload: &[u8]) -> Self {
+        let header = header(OpCode::Data(Data::Binary), payload.len());
+        let mut wire = BytesMut::with_capacity(header.len() + payload.len());
+        wire.extend_from_slice(&header);
+        wire.extend_from_slice(payload);
         Self {
-            header: header(OpCode::Data(Data::Binary), payload.len()),
-            payload,
+            wire: wire.freeze(),
+            header_len: header.len(),
         }
     }
 
-    pub fn payload(&self) -> &Bytes {
-        &self.payload
+    pub fn payload(&self) -> &[u8] {
+        &self.wire[self.header_len..]
     }
+
+    /// The whole frame as it goes on the wire.
+    pub fn wire(&self) -> WireFrame {
+        self.wire.clone().chain(Bytes::new())
+    }
+}
+
+/// Writes as much of `frame` as a plain socket takes now, without waiting, and advances it
+/// past what was written; `WouldBlock` when the socket takes nothing.
+pub fn write_now(socket: &DirectSocket, frame: &mut WireFrame) -> std::io::Result<()> {
+    let mut slices = [IoSlice::new(&[]); 2];
+    let written = match frame.chunks_vectored(&mut slices) {
+        1 => socket.try_write(&slices[0])?,
+        count => socket.try_write_vectored(&slices[..count])?,
+    };
+    frame.advance(written);
+    Ok(())
 }
 
 /// A server's frame header (no mask) for a payload of `len` bytes.
@@ -90,7 +117,32 @@ fn within_slack(current: usize, wanted: usize) -> bool {
 }
 
 /// A whole frame on the wire: its header, then its payload.
-type WireFrame = Chain<Bytes, Bytes>;
+pub type WireFrame = Chain<Bytes, Bytes>;
+
+/// A viewer socket's send buffer, as asked of the kernel once the video's rate is known.
+#[derive(Debug, Default)]
+pub struct SendBuffer {
+    asked: Option<usize>,
+}
+
+impl SendBuffer {
+    /// Bounds `socket`'s send buffer to [`VIDEO_IN_SEND_BUFFER`] of video running at
+    /// `bytes_per_second`.
+    pub fn fit(&mut self, socket: socket2::SockRef<'_>, bytes_per_second: usize) {
+        let wanted = send_buffer_for(bytes_per_second);
+        if self
+            .asked
+            .is_some_and(|current| within_slack(current, wanted))
+        {
+            return;
+        }
+        // Linux doubles the value asked for, the extra half being its own bookkeeping.
+        match socket.set_send_buffer_size(wanted / 2) {
+            Ok(()) => self.asked = Some(wanted),
+            Err(error) => tracing::warn!(%error, "could not bound a viewer's send buffer"),
+        }
+    }
+}
 
 pub struct FrameWriter {
     write: WriteHalf,
@@ -99,8 +151,6 @@ pub struct FrameWriter {
     /// What an interrupted send had not written yet.
     unsent: Option<WireFrame>,
     closed: bool,
-    /// The send buffer asked of the kernel, once the video's rate is known.
-    send_buffer: Option<usize>,
 }
 
 impl FrameWriter {
@@ -110,25 +160,30 @@ impl FrameWriter {
             replies,
             unsent: None,
             closed: false,
-            send_buffer: None,
         }
     }
 
-    /// Bounds the socket's send buffer to [`VIDEO_IN_SEND_BUFFER`] of video running at
-    /// `bytes_per_second`.
-    pub fn fit_send_buffer(&mut self, bytes_per_second: usize) {
-        let wanted = send_buffer_for(bytes_per_second);
-        if self
-            .send_buffer
-            .is_some_and(|current| within_slack(current, wanted))
-        {
-            return;
-        }
-        // Linux doubles the value asked for, the extra half being its own bookkeeping.
-        match self.write.socket().set_send_buffer_size(wanted / 2) {
-            Ok(()) => self.send_buffer = Some(wanted),
-            Err(error) => tracing::warn!(%error, "could not bound a viewer's send buffer"),
-        }
+    /// The TCP socket, for its options.
+    pub fn socket(&self) -> socket2::SockRef<'_> {
+        self.write.socket()
+    }
+
+    /// The socket the room's fan-out may write to directly, if it is a plain one.
+    pub fn direct_socket(&self) -> Option<DirectSocket> {
+        self.write.direct()
+    }
+
+    /// Takes over the rest of a frame someone else started on this socket; it goes out
+    /// before anything else.
+    pub fn resume(&mut self, rest: WireFrame) {
+        debug_assert!(self.unsent.is_none(), "one writer at a time");
+        self.unsent = Some(rest);
+    }
+
+    /// Writes what was left unsent, if anything. Cancelling this loses nothing.
+    pub async fn finish_unsent(&mut self) -> std::io::Result<()> {
+        self.write_unsent().await?;
+        self.write.flush().await
     }
 
     /// Sends one message; after a close (ours or tungstenite's reply to the client's), nothing
@@ -142,11 +197,7 @@ impl FrameWriter {
                 OpCode::Data(Data::Text),
                 AsRef::<Bytes>::as_ref(&text).clone(),
             ),
-            Outgoing::Binary(message) => {
-                return self
-                    .write_frame(message.header.chain(message.payload))
-                    .await;
-            }
+            Outgoing::Binary(message) => return self.write_frame(message.wire()).await,
             Outgoing::Ping => (OpCode::Control(Control::Ping), Bytes::new()),
             Outgoing::Close(code, reason) => {
                 self.closed = true;
@@ -206,10 +257,10 @@ mod tests {
     fn a_shared_binary_is_framed_once_with_the_length_of_its_payload() {
         // Each length is at or around a boundary where the header's length field grows.
         for len in [0, 125, 126, 65_535, 65_536, 200_000] {
-            let message = SharedBinary::new(Bytes::from(vec![7; len]));
-            let mut wire = message.header.clone().to_vec();
-            wire.extend_from_slice(message.payload());
-            let mut cursor = Cursor::new(wire.as_slice());
+            let message = SharedBinary::new(&vec![7; len]);
+            let wire = message.wire().copy_to_bytes(len + message.header_len);
+            assert_eq!(&wire[message.header_len..], message.payload());
+            let mut cursor = Cursor::new(wire.as_ref());
             let (header, payload_len) = FrameHeader::parse(&mut cursor)
                 .expect("a valid header")
                 .expect("a whole header");

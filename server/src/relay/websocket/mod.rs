@@ -7,6 +7,7 @@ mod reader_io;
 mod transport;
 mod upgrade;
 
-pub use frame_writer::{FrameWriter, Outgoing, SharedBinary};
+pub use frame_writer::{FrameWriter, Outgoing, SendBuffer, SharedBinary, WireFrame, write_now};
 pub use reader_io::MessageStream;
+pub use transport::DirectSocket;
 pub use upgrade::{Socket, WebSocketHandshake};

@@ -1,11 +1,14 @@
 //! The TCP connection under a WebSocket, plain or TLS, taken back from hyper after the
 //! upgrade and split into a reading and a writing half. The writing half keeps the socket at
-//! hand, so the writer can bound the kernel's send buffer to what the video needs.
+//! hand, so the writer can bound the kernel's send buffer to what the video needs; a plain
+//! one is shared, so that the room's fan-out can also write frames to it (see
+//! `relay::socket_turn`).
 
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes};
 use hyper::upgrade::Upgraded;
@@ -29,9 +32,12 @@ enum ReadKind {
     Tls(tokio::io::ReadHalf<TlsTcp>),
 }
 
+/// A plain connection's sending half, as the writer task and the fan-out share it.
+pub type DirectSocket = Arc<OwnedWriteHalf>;
+
 /// Where the server's bytes go.
 pub enum WriteHalf {
-    Plain(OwnedWriteHalf),
+    Plain(DirectSocket),
     /// The TLS stream is shared with the reading half behind a lock, so the socket itself is
     /// reached through a duplicate of its descriptor.
     Tls(tokio::io::WriteHalf<TlsTcp>, OwnedFd),
@@ -47,7 +53,7 @@ pub fn split(upgraded: Upgraded) -> io::Result<(ReadHalf, WriteHalf)> {
                     already_read: Some(parts.read_buf).filter(|bytes| !bytes.is_empty()),
                     read: ReadKind::Plain(read),
                 },
-                WriteHalf::Plain(write),
+                WriteHalf::Plain(Arc::new(write)),
             ));
         }
         Err(upgraded) => upgraded,
@@ -75,8 +81,37 @@ impl WriteHalf {
     /// The TCP socket, for its options.
     pub fn socket(&self) -> socket2::SockRef<'_> {
         match self {
-            Self::Plain(write) => socket2::SockRef::from(write.as_ref()),
+            Self::Plain(write) => socket2::SockRef::from(write.as_ref().as_ref()),
             Self::Tls(_, socket) => socket2::SockRef::from(socket),
+        }
+    }
+
+    /// The socket others may write to directly: a plain one. What goes through TLS is
+    /// encrypted for each connection, so only its writer writes it.
+    pub fn direct(&self) -> Option<DirectSocket> {
+        match self {
+            Self::Plain(write) => Some(Arc::clone(write)),
+            Self::Tls(..) => None,
+        }
+    }
+}
+
+/// Writes to a shared plain socket: waits until it is writable, then writes what it takes.
+fn poll_write_shared(
+    socket: &TcpStream,
+    cx: &mut Context<'_>,
+    bufs: &[io::IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    loop {
+        ready!(socket.poll_write_ready(cx))?;
+        let written = match bufs {
+            [buf] => socket.try_write(buf),
+            _ => socket.try_write_vectored(bufs),
+        };
+        match written {
+            // The readiness was stale; the next poll waits for the socket.
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+            written => return Poll::Ready(written),
         }
     }
 }
@@ -109,7 +144,9 @@ impl AsyncWrite for WriteHalf {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Self::Plain(write) => Pin::new(write).poll_write(cx, buf),
+            Self::Plain(write) => {
+                poll_write_shared(write.as_ref().as_ref(), cx, &[io::IoSlice::new(buf)])
+            }
             Self::Tls(write, _) => Pin::new(write).poll_write(cx, buf),
         }
     }
@@ -120,28 +157,31 @@ impl AsyncWrite for WriteHalf {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Self::Plain(write) => Pin::new(write).poll_write_vectored(cx, bufs),
+            Self::Plain(write) => poll_write_shared(write.as_ref().as_ref(), cx, bufs),
             Self::Tls(write, _) => Pin::new(write).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
         match self {
-            Self::Plain(write) => write.is_write_vectored(),
+            Self::Plain(_) => true,
             Self::Tls(write, _) => write.is_write_vectored(),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Self::Plain(write) => Pin::new(write).poll_flush(cx),
+            // A TCP socket keeps nothing back to flush.
+            Self::Plain(_) => Poll::Ready(Ok(())),
             Self::Tls(write, _) => Pin::new(write).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Self::Plain(write) => Pin::new(write).poll_shutdown(cx),
+            Self::Plain(write) => Poll::Ready(
+                socket2::SockRef::from(write.as_ref().as_ref()).shutdown(std::net::Shutdown::Write),
+            ),
             Self::Tls(write, _) => Pin::new(write).poll_shutdown(cx),
         }
     }
