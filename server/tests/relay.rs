@@ -24,6 +24,52 @@ async fn frames_reach_three_viewers_byte_identical_and_in_order() {
     }
 }
 
+/// Frames go to a watching viewer's socket straight from the room's fan-out while its
+/// writer has nothing else to send, and through its writer when chat and presence come in
+/// between: each hand-over must keep frames whole and in order and lose no message.
+#[tokio::test]
+async fn chat_and_presence_between_streamed_frames_keep_every_frame_whole_and_in_order() {
+    let server = TestServer::start().await;
+    let mut viewer = server.join("sala-1", Role::Viewer, "Ana").await;
+    let mut camera = server.join("sala-1", Role::Camera, "Cámara").await;
+    let mut chatter = server.join("sala-1", Role::Viewer, "Bea").await;
+    const FRAMES: u64 = 60;
+    const MESSAGES: usize = 8;
+    let streaming = tokio::spawn(async move {
+        for sequence in 1..=FRAMES {
+            camera
+                .send_binary(frame(sequence, &jpeg(sequence, 20_000)))
+                .await;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        camera
+    });
+    let chatting = tokio::spawn(async move {
+        for n in 0..MESSAGES {
+            chatter.chat(&format!("mensaje {n}")).await;
+            tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+        }
+        chatter
+    });
+    let (mut last_frame, mut chat) = (0, Vec::new());
+    while last_frame < FRAMES || chat.len() < MESSAGES {
+        match viewer.next().await {
+            Received::Frame(bytes) => {
+                let sequence = sequence_of(&bytes);
+                assert!(sequence > last_frame, "{sequence} after {last_frame}");
+                assert_eq!(bytes, frame(sequence, &jpeg(sequence, 20_000)), "whole");
+                last_frame = sequence;
+            }
+            Received::Json(ServerMessage::Chat(line)) => chat.push(line.text),
+            Received::Json(_) => {}
+            Received::Closed(code) => panic!("closed ({code:?})"),
+        }
+    }
+    let expected: Vec<String> = (0..MESSAGES).map(|n| format!("mensaje {n}")).collect();
+    assert_eq!(chat, expected, "every message, in order");
+    let (_camera, _chatter) = (streaming.await.unwrap(), chatting.await.unwrap());
+}
+
 #[tokio::test]
 async fn a_burst_arrives_in_order_and_ends_with_the_newest_frame() {
     let server = TestServer::start().await;

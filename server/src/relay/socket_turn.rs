@@ -163,3 +163,175 @@ fn skipped_before(last: Option<u64>, number: u64) -> Option<u64> {
         None => Some(0),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::{Buf, Bytes};
+    use futures_util::FutureExt;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    /// A plain server-side socket, shared as the writer and fan-out share it, and its client.
+    async fn socket_pair() -> (DirectSocket, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let (_read, write) = server.into_split();
+        (Arc::new(write), client)
+    }
+
+    fn frame(len: usize) -> SharedBinary {
+        SharedBinary::new(&vec![9; len])
+    }
+
+    fn wire(frame: &SharedBinary) -> Bytes {
+        let mut wire = frame.wire();
+        wire.copy_to_bytes(wire.remaining())
+    }
+
+    async fn read_exactly(client: &mut TcpStream, len: usize) -> Vec<u8> {
+        let mut bytes = vec![0; len];
+        client.read_exact(&mut bytes).await.unwrap();
+        bytes
+    }
+
+    #[tokio::test]
+    async fn a_parked_writers_socket_gets_each_frame_whole_from_the_fan_out_and_counts_skips() {
+        let (socket, mut client) = socket_pair().await;
+        let turn = SocketTurn::new(Some(socket));
+        assert!(turn.park(None));
+        let first = frame(1_000);
+        assert_eq!(turn.offer(1, &first, 30_000, || true), Some(0));
+        assert_eq!(
+            read_exactly(&mut client, wire(&first).len()).await,
+            wire(&first)
+        );
+        let third = frame(2_000);
+        assert_eq!(
+            turn.offer(3, &third, 60_000, || true),
+            Some(1),
+            "frame 2 was skipped"
+        );
+        assert_eq!(
+            read_exactly(&mut client, wire(&third).len()).await,
+            wire(&third)
+        );
+        assert_eq!(
+            turn.take_frame(3),
+            None,
+            "the writer does not send it again"
+        );
+        assert_eq!(turn.take_frame(4), Some(0));
+    }
+
+    #[tokio::test]
+    async fn anything_queued_for_the_writer_keeps_the_fan_out_off_its_socket() {
+        let (socket, mut client) = socket_pair().await;
+        let turn = SocketTurn::new(Some(socket));
+        assert_eq!(
+            turn.offer(1, &frame(100), 3_000, || true),
+            None,
+            "a new connection's socket is its writer's"
+        );
+        assert!(turn.park(None));
+        turn.claim_for_writer();
+        assert_eq!(turn.offer(1, &frame(100), 3_000, || true), None);
+        let mut byte = [0];
+        assert!(
+            client.read(&mut byte).now_or_never().is_none(),
+            "nothing was written"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_frame_the_room_replaced_or_cleared_is_not_written() {
+        let (socket, _client) = socket_pair().await;
+        let turn = SocketTurn::new(Some(socket));
+        assert!(turn.park(None));
+        assert_eq!(turn.offer(1, &frame(100), 3_000, || false), None);
+        assert_eq!(turn.take_frame(1), Some(0), "frame 1 was never sent");
+    }
+
+    #[tokio::test]
+    async fn what_the_socket_does_not_take_goes_to_the_writer_whole_and_then_the_newest_frame() {
+        let (socket, mut client) = socket_pair().await;
+        socket2::SockRef::from(client.as_ref())
+            .set_recv_buffer_size(4_096)
+            .unwrap();
+        let turn = SocketTurn::new(Some(socket));
+        assert!(turn.park(None));
+        // Far more than the socket's buffers hold while the client reads nothing.
+        let big = frame(8_000_000);
+        assert_eq!(turn.offer(1, &big, 1_000, || true), Some(0));
+        turn.handed_back()
+            .now_or_never()
+            .expect("the writer is woken to finish the frame");
+        let rest = turn.take().expect("the rest of the frame is the writer's");
+        assert!(rest.remaining() > 0 && rest.remaining() < wire(&big).len());
+        assert!(
+            !turn.park(Some(2)),
+            "a newer frame is waiting: the writer sends it"
+        );
+        assert_eq!(
+            turn.offer(2, &frame(100), 1_000, || true),
+            None,
+            "the writer's turn"
+        );
+        // The client gets the start of the frame the fan-out wrote, then the writer's rest.
+        let written = wire(&big).len() - rest.remaining();
+        let start =
+            tokio::time::timeout(Duration::from_secs(10), read_exactly(&mut client, written))
+                .await
+                .expect("the start arrives");
+        assert_eq!(start, wire(&big)[..written]);
+    }
+
+    #[tokio::test]
+    async fn a_full_socket_leaves_the_frame_to_the_writer() {
+        let (socket, _client) = socket_pair().await;
+        let filler = [0; 65_536];
+        while socket.try_write(&filler).is_ok() {}
+        let turn = SocketTurn::new(Some(socket));
+        assert!(turn.park(None));
+        assert_eq!(
+            turn.offer(1, &frame(100), 1_000, || true),
+            None,
+            "nothing fits"
+        );
+        turn.handed_back()
+            .now_or_never()
+            .expect("the writer is woken");
+        assert!(turn.take().is_none(), "nothing of it was written");
+        assert_eq!(
+            turn.take_frame(1),
+            Some(0),
+            "the writer sends it when it can"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_plain_socket_or_once_retired_the_fan_out_writes_nothing() {
+        let through_tls = SocketTurn::new(None);
+        assert!(through_tls.park(None));
+        assert_eq!(through_tls.offer(1, &frame(100), 3_000, || true), None);
+        through_tls
+            .handed_back()
+            .now_or_never()
+            .expect("its writer sends every frame");
+
+        let (socket, mut client) = socket_pair().await;
+        let retired = SocketTurn::new(Some(socket));
+        assert!(retired.park(None));
+        retired.retire();
+        assert_eq!(retired.offer(1, &frame(100), 3_000, || true), None);
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty(), "the socket closed with nothing written");
+    }
+}
