@@ -2,11 +2,13 @@
 //! and privacy pause), and the fan-out of chat and presence to every member.
 //!
 //! Video is latest-frame-wins: each room keeps a frame slot (a `watch` channel holding the
-//! newest frame as shared `Bytes`). Every viewer's writer sends whatever is newest when it
-//! is ready for more, so a slow viewer skips frames and nothing queues. There are two slots
+//! newest frame as shared `Bytes`). Publishing writes the frame to the viewers whose writers
+//! are idle, and every other viewer's writer sends whatever is newest when it is ready for
+//! more, so a slow viewer skips frames and nothing queues (`frame_slot`). There are two slots
 //! holding the same bytes: staff watch one, families the other, which is only filled during
 //! viewing hours. A slot is emptied *before* viewers are told the camera is paused, off or
-//! closed, so no viewer is sent a frame after hearing that.
+//! closed, and a fan-out under way stops at once, so no viewer is sent a frame after hearing
+//! that.
 //!
 //! Each room's policy has one authoritative copy here, kept whether or not the room has
 //! members: joins and changes offer the copy they read from the database, and the newer

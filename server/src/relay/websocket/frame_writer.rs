@@ -50,9 +50,7 @@ pub enum Outgoing {
 /// A binary message framed once for every connection that sends it: a video frame's
 /// WebSocket header is the same for all its viewers, so it is made when the frame arrives,
 /// and the payload copied behind it, once. Each viewer's socket then gets one contiguous
-/// buffer: with the header and the payload apart, the kernel copied the payload into each
-/// socket a third slower (the two no longer shared an alignment), and `writev` costs more
-/// than `send`.
+/// buffer with one `send`, which is less of the kernel's work than a `writev` of two.
 #[derive(Debug, Clone)]
 pub struct SharedBinary {
     wire: Bytes,
