@@ -94,16 +94,19 @@ impl Outbox {
 
     /// Replaces the presence message not sent yet, if any.
     pub fn set_presence(&self, update: &PresenceUpdate) {
-        self.turn.claim_for_writer();
         self.presence.send_replace(Some(update.clone()));
+        self.turn.claim_for_writer();
     }
 
     /// Queues without waiting; a full queue means the client cannot keep up, so it is evicted.
+    ///
+    /// Queued first, then the turn claimed: a writer that parks in between sees the queue
+    /// is not empty (see `SocketTurn::park`), and one that parked before loses the turn.
     pub fn push(&self, outgoing: Outgoing) {
-        self.turn.claim_for_writer();
         if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(outgoing) {
             self.evicted.cancel();
         }
+        self.turn.claim_for_writer();
     }
 
     pub fn push_text(&self, text: &Utf8Bytes) {

@@ -69,11 +69,14 @@ impl SocketTurn {
     }
 
     /// The writer has nothing to send and parks, unless a frame newer than the last one sent
-    /// is already in the slot (`newest`), which it must send itself: the fan-out offered it
-    /// before the writer parked. True when parked.
-    pub fn park(&self, newest: Option<u64>) -> bool {
+    /// is already in the slot (`newest`), which it must send itself (the fan-out offered it
+    /// before the writer parked), or `something_waiting` says a message came in since the
+    /// writer looked: its claim may have come before this. True when parked.
+    pub fn park(&self, newest: Option<u64>, something_waiting: impl FnOnce() -> bool) -> bool {
         let mut state = lock(&self.state);
-        if newest.is_some_and(|newest| state.last_frame.is_none_or(|last| newest > last)) {
+        let newer_frame =
+            newest.is_some_and(|newest| state.last_frame.is_none_or(|last| newest > last));
+        if newer_frame || something_waiting() {
             return false;
         }
         state.parked = true;
@@ -205,7 +208,7 @@ mod tests {
     async fn a_parked_writers_socket_gets_each_frame_whole_from_the_fan_out_and_counts_skips() {
         let (socket, mut client) = socket_pair().await;
         let turn = SocketTurn::new(Some(socket));
-        assert!(turn.park(None));
+        assert!(turn.park(None, || false));
         let first = frame(1_000);
         assert_eq!(turn.offer(1, &first, 30_000, || true), Some(0));
         assert_eq!(
@@ -239,7 +242,7 @@ mod tests {
             None,
             "a new connection's socket is its writer's"
         );
-        assert!(turn.park(None));
+        assert!(turn.park(None, || false));
         turn.claim_for_writer();
         assert_eq!(turn.offer(1, &frame(100), 3_000, || true), None);
         let mut byte = [0];
@@ -249,11 +252,18 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_writer_does_not_park_while_a_message_waits_for_it() {
+        let turn = SocketTurn::new(None);
+        assert!(!turn.park(None, || true));
+        assert!(turn.park(None, || false));
+    }
+
     #[tokio::test]
     async fn a_frame_the_room_replaced_or_cleared_is_not_written() {
         let (socket, _client) = socket_pair().await;
         let turn = SocketTurn::new(Some(socket));
-        assert!(turn.park(None));
+        assert!(turn.park(None, || false));
         assert_eq!(turn.offer(1, &frame(100), 3_000, || false), None);
         assert_eq!(turn.take_frame(1), Some(0), "frame 1 was never sent");
     }
@@ -265,7 +275,7 @@ mod tests {
             .set_recv_buffer_size(4_096)
             .unwrap();
         let turn = SocketTurn::new(Some(socket));
-        assert!(turn.park(None));
+        assert!(turn.park(None, || false));
         // Far more than the socket's buffers hold while the client reads nothing.
         let big = frame(8_000_000);
         assert_eq!(turn.offer(1, &big, 1_000, || true), Some(0));
@@ -275,7 +285,7 @@ mod tests {
         let rest = turn.take().expect("the rest of the frame is the writer's");
         assert!(rest.remaining() > 0 && rest.remaining() < wire(&big).len());
         assert!(
-            !turn.park(Some(2)),
+            !turn.park(Some(2), || false),
             "a newer frame is waiting: the writer sends it"
         );
         assert_eq!(
@@ -298,7 +308,7 @@ mod tests {
         let filler = [0; 65_536];
         while socket.try_write(&filler).is_ok() {}
         let turn = SocketTurn::new(Some(socket));
-        assert!(turn.park(None));
+        assert!(turn.park(None, || false));
         assert_eq!(
             turn.offer(1, &frame(100), 1_000, || true),
             None,
@@ -318,7 +328,7 @@ mod tests {
     #[tokio::test]
     async fn without_a_plain_socket_or_once_retired_the_fan_out_writes_nothing() {
         let through_tls = SocketTurn::new(None);
-        assert!(through_tls.park(None));
+        assert!(through_tls.park(None, || false));
         assert_eq!(through_tls.offer(1, &frame(100), 3_000, || true), None);
         through_tls
             .handed_back()
@@ -327,7 +337,7 @@ mod tests {
 
         let (socket, mut client) = socket_pair().await;
         let retired = SocketTurn::new(Some(socket));
-        assert!(retired.park(None));
+        assert!(retired.park(None, || false));
         retired.retire();
         assert_eq!(retired.offer(1, &frame(100), 3_000, || true), None);
         let mut rest = Vec::new();

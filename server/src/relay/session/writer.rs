@@ -138,7 +138,12 @@ pub(super) async fn write_loop(
             }
         }
         match step {
-            WriterStep::Park => parked = turn.park(frames.as_ref().and_then(FrameSlot::newest)),
+            WriterStep::Park => {
+                let newest = frames.as_ref().and_then(FrameSlot::newest);
+                parked = turn.park(newest, || {
+                    !queue.is_empty() || presence.has_changed().unwrap_or(false)
+                });
+            }
             WriterStep::Resume => {
                 if !until_interrupted(writer.finish_unsent(), &mut interrupts).await {
                     return;
