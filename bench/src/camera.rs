@@ -50,7 +50,7 @@ pub async fn stream(
         report.max_lateness_us = report
             .max_lateness_us
             .max(clock.now_us().saturating_sub(due_us));
-        let frame = nido_testkit::frames::frame(sequence, due_us, &jpeg);
+        let frame = nido_testkit::frames::frame(sequence, Clock::capture_time(due_us), &jpeg);
         if let Err(error) = connection.send_frame(frame).await {
             report.problem = Some(format!("camera: {error}"));
             return report;

@@ -203,16 +203,17 @@ pub async fn watch(
                             && frame[FRAME_HEADER_LEN..] == expected.jpeg[..] =>
                     {
                         last_sequence = header.sequence;
+                        let captured_us = Clock::moment_of(header.capture_time);
                         if let Some(recovery) = &mut report.recovery {
-                            recovery.frame(header.capture_time_us, now_us);
+                            recovery.frame(captured_us, now_us);
                         }
                         let window = expected.window.get();
-                        if window.is_some_and(|w| w.contains(header.capture_time_us)) {
+                        if window.is_some_and(|w| w.contains(captured_us)) {
                             report.frames += 1;
                             report.bytes += frame.len() as u64;
                             report
                                 .latency
-                                .saturating_record(now_us.saturating_sub(header.capture_time_us));
+                                .saturating_record(now_us.saturating_sub(captured_us));
                         }
                     }
                     _ => report.bad_frames += 1,

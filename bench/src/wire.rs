@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
-use nido_shared::{ClientMessage, Role, ServerMessage};
+use nido_shared::{ClientMessage, Role, ServerMessage, SocketError};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
@@ -126,7 +126,7 @@ impl Connection {
             if let Message::Text(text) = message? {
                 match serde_json::from_str(&text)? {
                     ServerMessage::Welcome { .. } => return Ok(()),
-                    ServerMessage::Error { code, message, .. } => {
+                    ServerMessage::Error(SocketError { code, message, .. }) => {
                         bail!("refused: {code:?}: {message}")
                     }
                     _ => {}
@@ -150,7 +150,7 @@ impl Connection {
                     Message::Text(text) => {
                         return match serde_json::from_str(&text) {
                             Ok(ServerMessage::Chat(line)) => Incoming::Chat(line),
-                            Ok(ServerMessage::Error { code, message, .. }) => {
+                            Ok(ServerMessage::Error(SocketError { code, message, .. })) => {
                                 Incoming::Error(format!("{code:?}: {message}"))
                             }
                             _ => Incoming::Other,

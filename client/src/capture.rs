@@ -2,7 +2,7 @@
 //! protocol header in front, assembled by the browser without copying through WASM memory.
 
 use js_sys::{Array, Promise, Uint8Array};
-use nido_shared::FrameHeader;
+use nido_shared::{FrameHeader, Timestamp};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, CanvasRenderingContext2d, HtmlCanvasElement, HtmlVideoElement};
@@ -38,7 +38,7 @@ impl FrameEncoder {
         &mut self,
         video: &HtmlVideoElement,
         quality: f64,
-        capture_time_us: u64,
+        capture_time: Timestamp,
     ) -> Option<Blob> {
         let (width, height) = (video.video_width(), video.video_height());
         if width == 0 || height == 0 {
@@ -64,7 +64,7 @@ impl FrameEncoder {
 
         let header = FrameHeader {
             sequence: self.next_sequence,
-            capture_time_us,
+            capture_time,
         };
         self.next_sequence += 1;
         let parts = Array::of2(&Uint8Array::from(&header.encode()[..]), &jpeg);

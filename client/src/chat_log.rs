@@ -121,14 +121,14 @@ impl ChatLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nido_shared::{DisplayName, Role, UserId};
+    use nido_shared::{DisplayName, Role, Timestamp, UserId};
 
     fn line(seq: u64, id: &str) -> ChatLine {
         ChatLine {
             seq,
             id: ChatId::try_from(id.to_owned()).unwrap(),
             user_id: UserId::new(1),
-            sent_at_us: 0,
+            sent_at_us: Timestamp::UNIX_EPOCH,
             from: DisplayName::try_from("Ana".to_owned()).unwrap(),
             role: Role::Viewer,
             staff: false,

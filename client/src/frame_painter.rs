@@ -6,16 +6,17 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::time::Duration;
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use leptos::prelude::*;
-use nido_shared::{FRAME_HEADER_LEN, FrameHeader};
+use nido_shared::{FRAME_HEADER_LEN, FrameHeader, Timestamp};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap};
 
 use crate::browser::window;
-use crate::clock::{ClockOffset, now_us};
+use crate::clock::{self, ClockOffset};
 
 /// What the viewer page shows about the picture.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -33,7 +34,8 @@ pub struct FramePainter {
     waiting: RefCell<Option<(FrameHeader, Blob)>>,
     /// Bumped by `clear`, so a decode that was under way is not drawn afterwards.
     generation: Cell<u64>,
-    painted_at_us: RefCell<VecDeque<(u64, f64)>>,
+    /// When each frame of the last second was painted, and its latency in milliseconds.
+    painted: RefCell<VecDeque<(Timestamp, f64)>>,
     /// Whether a picture is on the canvas: set the moment the first one is painted, so the
     /// page drops its "waiting" notice at once.
     showing: RwSignal<bool>,
@@ -53,7 +55,7 @@ impl FramePainter {
             decoding: Cell::new(false),
             waiting: RefCell::new(None),
             generation: Cell::new(0),
-            painted_at_us: RefCell::new(VecDeque::new()),
+            painted: RefCell::new(VecDeque::new()),
             showing,
         }))
     }
@@ -97,15 +99,15 @@ impl FramePainter {
         if self.showing.get_untracked() {
             self.showing.set(false);
         }
-        self.painted_at_us.borrow_mut().clear();
+        self.painted.borrow_mut().clear();
     }
 
     pub fn stats(&self) -> PaintStats {
-        let now = now_us();
-        let mut painted = self.painted_at_us.borrow_mut();
+        let now = clock::now();
+        let mut painted = self.painted.borrow_mut();
         while painted
             .front()
-            .is_some_and(|(at, _)| now.saturating_sub(*at) > 1_000_000)
+            .is_some_and(|(at, _)| now.saturating_duration_since(*at) > Duration::from_secs(1))
         {
             painted.pop_front();
         }
@@ -154,10 +156,10 @@ impl FramePainter {
         if !self.showing.get_untracked() {
             self.showing.set(true);
         }
-        let server_now = self.clock.get_untracked().server_now_us();
-        let latency_ms = (server_now as f64 - header.capture_time_us as f64) / 1000.0;
-        self.painted_at_us
+        let server_now = self.clock.get_untracked().server_now();
+        let latency = server_now.saturating_duration_since(header.capture_time);
+        self.painted
             .borrow_mut()
-            .push_back((now_us(), latency_ms.max(0.0)));
+            .push_back((clock::now(), latency.as_secs_f64() * 1000.0));
     }
 }

@@ -6,11 +6,11 @@ use std::rc::Rc;
 use gloo_timers::callback::Interval;
 use js_sys::ArrayBuffer;
 use leptos::prelude::*;
-use nido_shared::{ClientMessage, MutedMember, Presence, Role, ServerMessage, UserId};
+use nido_shared::{ClientMessage, MutedMember, Presence, Role, ServerMessage, Timestamp, UserId};
 
 use crate::browser::{random_token, websocket_url};
 use crate::chat_log::ChatLog;
-use crate::clock::{ClockOffset, now_us};
+use crate::clock::{self, ClockOffset, RoundTrip};
 use crate::socket::{LinkStatus, RoomSocket, SocketEvents};
 
 /// How often the clock estimate is refreshed.
@@ -24,7 +24,7 @@ pub struct RoomSignals {
     pub chat: RwSignal<ChatLog>,
     pub clock: RwSignal<ClockOffset>,
     /// Until when this person may not chat here (server time), if staff muted them.
-    pub muted_until_us: RwSignal<Option<u64>>,
+    pub muted_until: RwSignal<Option<Timestamp>>,
     /// For staff: who is muted here.
     pub mutes: RwSignal<Vec<MutedMember>>,
 }
@@ -36,7 +36,7 @@ impl RoomSignals {
             presence: RwSignal::new(None),
             chat: RwSignal::new(ChatLog::default()),
             clock: RwSignal::new(ClockOffset::default()),
-            muted_until_us: RwSignal::new(None),
+            muted_until: RwSignal::new(None),
             mutes: RwSignal::new(Vec::new()),
         }
     }
@@ -82,7 +82,7 @@ impl RoomLink {
             let send = send.clone();
             move || {
                 send(&ClientMessage::TimeSync {
-                    client_time_us: now_us(),
+                    client_time_us: clock::now(),
                 })
             }
         };
@@ -176,7 +176,7 @@ fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMe
         ServerMessage::Welcome { server_time_us, .. } => {
             signals.clock.update(|clock| clock.guess(server_time_us));
             send(&ClientMessage::TimeSync {
-                client_time_us: now_us(),
+                client_time_us: clock::now(),
             });
             // What was not acknowledged before the connection dropped goes again; the
             // server keeps only one copy of each.
@@ -201,26 +201,24 @@ fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMe
             signals.chat.update(|log| log.add_older(lines, has_older));
         }
         ServerMessage::ChatDeleted { seq } => signals.chat.update(|log| log.remove(seq)),
-        ServerMessage::MuteState { until_us } => signals.muted_until_us.set(until_us),
+        ServerMessage::MuteState { until_us } => signals.muted_until.set(until_us),
         ServerMessage::Mutes { muted } => signals.mutes.set(muted),
         ServerMessage::TimeSync {
             client_time_us,
             server_time_us,
         } => {
-            let received = now_us();
-            signals
-                .clock
-                .update(|clock| clock.record(client_time_us, server_time_us, received));
+            let trip = RoundTrip {
+                sent: client_time_us,
+                server: server_time_us,
+                received: clock::now(),
+            };
+            signals.clock.update(|clock| clock.record(trip));
         }
-        ServerMessage::Error {
-            code,
-            message,
-            chat_id,
-        } => {
-            if let Some(id) = chat_id {
-                signals.chat.update(|log| log.fail(&id));
+        ServerMessage::Error(error) => {
+            if let Some(id) = &error.chat_id {
+                signals.chat.update(|log| log.fail(id));
             }
-            leptos::logging::warn!("server refused: {code:?}: {message}");
+            leptos::logging::warn!("server refused: {error}");
         }
     }
 }

@@ -6,10 +6,11 @@
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
+use std::time::Duration;
 
 use gloo_timers::callback::Timeout;
 use js_sys::ArrayBuffer;
-use nido_shared::{ClientMessage, ErrorCode, ServerMessage};
+use nido_shared::{ClientMessage, CloseCode, ErrorCode, ServerMessage, SocketError, Timestamp};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{BinaryType, Blob, CloseEvent, Event, MessageEvent, WebSocket};
@@ -19,17 +20,14 @@ const FIRST_RETRY_MS: f64 = 500.0;
 /// the jitter keeps a whole room from reconnecting in the same instant.
 const LONGEST_RETRY_MS: f64 = 2_000.0;
 
-/// Close codes after which reconnecting would only be refused again.
-const FINAL_CLOSE_CODES: [u16; 3] = [1007, 1008, 1009];
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkStatus {
     Connecting,
     /// Joined: the server welcomed us.
     Joined,
-    /// Lost; the next attempt starts at `retry_at_us` (this device's clock).
+    /// Lost; the next attempt starts at `retry_at` (this device's clock).
     Reconnecting {
-        retry_at_us: u64,
+        retry_at: Timestamp,
     },
     /// The server refused us for good (the reason, if it gave one).
     Refused(Option<ErrorCode>),
@@ -178,7 +176,9 @@ fn receive(link: &Rc<RefCell<Link>>, event: &MessageEvent) {
             link.borrow_mut().failed_attempts = 0;
             (events.on_status)(LinkStatus::Joined);
         }
-        ServerMessage::Error { code, .. } => link.borrow_mut().last_error = Some(*code),
+        ServerMessage::Error(SocketError { code, .. }) => {
+            link.borrow_mut().last_error = Some(*code)
+        }
         _ => {}
     }
     (events.on_message)(message);
@@ -190,7 +190,7 @@ fn closed(link: &Rc<RefCell<Link>>, code: u16) {
         state.detach();
         (Rc::clone(&state.events), state.last_error.take())
     };
-    if FINAL_CLOSE_CODES.contains(&code) {
+    if CloseCode::from_u16(code).is_some_and(CloseCode::refuses_for_good) {
         (events.on_status)(LinkStatus::Refused(last_error));
     } else {
         schedule_retry(link);
@@ -212,8 +212,8 @@ fn schedule_retry(link: &Rc<RefCell<Link>>) {
         }));
         (Rc::clone(&state.events), delay_ms as u32)
     };
-    let retry_at_us = crate::clock::now_us() + u64::from(delay_ms) * 1000;
-    (events.on_status)(LinkStatus::Reconnecting { retry_at_us });
+    let retry_at = crate::clock::now() + Duration::from_millis(u64::from(delay_ms));
+    (events.on_status)(LinkStatus::Reconnecting { retry_at });
 }
 
 impl Link {

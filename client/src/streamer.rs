@@ -212,10 +212,10 @@ impl CaptureLoop {
         };
         let this = Rc::clone(this);
         spawn_local(async move {
-            let capture_time_us = this.clock.get_untracked().server_now_us();
+            let capture_time = this.clock.get_untracked().server_now();
             let quality = this.settings.get().quality;
             if let Some(frame) = encoder
-                .encode(&this.camera.video, quality, capture_time_us)
+                .encode(&this.camera.video, quality, capture_time)
                 .await
             {
                 // Checked again: the caregiver may have paused while this frame was encoded.

@@ -47,7 +47,7 @@ pub async fn create_admin(store: &Store, name: &str) -> Result<(), AdminCliError
         invited_by: None,
         household_head: None,
     };
-    match store.create_user(&user, Clock::default().now_us()).await {
+    match store.create_user(&user, Clock::default().now()).await {
         Err(StoreError::Conflict) => Err(AdminCliError::Taken(username.to_string())),
         other => other.map(drop).map_err(AdminCliError::from),
     }

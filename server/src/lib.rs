@@ -30,8 +30,8 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::{Listener, ListenerExt, TapIo};
-use nido_shared::FRAME_HEADER_LEN;
 use nido_shared::limits::MAX_TEXT_MESSAGE_BYTES;
+use nido_shared::{FRAME_HEADER_LEN, Timestamp};
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -158,26 +158,25 @@ async fn enforce_time_rules(state: AppState) {
     loop {
         tick.tick().await;
         state.hub.refresh_hours();
-        let now_us = state.clock.now_us();
-        state.sockets.close_expired(&state.store, now_us).await;
+        let now = state.clock.now();
+        state.sockets.close_expired(&state.store, now).await;
         if last_housekeeping.elapsed() >= HOUSEKEEPING_EVERY {
             last_housekeeping = tokio::time::Instant::now();
-            housekeeping(&state, now_us).await;
+            housekeeping(&state, now).await;
         }
     }
 }
 
-async fn housekeeping(state: &AppState, now_us: i64) {
-    let forget_before =
-        now_us - i64::try_from(auth::throttle::FORGET_AFTER.as_micros()).unwrap_or(0);
-    state.throttle.forget_old(now_us);
+async fn housekeeping(state: &AppState, now: Timestamp) {
+    let forget_before = now - auth::throttle::FORGET_AFTER;
+    state.throttle.forget_old(now);
     state.chat_rate.retain_recent();
     let store = &state.store;
     let result = async {
-        store.delete_expired_sessions(now_us).await?;
+        store.delete_expired_sessions(now).await?;
         if let Some(days) = state.config.chat_retention_days {
-            let kept_us = i64::from(days) * 24 * 60 * 60 * 1_000_000;
-            store.forget_chat_before(now_us - kept_us).await?;
+            let kept = Duration::from_secs(u64::from(days) * 24 * 60 * 60);
+            store.forget_chat_before(now - kept).await?;
         }
         store
             .prune_login_failures(forget_before, auth::throttle::ACCOUNT_LOCK_AT)

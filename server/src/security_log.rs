@@ -14,10 +14,10 @@ impl AppState {
         details: EventDetails<'_>,
         client_addr: &str,
     ) {
-        let now_us = self.clock.now_us();
+        let now = self.clock.now();
         let recorded = self
             .store
-            .record_security_event(kind, &details, client_addr, now_us)
+            .record_security_event(kind, &details, client_addr, now)
             .await;
         if let Err(error) = recorded {
             tracing::error!(%error, kind = kind.as_str(), "could not record a security event");

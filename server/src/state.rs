@@ -86,7 +86,7 @@ impl AppState {
         }
         let store = Store::open(&config.data_dir).await?;
         let clock = Clock::default();
-        let ended = store.end_unfinished_viewings(clock.now_us()).await?;
+        let ended = store.end_unfinished_viewings(clock.now()).await?;
         if ended > 0 {
             tracing::info!(ended, "closed viewing sessions left open by the last run");
         }

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use nido_shared::api::{NewInvite, NewRoom, PersonChanges, RoomChanges};
 use nido_shared::{
-    CameraStatus, ErrorCode, OpenHours, Role, ServerMessage, TimeOfDay, UserRole, Weekday,
-    WeeklySchedule,
+    CameraStatus, ErrorCode, OpenHours, Role, ServerMessage, SocketError, TimeOfDay, UserRole,
+    Weekday, WeeklySchedule,
 };
 use reqwest::Method;
 
@@ -44,13 +44,16 @@ async fn cast(server: &TestServer) -> Cast {
         .await;
     let admin = server.person(UserRole::Admin, "Directora", &[]).await;
     // A session that started a whole lifetime ago has expired.
-    let lifetime = server.state.config.session_lifetime_us();
-    let now = server.state.clock.now_us();
-    server.state.clock.set_now_us(now - lifetime - 1_000_000);
+    let lifetime = server.state.config.session_lifetime();
+    let now = server.state.clock.now();
+    server
+        .state
+        .clock
+        .set_now(now - lifetime - Duration::from_secs(1));
     let expired = server
         .person(UserRole::Family, "Caducada", &["sala-1"])
         .await;
-    server.state.clock.set_now_us(now);
+    server.state.clock.set_now(now);
     let logged_out = server.person(UserRole::Family, "Salida", &["sala-1"]).await;
     let response = server
         .api(Method::POST, "/api/logout", &logged_out)
@@ -85,7 +88,7 @@ async fn may_join(server: &TestServer, account: &Account, room: &str, role: Role
     client.send_join(room, role, None).await;
     match client.next().await {
         Received::Json(ServerMessage::Welcome { .. }) => true,
-        Received::Json(ServerMessage::Error { code, .. }) => {
+        Received::Json(ServerMessage::Error(SocketError { code, .. })) => {
             assert_eq!(code, ErrorCode::RoomForbidden);
             client.expect_close(1008).await;
             false
@@ -319,12 +322,12 @@ async fn revocation_removal_logout_and_expiry_close_sockets_within_a_second() {
     assert_eq!(done.status(), 204);
     assert!(closed_within(leaving_socket, ErrorCode::SessionEnded, started).await < second);
 
-    let lifetime = server.state.config.session_lifetime_us();
+    let lifetime = server.state.config.session_lifetime();
     let started = Instant::now();
     server
         .state
         .clock
-        .set_now_us(server.state.clock.now_us() + lifetime + 1);
+        .set_now(server.state.clock.now() + lifetime + Duration::from_micros(1));
     assert!(closed_within(expiring_socket, ErrorCode::SessionEnded, started).await < second);
 }
 
@@ -341,13 +344,10 @@ fn mondays() -> WeeklySchedule {
     WeeklySchedule { days }
 }
 
-/// Microseconds of a local time in Madrid, the tests' time zone.
-fn madrid(text: &str) -> i64 {
-    format!("{text}[Europe/Madrid]")
-        .parse::<jiff::ZonedDateTime>()
-        .unwrap()
-        .timestamp()
-        .as_microsecond()
+/// A local time in Madrid, the tests' time zone.
+fn madrid(text: &str) -> Timestamp {
+    let zoned = format!("{text}[Europe/Madrid]").parse::<jiff::ZonedDateTime>();
+    Timestamp::from_micros(zoned.unwrap().timestamp().as_microsecond())
 }
 
 #[tokio::test]
@@ -357,7 +357,7 @@ async fn viewing_hours_stop_and_restart_family_frames_live() {
     server
         .state
         .clock
-        .set_now_us(madrid("2026-11-23T16:59:58+01:00"));
+        .set_now(madrid("2026-11-23T16:59:58+01:00"));
     let mut camera = server.join("sala-1", Role::Camera, "Seño").await;
     let mut parent = server.join("sala-1", Role::Viewer, "Madre").await;
     let staff = server
@@ -374,7 +374,7 @@ async fn viewing_hours_stop_and_restart_family_frames_live() {
     server
         .state
         .clock
-        .set_now_us(madrid("2026-11-23T17:00:00+01:00"));
+        .set_now(madrid("2026-11-23T17:00:00+01:00"));
     let started = Instant::now();
     let closed = parent
         .presence_where(|p| p.camera == CameraStatus::Closed)
@@ -417,7 +417,7 @@ async fn viewing_hours_stop_and_restart_family_frames_live() {
     server
         .state
         .clock
-        .set_now_us(madrid("2026-11-30T07:00:00+01:00"));
+        .set_now(madrid("2026-11-30T07:00:00+01:00"));
     parent
         .presence_where(|p| p.camera == CameraStatus::Live)
         .await;

@@ -418,7 +418,7 @@ async fn a_new_family_member_sees_the_chat_from_when_they_got_the_room() {
     server
         .state
         .clock
-        .set_now_us(server.state.clock.now_us() + 1_000_000);
+        .set_now(server.state.clock.now() + Duration::from_secs(1));
     let add = PersonChanges {
         rooms: Some(rooms(&["sala-1", "sala-2"])),
         ..PersonChanges::default()

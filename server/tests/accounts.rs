@@ -173,7 +173,7 @@ async fn a_locked_account_still_lets_its_owner_in_from_a_trusted_browser() {
         server
             .state
             .store
-            .record_login_failure(&account.username, 0)
+            .record_login_failure(&account.username, Timestamp::UNIX_EPOCH)
             .await
             .unwrap();
     }

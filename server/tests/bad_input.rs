@@ -99,7 +99,9 @@ async fn anything_before_join_closes_with_1008() {
 
     let mut client = server.connect().await;
     client
-        .send(&ClientMessage::TimeSync { client_time_us: 1 })
+        .send(&ClientMessage::TimeSync {
+            client_time_us: Timestamp::from_micros(1),
+        })
         .await;
     client.expect_error(ErrorCode::NotJoined, Some(1008)).await;
     room.still_fine().await;

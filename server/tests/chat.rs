@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use nido_shared::{CameraStatus, ErrorCode, Role, ServerMessage};
+use nido_shared::{CameraStatus, ErrorCode, Role, ServerMessage, SocketError};
 
 #[tokio::test]
 async fn chat_reaches_everyone_in_the_room_and_nobody_else() {
@@ -19,7 +19,7 @@ async fn chat_reaches_everyone_in_the_room_and_nobody_else() {
         assert_eq!(line.text, "<b>hola</b> a todos");
         assert_eq!(line.from.as_str(), "Ana");
         assert_eq!(line.role, Role::Viewer);
-        assert!(line.seq > 0 && line.sent_at_us > 1_700_000_000_000_000);
+        assert!(line.seq > 0 && line.sent_at_us > Timestamp::from_micros(1_700_000_000_000_000));
     }
 
     other_room.chat("solo sala 2").await;
@@ -89,10 +89,10 @@ async fn a_chat_flood_is_rate_limited_without_closing() {
     let mut echoed = 0;
     while refused + echoed < 40 {
         match ana.next().await {
-            Received::Json(ServerMessage::Error {
+            Received::Json(ServerMessage::Error(SocketError {
                 code: ErrorCode::RateLimited,
                 ..
-            }) => refused += 1,
+            })) => refused += 1,
             Received::Json(ServerMessage::Chat(_)) => echoed += 1,
             Received::Closed(code) => panic!("closed {code:?}"),
             _ => {}

@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use nido_server::store::Store;
-use nido_shared::{ClientMessage, Role, RoomId, ServerMessage};
+use nido_shared::{ClientMessage, Role, RoomId, ServerMessage, SocketError};
 use rand::Rng;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -147,7 +147,7 @@ async fn write_until_acknowledged(ids: Vec<String>, url: String, cookie: String,
                                     return;
                                 }
                             }
-                            Ok(ServerMessage::Error { code, chat_id, .. }) => {
+                            Ok(ServerMessage::Error(SocketError { code, chat_id, .. })) => {
                                 panic!("refused {chat_id:?}: {code:?}");
                             }
                             _ => {}

@@ -3,14 +3,17 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
 use nido_server::store::{Appended, NewChat};
 use nido_shared::{
-    ChatId, ClientMessage, DisplayName, ErrorCode, Role, RoomId, ServerMessage, UserRole,
+    ChatId, ClientMessage, DisplayName, ErrorCode, Role, RoomId, ServerMessage, SocketError,
+    UserRole,
 };
 
 /// Stores message `n` of `author` in sala-1 directly, sent at `n` ms; returns its number.
-async fn store_message(server: &TestServer, author: &Account, n: i64) -> u64 {
+async fn store_message(server: &TestServer, author: &Account, n: u64) -> u64 {
     let id = ChatId::try_from(format!("stored-{n:05}")).unwrap();
     let chat = NewChat {
         room: &RoomId::try_from("sala-1".to_owned()).unwrap(),
@@ -24,7 +27,7 @@ async fn store_message(server: &TestServer, author: &Account, n: i64) -> u64 {
     match server
         .state
         .store
-        .append_chat(&chat, n * 1_000)
+        .append_chat(&chat, Timestamp::UNIX_EPOCH + Duration::from_millis(n))
         .await
         .unwrap()
     {
@@ -37,11 +40,11 @@ async fn store_message(server: &TestServer, author: &Account, n: i64) -> u64 {
 async fn expect_chat_error(client: &mut TestClient, id: &str) -> ErrorCode {
     client
         .wait_for(|r| match r {
-            Received::Json(ServerMessage::Error {
+            Received::Json(ServerMessage::Error(SocketError {
                 code,
                 chat_id: Some(chat_id),
                 ..
-            }) if chat_id.as_str() == id => Some(*code),
+            })) if chat_id.as_str() == id => Some(*code),
             _ => None,
         })
         .await
@@ -106,7 +109,7 @@ async fn joining_shows_the_latest_fifty_and_older_pages_follow() {
         .person(UserRole::Caregiver, "Seño de apoyo", &["sala-1"])
         .await;
     for n in 1..=120 {
-        assert_eq!(store_message(&server, &author, n).await, n as u64);
+        assert_eq!(store_message(&server, &author, n).await, n);
     }
     let mut reader = server.connect_as(&mother).await;
     reader.join("sala-1", Role::Viewer, None).await;
@@ -223,8 +226,8 @@ async fn a_muted_family_member_cannot_chat_until_the_mute_ends() {
         })
         .await;
     seño.expect_error(ErrorCode::CannotMute, None).await;
-    let later = server.state.clock.now_us() + 31 * 60 * 1_000_000;
-    server.state.clock.set_now_us(later);
+    let later = server.state.clock.now() + Duration::from_secs(31 * 60);
+    server.state.clock.set_now(later);
     muted.chat_with_id("despues-0001", "ya puedo").await;
     muted
         .wait_for(|r| match r {
@@ -279,7 +282,13 @@ async fn retention_forgets_old_messages_and_never_reuses_their_numbers() {
     for n in 1..=3 {
         store_message(&server, &author, n).await;
     }
-    assert_eq!(store.forget_chat_before(2_500).await.unwrap(), 2);
+    assert_eq!(
+        store
+            .forget_chat_before(Timestamp::from_micros(2_500))
+            .await
+            .unwrap(),
+        2
+    );
     let (left, _) = store.chat_page(&room, None, None, 50).await.unwrap();
     assert_eq!(left.iter().map(|l| l.seq).collect::<Vec<_>>(), [3]);
     assert_eq!(
@@ -318,7 +327,12 @@ async fn messages_stored_together_are_numbered_per_room_without_gaps() {
             staff: false,
             text: "juntos",
         };
-        async move { store.append_chat(&chat, 1_000).await.unwrap() }
+        async move {
+            store
+                .append_chat(&chat, Timestamp::from_micros(1_000))
+                .await
+                .unwrap()
+        }
     }))
     .await;
 
@@ -366,7 +380,7 @@ async fn a_muted_parent_hears_until_when_and_staff_see_who_is_muted_and_unmute()
         _ => None,
     };
 
-    let before = server.state.clock.now_us();
+    let before = server.state.clock.now();
     seño
         .send(&ClientMessage::Mute {
             user_id: loud.id,
@@ -374,10 +388,10 @@ async fn a_muted_parent_hears_until_when_and_staff_see_who_is_muted_and_unmute()
         })
         .await;
     let until = muted.wait_for(mute_state).await.expect("until when");
-    let expected = before + 30 * 60 * 1_000_000;
+    let expected = before + Duration::from_secs(30 * 60);
     assert!(
-        (expected..expected + 5_000_000).contains(&i64::try_from(until).unwrap()),
-        "muted until {until}, expected about {expected}"
+        (expected..expected + Duration::from_secs(5)).contains(&until),
+        "muted until {until:?}, expected about {expected:?}"
     );
     let list = seño.wait_for(mutes).await;
     assert_eq!(list.len(), 1);

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use nido_server::store::Store;
-use nido_shared::{RoomId, UserId};
+use nido_shared::{RoomId, Timestamp, UserId};
 
 /// Creates a database with the migrations before `version` only, as an older Nido left it.
 async fn database_before(version: i64, dir: &std::path::Path) -> sqlx::SqlitePool {
@@ -84,7 +84,7 @@ async fn an_older_database_loses_its_invite_chains_and_orphaned_chat() {
     assert!(gone.is_empty());
     assert_eq!(
         store
-            .muted_until(&borrada, UserId::new(2), 0)
+            .muted_until(&borrada, UserId::new(2), Timestamp::UNIX_EPOCH)
             .await
             .unwrap(),
         None
@@ -92,6 +92,6 @@ async fn an_older_database_loses_its_invite_chains_and_orphaned_chat() {
     // Memberships from before see the history they saw before.
     assert_eq!(
         store.member_since(UserId::new(3), &sala_1).await.unwrap(),
-        Some(0)
+        Some(Timestamp::UNIX_EPOCH)
     );
 }

@@ -191,7 +191,7 @@ async fn every_security_event_is_recorded_with_who_what_and_where() {
         "listed in its rooms"
     );
     assert_eq!(sala_2.len(), 6, "{sala_2:?}");
-    let first = all.last().unwrap().at_us;
+    let first = all.last().unwrap().at_us.as_micros();
     let before_first = events(&server, &admin, &format!("to_us={first}")).await;
     assert!(before_first.is_empty());
 

@@ -4,11 +4,13 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
 use nido_shared::api::PasswordChange;
 use nido_shared::{Role, UserRole};
 
-const DAY_US: i64 = 24 * 60 * 60 * 1_000_000;
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
     response
@@ -37,16 +39,16 @@ async fn me_status(server: &TestServer, cookie: &str) -> u16 {
 async fn a_session_ends_thirty_days_after_login_however_often_it_is_used() {
     let server = TestServer::start().await;
     let account = server.person(UserRole::Family, "Madre", &["sala-1"]).await;
-    let start = server.state.clock.now_us();
+    let start = server.state.clock.now();
     // Used every ten days, which keeps pushing the idle expiry back.
     for days in [10, 20, 29] {
-        server.state.clock.set_now_us(start + days * DAY_US);
+        server.state.clock.set_now(start + DAY * days);
         assert_eq!(me_status(&server, &account.cookie).await, 200, "day {days}");
     }
     server
         .state
         .clock
-        .set_now_us(start + 30 * DAY_US + 1_000_000);
+        .set_now(start + DAY * 30 + Duration::from_secs(1));
     assert_eq!(me_status(&server, &account.cookie).await, 401, "day 30");
 }
 
@@ -73,7 +75,10 @@ async fn logging_in_again_replaces_the_browsers_old_session() {
 async fn lock(server: &TestServer, username: &str) {
     for _ in 0..100 {
         let store = &server.state.store;
-        store.record_login_failure(username, 0).await.unwrap();
+        store
+            .record_login_failure(username, Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap();
     }
 }
 
@@ -92,8 +97,8 @@ async fn a_trusted_browser_is_trusted_for_a_limited_time_and_until_a_password_ch
     assert_eq!(trusted.status(), 204, "trusted now");
 
     // Half a year later the browser is no longer trusted.
-    let start = server.state.clock.now_us();
-    server.state.clock.set_now_us(start + 181 * DAY_US);
+    let start = server.state.clock.now();
+    server.state.clock.set_now(start + DAY * 181);
     lock(&server, &account.username).await;
     let stale = server
         .login_response(&account.username, PASSWORD, Some(&device))
@@ -103,7 +108,7 @@ async fn a_trusted_browser_is_trusted_for_a_limited_time_and_until_a_password_ch
         429,
         "an old device cookie counts for nothing"
     );
-    server.state.clock.set_now_us(start);
+    server.state.clock.set_now(start);
 
     // A password change forgets every trusted browser of the account.
     server

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    DisplayName, InviteId, Opening, Problem, Role, RoomId, UserId, UserRole, Username,
+    DisplayName, InviteId, Opening, Problem, Role, RoomId, Timestamp, UserId, UserRole, Username,
     WeeklySchedule,
 };
 
@@ -175,7 +175,7 @@ pub struct Person {
     /// Who made the invite they registered with.
     #[serde(default)]
     pub invited_by: Option<DisplayName>,
-    pub created_at_us: i64,
+    pub created_at_us: Timestamp,
     /// Whether logging in asks them for a two-step code.
     #[serde(default)]
     pub second_factor: bool,
@@ -208,8 +208,8 @@ pub struct Invite {
     pub role: UserRole,
     pub rooms: Vec<RoomId>,
     pub created_by: DisplayName,
-    pub created_at_us: i64,
-    pub expires_at_us: i64,
+    pub created_at_us: Timestamp,
+    pub expires_at_us: Timestamp,
     pub max_uses: u32,
     pub uses: u32,
     pub revoked: bool,
@@ -232,7 +232,7 @@ pub struct InvitePreview {
     pub role: UserRole,
     pub room_names: Vec<String>,
     pub invited_by: DisplayName,
-    pub expires_at_us: i64,
+    pub expires_at_us: Timestamp,
 }
 
 /// Registering through an invite.
@@ -253,9 +253,9 @@ pub struct AuditEntry {
     pub room: RoomId,
     pub role: Role,
     pub client_addr: String,
-    pub started_at_us: i64,
+    pub started_at_us: Timestamp,
     /// `None` while the session is still open.
-    pub ended_at_us: Option<i64>,
+    pub ended_at_us: Option<Timestamp>,
 }
 
 /// Filters for the audit log; all optional, combined with "and".
@@ -267,10 +267,10 @@ pub struct AuditFilter {
     pub user: Option<Username>,
     /// Sessions that were open at or after this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_us: Option<i64>,
+    pub from_us: Option<Timestamp>,
     /// Sessions that started before this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_us: Option<i64>,
+    pub to_us: Option<Timestamp>,
 }
 
 /// What a security event records. The JSON form (`snake_case`) never changes meaning.
@@ -396,7 +396,7 @@ impl SecurityEventKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityEvent {
     pub id: i64,
-    pub at_us: i64,
+    pub at_us: Timestamp,
     pub kind: SecurityEventKind,
     /// Who did it; `None` when nobody was logged in (a failed login).
     pub actor: Option<Username>,
@@ -423,9 +423,9 @@ pub struct SecurityEventFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub room: Option<RoomId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_us: Option<i64>,
+    pub from_us: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_us: Option<i64>,
+    pub to_us: Option<Timestamp>,
 }
 
 /// The language of a CSV export's headers and words (`?lang=es` or `en`; Spanish if absent),

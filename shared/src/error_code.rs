@@ -49,7 +49,8 @@ pub enum ErrorCode {
     /// The session ended: logout, expiry or a password change elsewhere. Closes with 1008;
     /// log in again.
     SessionEnded,
-    /// The server failed to do what was asked; details are in its log. Closes with 1011.
+    /// The server failed to do what was asked; details are in its log. The connection stays
+    /// open, except when a join could not be checked: that closes with 1011.
     ServerError,
     /// The server is shutting down. Closes with 1001.
     ShuttingDown,

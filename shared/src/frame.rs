@@ -6,9 +6,11 @@
 //!      4    1  protocol version (1)
 //!      5    3  reserved, zero
 //!      8    8  sequence number, big-endian u64, increasing per camera connection
-//!     16    8  capture time, big-endian u64, microseconds since the UNIX epoch
+//!     16    8  capture time, big-endian i64, microseconds since the UNIX epoch
 //!     24    …  JPEG: starts with FF D8 FF, ends with FF D9
 //! ```
+
+use crate::Timestamp;
 
 /// The four bytes every frame starts with.
 pub const FRAME_MAGIC: [u8; 4] = *b"NIDO";
@@ -25,9 +27,9 @@ const JPEG_END: [u8; 2] = [0xFF, 0xD9];
 pub struct FrameHeader {
     /// Increases by at least one per frame sent by one camera connection.
     pub sequence: u64,
-    /// When the picture was taken, in microseconds since the UNIX epoch, on the server's
-    /// clock as the camera estimates it (see `docs/protocol.md`, "Clocks").
-    pub capture_time_us: u64,
+    /// When the picture was taken, on the server's clock as the camera estimates it (see
+    /// `docs/protocol.md`, "Clocks").
+    pub capture_time: Timestamp,
 }
 
 /// Why a binary message is not a valid frame.
@@ -56,7 +58,7 @@ impl FrameHeader {
         bytes[0..4].copy_from_slice(&FRAME_MAGIC);
         bytes[4] = PROTOCOL_VERSION;
         bytes[8..16].copy_from_slice(&self.sequence.to_be_bytes());
-        bytes[16..24].copy_from_slice(&self.capture_time_us.to_be_bytes());
+        bytes[16..24].copy_from_slice(&self.capture_time.as_micros().to_be_bytes());
         bytes
     }
 
@@ -75,14 +77,14 @@ impl FrameHeader {
         if header[5..8] != [0, 0, 0] {
             return Err(FrameError::ReservedNotZero);
         }
-        let u64_at = |at: usize| {
+        let word_at = |at: usize| {
             let mut word = [0u8; 8];
             word.copy_from_slice(&header[at..at + 8]);
-            u64::from_be_bytes(word)
+            word
         };
         Ok(Self {
-            sequence: u64_at(8),
-            capture_time_us: u64_at(16),
+            sequence: u64::from_be_bytes(word_at(8)),
+            capture_time: Timestamp::from_micros(i64::from_be_bytes(word_at(16))),
         })
     }
 
@@ -123,7 +125,7 @@ mod tests {
     fn header_round_trips() {
         let header = FrameHeader {
             sequence: u64::MAX - 1,
-            capture_time_us: 1_764_000_000_123_456,
+            capture_time: Timestamp::from_micros(1_764_000_000_123_456),
         };
         let bytes = frame(header, TINY_JPEG);
         assert_eq!(FrameHeader::decode(&bytes), Ok(header));
@@ -137,7 +139,7 @@ mod tests {
         let good = frame(
             FrameHeader {
                 sequence: 1,
-                capture_time_us: 2,
+                capture_time: Timestamp::from_micros(2),
             },
             TINY_JPEG,
         );
@@ -170,7 +172,7 @@ mod tests {
     fn rejects_bad_or_oversized_jpegs() {
         let header = FrameHeader {
             sequence: 1,
-            capture_time_us: 2,
+            capture_time: Timestamp::from_micros(2),
         };
         assert_eq!(
             FrameHeader::validate(&frame(header, b"GIF89a...."), 1024),

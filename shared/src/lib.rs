@@ -15,6 +15,8 @@ pub mod limits;
 mod message;
 mod problem;
 mod schedule;
+mod socket_error;
+mod time;
 
 pub use account::{AccountError, UserRole, Username, check_new_password};
 pub use error_code::ErrorCode;
@@ -25,3 +27,5 @@ pub use message::{
 };
 pub use problem::Problem;
 pub use schedule::{OpenHours, Opening, ScheduleError, TimeOfDay, Weekday, WeeklySchedule};
+pub use socket_error::{CloseCode, SocketError};
+pub use time::Timestamp;

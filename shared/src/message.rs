@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, DisplayName, ErrorCode, Opening, RoomId, UserId};
+use crate::{ChatId, DisplayName, Opening, RoomId, SocketError, Timestamp, UserId};
 
 /// Whether a connection sends the room's video or watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -83,7 +83,7 @@ pub enum ClientMessage {
     /// resume it.
     SetPaused { paused: bool },
     /// Asks for the server's clock; the answer echoes `client_time_us`.
-    TimeSync { client_time_us: u64 },
+    TimeSync { client_time_us: Timestamp },
     /// Any `type` this version does not know; the server answers `unknown_message_type`.
     #[serde(other)]
     Unknown,
@@ -126,7 +126,7 @@ pub struct ChatLine {
     /// The sender's account, for moderation.
     pub user_id: UserId,
     /// When the server received it, in microseconds since the UNIX epoch.
-    pub sent_at_us: u64,
+    pub sent_at_us: Timestamp,
     pub from: DisplayName,
     pub role: Role,
     /// The sender is the room's staff (an admin or caregiver), from whichever page.
@@ -148,7 +148,7 @@ pub enum ServerMessage {
         room: RoomId,
         role: Role,
         name: DisplayName,
-        server_time_us: u64,
+        server_time_us: Timestamp,
         limits: Limits,
     },
     /// Sent on joining and whenever the camera state or the viewers change.
@@ -171,24 +171,18 @@ pub enum ServerMessage {
     },
     /// A message was removed by the room's staff.
     ChatDeleted { seq: u64 },
-    /// Something the client sent was refused; see [`ErrorCode`] for which ones also close.
-    /// `chat_id` names the chat message refused, if it was one.
-    Error {
-        code: ErrorCode,
-        message: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        chat_id: Option<ChatId>,
-    },
+    /// Something the client sent was refused; with `close`, the server closes right after.
+    Error(SocketError),
     /// The answer to [`ClientMessage::TimeSync`].
     TimeSync {
-        client_time_us: u64,
-        server_time_us: u64,
+        client_time_us: Timestamp,
+        server_time_us: Timestamp,
     },
     /// To a family member, on joining while muted and whenever staff mute or unmute them:
     /// until when they cannot chat here (`None`: they can).
     MuteState {
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        until_us: Option<u64>,
+        until_us: Option<Timestamp>,
     },
     /// To the room's staff, on joining and after every mute or unmute: who is muted here.
     Mutes { muted: Vec<MutedMember> },
@@ -199,12 +193,13 @@ pub enum ServerMessage {
 pub struct MutedMember {
     pub user_id: UserId,
     pub name: DisplayName,
-    pub until_us: u64,
+    pub until_us: Timestamp,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorCode;
 
     fn round_trip<T>(value: &T) -> T
     where
@@ -244,7 +239,9 @@ mod tests {
                 user_id: UserId::new(4),
             },
             ClientMessage::SetPaused { paused: true },
-            ClientMessage::TimeSync { client_time_us: 42 },
+            ClientMessage::TimeSync {
+                client_time_us: Timestamp::from_micros(42),
+            },
         ];
         for message in messages {
             assert_eq!(round_trip(&message), message);
@@ -299,7 +296,7 @@ mod tests {
                 room: RoomId::try_from("sala-1".to_owned()).unwrap(),
                 role: Role::Viewer,
                 name: name.clone(),
-                server_time_us: 7,
+                server_time_us: Timestamp::from_micros(7),
                 limits: Limits {
                     max_frame_bytes: 10,
                     max_chat_chars: 20,
@@ -317,21 +314,17 @@ mod tests {
                 seq: 3,
                 id: ChatId::try_from("msg-0001".to_owned()).unwrap(),
                 user_id: UserId::new(9),
-                sent_at_us: 4,
+                sent_at_us: Timestamp::from_micros(4),
                 from: name,
                 role: Role::Camera,
                 staff: true,
                 text: "hola".into(),
             }),
             ServerMessage::ChatDeleted { seq: 3 },
-            ServerMessage::Error {
-                code: ErrorCode::ChatTooLong,
-                message: "too long".into(),
-                chat_id: None,
-            },
+            ServerMessage::Error(SocketError::new(ErrorCode::ChatTooLong, "too long")),
             ServerMessage::TimeSync {
-                client_time_us: 1,
-                server_time_us: 2,
+                client_time_us: Timestamp::from_micros(1),
+                server_time_us: Timestamp::from_micros(2),
             },
         ];
         for message in messages {

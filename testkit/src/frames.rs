@@ -1,7 +1,7 @@
 //! Video frames as a camera sends them: Nido's frame header and a JPEG-shaped payload.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use nido_shared::{FRAME_HEADER_LEN, FrameHeader};
+use nido_shared::{FRAME_HEADER_LEN, FrameHeader, Timestamp};
 
 /// A small valid JPEG-shaped payload whose bytes encode `seed`, padded to `len` bytes.
 pub fn jpeg(seed: u64, len: usize) -> Vec<u8> {
@@ -13,12 +13,12 @@ pub fn jpeg(seed: u64, len: usize) -> Vec<u8> {
     bytes
 }
 
-/// A whole frame message: the header for `sequence` captured at `capture_time_us`, then
+/// A whole frame message: the header for `sequence` captured at `capture_time`, then
 /// `jpeg`.
-pub fn frame(sequence: u64, capture_time_us: u64, jpeg: &[u8]) -> Bytes {
+pub fn frame(sequence: u64, capture_time: Timestamp, jpeg: &[u8]) -> Bytes {
     let header = FrameHeader {
         sequence,
-        capture_time_us,
+        capture_time,
     };
     let mut frame = BytesMut::with_capacity(FRAME_HEADER_LEN + jpeg.len());
     frame.put_slice(&header.encode());

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use nido_server::store::{NewRoomRow, NewUser, StoreError};
 use nido_server::{AppState, Config};
-use nido_shared::{DisplayName, RoomId, UserId, UserRole, Username, WeeklySchedule};
+use nido_shared::{DisplayName, RoomId, Timestamp, UserId, UserRole, Username, WeeklySchedule};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -26,7 +26,7 @@ pub struct StoppedServer {
     pub addr: SocketAddr,
     config: Config,
     data: TempDir,
-    clock_us: i64,
+    clock: Timestamp,
 }
 
 impl InProcessServer {
@@ -83,7 +83,9 @@ impl InProcessServer {
         let at = format!("{time}[{TIME_ZONE}]")
             .parse::<jiff::ZonedDateTime>()
             .expect("a zoned time");
-        self.state.clock.set_now_us(at.timestamp().as_microsecond());
+        self.state
+            .clock
+            .set_now(Timestamp::from_micros(at.timestamp().as_microsecond()));
     }
 
     /// Creates a room with this name and schedule, unless one with this id exists.
@@ -96,7 +98,7 @@ impl InProcessServer {
         match self
             .state
             .store
-            .create_room(&room, self.state.clock.now_us())
+            .create_room(&room, self.state.clock.now())
             .await
         {
             Ok(_) | Err(StoreError::Conflict) => {}
@@ -127,14 +129,11 @@ impl InProcessServer {
             invited_by: None,
             household_head: None,
         };
-        let now_us = self.state.clock.now_us();
-        let id = store
-            .create_user(&user, now_us)
-            .await
-            .expect("a new person");
+        let now = self.state.clock.now();
+        let id = store.create_user(&user, now).await.expect("a new person");
         let rooms: Vec<RoomId> = rooms.iter().map(|room| room_id(room)).collect();
         store
-            .set_user_rooms(id, &rooms, now_us)
+            .set_user_rooms(id, &rooms, now)
             .await
             .expect("their rooms");
         id
@@ -149,7 +148,7 @@ impl InProcessServer {
             addr: self.addr,
             config: (*self.state.config).clone(),
             data: self.data,
-            clock_us: self.state.clock.now_us(),
+            clock: self.state.clock.now(),
         })
     }
 
@@ -166,7 +165,7 @@ impl StoppedServer {
             .await
             .expect("the same port again");
         let server = InProcessServer::serve_on(listener, self.config, self.data).await;
-        server.state.clock.set_now_us(self.clock_us);
+        server.state.clock.set_now(self.clock);
         server
     }
 }

@@ -4,10 +4,10 @@
 
 use leptos::prelude::*;
 use nido_shared::limits::MAX_CHAT_CHARS;
-use nido_shared::{ChatLine, Role, UserId};
-use wasm_bindgen::JsValue;
+use nido_shared::{ChatLine, Role, Timestamp, UserId};
 
 use crate::chat_log::{ChatEntry, ChatLog, PendingChat};
+use crate::clock::js_date;
 use crate::i18n::{Text, use_i18n};
 use crate::room::ChatRequest;
 
@@ -25,7 +25,7 @@ pub fn ChatPanel(
     #[prop(into)] enabled: Signal<bool>,
     /// Until when staff muted this person here (server time), while they are.
     #[prop(into)]
-    muted_until_us: Signal<Option<u64>>,
+    muted_until: Signal<Option<Timestamp>>,
     on_chat: Callback<ChatRequest>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -72,7 +72,7 @@ pub fn ChatPanel(
                     }}
                 </For>
             </ol>
-            {move || muted_until_us.get().map(|until| view! {
+            {move || muted_until.get().map(|until| view! {
                 <p class="notice muted-notice" role="status" data-testid="muted-notice">
                     {move || format!("{} {}.", i18n.t(Text::MutedUntil), clock_time(until))}
                 </p>
@@ -88,7 +88,7 @@ pub fn ChatPanel(
                     autocomplete="off"
                     prop:placeholder=move || {
                         // Muted, the notice above says why; otherwise closed means not connected.
-                        let open = enabled.get() || muted_until_us.get().is_some();
+                        let open = enabled.get() || muted_until.get().is_some();
                         i18n.t(if open { Text::ChatPlaceholder } else { Text::ChatClosed })
                     }
                     aria-label=move || i18n.t(Text::ChatPlaceholder)
@@ -186,8 +186,8 @@ fn pending_line(pending: PendingChat, on_chat: Callback<ChatRequest>) -> impl In
 }
 
 /// "14:05" in the browser's time zone, after the date ("28/11 14:05") when not today.
-pub fn clock_time(at_us: u64) -> String {
-    let date = js_sys::Date::new(&JsValue::from_f64(at_us as f64 / 1000.0));
+pub fn clock_time(at: Timestamp) -> String {
+    let date = js_date(at);
     let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
     let today = js_sys::Date::new_0();
     let same_day = date.get_date() == today.get_date()

@@ -19,19 +19,19 @@ pub fn RoomSidebar(
 ) -> impl IntoView {
     let now = ticking_clock();
     // A mute ends on its own when its time is up (on the server's clock).
-    let muted_until_us = Signal::derive(move || {
+    let muted_until = Signal::derive(move || {
         now.track();
-        let server_now = signals.clock.get_untracked().server_now_us();
+        let server_now = signals.clock.get_untracked().server_now();
         signals
-            .muted_until_us
+            .muted_until
             .get()
             .filter(|until| *until > server_now)
     });
-    let enabled = Signal::derive(move || can_chat.get() && muted_until_us.get().is_none());
+    let enabled = Signal::derive(move || can_chat.get() && muted_until.get().is_none());
     view! {
         <aside class="side-column">
             <ChatPanel log=signals.chat me=me.id staff=me.role.is_staff() enabled=enabled
-                muted_until_us=muted_until_us on_chat=on_chat/>
+                muted_until=muted_until on_chat=on_chat/>
             <MutedList mutes=signals.mutes on_chat=on_chat/>
             <ViewerList presence=signals.presence/>
         </aside>

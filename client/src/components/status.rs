@@ -3,21 +3,22 @@
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
-use nido_shared::{CameraStatus, Presence};
+use nido_shared::{CameraStatus, Presence, Timestamp};
 
 use crate::i18n::{I18n, Text, use_i18n};
 use crate::socket::LinkStatus;
 
-/// "Connection lost, retrying in 7 s", counting down to the next attempt.
-pub fn reconnecting_text(i18n: I18n, retry_at_us: u64, now_us: u64) -> String {
-    let seconds = retry_at_us.saturating_sub(now_us).div_ceil(1_000_000);
+/// "Connection lost, retrying in 7 s", counting down to the next attempt at `retry_at`.
+pub fn reconnecting_text(i18n: I18n, retry_at: Timestamp, now: Timestamp) -> String {
+    let left = retry_at.saturating_duration_since(now);
+    let seconds = left.as_micros().div_ceil(1_000_000);
     format!("{} ({seconds} s)", i18n.t(Text::Reconnecting))
 }
 
 /// This device's clock, ticking twice a second for as long as the calling view lives.
-pub fn ticking_clock() -> ReadSignal<u64> {
-    let (now, set_now) = signal(crate::clock::now_us());
-    let ticker = Interval::new(500, move || set_now.set(crate::clock::now_us()));
+pub fn ticking_clock() -> ReadSignal<Timestamp> {
+    let (now, set_now) = signal(crate::clock::now());
+    let ticker = Interval::new(500, move || set_now.set(crate::clock::now()));
     let ticker = StoredValue::new_local(Some(ticker));
     on_cleanup(move || ticker.update_value(|t| drop(t.take())));
     now
@@ -53,7 +54,7 @@ pub fn ConnectionBadge(status: RwSignal<LinkStatus>) -> impl IntoView {
     let label = move || match status.get() {
         LinkStatus::Joined => i18n.t(Text::Connected).to_owned(),
         LinkStatus::Connecting => i18n.t(Text::Connecting).to_owned(),
-        LinkStatus::Reconnecting { retry_at_us } => reconnecting_text(i18n, retry_at_us, now.get()),
+        LinkStatus::Reconnecting { retry_at } => reconnecting_text(i18n, retry_at, now.get()),
         LinkStatus::Refused(_) => i18n.t(Text::Offline).to_owned(),
     };
     view! { <span class=class role="status" data-testid="connection">{label}</span> }

@@ -2,11 +2,14 @@
 //! security events (failed logins, refused joins, every staff action), filtered and
 //! exported as CSV in the interface's language.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
-use nido_shared::Role;
 use nido_shared::api::{AuditEntry, Me, RoomSummary, SecurityEventKind};
+use nido_shared::{Role, Timestamp};
 
 use crate::api;
+use crate::clock::from_js_millis;
 use crate::components::{SecurityEvents, TopBar, admin_only};
 use crate::i18n::{Text, use_i18n};
 use crate::pages::format_time;
@@ -34,14 +37,18 @@ fn audit_page(_: Me) -> AnyView {
         add("user", user.get().trim().to_lowercase());
         add(
             "from_us",
-            day_start_us(&from.get())
-                .map(|us| us.to_string())
+            day_start(&from.get())
+                .map(|at| at.as_micros().to_string())
                 .unwrap_or_default(),
         );
         add(
             "to_us",
-            day_start_us(&to.get())
-                .map(|us| (us + 86_400_000_000).to_string())
+            day_start(&to.get())
+                .map(|at| {
+                    (at + Duration::from_secs(24 * 60 * 60))
+                        .as_micros()
+                        .to_string()
+                })
                 .unwrap_or_default(),
         );
         parts.join("&")
@@ -85,7 +92,7 @@ fn audit_page(_: Me) -> AnyView {
                     .map(|entry| {
                         let ended = entry.ended_at_us.map_or_else(
                             || i18n.t(Text::Ongoing).to_owned(),
-                            |us| format_time(i18n, us),
+                            |at| format_time(i18n, at),
                         );
                         let role = match entry.role {
                             Role::Camera => Text::Camera,
@@ -177,11 +184,11 @@ fn audit_page(_: Me) -> AnyView {
     .into_any()
 }
 
-/// Midnight of a `YYYY-MM-DD` date in the browser's time zone, in microseconds.
-fn day_start_us(date: &str) -> Option<i64> {
+/// Midnight of a `YYYY-MM-DD` date in the browser's time zone.
+fn day_start(date: &str) -> Option<Timestamp> {
     if date.is_empty() {
         return None;
     }
     let millis = js_sys::Date::new(&format!("{date}T00:00:00").into()).get_time();
-    (!millis.is_nan()).then_some((millis * 1000.0) as i64)
+    (!millis.is_nan()).then(|| from_js_millis(millis))
 }

@@ -8,6 +8,7 @@ use nido_shared::{RoomId, UserRole};
 
 use crate::api;
 use crate::browser::{copy_to_clipboard, window};
+use crate::clock::from_js_millis;
 use crate::components::{TopBar, signed_in};
 use crate::i18n::{I18n, Text, use_i18n};
 use crate::pages::format_time;
@@ -151,7 +152,7 @@ fn invite_table(
     if invites.is_empty() {
         return view! { <p class="muted">{move || i18n.t(Text::NoEntries)}</p> }.into_any();
     }
-    let now_us = (js_sys::Date::now() * 1000.0) as i64;
+    let now = from_js_millis(js_sys::Date::now());
     let rows = invites
         .into_iter()
         .map(|invite| {
@@ -159,7 +160,7 @@ fn invite_table(
                 Some(Text::Revoked)
             } else if invite.uses >= invite.max_uses {
                 Some(Text::UsedUp)
-            } else if invite.expires_at_us <= now_us {
+            } else if invite.expires_at_us <= now {
                 Some(Text::Expired)
             } else {
                 None

@@ -30,7 +30,7 @@ pub use viewer::ViewerPage;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use nido_shared::ErrorCode;
+use nido_shared::{ErrorCode, Timestamp};
 use wasm_bindgen::JsValue;
 
 use crate::account::use_account;
@@ -67,7 +67,7 @@ fn with_present<T: 'static>(stored: StoredValue<Option<T>, LocalStorage>, action
 }
 
 /// A server time, in the visitor's language and time zone.
-pub fn format_time(i18n: I18n, us: i64) -> String {
-    let date = js_sys::Date::new(&JsValue::from_f64(us as f64 / 1000.0));
+pub fn format_time(i18n: I18n, at: Timestamp) -> String {
+    let date = crate::clock::js_date(at);
     String::from(date.to_locale_string(i18n.lang().code(), &JsValue::UNDEFINED))
 }

@@ -84,11 +84,11 @@ fn viewer_page(me: Me) -> AnyView {
             }
             (LinkStatus::Refused(_), _) => (Text::Refused, None),
             (LinkStatus::Connecting, _) => (Text::Connecting, None),
-            (LinkStatus::Reconnecting { retry_at_us }, _) => {
+            (LinkStatus::Reconnecting { retry_at }, _) => {
                 return Some(
                     view! {
                         <div class="stage-overlay" data-testid="stage-overlay">
-                            <p class="overlay-title">{move || reconnecting_text(i18n, retry_at_us, now.get())}</p>
+                            <p class="overlay-title">{move || reconnecting_text(i18n, retry_at, now.get())}</p>
                         </div>
                     }
                     .into_any(),

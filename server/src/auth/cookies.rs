@@ -2,7 +2,7 @@
 //! `__Host-` prefix and marked Secure, so that no other site or subdomain can set them.
 
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use cookie::time::Duration;
+use std::time::Duration;
 
 /// The login session.
 pub const SESSION: &str = "nido_session";
@@ -22,8 +22,8 @@ pub fn read(jar: &CookieJar, base: &str, https: bool) -> Option<String> {
     cookie.map(|cookie| cookie.value().to_owned())
 }
 
-/// A cookie holding `value` for `max_age_secs`.
-pub fn build(base: &str, value: String, https: bool, max_age_secs: i64) -> Cookie<'static> {
+/// A cookie holding `value` for `max_age` (to the second).
+pub fn build(base: &str, value: String, https: bool, max_age: Duration) -> Cookie<'static> {
     let name = if https {
         format!("{HOST_PREFIX}{base}")
     } else {
@@ -34,14 +34,18 @@ pub fn build(base: &str, value: String, https: bool, max_age_secs: i64) -> Cooki
         .same_site(SameSite::Strict)
         .path("/")
         .secure(https)
-        .max_age(Duration::seconds(max_age_secs))
+        .max_age(cookie::time::Duration::seconds(whole_seconds(max_age)))
         .build()
 }
 
 /// Tells the browser to forget the cookie, under both names.
 pub fn remove(jar: CookieJar, base: &str, https: bool) -> CookieJar {
-    jar.add(build(base, String::new(), https, 0))
-        .add(build(base, String::new(), false, 0))
+    jar.add(build(base, String::new(), https, Duration::ZERO))
+        .add(build(base, String::new(), false, Duration::ZERO))
+}
+
+fn whole_seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -50,7 +54,7 @@ mod tests {
 
     #[test]
     fn https_cookies_use_the_host_prefix_and_secure() {
-        let cookie = build(SESSION, "t".into(), true, 60).to_string();
+        let cookie = build(SESSION, "t".into(), true, Duration::from_secs(60)).to_string();
         assert!(cookie.starts_with("__Host-nido_session=t;"), "{cookie}");
         for attribute in [
             "HttpOnly",
@@ -76,7 +80,7 @@ mod tests {
 
     #[test]
     fn http_cookies_cannot_be_secure() {
-        let cookie = build(SESSION, "t".into(), false, 60).to_string();
+        let cookie = build(SESSION, "t".into(), false, Duration::from_secs(60)).to_string();
         assert!(cookie.starts_with("nido_session=t;"), "{cookie}");
         assert!(!cookie.contains("Secure"));
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));

@@ -7,7 +7,9 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
-use nido_shared::UserRole;
+use std::time::Duration;
+
+use nido_shared::{Timestamp, UserRole};
 
 use super::cookies;
 use super::peer::Peer;
@@ -17,7 +19,7 @@ use crate::state::AppState;
 use crate::store::{SessionId, User};
 
 /// How often, at most, a session's expiry is pushed back (one write per hour of use).
-const SLIDE_EVERY_US: i64 = 60 * 60 * 1_000_000;
+const SLIDE_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// A request with a valid session, fit for anything its person may do: every handler
 /// but the person's own account page asks for this. Staff who must still set up two-step
@@ -25,7 +27,7 @@ const SLIDE_EVERY_US: i64 = 60 * 60 * 1_000_000;
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub session_id: SessionId,
-    pub expires_at_us: i64,
+    pub expires_at: Timestamp,
     pub user: User,
 }
 
@@ -82,9 +84,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
 
 /// When a session used now expires: its idle lifetime from now, but never later than its
 /// absolute lifetime from when it began.
-pub fn session_end_us(state: &AppState, created_at_us: i64, now_us: i64) -> i64 {
-    let idle_end = now_us + state.config.session_lifetime_us();
-    idle_end.min(created_at_us + state.config.session_max_lifetime_us())
+pub fn session_end(state: &AppState, created_at: Timestamp, now: Timestamp) -> Timestamp {
+    let idle_end = now + state.config.session_lifetime();
+    idle_end.min(created_at + state.config.session_max_lifetime())
 }
 
 /// Attaches [`Authenticated`] to requests with a valid session cookie and slides the
@@ -99,19 +101,20 @@ pub async fn authenticate(
     let Some(token) = cookies::read(&jar, cookies::SESSION, peer.https) else {
         return next.run(request).await;
     };
-    let now_us = state.clock.now_us();
-    let session = match state.store.session(&hash_token(&token), now_us).await {
+    let now = state.clock.now();
+    let session = match state.store.session(&hash_token(&token), now).await {
         Ok(Some(session)) => session,
         Ok(None) => return next.run(request).await,
         Err(error) => return AppError::from(error).into_response(),
     };
-    let lifetime_us = state.config.session_lifetime_us();
-    let mut expires_at_us = session.expires_at_us;
-    let latest_us = session_end_us(&state, session.created_at_us, now_us);
-    let slide = expires_at_us < latest_us && expires_at_us - now_us < lifetime_us - SLIDE_EVERY_US;
+    let lifetime = state.config.session_lifetime();
+    let mut expires_at = session.expires_at_us;
+    let latest = session_end(&state, session.created_at_us, now);
+    let slide = expires_at < latest
+        && expires_at.saturating_duration_since(now) < lifetime.saturating_sub(SLIDE_EVERY);
     if slide {
-        expires_at_us = latest_us;
-        if let Err(error) = state.store.extend_session(session.id, expires_at_us).await {
+        expires_at = latest;
+        if let Err(error) = state.store.extend_session(session.id, expires_at).await {
             return AppError::from(error).into_response();
         }
     }
@@ -120,7 +123,7 @@ pub async fn authenticate(
     request.extensions_mut().insert(SignedIn {
         auth: Authenticated {
             session_id: session.id,
-            expires_at_us,
+            expires_at,
             user: session.user,
         },
         second_factor_setup_needed: session.second_factor_setup_needed,
@@ -132,8 +135,8 @@ pub async fn authenticate(
         .iter()
         .any(|value| value.to_str().is_ok_and(|v| v.contains(cookies::SESSION)));
     if slide && !replaces_session_cookie {
-        let max_age_secs = (expires_at_us - now_us) / 1_000_000;
-        let renewed = cookies::build(cookies::SESSION, token, peer.https, max_age_secs);
+        let max_age = expires_at.saturating_duration_since(now);
+        let renewed = cookies::build(cookies::SESSION, token, peer.https, max_age);
         return (jar.add(renewed), response).into_response();
     }
     response

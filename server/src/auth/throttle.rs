@@ -10,6 +10,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use nido_shared::Timestamp;
+
 use crate::infra::mutex::lock;
 use crate::store::FailureCount;
 
@@ -23,17 +25,14 @@ pub struct Backoff {
 
 impl Backoff {
     /// How much longer to wait before the next attempt, if at all.
-    pub fn wait(&self, failures: FailureCount, now_us: i64) -> Option<Duration> {
+    pub fn wait(&self, failures: FailureCount, now: Timestamp) -> Option<Duration> {
         let over = failures.failures.checked_sub(self.free_failures)?;
         let delay = self
             .first_delay
             .saturating_mul(2u32.saturating_pow(over.min(31)))
             .min(self.max_delay);
-        let until = failures
-            .last_failure_us
-            .saturating_add(i64::try_from(delay.as_micros()).unwrap_or(i64::MAX));
-        let left = until.saturating_sub(now_us);
-        (left > 0).then(|| Duration::from_micros(left.unsigned_abs()))
+        let left = (failures.last_failure_us + delay).saturating_duration_since(now);
+        (!left.is_zero()).then_some(left)
     }
 }
 
@@ -91,21 +90,21 @@ impl LoginThrottle {
             })
     }
 
-    pub fn address_wait(&self, ip: IpAddr, now_us: i64) -> Option<Duration> {
+    pub fn address_wait(&self, ip: IpAddr, now: Timestamp) -> Option<Duration> {
         let failures = lock(&self.addresses).get(&address_key(ip)).copied()?;
-        ADDRESS.wait(failures, now_us)
+        ADDRESS.wait(failures, now)
     }
 
-    pub fn record_address_failure(&self, ip: IpAddr, now_us: i64) {
+    pub fn record_address_failure(&self, ip: IpAddr, now: Timestamp) {
         let mut addresses = lock(&self.addresses);
         let entry = addresses.entry(address_key(ip)).or_default();
         entry.failures = entry.failures.saturating_add(1);
-        entry.last_failure_us = now_us;
+        entry.last_failure_us = now;
     }
 
     /// Forgets addresses whose last failure is older than [`FORGET_AFTER`].
-    pub fn forget_old(&self, now_us: i64) {
-        let horizon = now_us.saturating_sub(i64::try_from(FORGET_AFTER.as_micros()).unwrap_or(0));
+    pub fn forget_old(&self, now: Timestamp) {
+        let horizon = now - FORGET_AFTER;
         lock(&self.addresses).retain(|_, failures| failures.last_failure_us >= horizon);
     }
 }
@@ -131,33 +130,37 @@ pub fn address_key(ip: IpAddr) -> IpAddr {
 mod tests {
     use super::*;
 
-    const SECOND: i64 = 1_000_000;
+    /// `secs` seconds after the epoch.
+    fn at(secs: u64) -> Timestamp {
+        Timestamp::UNIX_EPOCH + Duration::from_secs(secs)
+    }
 
-    fn failures(failures: u32, last_failure_us: i64) -> FailureCount {
+    /// `failures` in a row, the last at the epoch.
+    fn failures(failures: u32) -> FailureCount {
         FailureCount {
             failures,
-            last_failure_us,
+            last_failure_us: Timestamp::UNIX_EPOCH,
         }
     }
 
     #[test]
     fn delays_start_after_the_free_failures_and_double() {
-        assert_eq!(ACCOUNT.wait(failures(4, 0), 0), None);
+        assert_eq!(ACCOUNT.wait(failures(4), at(0)), None);
         assert_eq!(
-            ACCOUNT.wait(failures(5, 0), 0),
+            ACCOUNT.wait(failures(5), at(0)),
             Some(Duration::from_secs(1))
         );
         assert_eq!(
-            ACCOUNT.wait(failures(6, 0), 0),
+            ACCOUNT.wait(failures(6), at(0)),
             Some(Duration::from_secs(2))
         );
         assert_eq!(
-            ACCOUNT.wait(failures(8, 0), SECOND),
+            ACCOUNT.wait(failures(8), at(1)),
             Some(Duration::from_secs(7))
         );
-        assert_eq!(ACCOUNT.wait(failures(5, 0), SECOND), None);
+        assert_eq!(ACCOUNT.wait(failures(5), at(1)), None);
         assert_eq!(
-            ACCOUNT.wait(failures(99, 0), 0),
+            ACCOUNT.wait(failures(99), at(0)),
             Some(Duration::from_secs(15 * 60))
         );
     }
@@ -165,7 +168,7 @@ mod tests {
     #[test]
     fn reaching_the_lock_takes_about_a_day_of_guessing() {
         let total: Duration = (0..ACCOUNT_LOCK_AT)
-            .filter_map(|n| ACCOUNT.wait(failures(n, 0), 0))
+            .filter_map(|n| ACCOUNT.wait(failures(n), at(0)))
             .sum();
         assert!(total > Duration::from_secs(20 * 3600), "{total:?}");
     }
@@ -186,16 +189,16 @@ mod tests {
         let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2::99".parse().unwrap();
         for _ in 0..ADDRESS.free_failures {
-            throttle.record_address_failure(a, 0);
+            throttle.record_address_failure(a, at(0));
         }
-        assert!(throttle.address_wait(b, 0).is_some());
+        assert!(throttle.address_wait(b, at(0)).is_some());
         assert!(
             throttle
-                .address_wait("2001:db8:1:3::1".parse().unwrap(), 0)
+                .address_wait("2001:db8:1:3::1".parse().unwrap(), at(0))
                 .is_none()
         );
-        throttle.forget_old(i64::try_from(FORGET_AFTER.as_micros()).unwrap() + 1);
-        assert!(throttle.address_wait(b, 0).is_none());
+        throttle.forget_old(at(0) + FORGET_AFTER + Duration::from_micros(1));
+        assert!(throttle.address_wait(b, at(0)).is_none());
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use nido_shared::Timestamp;
+
 /// Wall-clock time, possibly shifted by a fixed offset (always zero outside tests).
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
@@ -12,20 +14,18 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// Microseconds since the UNIX epoch.
-    pub fn now_us(&self) -> i64 {
-        system_now_us().saturating_add(self.offset_us.load(Ordering::Relaxed))
+    pub fn now(&self) -> Timestamp {
+        Timestamp::from_micros(
+            system_now_us().saturating_add(self.offset_us.load(Ordering::Relaxed)),
+        )
     }
 
-    /// The same, as the WebSocket protocol writes it.
-    pub fn protocol_now_us(&self) -> u64 {
-        u64::try_from(self.now_us()).unwrap_or(0)
-    }
-
-    /// Makes the clock read `now_us` now and run on from there.
-    pub fn set_now_us(&self, now_us: i64) {
-        self.offset_us
-            .store(now_us.saturating_sub(system_now_us()), Ordering::Relaxed);
+    /// Makes the clock read `now` now and run on from there.
+    pub fn set_now(&self, now: Timestamp) {
+        self.offset_us.store(
+            now.as_micros().saturating_sub(system_now_us()),
+            Ordering::Relaxed,
+        );
     }
 }
 

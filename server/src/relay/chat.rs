@@ -2,14 +2,16 @@
 //! a resent id gets the original back, the backlog and older pages come from the database,
 //! and the room's staff delete messages and mute family members.
 
+use std::time::Duration;
+
 use nido_shared::api::SecurityEventKind;
 use nido_shared::limits::MAX_CHAT_CHARS;
-use nido_shared::{ChatId, ErrorCode, ServerMessage, UserId, UserRole};
+use nido_shared::{ChatId, ErrorCode, ServerMessage, SocketError, Timestamp, UserId, UserRole};
 
 use crate::relay::hub::Membership;
 use crate::relay::outbox::Outbox;
 use crate::state::AppState;
-use crate::store::{Appended, EventDetails, NewChat, StoreError};
+use crate::store::{Appended, EventDetails, NewChat};
 
 /// Messages a joining page is shown, and each older page.
 pub const PAGE: u32 = 50;
@@ -21,44 +23,8 @@ const DELETIONS_REPORTED: u64 = 200;
 /// The longest mute, a week.
 const MAX_MUTE_MINUTES: u32 = 7 * 24 * 60;
 
-/// Why a chat request was refused.
-#[derive(Debug)]
-pub struct ChatRefusal {
-    pub code: ErrorCode,
-    pub message: String,
-    pub chat_id: Option<ChatId>,
-    /// The close code, when the request shows a broken or hostile client.
-    pub close: Option<u16>,
-}
-
-impl ChatRefusal {
-    fn of(code: ErrorCode, message: impl Into<String>, chat_id: Option<&ChatId>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            chat_id: chat_id.cloned(),
-            close: None,
-        }
-    }
-
-    fn closing(code: ErrorCode, message: impl Into<String>, close: u16) -> Self {
-        Self {
-            close: Some(close),
-            ..Self::of(code, message, None)
-        }
-    }
-
-    fn store(error: &StoreError, chat_id: Option<&ChatId>) -> Self {
-        tracing::error!(%error, "a chat request failed");
-        Self::of(
-            ErrorCode::ServerError,
-            "the server could not do this; try again",
-            chat_id,
-        )
-    }
-}
-
-pub type ChatResult = Result<(), ChatRefusal>;
+/// A refused chat request is told to its sender; only a broken or hostile client's closes.
+pub type ChatResult = Result<(), SocketError>;
 
 /// One connection's side of its room's chat.
 pub struct Chatter<'a> {
@@ -69,7 +35,7 @@ pub struct Chatter<'a> {
     pub user_role: UserRole,
     /// Messages sent before this are not this person's to read (a family member sees the
     /// chat from when they were given the room); `None` for staff.
-    pub visible_from_us: Option<i64>,
+    pub visible_from: Option<Timestamp>,
     /// Where the connection comes from, for the security log.
     pub client_addr: &'a str,
 }
@@ -78,50 +44,47 @@ impl Chatter<'_> {
     /// Stores and relays a message, or answers a resent id with the original.
     pub async fn send(&self, id: String, text: String) -> ChatResult {
         let Ok(id) = ChatId::try_from(id) else {
-            return Err(ChatRefusal::closing(
+            return Err(SocketError::new(
                 ErrorCode::MalformedMessage,
                 "a chat message id is 8 to 64 letters, digits, '-' or '_'",
-                1007,
             ));
         };
         let text = text.trim();
         if text.is_empty() {
-            return Err(ChatRefusal::of(
-                ErrorCode::ChatEmpty,
-                "the message is empty",
-                Some(&id),
-            ));
+            return Err(
+                SocketError::new(ErrorCode::ChatEmpty, "the message is empty").about_chat(&id),
+            );
         }
         if text.chars().count() > MAX_CHAT_CHARS {
-            return Err(ChatRefusal::of(
+            return Err(SocketError::new(
                 ErrorCode::ChatTooLong,
                 format!("messages are limited to {MAX_CHAT_CHARS} characters"),
-                Some(&id),
-            ));
+            )
+            .about_chat(&id));
         }
         let room = self.membership.room();
         let store = &self.state.store;
-        let now_us = self.state.clock.now_us();
+        let now = self.state.clock.now();
         let muted = store
-            .muted_until(room, self.user_id, now_us)
+            .muted_until(room, self.user_id, now)
             .await
-            .map_err(|e| ChatRefusal::store(&e, Some(&id)))?;
+            .map_err(|e| SocketError::from(e).about_chat(&id))?;
         if muted.is_some() {
-            return Err(ChatRefusal::of(
+            return Err(SocketError::new(
                 ErrorCode::ChatMuted,
                 "the room's staff muted you for a while",
-                Some(&id),
-            ));
+            )
+            .about_chat(&id));
         }
         if self.state.chat_rate.check_key(&self.user_id).is_err() {
-            return Err(ChatRefusal::of(
+            return Err(SocketError::new(
                 ErrorCode::RateLimited,
                 format!(
                     "at most {} messages in 10 seconds; send it again in a moment",
                     self.state.config.chat_per_10s
                 ),
-                Some(&id),
-            ));
+            )
+            .about_chat(&id));
         }
         let chat = NewChat {
             room,
@@ -132,13 +95,13 @@ impl Chatter<'_> {
             staff: self.user_role.is_staff(),
             text,
         };
-        match store.append_chat(&chat, now_us).await {
+        match store.append_chat(&chat, now).await {
             Ok(Appended::New(line)) => {
                 self.state.metrics.chat_message();
                 self.membership.broadcast(&ServerMessage::Chat(line));
             }
             Ok(Appended::Existing(line)) => self.outbox.push_message(&ServerMessage::Chat(line)),
-            Err(error) => return Err(ChatRefusal::store(&error, Some(&id))),
+            Err(error) => return Err(SocketError::from(error).about_chat(&id)),
         }
         Ok(())
     }
@@ -147,12 +110,12 @@ impl Chatter<'_> {
     pub async fn send_backlog(&self, after_seq: Option<u64>) -> ChatResult {
         let room = self.membership.room();
         let store = &self.state.store;
-        let fail = |e: StoreError| ChatRefusal::store(&e, None);
         let missed = match after_seq {
-            Some(after) => store
-                .chat_after(room, self.visible_from_us, after, MAX_CATCH_UP)
-                .await
-                .map_err(fail)?,
+            Some(after) => {
+                store
+                    .chat_after(room, self.visible_from, after, MAX_CATCH_UP)
+                    .await?
+            }
             None => None,
         };
         let backlog = match (missed, after_seq) {
@@ -162,14 +125,11 @@ impl Chatter<'_> {
                 replace: false,
                 deleted: store
                     .deleted_chat_since(room, after.saturating_sub(DELETIONS_REPORTED))
-                    .await
-                    .map_err(fail)?,
+                    .await?,
             },
             _ => {
-                let (lines, has_older) = store
-                    .chat_page(room, self.visible_from_us, None, PAGE)
-                    .await
-                    .map_err(fail)?;
+                let (lines, has_older) =
+                    store.chat_page(room, self.visible_from, None, PAGE).await?;
                 ServerMessage::ChatBacklog {
                     lines,
                     has_older,
@@ -189,12 +149,11 @@ impl Chatter<'_> {
             .store
             .chat_page(
                 self.membership.room(),
-                self.visible_from_us,
+                self.visible_from,
                 Some(before_seq),
                 PAGE,
             )
-            .await
-            .map_err(|e| ChatRefusal::store(&e, None))?;
+            .await?;
         self.outbox
             .push_message(&ServerMessage::OlderChat { lines, has_older });
         Ok(())
@@ -203,13 +162,12 @@ impl Chatter<'_> {
     /// Staff: deletes a message for everyone, now and after a reload.
     pub async fn delete(&self, seq: u64) -> ChatResult {
         self.require_staff()?;
-        let now_us = self.state.clock.now_us();
+        let now = self.state.clock.now();
         let deleted = self
             .state
             .store
-            .delete_chat(self.membership.room(), seq, self.user_id, now_us)
-            .await
-            .map_err(|e| ChatRefusal::store(&e, None))?;
+            .delete_chat(self.membership.room(), seq, self.user_id, now)
+            .await?;
         if deleted {
             self.membership
                 .broadcast(&ServerMessage::ChatDeleted { seq });
@@ -228,36 +186,28 @@ impl Chatter<'_> {
     pub async fn mute(&self, user_id: UserId, minutes: u32) -> ChatResult {
         self.require_staff()?;
         if !(1..=MAX_MUTE_MINUTES).contains(&minutes) {
-            return Err(ChatRefusal::of(
+            return Err(SocketError::new(
                 ErrorCode::CannotMute,
                 format!("a mute lasts 1 to {MAX_MUTE_MINUTES} minutes"),
-                None,
             ));
         }
         let store = &self.state.store;
         let room = self.membership.room();
-        let fail = |e: StoreError| ChatRefusal::store(&e, None);
-        let target = store.user_by_id(user_id).await.map_err(fail)?;
+        let target = store.user_by_id(user_id).await?;
         let family_here = match &target {
-            Some(user) if user.role == UserRole::Family => {
-                store.is_member(user.id, room).await.map_err(fail)?
-            }
+            Some(user) if user.role == UserRole::Family => store.is_member(user.id, room).await?,
             _ => false,
         };
         let (Some(target), true) = (target, family_here) else {
-            return Err(ChatRefusal::of(
+            return Err(SocketError::new(
                 ErrorCode::CannotMute,
                 "only family members of this room can be muted",
-                None,
             ));
         };
-        let until_us = self.state.clock.now_us() + i64::from(minutes) * 60_000_000;
-        store
-            .mute(room, user_id, until_us, self.user_id)
-            .await
-            .map_err(fail)?;
+        let until = self.state.clock.now() + Duration::from_secs(u64::from(minutes) * 60);
+        store.mute(room, user_id, until, self.user_id).await?;
         // The people concerned hear it first; the security log can take its time.
-        let announced = self.announce_mutes(user_id, Some(until_us)).await;
+        let announced = self.announce_mutes(user_id, Some(until)).await;
         let details = EventDetails {
             account: Some(target.username.as_str()),
             amount: Some(i64::from(minutes)),
@@ -273,12 +223,7 @@ impl Chatter<'_> {
     pub async fn unmute(&self, user_id: UserId) -> ChatResult {
         self.require_staff()?;
         let room = self.membership.room();
-        let unmuted = self
-            .state
-            .store
-            .unmute(room, user_id)
-            .await
-            .map_err(|e| ChatRefusal::store(&e, None))?;
+        let unmuted = self.state.store.unmute(room, user_id).await?;
         if unmuted {
             self.announce_mutes(user_id, None).await?;
         }
@@ -289,18 +234,14 @@ impl Chatter<'_> {
     pub async fn send_mute_state(&self) -> ChatResult {
         let room = self.membership.room();
         let store = &self.state.store;
-        let now_us = self.state.clock.now_us();
-        let fail = |e: StoreError| ChatRefusal::store(&e, None);
+        let now = self.state.clock.now();
         let found = if self.user_role.is_staff() {
-            let muted = store.mutes_in(room, now_us).await.map_err(fail)?;
+            let muted = store.mutes_in(room, now).await?;
             (!muted.is_empty()).then_some(ServerMessage::Mutes { muted })
         } else {
-            let until_us = store
-                .muted_until(room, self.user_id, now_us)
-                .await
-                .map_err(fail)?;
-            until_us.map(|until_us| ServerMessage::MuteState {
-                until_us: u64::try_from(until_us).ok(),
+            let until = store.muted_until(room, self.user_id, now).await?;
+            until.map(|until| ServerMessage::MuteState {
+                until_us: Some(until),
             })
         };
         if let Some(found) = found {
@@ -310,19 +251,13 @@ impl Chatter<'_> {
     }
 
     /// Tells the person (un)muted, and the room's staff the new list.
-    async fn announce_mutes(&self, user_id: UserId, until_us: Option<i64>) -> ChatResult {
+    async fn announce_mutes(&self, user_id: UserId, until: Option<Timestamp>) -> ChatResult {
         let room = self.membership.room();
-        let now_us = self.state.clock.now_us();
-        let muted = self
-            .state
-            .store
-            .mutes_in(room, now_us)
-            .await
-            .map_err(|e| ChatRefusal::store(&e, None))?;
-        let until_us = until_us.and_then(|until| u64::try_from(until).ok());
+        let now = self.state.clock.now();
+        let muted = self.state.store.mutes_in(room, now).await?;
         self.membership.announce_mutes(
             user_id,
-            &ServerMessage::MuteState { until_us },
+            &ServerMessage::MuteState { until_us: until },
             &ServerMessage::Mutes { muted },
         );
         Ok(())
@@ -341,10 +276,9 @@ impl Chatter<'_> {
         if self.user_role.is_staff() {
             Ok(())
         } else {
-            Err(ChatRefusal::closing(
+            Err(SocketError::new(
                 ErrorCode::NotStaff,
                 "only the room's staff can do this",
-                1008,
             ))
         }
     }

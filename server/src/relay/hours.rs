@@ -1,9 +1,8 @@
 //! Viewing hours in the daycare's time zone: whether a room is open to families now, and
 //! when it opens next.
 
-use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use nido_shared::{Opening, TimeOfDay, Weekday, WeeklySchedule};
+use nido_shared::{Opening, TimeOfDay, Timestamp, Weekday, WeeklySchedule};
 
 /// Reads weekly schedules in one time zone.
 #[derive(Clone, Debug)]
@@ -33,8 +32,8 @@ impl ViewingHours {
         &self.zone
     }
 
-    pub fn at(&self, schedule: &WeeklySchedule, now_us: i64) -> HoursNow {
-        let (weekday, time) = self.local(now_us);
+    pub fn at(&self, schedule: &WeeklySchedule, now: Timestamp) -> HoursNow {
+        let (weekday, time) = self.local(now);
         let open = schedule.is_open(weekday, time);
         HoursNow {
             open,
@@ -46,9 +45,9 @@ impl ViewingHours {
         }
     }
 
-    fn local(&self, now_us: i64) -> (Weekday, TimeOfDay) {
-        let now = Timestamp::from_microsecond(now_us)
-            .unwrap_or(Timestamp::UNIX_EPOCH)
+    fn local(&self, now: Timestamp) -> (Weekday, TimeOfDay) {
+        let now = jiff::Timestamp::from_microsecond(now.as_micros())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
             .to_zoned_datetime(self.zone.clone());
         let weekday = Weekday::from_index(usize::from(
             now.weekday().to_monday_zero_offset().unsigned_abs(),
@@ -62,13 +61,17 @@ impl ViewingHours {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
-    fn at(text: &str) -> i64 {
-        text.parse::<jiff::ZonedDateTime>()
-            .unwrap()
-            .timestamp()
-            .as_microsecond()
+    fn at(text: &str) -> Timestamp {
+        Timestamp::from_micros(
+            text.parse::<jiff::ZonedDateTime>()
+                .unwrap()
+                .timestamp()
+                .as_microsecond(),
+        )
     }
 
     #[test]
@@ -78,7 +81,7 @@ mod tests {
         // Monday 2026-11-23 16:59:59 in Madrid is 15:59:59 UTC.
         let before_close = at("2026-11-23T16:59:59+01:00[Europe/Madrid]");
         assert!(hours.at(&schedule, before_close).open);
-        let closed = hours.at(&schedule, before_close + 1_000_000);
+        let closed = hours.at(&schedule, before_close + Duration::from_secs(1));
         assert!(!closed.open);
         assert_eq!(
             closed.opens_at,

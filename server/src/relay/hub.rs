@@ -21,7 +21,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use nido_shared::{
-    CameraKey, CameraStatus, DisplayName, ErrorCode, Presence, Role, RoomId, ServerMessage, UserId,
+    CameraKey, CameraStatus, DisplayName, ErrorCode, Presence, Role, RoomId, ServerMessage,
+    SocketError, UserId,
 };
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -168,11 +169,10 @@ impl Hub {
                     if !same_camera {
                         return Err(JoinError::CameraBusy);
                     }
-                    seat.member.outbox.push_error(
+                    seat.member.outbox.push_error(SocketError::new(
                         ErrorCode::CameraReplaced,
                         "this camera reconnected elsewhere",
-                        Some(1008),
-                    );
+                    ));
                 }
                 request.outbox.push_message(&request.welcome);
                 members.camera = Some(CameraSeat {
@@ -261,7 +261,7 @@ impl Hub {
                     hours: self
                         .inner
                         .hours
-                        .at(&policy.schedule, self.inner.clock.now_us()),
+                        .at(&policy.schedule, self.inner.clock.now()),
                     viewers: Vec::new(),
                     listeners: Vec::new(),
                     mutes_announced: 0,
@@ -296,7 +296,7 @@ impl HubInner {
     /// families, their frame slots are emptied first; any change is told to everyone.
     fn apply_policy(&self, room: &Room, members: &mut Members) {
         let policy = self.policy(&room.id);
-        let hours = self.hours.at(&policy.schedule, self.clock.now_us());
+        let hours = self.hours.at(&policy.schedule, self.clock.now());
         if hours == members.hours && policy.paused == members.paused {
             return;
         }
@@ -501,7 +501,7 @@ fn everyone(members: &Members) -> impl Iterator<Item = &Member> {
 mod tests {
     use futures_util::FutureExt;
     use jiff::tz::TimeZone;
-    use nido_shared::WeeklySchedule;
+    use nido_shared::{Timestamp, WeeklySchedule};
 
     use tokio_util::sync::CancellationToken;
 
@@ -510,11 +510,11 @@ mod tests {
     use crate::relay::outbox::OutboxReceiver;
 
     /// A Wednesday at noon, UTC: inside the default hours (weekdays 07:00–17:00).
-    const WEDNESDAY_NOON_US: i64 = 1_796_212_800_000_000;
+    const WEDNESDAY_NOON: Timestamp = Timestamp::from_micros(1_796_212_800_000_000);
 
     fn hub() -> Hub {
         let clock = Clock::default();
-        clock.set_now_us(WEDNESDAY_NOON_US);
+        clock.set_now(WEDNESDAY_NOON);
         Hub::new(clock, ViewingHours::new(TimeZone::UTC))
     }
 
@@ -578,8 +578,8 @@ mod tests {
                 chat_only: self.chat_only,
                 outbox: outbox.clone(),
                 welcome: ServerMessage::TimeSync {
-                    client_time_us: 0,
-                    server_time_us: 0,
+                    client_time_us: Timestamp::UNIX_EPOCH,
+                    server_time_us: Timestamp::UNIX_EPOCH,
                 },
             };
             (hub.join(request), received, outbox)
@@ -667,7 +667,9 @@ mod tests {
     #[test]
     fn a_joins_look_at_the_mutes_is_dropped_when_a_change_was_announced_since_it_joined() {
         let hub = hub();
-        let found = ServerMessage::MuteState { until_us: Some(1) };
+        let found = ServerMessage::MuteState {
+            until_us: Some(WEDNESDAY_NOON),
+        };
         // Nothing announced since it joined: what its look found goes out.
         let (quiet, mut quiet_received, quiet_outbox) =
             Joiner::viewer(Audience::Family).join_keeping_outbox(&hub);

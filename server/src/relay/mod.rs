@@ -13,5 +13,6 @@ pub(crate) mod outbox;
 pub(crate) mod room_policy;
 pub(crate) mod session;
 pub(crate) mod socket_turn;
+mod store_failure;
 pub(crate) mod viewing_record;
 pub(crate) mod websocket;

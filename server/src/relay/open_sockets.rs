@@ -6,13 +6,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use nido_shared::{ErrorCode, RoomId, UserId};
+use nido_shared::{ErrorCode, RoomId, SocketError, Timestamp, UserId};
 
 use crate::infra::mutex::lock;
 use crate::relay::outbox::Outbox;
 use crate::store::{SessionId, Store};
 
-const CLOSE_POLICY: u16 = 1008;
 /// The account already has as many sockets open as it may (`--max-sockets-per-account`).
 #[derive(Debug)]
 pub struct TooManySockets;
@@ -31,7 +30,7 @@ struct Inner {
 struct Socket {
     user_id: UserId,
     session_id: SessionId,
-    session_expires_at_us: i64,
+    session_expires_at: Timestamp,
     room: Option<RoomId>,
     outbox: Outbox,
 }
@@ -69,7 +68,7 @@ impl OpenSockets {
         &self,
         user_id: UserId,
         session_id: SessionId,
-        session_expires_at_us: i64,
+        session_expires_at: Timestamp,
         outbox: Outbox,
         limit: usize,
     ) -> Result<SocketEntry, TooManySockets> {
@@ -84,7 +83,7 @@ impl OpenSockets {
             Socket {
                 user_id,
                 session_id,
-                session_expires_at_us,
+                session_expires_at,
                 room: None,
                 outbox,
             },
@@ -139,18 +138,18 @@ impl OpenSockets {
 
     /// Closes sockets whose session has expired, after checking the database in case the
     /// session was extended meanwhile.
-    pub async fn close_expired(&self, store: &Store, now_us: i64) {
+    pub async fn close_expired(&self, store: &Store, now: Timestamp) {
         let due: Vec<SessionId> = lock(&self.inner.sockets)
             .values()
-            .filter(|s| s.session_expires_at_us <= now_us)
+            .filter(|s| s.session_expires_at <= now)
             .map(|s| s.session_id)
             .collect();
         for session_id in dedup(due) {
             match store.session_expiry(session_id).await {
-                Ok(Some(expires)) if expires > now_us => {
+                Ok(Some(expires)) if expires > now => {
                     for socket in lock(&self.inner.sockets).values_mut() {
                         if socket.session_id == session_id {
-                            socket.session_expires_at_us = expires;
+                            socket.session_expires_at = expires;
                         }
                     }
                 }
@@ -162,7 +161,7 @@ impl OpenSockets {
 
     fn close_where(&self, code: ErrorCode, message: &str, matches: impl Fn(&Socket) -> bool) {
         for socket in lock(&self.inner.sockets).values().filter(|s| matches(s)) {
-            socket.outbox.push_error(code, message, Some(CLOSE_POLICY));
+            socket.outbox.push_error(SocketError::new(code, message));
         }
     }
 }

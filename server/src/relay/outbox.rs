@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use nido_shared::{CameraStatus, ErrorCode, ServerMessage};
+use nido_shared::{CameraStatus, CloseCode, ServerMessage, SocketError};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
@@ -31,7 +31,7 @@ pub enum Outgoing {
     /// Start sending the room's frames, latest first.
     WatchFrames(FrameSlot),
     /// Send a close frame with this code and reason, then stop.
-    Close(u16, &'static str),
+    Close(CloseCode, &'static str),
 }
 
 /// The sending side of a connection's queue, held by the hub and by the connection itself.
@@ -122,15 +122,12 @@ impl Outbox {
         self.push(Outgoing::Text(serialize(message)));
     }
 
-    /// An error message, followed by a close frame when `close_code` is given.
-    pub fn push_error(&self, code: ErrorCode, message: impl Into<String>, close_code: Option<u16>) {
-        self.push_message(&ServerMessage::Error {
-            code,
-            message: message.into(),
-            chat_id: None,
-        });
-        if let Some(close_code) = close_code {
-            self.push(Outgoing::Close(close_code, code.as_str()));
+    /// An error message, followed by the close frame it announces, if any.
+    pub fn push_error(&self, error: SocketError) {
+        let (code, close) = (error.code, error.close);
+        self.push_message(&ServerMessage::Error(error));
+        if let Some(close) = close {
+            self.push(Outgoing::Close(close, code.as_str()));
         }
     }
 }

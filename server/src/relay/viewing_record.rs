@@ -20,7 +20,7 @@ impl ViewingRecord {
         writes: &TaskTracker,
         viewing: NewViewing<'_>,
     ) -> Result<Self, StoreError> {
-        let id = store.start_viewing(&viewing, clock.now_us()).await?;
+        let id = store.start_viewing(&viewing, clock.now()).await?;
         Ok(Self {
             id,
             store: store.clone(),
@@ -32,7 +32,7 @@ impl ViewingRecord {
 
 impl Drop for ViewingRecord {
     fn drop(&mut self) {
-        let (id, store, ended_at) = (self.id, self.store.clone(), self.clock.now_us());
+        let (id, store, ended_at) = (self.id, self.store.clone(), self.clock.now());
         self.writes.spawn(async move {
             if let Err(error) = store.end_viewing(id, ended_at).await {
                 tracing::error!(%error, %id, "could not end a viewing session in the audit log");

@@ -1,7 +1,7 @@
 //! The audit log: every viewing session, who, which room, from where, from when to when.
 
 use nido_shared::api::{AuditEntry, AuditFilter};
-use nido_shared::{DisplayName, Role, RoomId, UserId, Username};
+use nido_shared::{DisplayName, Role, RoomId, Timestamp, UserId, Username};
 
 use super::{Store, StoreError, ViewingId, parse};
 
@@ -23,7 +23,8 @@ struct AuditRecord {
     room_slug: String,
     role: String,
     client_addr: String,
-    started_at_us: i64,
+    #[sqlx(try_from = "i64")]
+    started_at_us: Timestamp,
     ended_at_us: Option<i64>,
 }
 
@@ -41,7 +42,7 @@ impl TryFrom<AuditRecord> for AuditEntry {
                 .ok_or_else(|| StoreError::Corrupt(format!("role {:?}", record.role)))?,
             client_addr: record.client_addr,
             started_at_us: record.started_at_us,
-            ended_at_us: record.ended_at_us,
+            ended_at_us: record.ended_at_us.map(Timestamp::from_micros),
         })
     }
 }
@@ -50,7 +51,7 @@ impl Store {
     pub async fn start_viewing(
         &self,
         viewing: &NewViewing<'_>,
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<ViewingId, StoreError> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO viewing_sessions (user_id, room_slug, role, client_addr, started_at_us)
@@ -60,17 +61,17 @@ impl Store {
         .bind(viewing.room.as_str())
         .bind(viewing.role.as_str())
         .bind(viewing.client_addr)
-        .bind(now_us)
+        .bind(now.as_micros())
         .fetch_one(&self.pool)
         .await?;
         Ok(ViewingId::new(id))
     }
 
-    pub async fn end_viewing(&self, id: ViewingId, now_us: i64) -> Result<(), StoreError> {
+    pub async fn end_viewing(&self, id: ViewingId, now: Timestamp) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE viewing_sessions SET ended_at_us = ? WHERE id = ? AND ended_at_us IS NULL",
         )
-        .bind(now_us)
+        .bind(now.as_micros())
         .bind(id.get())
         .execute(&self.pool)
         .await?;
@@ -78,10 +79,10 @@ impl Store {
     }
 
     /// At start: sessions a previous run could not end (a crash) end now.
-    pub async fn end_unfinished_viewings(&self, now_us: i64) -> Result<u64, StoreError> {
+    pub async fn end_unfinished_viewings(&self, now: Timestamp) -> Result<u64, StoreError> {
         let done =
             sqlx::query("UPDATE viewing_sessions SET ended_at_us = ? WHERE ended_at_us IS NULL")
-                .bind(now_us)
+                .bind(now.as_micros())
                 .execute(&self.pool)
                 .await?;
         Ok(done.rows_affected())
@@ -106,8 +107,8 @@ impl Store {
         )
         .bind(filter.room.as_ref().map(RoomId::as_str))
         .bind(filter.user.as_ref().map(Username::as_str))
-        .bind(filter.from_us)
-        .bind(filter.to_us)
+        .bind(filter.from_us.map(Timestamp::as_micros))
+        .bind(filter.to_us.map(Timestamp::as_micros))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?

@@ -2,7 +2,7 @@
 //! connection with `synchronous=FULL` (see `chat_writer`), so that an acknowledged message
 //! survives a crash of the machine and each room's numbers come out in order with no gaps.
 
-use nido_shared::{ChatId, ChatLine, DisplayName, MutedMember, Role, RoomId, UserId};
+use nido_shared::{ChatId, ChatLine, DisplayName, MutedMember, Role, RoomId, Timestamp, UserId};
 use sqlx::pool::PoolConnection;
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -17,7 +17,7 @@ pub(super) struct OwnedChat {
     pub role: Role,
     pub staff: bool,
     pub text: String,
-    pub now_us: i64,
+    pub now: Timestamp,
 }
 
 /// A message to store.
@@ -49,7 +49,8 @@ struct ChatRecord {
     sender_role: String,
     sender_is_staff: bool,
     text: String,
-    sent_at_us: i64,
+    #[sqlx(try_from = "i64")]
+    sent_at_us: Timestamp,
 }
 
 impl TryFrom<ChatRecord> for ChatLine {
@@ -60,7 +61,7 @@ impl TryFrom<ChatRecord> for ChatLine {
             seq: u64::try_from(record.seq).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             id: parse(record.client_id, ChatId::try_from)?,
             user_id: record.user_id,
-            sent_at_us: u64::try_from(record.sent_at_us).unwrap_or(0),
+            sent_at_us: record.sent_at_us,
             from: parse(record.sender_name, DisplayName::try_from)?,
             role: Role::from_name(&record.sender_role)
                 .ok_or_else(|| StoreError::Corrupt(format!("role {:?}", record.sender_role)))?,
@@ -87,17 +88,17 @@ impl Store {
     pub async fn append_chat(
         &self,
         chat: &NewChat<'_>,
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<Appended, StoreError> {
-        self.chat_writer.append(chat, now_us).await
+        self.chat_writer.append(chat, now).await
     }
 
     /// Up to `limit` messages before `before` (or the latest), oldest first, deleted ones
-    /// and those sent before `visible_from_us` left out; and whether there are older ones.
+    /// and those sent before `visible_from` left out; and whether there are older ones.
     pub async fn chat_page(
         &self,
         room: &RoomId,
-        visible_from_us: Option<i64>,
+        visible_from: Option<Timestamp>,
         before: Option<u64>,
         limit: u32,
     ) -> Result<(Vec<ChatLine>, bool), StoreError> {
@@ -107,7 +108,7 @@ impl Store {
              ORDER BY seq DESC LIMIT ?"
         ))
         .bind(room.as_str())
-        .bind(visible_from_us.unwrap_or(i64::MIN))
+        .bind(visible_from.map_or(i64::MIN, Timestamp::as_micros))
         .bind(before.map_or(i64::MAX, seq))
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
@@ -118,13 +119,13 @@ impl Store {
         Ok((lines(records)?, has_older))
     }
 
-    /// Every message after `after` (and not before `visible_from_us`), oldest first, at
+    /// Every message after `after` (and not before `visible_from`), oldest first, at
     /// most `limit`; `None` when there are more than that (the client is too far behind and
     /// should start afresh).
     pub async fn chat_after(
         &self,
         room: &RoomId,
-        visible_from_us: Option<i64>,
+        visible_from: Option<Timestamp>,
         after: u64,
         limit: u32,
     ) -> Result<Option<Vec<ChatLine>>, StoreError> {
@@ -134,7 +135,7 @@ impl Store {
              ORDER BY seq LIMIT ?"
         ))
         .bind(room.as_str())
-        .bind(visible_from_us.unwrap_or(i64::MIN))
+        .bind(visible_from.map_or(i64::MIN, Timestamp::as_micros))
         .bind(seq(after))
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
@@ -171,13 +172,13 @@ impl Store {
         room: &RoomId,
         message: u64,
         by: UserId,
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE chat_messages SET text = '', deleted_at_us = ?, deleted_by = ?
              WHERE room_slug = ? AND seq = ? AND deleted_at_us IS NULL",
         )
-        .bind(now_us)
+        .bind(now.as_micros())
         .bind(by.get())
         .bind(room.as_str())
         .bind(seq(message))
@@ -190,7 +191,7 @@ impl Store {
         &self,
         room: &RoomId,
         user_id: UserId,
-        until_us: i64,
+        until: Timestamp,
         by: UserId,
     ) -> Result<(), StoreError> {
         sqlx::query(
@@ -200,7 +201,7 @@ impl Store {
         )
         .bind(room.as_str())
         .bind(user_id.get())
-        .bind(until_us)
+        .bind(until.as_micros())
         .bind(by.get())
         .execute(&self.pool)
         .await?;
@@ -221,7 +222,7 @@ impl Store {
     pub async fn mutes_in(
         &self,
         room: &RoomId,
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<Vec<MutedMember>, StoreError> {
         let rows: Vec<(i64, String, i64)> = sqlx::query_as(
             "SELECT m.user_id, u.display_name, m.until_us FROM chat_mutes m
@@ -229,7 +230,7 @@ impl Store {
              WHERE m.room_slug = ? AND m.until_us > ? ORDER BY m.until_us",
         )
         .bind(room.as_str())
-        .bind(now_us)
+        .bind(now.as_micros())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
@@ -237,7 +238,7 @@ impl Store {
                 Ok(MutedMember {
                     user_id: UserId::new(user_id),
                     name: parse(name, DisplayName::try_from)?,
-                    until_us: u64::try_from(until_us).unwrap_or(0),
+                    until_us: Timestamp::from_micros(until_us),
                 })
             })
             .collect()
@@ -248,22 +249,23 @@ impl Store {
         &self,
         room: &RoomId,
         user_id: UserId,
-        now_us: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let until: Option<i64> = sqlx::query_scalar(
             "SELECT until_us FROM chat_mutes WHERE room_slug = ? AND user_id = ? AND until_us > ?",
         )
         .bind(room.as_str())
         .bind(user_id.get())
-        .bind(now_us)
+        .bind(now.as_micros())
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        Ok(until.map(Timestamp::from_micros))
     }
 
-    /// Removes messages sent before `before_us` (the retention period); returns how many.
-    pub async fn forget_chat_before(&self, before_us: i64) -> Result<u64, StoreError> {
+    /// Removes messages sent before `before` (the retention period); returns how many.
+    pub async fn forget_chat_before(&self, before: Timestamp) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM chat_messages WHERE sent_at_us < ?")
-            .bind(before_us)
+            .bind(before.as_micros())
             .execute(&self.chat_pool)
             .await?;
         Ok(done.rows_affected())
@@ -324,7 +326,7 @@ async fn run_append_script(
             .push_bind(chat.role.as_str())
             .push_bind(chat.staff)
             .push_bind(chat.text.as_str())
-            .push_bind(chat.now_us);
+            .push_bind(chat.now.as_micros());
     });
     script.push(
         ";
@@ -415,7 +417,7 @@ impl MaybeChatRecord {
             sender_role: self.sender_role?,
             sender_is_staff: self.sender_is_staff?,
             text: self.text?,
-            sent_at_us: self.sent_at_us?,
+            sent_at_us: Timestamp::from_micros(self.sent_at_us?),
         })
     }
 }

@@ -4,6 +4,7 @@
 //! on the CPU, so a busy room's chat waits for one batch, not for a queue of messages.
 //! Stopping lets the batch under way and the messages already queued be stored first.
 
+use nido_shared::Timestamp;
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -54,7 +55,7 @@ impl ChatWriter {
 
     /// Stores the message once its transaction is committed, or finds the one this sender
     /// sent before with the same id.
-    pub async fn append(&self, chat: &NewChat<'_>, now_us: i64) -> Result<Appended, StoreError> {
+    pub async fn append(&self, chat: &NewChat<'_>, now: Timestamp) -> Result<Appended, StoreError> {
         let (reply, answer) = oneshot::channel();
         let chat = OwnedChat {
             room: chat.room.clone(),
@@ -64,7 +65,7 @@ impl ChatWriter {
             role: chat.role,
             staff: chat.staff,
             text: chat.text.to_owned(),
-            now_us,
+            now,
         };
         self.requests
             .send(Request { chat, reply })

@@ -1,6 +1,6 @@
 //! Invite links: who may register, in which role and rooms, until when and how many times.
 
-use nido_shared::{DisplayName, InviteId, RoomId, UserId, UserRole, Username};
+use nido_shared::{DisplayName, InviteId, RoomId, Timestamp, UserId, UserRole, Username};
 use sqlx::SqliteConnection;
 
 use super::users::{NewUser, add_rooms, insert_user};
@@ -14,7 +14,7 @@ pub struct NewInviteRow<'a> {
     pub created_by: UserId,
     /// The creator's role now, which registering checks they still have.
     pub creator_role: UserRole,
-    pub expires_at_us: i64,
+    pub expires_at_us: Timestamp,
     pub max_uses: u32,
     /// For a household's head: how many places their household may have in all.
     pub place_limit: Option<u32>,
@@ -49,8 +49,8 @@ pub struct InviteRow {
     pub room_names: Vec<String>,
     pub created_by: UserId,
     pub created_by_name: DisplayName,
-    pub created_at_us: i64,
-    pub expires_at_us: i64,
+    pub created_at_us: Timestamp,
+    pub expires_at_us: Timestamp,
     pub max_uses: u32,
     pub uses: u32,
     pub revoked: bool,
@@ -58,8 +58,8 @@ pub struct InviteRow {
 
 impl InviteRow {
     /// Whether someone can still register with it.
-    pub fn usable(&self, now_us: i64) -> bool {
-        !self.revoked && self.uses < self.max_uses && now_us < self.expires_at_us
+    pub fn usable(&self, now: Timestamp) -> bool {
+        !self.revoked && self.uses < self.max_uses && now < self.expires_at_us
     }
 }
 
@@ -75,8 +75,10 @@ struct InviteRecord {
     #[sqlx(try_from = "i64")]
     created_by: UserId,
     created_by_name: String,
-    created_at_us: i64,
-    expires_at_us: i64,
+    #[sqlx(try_from = "i64")]
+    created_at_us: Timestamp,
+    #[sqlx(try_from = "i64")]
+    expires_at_us: Timestamp,
     max_uses: u32,
     uses: u32,
     revoked_at_us: Option<i64>,
@@ -130,7 +132,7 @@ impl Store {
     pub async fn create_invite(
         &self,
         invite: &NewInviteRow<'_>,
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<InviteId, StoreError> {
         // Inserting first takes the write lock, so the places counted below include every
         // invite made at the same moment: the check and the insert are one.
@@ -145,8 +147,8 @@ impl Store {
         .bind(invite.role.as_str())
         .bind(invite.created_by.get())
         .bind(invite.creator_role.as_str())
-        .bind(now_us)
-        .bind(invite.expires_at_us)
+        .bind(now.as_micros())
+        .bind(invite.expires_at_us.as_micros())
         .bind(invite.max_uses)
         .fetch_one(&mut *transaction)
         .await?;
@@ -162,7 +164,7 @@ impl Store {
             found(added.rows_affected())?;
         }
         if let Some(limit) = invite.place_limit {
-            let used = places_used(&mut transaction, invite.created_by, now_us).await?;
+            let used = places_used(&mut transaction, invite.created_by, now).await?;
             if used > limit {
                 return Err(StoreError::LimitReached);
             }
@@ -205,11 +207,11 @@ impl Store {
         .collect()
     }
 
-    pub async fn revoke_invite(&self, id: InviteId, now_us: i64) -> Result<(), StoreError> {
+    pub async fn revoke_invite(&self, id: InviteId, now: Timestamp) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE invites SET revoked_at_us = COALESCE(revoked_at_us, ?) WHERE id = ?",
         )
-        .bind(now_us)
+        .bind(now.as_micros())
         .bind(id.get())
         .execute(&self.pool)
         .await?;
@@ -221,10 +223,10 @@ impl Store {
     pub async fn invite_places_used(
         &self,
         user_id: UserId,
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<u32, StoreError> {
         let mut connection = self.pool.acquire().await?;
-        places_used(&mut connection, user_id, now_us).await
+        places_used(&mut connection, user_id, now).await
     }
 
     /// Revokes the open invites of `user_id` that `still_valid` refuses, judged by the
@@ -232,7 +234,7 @@ impl Store {
     pub async fn revoke_lost_invites(
         &self,
         user_id: UserId,
-        now_us: i64,
+        now: Timestamp,
         still_valid: impl Fn(&InviteClaim) -> bool,
     ) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
@@ -242,14 +244,14 @@ impl Store {
                AND uses < max_uses",
         )
         .bind(user_id.get())
-        .bind(now_us)
+        .bind(now.as_micros())
         .fetch_all(&mut *transaction)
         .await?;
-        for invite_id in open {
+        for invite_id in open.into_iter().map(InviteId::new) {
             if !still_valid(&claim(&mut transaction, invite_id).await?) {
                 sqlx::query("UPDATE invites SET revoked_at_us = ? WHERE id = ?")
-                    .bind(now_us)
-                    .bind(invite_id)
+                    .bind(now.as_micros())
+                    .bind(invite_id.get())
                     .execute(&mut *transaction)
                     .await?;
             }
@@ -265,7 +267,7 @@ impl Store {
     pub async fn register_with_invite(
         &self,
         registration: &NewRegistration<'_>,
-        now_us: i64,
+        now: Timestamp,
         still_valid: impl FnOnce(&InviteClaim) -> bool,
     ) -> Result<UserId, StoreError> {
         let mut transaction = self.pool.begin().await?;
@@ -278,11 +280,11 @@ impl Store {
              RETURNING id, created_by",
         )
         .bind(registration.token_hash)
-        .bind(now_us)
+        .bind(now.as_micros())
         .fetch_optional(&mut *transaction)
         .await?;
         let (invite_id, created_by) = claimed.ok_or(StoreError::NotFound)?;
-        let created_by = UserId::new(created_by);
+        let (invite_id, created_by) = (InviteId::new(invite_id), UserId::new(created_by));
         let claim = claim(&mut transaction, invite_id).await?;
         if !still_valid(&claim) {
             return Err(StoreError::NotFound);
@@ -295,8 +297,8 @@ impl Store {
             invited_by: Some(created_by),
             household_head: (claim.creator.role == UserRole::Family).then_some(created_by),
         };
-        let user_id = insert_user(&mut transaction, &user, now_us).await?;
-        add_rooms(&mut transaction, user_id, &claim.rooms, now_us).await?;
+        let user_id = insert_user(&mut transaction, &user, now).await?;
+        add_rooms(&mut transaction, user_id, &claim.rooms, now).await?;
         transaction.commit().await?;
         Ok(user_id)
     }
@@ -313,14 +315,14 @@ pub struct NewRegistration<'a> {
 async fn places_used(
     connection: &mut SqliteConnection,
     user_id: UserId,
-    now_us: i64,
+    now: Timestamp,
 ) -> Result<u32, StoreError> {
     let used: i64 = sqlx::query_scalar(
         "SELECT COALESCE(SUM(CASE WHEN revoked_at_us IS NULL AND expires_at_us > ?
                                   THEN max_uses ELSE uses END), 0)
          FROM invites WHERE created_by = ?",
     )
-    .bind(now_us)
+    .bind(now.as_micros())
     .bind(user_id.get())
     .fetch_one(connection)
     .await?;
@@ -330,7 +332,7 @@ async fn places_used(
 /// An invite and its creator as they are now, read in the caller's transaction.
 async fn claim(
     connection: &mut SqliteConnection,
-    invite_id: i64,
+    invite_id: InviteId,
 ) -> Result<InviteClaim, StoreError> {
     let (role, creator_role_then, creator_role, revoked, relative): (
         String,
@@ -343,7 +345,7 @@ async fn claim(
                 u.household_head IS NOT NULL
          FROM invites i JOIN users u ON u.id = i.created_by WHERE i.id = ?",
     )
-    .bind(invite_id)
+    .bind(invite_id.get())
     .fetch_one(&mut *connection)
     .await?;
     let rooms = slugs(
@@ -351,7 +353,7 @@ async fn claim(
             "SELECT r.slug FROM invite_rooms ir JOIN rooms r ON r.id = ir.room_id
              WHERE ir.invite_id = ? ORDER BY r.slug",
         )
-        .bind(invite_id)
+        .bind(invite_id.get())
         .fetch_all(&mut *connection)
         .await?,
     )?;
@@ -362,7 +364,7 @@ async fn claim(
              JOIN invites i ON i.created_by = m.user_id
              WHERE i.id = ? ORDER BY r.slug",
         )
-        .bind(invite_id)
+        .bind(invite_id.get())
         .fetch_all(&mut *connection)
         .await?,
     )?;

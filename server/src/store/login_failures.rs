@@ -1,14 +1,15 @@
 //! What login throttling remembers: failed attempts per username and trusted devices.
 
-use nido_shared::UserId;
+use nido_shared::{Timestamp, UserId};
 
 use super::{Store, StoreError};
 
-/// Consecutive failed logins and when the last one was.
+/// Consecutive failed logins and when the last one was (the epoch if none was).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::FromRow)]
 pub struct FailureCount {
     pub failures: u32,
-    pub last_failure_us: i64,
+    #[sqlx(try_from = "i64")]
+    pub last_failure_us: Timestamp,
 }
 
 /// A browser that logged in to an account before.
@@ -17,7 +18,9 @@ pub struct DeviceRecord {
     #[sqlx(try_from = "i64")]
     pub user_id: UserId,
     pub failures: u32,
-    pub last_failure_us: Option<i64>,
+    /// The epoch if it has had no failure since its last success.
+    #[sqlx(try_from = "i64")]
+    pub last_failure_us: Timestamp,
 }
 
 impl Store {
@@ -48,7 +51,7 @@ impl Store {
     pub async fn record_login_failure(
         &self,
         username: &str,
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO login_failures (username, failures, last_failure_us) VALUES (?, 1, ?)
@@ -56,7 +59,7 @@ impl Store {
              SET failures = failures + 1, last_failure_us = excluded.last_failure_us",
         )
         .bind(username)
-        .bind(now_us)
+        .bind(now.as_micros())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -70,32 +73,32 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets failures older than `before_us` that did not lock their username.
+    /// Forgets failures older than `before` that did not lock their username.
     pub async fn prune_login_failures(
         &self,
-        before_us: i64,
+        before: Timestamp,
         lock_at: u32,
     ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM login_failures WHERE last_failure_us < ? AND failures < ?")
-            .bind(before_us)
+            .bind(before.as_micros())
             .bind(lock_at)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    /// The browser with this device token, if it was trusted after `trusted_since_us`.
+    /// The browser with this device token, if it was trusted after `trusted_since`.
     pub async fn trusted_device(
         &self,
         token_hash: &[u8],
-        trusted_since_us: i64,
+        trusted_since: Timestamp,
     ) -> Result<Option<DeviceRecord>, StoreError> {
         Ok(sqlx::query_as::<_, DeviceRecord>(
-            "SELECT user_id, failures, last_failure_us FROM trusted_devices
-             WHERE token_hash = ? AND created_at_us > ?",
+            "SELECT user_id, failures, COALESCE(last_failure_us, 0) AS last_failure_us
+             FROM trusted_devices WHERE token_hash = ? AND created_at_us > ?",
         )
         .bind(token_hash)
-        .bind(trusted_since_us)
+        .bind(trusted_since.as_micros())
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -113,14 +116,14 @@ impl Store {
         &self,
         token_hash: &[u8],
         user_id: UserId,
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO trusted_devices (token_hash, user_id, created_at_us) VALUES (?, ?, ?)",
         )
         .bind(token_hash)
         .bind(user_id.get())
-        .bind(now_us)
+        .bind(now.as_micros())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -129,13 +132,13 @@ impl Store {
     pub async fn record_device_failure(
         &self,
         token_hash: &[u8],
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE trusted_devices SET failures = failures + 1, last_failure_us = ?
              WHERE token_hash = ?",
         )
-        .bind(now_us)
+        .bind(now.as_micros())
         .bind(token_hash)
         .execute(&self.pool)
         .await?;

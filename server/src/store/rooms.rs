@@ -1,6 +1,6 @@
 //! Classrooms: their ids, names, policies (viewing hours and pause) and members.
 
-use nido_shared::{RoomId, UserId, WeeklySchedule};
+use nido_shared::{RoomId, Timestamp, UserId, WeeklySchedule};
 use sqlx::{Sqlite, SqliteConnection};
 
 use super::{Store, StoreError, conflict_or, found, parse};
@@ -80,7 +80,7 @@ impl Store {
     pub async fn create_room(
         &self,
         room: &NewRoomRow<'_>,
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<RoomRow, StoreError> {
         let mut transaction = self.pool.begin().await?;
         let version = next_policy_version(&mut transaction).await?;
@@ -92,7 +92,7 @@ impl Store {
         .bind(room.name)
         .bind(schedule_json(&room.schedule))
         .bind(version)
-        .bind(now_us)
+        .bind(now.as_micros())
         .execute(&mut *transaction)
         .await
         .map_err(conflict_or)?;
@@ -155,15 +155,16 @@ impl Store {
         &self,
         user_id: UserId,
         slug: &RoomId,
-    ) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let since: Option<i64> = sqlx::query_scalar(
             "SELECT m.added_at_us FROM room_members m JOIN rooms r ON r.id = m.room_id
              WHERE m.user_id = ? AND r.slug = ?",
         )
         .bind(user_id.get())
         .bind(slug.as_str())
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        Ok(since.map(Timestamp::from_micros))
     }
 
     pub async fn rename_room(&self, slug: &RoomId, name: &str) -> Result<(), StoreError> {

@@ -1,7 +1,7 @@
 //! Two-step sign-in records: the authenticator secret (in force or being set up), the last
 //! time step used, and the hashes of the recovery codes.
 
-use nido_shared::UserId;
+use nido_shared::{Timestamp, UserId};
 
 use super::{Store, StoreError};
 
@@ -103,13 +103,13 @@ impl Store {
         &self,
         user_id: UserId,
         hash: &[u8; 32],
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<Option<i64>, StoreError> {
         let used = sqlx::query(
             "UPDATE recovery_codes SET used_at_us = ?
              WHERE user_id = ? AND code_hash = ? AND used_at_us IS NULL",
         )
-        .bind(now_us)
+        .bind(now.as_micros())
         .bind(user_id.get())
         .bind(hash.as_slice())
         .execute(&self.pool)

@@ -2,7 +2,7 @@
 //! from where and when.
 
 use nido_shared::api::{SecurityEvent, SecurityEventFilter, SecurityEventKind};
-use nido_shared::{DisplayName, RoomId, UserId, UserRole, Username};
+use nido_shared::{DisplayName, RoomId, Timestamp, UserId, UserRole, Username};
 
 use super::{Store, StoreError, parse};
 
@@ -22,7 +22,8 @@ pub struct EventDetails<'a> {
 #[derive(sqlx::FromRow)]
 struct EventRecord {
     id: i64,
-    at_us: i64,
+    #[sqlx(try_from = "i64")]
+    at_us: Timestamp,
     kind: String,
     actor: Option<String>,
     actor_name: Option<String>,
@@ -78,7 +79,7 @@ impl Store {
         kind: SecurityEventKind,
         details: &EventDetails<'_>,
         client_addr: &str,
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let rooms: Vec<&str> = details.rooms.iter().map(RoomId::as_str).collect();
         sqlx::query(
@@ -86,7 +87,7 @@ impl Store {
                 (at_us, kind, actor_id, account, room_slug, role, rooms, amount, client_addr)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(now_us)
+        .bind(now.as_micros())
         .bind(kind.as_str())
         .bind(details.actor_id.map(UserId::get))
         .bind(details.account)
@@ -121,8 +122,8 @@ impl Store {
         .bind(filter.kind.map(SecurityEventKind::as_str))
         .bind(filter.user.as_deref())
         .bind(filter.room.as_ref().map(RoomId::as_str))
-        .bind(filter.from_us)
-        .bind(filter.to_us)
+        .bind(filter.from_us.map(Timestamp::as_micros))
+        .bind(filter.to_us.map(Timestamp::as_micros))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?

@@ -1,6 +1,6 @@
 //! Login sessions, kept as hashes of their tokens.
 
-use nido_shared::UserId;
+use nido_shared::{Timestamp, UserId};
 
 use super::users::{USER_COLUMNS_OF_U, UserRecord};
 use super::{SessionId, Store, StoreError, User};
@@ -9,8 +9,8 @@ use super::{SessionId, Store, StoreError, User};
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     pub id: SessionId,
-    pub created_at_us: i64,
-    pub expires_at_us: i64,
+    pub created_at_us: Timestamp,
+    pub expires_at_us: Timestamp,
     pub user: User,
     /// Staff without two-step sign-in while the admins require it: the session reaches
     /// only the person's own account until they set it up.
@@ -21,8 +21,10 @@ pub struct SessionRow {
 struct SessionRecord {
     #[sqlx(try_from = "i64")]
     session_id: SessionId,
-    session_created_at_us: i64,
-    expires_at_us: i64,
+    #[sqlx(try_from = "i64")]
+    session_created_at_us: Timestamp,
+    #[sqlx(try_from = "i64")]
+    expires_at_us: Timestamp,
     second_factor_setup_needed: bool,
     #[sqlx(flatten)]
     user: UserRecord,
@@ -33,26 +35,27 @@ impl Store {
         &self,
         token_hash: &[u8],
         user_id: UserId,
-        now_us: i64,
-        expires_at_us: i64,
-    ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<SessionId, StoreError> {
+        let id = sqlx::query_scalar(
             "INSERT INTO sessions (token_hash, user_id, created_at_us, expires_at_us)
              VALUES (?, ?, ?, ?) RETURNING id",
         )
         .bind(token_hash)
         .bind(user_id.get())
-        .bind(now_us)
-        .bind(expires_at_us)
+        .bind(now.as_micros())
+        .bind(expires_at.as_micros())
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok(SessionId::new(id))
     }
 
     /// The session with this token hash, if it has not expired and its account is not revoked.
     pub async fn session(
         &self,
         token_hash: &[u8],
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<Option<SessionRow>, StoreError> {
         let record = sqlx::query_as::<_, SessionRecord>(&format!(
             "SELECT s.id AS session_id, s.created_at_us AS session_created_at_us, s.expires_at_us,
@@ -64,7 +67,7 @@ impl Store {
              WHERE s.token_hash = ? AND s.expires_at_us > ? AND u.revoked_at_us IS NULL"
         ))
         .bind(token_hash)
-        .bind(now_us)
+        .bind(now.as_micros())
         .fetch_optional(&self.pool)
         .await?;
         record
@@ -81,22 +84,25 @@ impl Store {
     }
 
     /// When a session expires, or `None` if it no longer exists.
-    pub async fn session_expiry(&self, session_id: SessionId) -> Result<Option<i64>, StoreError> {
-        Ok(
+    pub async fn session_expiry(
+        &self,
+        session_id: SessionId,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let expiry: Option<i64> =
             sqlx::query_scalar("SELECT expires_at_us FROM sessions WHERE id = ?")
                 .bind(session_id.get())
                 .fetch_optional(&self.pool)
-                .await?,
-        )
+                .await?;
+        Ok(expiry.map(Timestamp::from_micros))
     }
 
     pub async fn extend_session(
         &self,
         session_id: SessionId,
-        expires_at_us: i64,
+        expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         sqlx::query("UPDATE sessions SET expires_at_us = ? WHERE id = ?")
-            .bind(expires_at_us)
+            .bind(expires_at.as_micros())
             .bind(session_id.get())
             .execute(&self.pool)
             .await?;
@@ -149,9 +155,9 @@ impl Store {
     }
 
     /// Forgets sessions that expired; returns how many.
-    pub async fn delete_expired_sessions(&self, now_us: i64) -> Result<u64, StoreError> {
+    pub async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at_us <= ?")
-            .bind(now_us)
+            .bind(now.as_micros())
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use nido_shared::{DisplayName, RoomId, UserId, UserRole, Username};
+use nido_shared::{DisplayName, RoomId, Timestamp, UserId, UserRole, Username};
 
 use super::sessions::session_ids;
 use super::{SessionId, Store, StoreError, conflict_or, found, parse};
@@ -15,7 +15,7 @@ pub struct User {
     pub display_name: DisplayName,
     pub role: UserRole,
     pub password_hash: String,
-    pub created_at_us: i64,
+    pub created_at_us: Timestamp,
     pub revoked: bool,
     /// Who made the invite this person registered with.
     pub invited_by: Option<UserId>,
@@ -32,7 +32,8 @@ pub(super) struct UserRecord {
     display_name: String,
     role: String,
     password_hash: String,
-    created_at_us: i64,
+    #[sqlx(try_from = "i64")]
+    created_at_us: Timestamp,
     revoked_at_us: Option<i64>,
     invited_by: Option<i64>,
     household_head: Option<i64>,
@@ -77,9 +78,13 @@ pub struct NewUser<'a> {
 
 impl Store {
     /// Creates an account; [`StoreError::Conflict`] when the username is taken.
-    pub async fn create_user(&self, user: &NewUser<'_>, now_us: i64) -> Result<UserId, StoreError> {
+    pub async fn create_user(
+        &self,
+        user: &NewUser<'_>,
+        now: Timestamp,
+    ) -> Result<UserId, StoreError> {
         let mut connection = self.pool.acquire().await?;
-        insert_user(&mut connection, user, now_us).await
+        insert_user(&mut connection, user, now).await
     }
 
     pub async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
@@ -153,7 +158,7 @@ impl Store {
         &self,
         user_id: UserId,
         rooms: &[RoomId],
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
         let slugs = serde_json::to_string(&rooms).expect("room ids always serialise");
         // Writing first takes SQLite's write lock at once, so no other writer can slip in.
@@ -171,7 +176,7 @@ impl Store {
             .fetch_optional(&mut *transaction)
             .await?;
         exists.ok_or(StoreError::NotFound)?;
-        add_rooms(&mut transaction, user_id, rooms, now_us).await?;
+        add_rooms(&mut transaction, user_id, rooms, now).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -182,13 +187,13 @@ impl Store {
     pub async fn revoke_user(
         &self,
         user_id: UserId,
-        now_us: i64,
+        now: Timestamp,
     ) -> Result<Vec<SessionId>, StoreError> {
         let mut transaction = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET revoked_at_us = ? WHERE id = ? AND revoked_at_us IS NULL",
         )
-        .bind(now_us)
+        .bind(now.as_micros())
         .bind(user_id.get())
         .execute(&mut *transaction)
         .await?;
@@ -249,7 +254,7 @@ async fn keep_an_admin(connection: &mut sqlx::SqliteConnection) -> Result<(), St
 pub(super) async fn insert_user(
     connection: &mut sqlx::SqliteConnection,
     user: &NewUser<'_>,
-    now_us: i64,
+    now: Timestamp,
 ) -> Result<UserId, StoreError> {
     sqlx::query_scalar(
         "INSERT INTO users
@@ -263,20 +268,20 @@ pub(super) async fn insert_user(
     .bind(user.role.as_str())
     .bind(user.invited_by.map(UserId::get))
     .bind(user.household_head.map(UserId::get))
-    .bind(now_us)
+    .bind(now.as_micros())
     .fetch_one(connection)
     .await
     .map(UserId::new)
     .map_err(conflict_or)
 }
 
-/// Gives a person rooms, by slug, from `now_us` on (rooms they have already keep their
+/// Gives a person rooms, by slug, from `now` on (rooms they have already keep their
 /// date); [`StoreError::NotFound`] if one does not exist.
 pub(super) async fn add_rooms(
     connection: &mut sqlx::SqliteConnection,
     user_id: UserId,
     rooms: &[RoomId],
-    now_us: i64,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
     for room in rooms {
         let added = sqlx::query(
@@ -284,7 +289,7 @@ pub(super) async fn add_rooms(
              SELECT id, ?, ? FROM rooms WHERE slug = ?",
         )
         .bind(user_id.get())
-        .bind(now_us)
+        .bind(now.as_micros())
         .bind(room.as_str())
         .execute(&mut *connection)
         .await?;

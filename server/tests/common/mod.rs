@@ -8,12 +8,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use nido_server::Config;
-pub use nido_shared::UserId;
 use nido_shared::api::NewInvite;
 use nido_shared::{
-    ChatLine, ClientMessage, ErrorCode, OpenHours, Presence, Role, ServerMessage, TimeOfDay,
-    UserRole, WeeklySchedule,
+    ChatLine, ClientMessage, ErrorCode, OpenHours, Presence, Role, ServerMessage, SocketError,
+    TimeOfDay, UserRole, WeeklySchedule,
 };
+pub use nido_shared::{Timestamp, UserId};
 pub use nido_testkit::in_process::StoppedServer;
 pub use nido_testkit::{Api, InProcessServer, NidoBinary, PASSWORD, RunningNido, session_cookie};
 use tokio::net::TcpStream;
@@ -385,7 +385,7 @@ impl TestClient {
     pub async fn expect_error(&mut self, code: ErrorCode, close: Option<u16>) {
         let got = self
             .wait_for(|r| match r {
-                Received::Json(ServerMessage::Error { code, .. }) => Some(*code),
+                Received::Json(ServerMessage::Error(SocketError { code, .. })) => Some(*code),
                 _ => None,
             })
             .await;
@@ -528,7 +528,8 @@ pub use nido_testkit::frames::jpeg;
 
 /// A whole frame message: header plus `jpeg`.
 pub fn frame(sequence: u64, jpeg: &[u8]) -> Vec<u8> {
-    nido_testkit::frames::frame(sequence, 1_700_000_000_000_000 + sequence, jpeg).to_vec()
+    let captured = Timestamp::from_micros(1_700_000_000_000_000) + Duration::from_micros(sequence);
+    nido_testkit::frames::frame(sequence, captured, jpeg).to_vec()
 }
 
 pub fn sequence_of(frame: &[u8]) -> u64 {

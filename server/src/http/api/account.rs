@@ -29,7 +29,7 @@ pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> Result<Js
             let limit = state.store.family_invite_limit().await?;
             let used = state
                 .store
-                .invite_places_used(user.id, state.clock.now_us())
+                .invite_places_used(user.id, state.clock.now())
                 .await?;
             Some(limit.saturating_sub(used))
         }
@@ -58,7 +58,7 @@ pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> Result<Js
 /// A room with whether it is open to families right now.
 pub fn room_summary(state: &AppState, room: RoomRow) -> RoomSummary {
     let schedule = room.policy.schedule;
-    let hours = state.hours.at(&schedule, state.clock.now_us());
+    let hours = state.hours.at(&schedule, state.clock.now());
     RoomSummary {
         id: room.slug,
         name: room.name,
@@ -77,8 +77,8 @@ pub async fn check_current_password(
     password: &str,
 ) -> Result<(), AppError> {
     let key = user.username.as_str();
-    let now_us = state.clock.now_us();
-    if let Some(retry_after) = ACCOUNT.wait(state.store.login_failures(key).await?, now_us) {
+    let now = state.clock.now();
+    if let Some(retry_after) = ACCOUNT.wait(state.store.login_failures(key).await?, now) {
         return Err(AppError::TooManyAttempts { retry_after });
     }
     let place = state.passwords.reserve(peer.ip)?;
@@ -87,7 +87,7 @@ pub async fn check_current_password(
         .verify(place, password, Some(&user.password_hash))
         .await?;
     if !correct {
-        state.store.record_login_failure(key, now_us).await?;
+        state.store.record_login_failure(key, now).await?;
         return Err(AppError::Invalid(Problem::WrongCurrentPassword));
     }
     Ok(())

@@ -7,11 +7,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use jiff::Timestamp;
 use nido_shared::api::{
     AuditEntry, AuditFilter, ExportLanguage, ExportOptions, SecurityEvent, SecurityEventFilter,
 };
-use nido_shared::{Role, UserRole};
+use nido_shared::{Role, Timestamp, UserRole};
 
 use crate::auth::Admin;
 use crate::http::error::{AppError, QueryParams};
@@ -53,7 +52,7 @@ pub async fn export_audit_csv(
             "username", "name", "room", "role", "address", "started", "ended",
         ],
     };
-    let time = |us| local_time(&state.hours, us);
+    let time = |at| local_time(&state.hours, at);
     let records = rows.iter().map(|row| {
         [
             inert(row.username.as_str()),
@@ -152,8 +151,8 @@ fn csv_file<const N: usize>(
 }
 
 /// A time in the daycare's zone, as spreadsheets read it.
-fn local_time(hours: &ViewingHours, us: i64) -> String {
-    Timestamp::from_microsecond(us)
+fn local_time(hours: &ViewingHours, at: Timestamp) -> String {
+    jiff::Timestamp::from_microsecond(at.as_micros())
         .map(|at| {
             at.to_zoned_datetime(hours.zone().clone())
                 .strftime("%Y-%m-%d %H:%M:%S")

@@ -1,6 +1,8 @@
 //! Invite links: creating, listing and revoking them (`/api/invites`), and registering
 //! through one (`/api/invite/{token}`, no login needed: the token is the credential).
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -58,7 +60,7 @@ pub async fn create_invite(
     if !access::may_offer_invite(&offering, request.role, &request.rooms) {
         return Err(AppError::Forbidden);
     }
-    let now_us = state.clock.now_us();
+    let now = state.clock.now();
     let place_limit = match inviter.role {
         UserRole::Family => Some(state.store.family_invite_limit().await?),
         _ => None,
@@ -70,11 +72,11 @@ pub async fn create_invite(
         rooms: &request.rooms,
         created_by: inviter.id,
         creator_role: inviter.role,
-        expires_at_us: now_us + i64::from(request.expires_in_hours) * 3_600_000_000,
+        expires_at_us: now + Duration::from_secs(u64::from(request.expires_in_hours) * 60 * 60),
         max_uses: request.max_uses,
         place_limit,
     };
-    let id = match state.store.create_invite(&row, now_us).await {
+    let id = match state.store.create_invite(&row, now).await {
         Err(StoreError::NotFound) => Err(AppError::Invalid(Problem::NoSuchRoom)),
         Err(StoreError::LimitReached) => Err(AppError::Forbidden),
         other => other.map_err(AppError::from),
@@ -115,7 +117,7 @@ pub async fn revoke_invite(
     if auth.user.role != UserRole::Admin && found.created_by != auth.user.id {
         return Err(AppError::NotFound);
     }
-    state.store.revoke_invite(id, state.clock.now_us()).await?;
+    state.store.revoke_invite(id, state.clock.now()).await?;
     let details = EventDetails {
         actor_id: Some(auth.user.id),
         amount: Some(id.get()),
@@ -164,10 +166,10 @@ pub async fn register(
         display_name: &display_name,
         password_hash: &password_hash,
     };
-    let now_us = state.clock.now_us();
+    let now = state.clock.now();
     let user_id = match state
         .store
-        .register_with_invite(&new, now_us, access::invite_still_valid)
+        .register_with_invite(&new, now, access::invite_still_valid)
         .await
     {
         Err(StoreError::NotFound) => Err(AppError::InviteUnavailable),
@@ -191,7 +193,7 @@ async fn usable_invite(state: &AppState, token: &str) -> Result<InviteRow, AppEr
         .invite_by_token_hash(&hash_token(token))
         .await?
         .ok_or(AppError::NotFound)?;
-    if found.usable(state.clock.now_us()) {
+    if found.usable(state.clock.now()) {
         Ok(found)
     } else {
         Err(AppError::InviteUnavailable)

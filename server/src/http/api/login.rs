@@ -1,13 +1,15 @@
 //! `POST /api/login` and `POST /api/logout`.
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum_extra::extract::cookie::CookieJar;
-use nido_shared::Username;
 use nido_shared::api::{LoginRequest, SecurityEventKind};
+use nido_shared::{Timestamp, Username};
 
 use super::second_factor::check_login_code;
-use crate::auth::current_user::session_end_us;
+use crate::auth::current_user::session_end;
 use crate::auth::throttle::{self, ACCOUNT, ACCOUNT_LOCK_AT, DEVICE, DEVICE_DISTRUST_AT};
 use crate::auth::token::{hash_token, new_token};
 use crate::auth::{Peer, SignedIn, cookies};
@@ -16,7 +18,7 @@ use crate::state::AppState;
 use crate::store::{DeviceRecord, EventDetails, FailureCount, User};
 
 /// How long a browser stays trusted after a successful login (see `throttle`).
-const DEVICE_TRUST_SECS: i64 = 180 * 24 * 60 * 60;
+const DEVICE_TRUST: Duration = Duration::from_secs(180 * 24 * 60 * 60);
 
 /// Checks the password, within the throttling limits, and starts a session.
 pub async fn log_in(
@@ -30,10 +32,10 @@ pub async fn log_in(
     let key = throttle::username_key(&request.username);
     let Some(_attempt) = state.throttle.begin(&key) else {
         return Err(AppError::TooManyAttempts {
-            retry_after: std::time::Duration::from_secs(1),
+            retry_after: Duration::from_secs(1),
         });
     };
-    let now_us = state.clock.now_us();
+    let now = state.clock.now();
     let store = &state.store;
     let user = match Username::try_from(key.clone()) {
         Ok(username) => store.user_by_username(&username).await?,
@@ -41,10 +43,10 @@ pub async fn log_in(
     };
     let device_token = cookies::read(&jar, cookies::DEVICE, peer.https);
     let device_hash = device_token.as_deref().map(hash_token);
-    let trusted_since_us = now_us - DEVICE_TRUST_SECS * 1_000_000;
+    let trusted_since = now - DEVICE_TRUST;
     let device = match (&device_hash, &user) {
         (Some(hash), Some(user)) => store
-            .trusted_device(hash, trusted_since_us)
+            .trusted_device(hash, trusted_since)
             .await?
             .filter(|device| device.user_id == user.id),
         _ => None,
@@ -52,14 +54,14 @@ pub async fn log_in(
 
     // A trusted device has its own count; everyone else is counted per username and address.
     if let Some(device) = device {
-        wait_for(DEVICE.wait(device_failures(device), now_us))?;
+        wait_for(DEVICE.wait(device_failures(device), now))?;
     } else {
-        wait_for(state.throttle.address_wait(peer.ip, now_us))?;
+        wait_for(state.throttle.address_wait(peer.ip, now))?;
         let failures = store.login_failures(&key).await?;
         if failures.failures >= ACCOUNT_LOCK_AT {
             wait_for(Some(ACCOUNT.max_delay))?;
         }
-        wait_for(ACCOUNT.wait(failures, now_us))?;
+        wait_for(ACCOUNT.wait(failures, now))?;
     }
 
     let usable = user.as_ref().filter(|user| !user.revoked);
@@ -73,7 +75,7 @@ pub async fn log_in(
         device,
         device_hash: device_hash.as_ref(),
         peer,
-        now_us,
+        now,
     };
     let (Some(user), true) = (usable, correct) else {
         failed.record(&state).await?;
@@ -97,12 +99,12 @@ pub async fn log_in(
         (Some(_), Some(hash)) => store.clear_device_failures(&hash).await?,
         _ => {
             let (token, hash) = new_token();
-            store.add_trusted_device(&hash, user.id, now_us).await?;
+            store.add_trusted_device(&hash, user.id, now).await?;
             jar = jar.add(cookies::build(
                 cookies::DEVICE,
                 token,
                 peer.https,
-                DEVICE_TRUST_SECS,
+                DEVICE_TRUST,
             ));
         }
     }
@@ -125,18 +127,18 @@ pub async fn start_session(
             .await?;
         state.sockets.end_sessions(ended.as_slice());
     }
-    let now_us = state.clock.now_us();
-    let expires_at_us = session_end_us(state, now_us, now_us);
+    let now = state.clock.now();
+    let expires_at = session_end(state, now, now);
     let (token, hash) = new_token();
     state
         .store
-        .create_session(&hash, user.id, now_us, expires_at_us)
+        .create_session(&hash, user.id, now, expires_at)
         .await?;
     Ok(jar.add(cookies::build(
         cookies::SESSION,
         token,
         peer.https,
-        (expires_at_us - now_us) / 1_000_000,
+        expires_at.saturating_duration_since(now),
     )))
 }
 
@@ -161,7 +163,7 @@ struct Failure<'a> {
     device: Option<DeviceRecord>,
     device_hash: Option<&'a [u8; 32]>,
     peer: Peer,
-    now_us: i64,
+    now: Timestamp,
 }
 
 impl Failure<'_> {
@@ -172,12 +174,12 @@ impl Failure<'_> {
             (Some(device), Some(hash)) if device.failures + 1 >= DEVICE_DISTRUST_AT => {
                 store.delete_trusted_device(hash).await?;
             }
-            (Some(_), Some(hash)) => store.record_device_failure(hash, self.now_us).await?,
+            (Some(_), Some(hash)) => store.record_device_failure(hash, self.now).await?,
             _ => {
-                store.record_login_failure(self.key, self.now_us).await?;
+                store.record_login_failure(self.key, self.now).await?;
                 state
                     .throttle
-                    .record_address_failure(self.peer.ip, self.now_us);
+                    .record_address_failure(self.peer.ip, self.now);
             }
         }
         let tried = EventDetails {
@@ -191,7 +193,7 @@ impl Failure<'_> {
     }
 }
 
-fn wait_for(wait: Option<std::time::Duration>) -> Result<(), AppError> {
+fn wait_for(wait: Option<Duration>) -> Result<(), AppError> {
     match wait {
         Some(retry_after) => Err(AppError::TooManyAttempts { retry_after }),
         None => Ok(()),
@@ -201,6 +203,6 @@ fn wait_for(wait: Option<std::time::Duration>) -> Result<(), AppError> {
 fn device_failures(device: DeviceRecord) -> FailureCount {
     FailureCount {
         failures: device.failures,
-        last_failure_us: device.last_failure_us.unwrap_or(0),
+        last_failure_us: device.last_failure_us,
     }
 }

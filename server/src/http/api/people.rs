@@ -62,8 +62,8 @@ pub async fn update_person(
         state.sockets.revoke_user(id);
     }
     if let Some(rooms) = &changes.rooms {
-        let now_us = state.clock.now_us();
-        state.store.set_user_rooms(id, rooms, now_us).await?;
+        let now = state.clock.now();
+        state.store.set_user_rooms(id, rooms, now).await?;
         state.sockets.keep_only_rooms(id, rooms);
     }
     revoke_lost_invites(&state, id).await?;
@@ -89,7 +89,7 @@ pub async fn revoke_person(
     let user = person(&state, id).await?;
     state
         .store
-        .revoke_user(id, state.clock.now_us())
+        .revoke_user(id, state.clock.now())
         .await
         .map_err(last_admin)?;
     state.sockets.revoke_user(id);
@@ -137,10 +137,10 @@ async fn person(state: &AppState, id: UserId) -> Result<User, AppError> {
 /// Revokes the person's open invites that offer more than they have now. Registering
 /// checks the same again, so an invite used in between is refused all the same.
 async fn revoke_lost_invites(state: &AppState, id: UserId) -> Result<(), AppError> {
-    let now_us = state.clock.now_us();
+    let now = state.clock.now();
     Ok(state
         .store
-        .revoke_lost_invites(id, now_us, access::invite_still_valid)
+        .revoke_lost_invites(id, now, access::invite_still_valid)
         .await?)
 }
 

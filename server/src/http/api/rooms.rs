@@ -41,7 +41,7 @@ pub async fn create_room(
         name: &name,
         schedule: room.schedule,
     };
-    let created = match state.store.create_room(&new, state.clock.now_us()).await {
+    let created = match state.store.create_room(&new, state.clock.now()).await {
         Err(StoreError::Conflict) => Err(AppError::Conflict(Problem::RoomIdTaken)),
         other => other.map_err(AppError::from),
     }?;

@@ -157,7 +157,7 @@ pub async fn check_login_code(
     let hash = recovery_code_hash(code);
     let Some(left) = state
         .store
-        .use_recovery_code(user.id, &hash, state.clock.now_us())
+        .use_recovery_code(user.id, &hash, state.clock.now())
         .await?
     else {
         return Ok(false);
@@ -181,5 +181,5 @@ fn about(person: &User, actor_id: UserId) -> EventDetails<'_> {
 }
 
 fn now_secs(state: &AppState) -> u64 {
-    u64::try_from(state.clock.now_us() / 1_000_000).unwrap_or(0)
+    state.clock.now().as_secs()
 }

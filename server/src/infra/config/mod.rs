@@ -250,7 +250,7 @@ pub struct Config {
     pub idle_timeout_secs: u64,
 }
 
-const DAY_US: i64 = 24 * 60 * 60 * 1_000_000;
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// `--public-url`: an http or https address without a path, kept without a final `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,13 +298,13 @@ impl Config {
     }
 
     /// How long a login lasts without being used.
-    pub fn session_lifetime_us(&self) -> i64 {
-        i64::from(self.session_days) * DAY_US
+    pub fn session_lifetime(&self) -> Duration {
+        DAY * self.session_days
     }
 
     /// How long a login lasts at most, from when it began.
-    pub fn session_max_lifetime_us(&self) -> i64 {
-        i64::from(self.session_max_days) * DAY_US
+    pub fn session_max_lifetime(&self) -> Duration {
+        DAY * self.session_max_days
     }
 
     pub fn ping_interval(&self) -> Duration {

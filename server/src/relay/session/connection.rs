@@ -7,11 +7,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use nido_shared::limits::{MAX_CAMERA_FPS, MAX_TEXT_MESSAGE_BYTES};
-use nido_shared::{ClientMessage, ErrorCode, FrameError, FrameHeader, Role, ServerMessage};
+use nido_shared::{
+    ClientMessage, CloseCode, ErrorCode, FrameError, FrameHeader, Role, ServerMessage, SocketError,
+};
 use tokio::time::Instant;
 
 use super::join::Admission;
-use super::{CLOSE_INVALID_DATA, CLOSE_POLICY, CLOSE_SERVER_ERROR, CLOSE_TOO_BIG};
 use crate::auth::{Authenticated, Peer};
 use crate::relay::access;
 use crate::relay::chat::{ChatResult, Chatter};
@@ -20,7 +21,6 @@ use crate::relay::open_sockets::SocketEntry;
 use crate::relay::outbox::{Outbox, Outgoing};
 use crate::relay::viewing_record::ViewingRecord;
 use crate::state::AppState;
-use crate::store::StoreError;
 
 /// JSON messages: a steady 10 a second with bursts of 20.
 const TEXT_RATE: NonZeroU32 = NonZeroU32::new(10).unwrap();
@@ -116,51 +116,47 @@ impl Connection {
         self.phase = Phase::Closing;
     }
 
-    pub(super) fn close(&mut self, code: u16, reason: &'static str) {
+    pub(super) fn close(&mut self, code: CloseCode, reason: &'static str) {
         self.leave();
         self.outbox.push(Outgoing::Close(code, reason));
     }
 
-    /// Refuses what the client sent, tells it why and closes: continuing makes no sense.
-    pub(super) fn fail(&mut self, code: ErrorCode, message: impl Into<String>, close_code: u16) {
-        self.leave();
-        self.outbox.push_error(code, message, Some(close_code));
-    }
-
-    /// Refuses what the client sent and carries on.
-    fn refuse(&self, code: ErrorCode, message: impl Into<String>) {
-        self.outbox.push_error(code, message, None);
+    /// Refuses what the client sent and tells it why; when the refusal closes, nothing more
+    /// is handled.
+    pub(super) fn refuse(&mut self, error: SocketError) {
+        if error.close.is_some() {
+            self.leave();
+        }
+        self.outbox.push_error(error);
     }
 
     pub(super) async fn on_text(&mut self, text: &str) {
         if text.len() > MAX_TEXT_MESSAGE_BYTES {
-            return self.fail(
+            return self.refuse(SocketError::new(
                 ErrorCode::MessageTooLarge,
                 format!("text messages are limited to {MAX_TEXT_MESSAGE_BYTES} bytes"),
-                CLOSE_TOO_BIG,
-            );
+            ));
         }
         if self.limits.text.check().is_err() {
-            return self.refuse(
+            return self.refuse(SocketError::new(
                 ErrorCode::RateLimited,
                 "too many messages; this one was dropped",
-            );
+            ));
         }
         let message = match serde_json::from_str::<ClientMessage>(text) {
             Ok(message) => message,
             Err(error) => {
-                return self.fail(
+                return self.refuse(SocketError::new(
                     ErrorCode::MalformedMessage,
                     format!("not a valid message: {error}"),
-                    CLOSE_INVALID_DATA,
-                );
+                ));
             }
         };
         match (message, self.joined()) {
-            (ClientMessage::Unknown, _) => self.refuse(
+            (ClientMessage::Unknown, _) => self.refuse(SocketError::new(
                 ErrorCode::UnknownMessageType,
                 "this server does not know that message type",
-            ),
+            )),
             (
                 ClientMessage::Join {
                     room,
@@ -175,11 +171,11 @@ impl Connection {
                 self.join(room, role, camera_key, after_seq, chat_only)
                     .await;
             }
-            (ClientMessage::Join { .. }, Some(_)) => self.refuse(
+            (ClientMessage::Join { .. }, Some(_)) => self.refuse(SocketError::new(
                 ErrorCode::AlreadyJoined,
                 "this connection already joined a room",
-            ),
-            (_, None) => self.fail(ErrorCode::NotJoined, "join a room first", CLOSE_POLICY),
+            )),
+            (_, None) => self.refuse(SocketError::new(ErrorCode::NotJoined, "join a room first")),
             (ClientMessage::Chat { id, text }, Some(joined)) => {
                 let result = self.chatter(joined).send(id, text).await;
                 self.chat_outcome(result);
@@ -202,22 +198,22 @@ impl Connection {
             }
             (ClientMessage::SetPaused { paused }, Some(joined)) => {
                 if !access::may_pause(joined.admission.user_role) {
-                    return self.fail(
+                    return self.refuse(SocketError::new(
                         ErrorCode::NotStaff,
                         "only the room's staff can pause its camera",
-                        CLOSE_POLICY,
-                    );
+                    ));
                 }
                 let room = joined.membership.room().clone();
                 match self.state.store.set_paused(&room, paused).await {
                     Ok(policy) => self.state.hub.offer_policy(&room, policy),
-                    Err(error) => self.server_error(&error),
+                    // The camera carries on as it was; its page may ask again.
+                    Err(error) => self.refuse(error.into()),
                 }
             }
             (ClientMessage::TimeSync { client_time_us }, Some(_)) => {
                 self.outbox.push_message(&ServerMessage::TimeSync {
                     client_time_us,
-                    server_time_us: self.state.clock.protocol_now_us(),
+                    server_time_us: self.state.clock.now(),
                 });
             }
         }
@@ -231,52 +227,36 @@ impl Connection {
             outbox: &self.outbox,
             user_id: self.account.user.id,
             user_role: joined.admission.user_role,
-            visible_from_us: joined.admission.chat_visible_from_us,
+            visible_from: joined.admission.chat_visible_from,
             client_addr: &self.client_addr,
         }
     }
 
     /// Answers a refused chat request, closing when it showed a broken or hostile client.
     pub(super) fn chat_outcome(&mut self, result: ChatResult) {
-        let Err(refusal) = result else {
-            return;
-        };
-        self.outbox.push_message(&ServerMessage::Error {
-            code: refusal.code,
-            message: refusal.message,
-            chat_id: refusal.chat_id,
-        });
-        if let Some(close) = refusal.close {
-            self.close(close, refusal.code.as_str());
+        if let Err(error) = result {
+            self.refuse(error);
         }
-    }
-
-    pub(super) fn server_error(&mut self, error: &StoreError) {
-        tracing::error!(%error, "a join could not be checked or recorded");
-        self.fail(
-            ErrorCode::ServerError,
-            "the server could not complete this; try again",
-            CLOSE_SERVER_ERROR,
-        );
     }
 
     pub(super) fn on_binary(&mut self, frame: Bytes) {
         let received_at = Instant::now();
         let Some(joined) = self.joined() else {
-            return self.fail(ErrorCode::NotJoined, "join a room first", CLOSE_POLICY);
+            return self.refuse(SocketError::new(ErrorCode::NotJoined, "join a room first"));
         };
         if joined.membership.role() != Role::Camera {
-            return self.fail(
+            return self.refuse(SocketError::new(
                 ErrorCode::NotCamera,
                 "only the room's camera sends video",
-                CLOSE_POLICY,
-            );
+            ));
         }
         if self.limits.frames.check().is_err() {
-            return self.fail(
-                ErrorCode::RateLimited,
-                format!("more than {FRAME_RATE} frames a second"),
-                CLOSE_POLICY,
+            return self.refuse(
+                SocketError::new(
+                    ErrorCode::RateLimited,
+                    format!("more than {FRAME_RATE} frames a second"),
+                )
+                .closing(CloseCode::PolicyViolation),
             );
         }
         match FrameHeader::validate(&frame, self.state.config.max_frame_bytes) {
@@ -289,13 +269,12 @@ impl Connection {
                 }
             }
             Err(error @ FrameError::TooLarge { .. }) => {
-                self.fail(ErrorCode::MessageTooLarge, error.to_string(), CLOSE_TOO_BIG);
+                self.refuse(SocketError::new(
+                    ErrorCode::MessageTooLarge,
+                    error.to_string(),
+                ));
             }
-            Err(error) => self.fail(
-                ErrorCode::InvalidFrame,
-                error.to_string(),
-                CLOSE_INVALID_DATA,
-            ),
+            Err(error) => self.refuse(SocketError::new(ErrorCode::InvalidFrame, error.to_string())),
         }
     }
 }

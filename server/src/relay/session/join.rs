@@ -4,10 +4,12 @@
 
 use nido_shared::api::SecurityEventKind;
 use nido_shared::limits::MAX_CHAT_CHARS;
-use nido_shared::{CameraKey, ErrorCode, Limits, Role, RoomId, ServerMessage, UserRole};
+use nido_shared::{
+    CameraKey, CloseCode, ErrorCode, Limits, Role, RoomId, ServerMessage, SocketError, Timestamp,
+    UserRole,
+};
 
 use super::connection::{Connection, Joined};
-use super::{CLOSE_INVALID_DATA, CLOSE_POLICY};
 use crate::relay::access;
 use crate::relay::hub::{JoinError, JoinRequest};
 use crate::relay::viewing_record::ViewingRecord;
@@ -18,47 +20,58 @@ pub(super) struct Admission {
     pub(super) user_role: UserRole,
     room: RoomRow,
     /// For family: the chat they may read starts when they were given the room.
-    pub(super) chat_visible_from_us: Option<i64>,
+    pub(super) chat_visible_from: Option<Timestamp>,
 }
 
-/// Why a join was not admitted.
-enum Refusal {
-    Forbidden,
-    SessionEnded,
-    Store(StoreError),
-}
-
-impl From<StoreError> for Refusal {
-    fn from(error: StoreError) -> Self {
-        Self::Store(error)
-    }
+/// A join that could not be checked goes no further.
+fn unchecked(error: StoreError) -> SocketError {
+    SocketError::from(error).closing(CloseCode::ServerError)
 }
 
 impl Connection {
     /// Checks, against the database as it is now, that the session still holds and that
-    /// its person may enter this room in this role.
-    async fn admit(&self, room: &RoomId, role: Role) -> Result<Admission, Refusal> {
+    /// its person may enter this room in this role. A refusal is recorded in the security
+    /// log.
+    async fn admit(&self, room: &RoomId, role: Role) -> Result<Admission, SocketError> {
         let store = &self.state.store;
-        let now_us = self.state.clock.now_us();
+        let now = self.state.clock.now();
         let session_alive = store
             .session_expiry(self.account.session_id)
-            .await?
-            .is_some_and(|expires| expires > now_us);
-        let user = store.user_by_id(self.account.user.id).await?;
+            .await
+            .map_err(unchecked)?
+            .is_some_and(|expires| expires > now);
+        let user = store
+            .user_by_id(self.account.user.id)
+            .await
+            .map_err(unchecked)?;
         let Some(user) = user.filter(|user| session_alive && !user.revoked) else {
-            return Err(Refusal::SessionEnded);
+            return Err(SocketError::new(
+                ErrorCode::SessionEnded,
+                "your session ended; log in again",
+            ));
         };
-        let Some(stored_room) = store.room(room).await? else {
-            return Err(Refusal::Forbidden);
+        let stored_room = store.room(room).await.map_err(unchecked)?;
+        let member_since = store.member_since(user.id, room).await.map_err(unchecked)?;
+        let Some(stored_room) =
+            stored_room.filter(|_| access::may_join(user.role, member_since.is_some(), role))
+        else {
+            let details = EventDetails {
+                actor_id: Some(self.account.user.id),
+                room: Some(room),
+                ..EventDetails::default()
+            };
+            self.state
+                .record_event(SecurityEventKind::JoinRefused, details, &self.client_addr)
+                .await;
+            return Err(SocketError::new(
+                ErrorCode::RoomForbidden,
+                "this room does not exist or is not yours to enter this way",
+            ));
         };
-        let member_since = store.member_since(user.id, room).await?;
-        if !access::may_join(user.role, member_since.is_some(), role) {
-            return Err(Refusal::Forbidden);
-        }
         Ok(Admission {
             user_role: user.role,
             room: stored_room,
-            chat_visible_from_us: member_since.filter(|_| !user.role.is_staff()),
+            chat_visible_from: member_since.filter(|_| !user.role.is_staff()),
         })
     }
 
@@ -71,19 +84,17 @@ impl Connection {
         chat_only: bool,
     ) {
         let Ok(room) = RoomId::try_from(room) else {
-            return self.fail(
+            return self.refuse(SocketError::new(
                 ErrorCode::InvalidRoom,
                 "a room id is 1 to 32 lowercase letters, digits or dashes",
-                CLOSE_POLICY,
-            );
+            ));
         };
         let camera_key = match camera_key.map(CameraKey::try_from) {
             Some(Err(error)) => {
-                return self.fail(
+                return self.refuse(SocketError::new(
                     ErrorCode::MalformedMessage,
                     error.to_string(),
-                    CLOSE_INVALID_DATA,
-                );
+                ));
             }
             Some(Ok(key)) if role == Role::Camera => Some(key),
             _ => None,
@@ -93,36 +104,14 @@ impl Connection {
         self.socket_entry.set_room(room.clone());
         let admitted = match self.admit(&room, role).await {
             Ok(admitted) => admitted,
-            Err(Refusal::Forbidden) => {
-                let details = EventDetails {
-                    actor_id: Some(self.account.user.id),
-                    room: Some(&room),
-                    ..EventDetails::default()
-                };
-                self.state
-                    .record_event(SecurityEventKind::JoinRefused, details, &self.client_addr)
-                    .await;
-                return self.fail(
-                    ErrorCode::RoomForbidden,
-                    "this room does not exist or is not yours to enter this way",
-                    CLOSE_POLICY,
-                );
-            }
-            Err(Refusal::SessionEnded) => {
-                return self.fail(
-                    ErrorCode::SessionEnded,
-                    "your session ended; log in again",
-                    CLOSE_POLICY,
-                );
-            }
-            Err(Refusal::Store(error)) => return self.server_error(&error),
+            Err(refused) => return self.refuse(refused),
         };
         let name = self.account.user.display_name.clone();
         let welcome = ServerMessage::Welcome {
             room: room.clone(),
             role,
             name: name.clone(),
-            server_time_us: self.state.clock.protocol_now_us(),
+            server_time_us: self.state.clock.now(),
             limits: Limits {
                 max_frame_bytes: self.state.config.max_frame_bytes,
                 max_chat_chars: MAX_CHAT_CHARS,
@@ -157,7 +146,7 @@ impl Connection {
                 .await
             {
                 Ok(record) => Some(record),
-                Err(error) => return self.server_error(&error),
+                Err(error) => return self.refuse(unchecked(error)),
             }
         };
         match self.state.hub.join(request) {
@@ -177,11 +166,10 @@ impl Connection {
                     self.chat_outcome(mutes);
                 }
             }
-            Err(JoinError::CameraBusy) => self.fail(
+            Err(JoinError::CameraBusy) => self.refuse(SocketError::new(
                 ErrorCode::CameraBusy,
                 "another camera is already streaming to this room",
-                CLOSE_POLICY,
-            ),
+            )),
         }
     }
 }

@@ -10,7 +10,7 @@ mod writer;
 use std::pin::pin;
 use std::time::Duration;
 
-use nido_shared::ErrorCode;
+use nido_shared::{ErrorCode, SocketError};
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
@@ -26,12 +26,6 @@ use writer::write_loop;
 
 /// How long a closing connection may take to deliver its close frame and hear the reply.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
-
-const CLOSE_GOING_AWAY: u16 = 1001;
-const CLOSE_INVALID_DATA: u16 = 1007;
-const CLOSE_POLICY: u16 = 1008;
-const CLOSE_TOO_BIG: u16 = 1009;
-const CLOSE_SERVER_ERROR: u16 = 1011;
 
 /// Runs one connection of a logged-in person until it closes, in a span that names the
 /// person, the connection and, once joined, the room.
@@ -53,7 +47,7 @@ async fn serve(socket: Socket, state: AppState, auth: Authenticated, peer: Peer)
     let registered = state.sockets.register(
         auth.user.id,
         auth.session_id,
-        auth.expires_at_us,
+        auth.expires_at,
         outbox.clone(),
         usize::try_from(limit).unwrap_or(usize::MAX),
     );
@@ -69,11 +63,10 @@ async fn serve(socket: Socket, state: AppState, auth: Authenticated, peer: Peer)
         writer_done.clone(),
     );
     let Ok(socket_entry) = registered else {
-        outbox.push_error(
+        outbox.push_error(SocketError::new(
             ErrorCode::TooManyConnections,
             format!("at most {limit} connections per account; close another tab or device"),
-            Some(CLOSE_POLICY),
-        );
+        ));
         let _ = timeout(CLOSE_GRACE, writing).await;
         return;
     };

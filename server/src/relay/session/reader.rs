@@ -3,13 +3,13 @@
 //! client's close.
 
 use futures_util::StreamExt;
-use nido_shared::ErrorCode;
+use nido_shared::{CloseCode, ErrorCode, SocketError};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::CancellationToken;
 
+use super::CLOSE_GRACE;
 use super::connection::Connection;
-use super::{CLOSE_GOING_AWAY, CLOSE_GRACE, CLOSE_TOO_BIG};
 use crate::relay::websocket::MessageStream;
 
 pub(super) async fn read_loop(
@@ -32,15 +32,14 @@ pub(super) async fn read_loop(
         let message = match next {
             Ok(Some(Ok(message))) => message,
             Err(_idle) if !closing => {
-                connection.close(CLOSE_GOING_AWAY, "idle_timeout");
+                connection.close(CloseCode::GoingAway, "idle_timeout");
                 continue;
             }
             Ok(Some(Err(error))) if !closing && is_over_capacity(&error) => {
-                connection.fail(
+                connection.refuse(SocketError::new(
                     ErrorCode::MessageTooLarge,
                     "the message is larger than the server accepts",
-                    CLOSE_TOO_BIG,
-                );
+                ));
                 return;
             }
             Err(_) | Ok(None | Some(Err(_))) => return,

@@ -9,12 +9,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use nido_shared::{CameraStatus, ErrorCode};
+use nido_shared::{CameraStatus, CloseCode, ErrorCode};
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, timeout};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use super::{CLOSE_GOING_AWAY, CLOSE_GRACE, CLOSE_POLICY};
+use super::CLOSE_GRACE;
 use crate::infra::metrics::Metrics;
 use crate::relay::frame_slot::{FrameSlot, RelayedFrame};
 use crate::relay::outbox::{OutboxReceiver, Outgoing, PresenceUpdate};
@@ -42,13 +42,17 @@ impl Interrupts {
     }
 
     /// Resolves with the close to send once either has fired (and again at once after).
-    async fn fired(&mut self) -> (u16, &'static str) {
+    async fn fired(&mut self) -> (CloseCode, &'static str) {
         (&mut self.fired).await;
-        if self.shutdown.is_cancelled() {
-            (CLOSE_GOING_AWAY, ErrorCode::ShuttingDown.as_str())
+        let why = if self.shutdown.is_cancelled() {
+            ErrorCode::ShuttingDown
         } else {
-            (CLOSE_POLICY, ErrorCode::TooSlow.as_str())
-        }
+            ErrorCode::TooSlow
+        };
+        (
+            why.close_code().unwrap_or(CloseCode::GoingAway),
+            why.as_str(),
+        )
     }
 }
 
@@ -61,7 +65,7 @@ enum WriterStep {
     Resume,
     /// Nothing to send: the fan-out may write frames until something wakes the writer.
     Park,
-    Close(u16, &'static str),
+    Close(CloseCode, &'static str),
     Stop,
 }
 

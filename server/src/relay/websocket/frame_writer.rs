@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use bytes::buf::Chain;
 use bytes::{Buf, Bytes, BytesMut};
+use nido_shared::CloseCode;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -42,7 +43,7 @@ pub enum Outgoing {
     Text(Utf8Bytes),
     Binary(SharedBinary),
     Ping,
-    Close(u16, &'static str),
+    Close(CloseCode, &'static str),
     /// A frame tungstenite already made: its answer to the client's ping or close.
     Reply(Bytes),
 }
@@ -199,7 +200,7 @@ impl FrameWriter {
             Outgoing::Ping => (OpCode::Control(Control::Ping), Bytes::new()),
             Outgoing::Close(code, reason) => {
                 self.closed = true;
-                let mut body = code.to_be_bytes().to_vec();
+                let mut body = code.as_u16().to_be_bytes().to_vec();
                 body.extend_from_slice(reason.as_bytes());
                 (OpCode::Control(Control::Close), Bytes::from(body))
             }
