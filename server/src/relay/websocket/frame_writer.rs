@@ -92,6 +92,11 @@ pub fn write_now(socket: &DirectSocket, frame: &mut WireFrame) -> std::io::Resul
     Ok(())
 }
 
+/// A message of the server's making: its header, then `payload`.
+fn framed(opcode: OpCode, payload: Bytes) -> WireFrame {
+    header(opcode, payload.len()).chain(payload)
+}
+
 /// A server's frame header (no mask) for a payload of `len` bytes.
 fn header(opcode: OpCode, len: usize) -> Bytes {
     let mut header = Vec::with_capacity(MAX_HEADER_LEN);
@@ -191,27 +196,32 @@ impl FrameWriter {
         if self.closed {
             return Ok(());
         }
-        let (opcode, payload) = match message {
-            Outgoing::Text(text) => (
+        let wire = match message {
+            Outgoing::Text(text) => framed(
                 OpCode::Data(Data::Text),
                 AsRef::<Bytes>::as_ref(&text).clone(),
             ),
-            Outgoing::Binary(message) => return self.write_frame(message.wire()).await,
-            Outgoing::Ping => (OpCode::Control(Control::Ping), Bytes::new()),
+            Outgoing::Binary(message) => message.wire(),
+            Outgoing::Ping => framed(OpCode::Control(Control::Ping), Bytes::new()),
             Outgoing::Close(code, reason) => {
                 self.closed = true;
                 let mut body = code.as_u16().to_be_bytes().to_vec();
                 body.extend_from_slice(reason.as_bytes());
-                (OpCode::Control(Control::Close), Bytes::from(body))
+                framed(OpCode::Control(Control::Close), Bytes::from(body))
             }
             Outgoing::Reply(frame) => {
                 // Its first byte's low bits are the opcode; 0x8 is a close.
                 self.closed = frame.first().is_some_and(|byte| byte & 0x0F == 0x8);
-                return self.write_frame(frame.chain(Bytes::new())).await;
+                frame.chain(Bytes::new())
             }
         };
-        self.write_frame(header(opcode, payload.len()).chain(payload))
-            .await
+        self.write_frame(wire).await?;
+        if self.closed {
+            // Nothing may follow a close: the client hears the end of the stream right after
+            // it, while the reader goes on reading until the client closes too.
+            self.write.shutdown().await?;
+        }
+        Ok(())
     }
 
     /// The next reply tungstenite made to the client; never resolves while there is none.
