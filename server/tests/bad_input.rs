@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use nido_shared::{ClientMessage, ErrorCode, FRAME_HEADER_LEN, Role, ServerMessage};
+use nido_shared::{ClientMessage, ErrorCode, FRAME_HEADER_LEN, Role, ServerMessage, SocketError};
 
 /// A room with a live camera and a viewer that must carry on undisturbed.
 struct Bystanders {
@@ -230,5 +230,56 @@ async fn a_frame_flood_closes_the_flooding_camera_only() {
             .await;
     }
     flood.expect_error(ErrorCode::RateLimited, Some(1008)).await;
+    room.still_fine().await;
+}
+
+#[tokio::test]
+async fn a_burst_from_a_viewer_that_reads_everything_is_refused_but_never_evicts_it() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let server = TestServer::start().await;
+    let mut room = Bystanders::new(&server).await;
+    let mut camera = server.join("sala-2", Role::Camera, "Cámara 2").await;
+    let mut bursty = viewer_in(&server, "sala-2").await;
+    // During video, a thousand clock checks and a hundred chat messages at once.
+    camera.send_binary(frame(1, &jpeg(1, 20_000))).await;
+    let time_sync = serde_json::to_string(&ClientMessage::TimeSync {
+        client_time_us: Timestamp::from_micros(1),
+    })
+    .unwrap();
+    for _ in 0..1_000 {
+        bursty.socket.feed(Message::text(&time_sync)).await.unwrap();
+    }
+    for n in 0..100 {
+        let chat = ClientMessage::Chat {
+            id: new_chat_id(),
+            text: format!("ráfaga {n}"),
+        };
+        let chat = serde_json::to_string(&chat).unwrap();
+        bursty.socket.feed(Message::text(chat)).await.unwrap();
+    }
+    bursty.socket.flush().await.unwrap();
+
+    // It reads everything: some answers, some refusals, and the video goes on.
+    let mut refused = 0;
+    let mut frames = 0;
+    while frames < 3 {
+        match bursty.next().await {
+            Received::Json(ServerMessage::Error(SocketError {
+                code: ErrorCode::RateLimited,
+                ..
+            })) => refused += 1,
+            Received::Frame(_) => {
+                frames += 1;
+                camera
+                    .send_binary(frame(1 + frames, &jpeg(frames, 20_000)))
+                    .await;
+            }
+            Received::Closed(code) => panic!("evicted ({code:?}) after {refused} refusals"),
+            _ => {}
+        }
+    }
+    assert!(refused >= 1, "the burst was refused");
     room.still_fine().await;
 }

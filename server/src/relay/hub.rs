@@ -592,6 +592,7 @@ mod tests {
         while let Ok(outgoing) = received.queue.try_recv() {
             match outgoing {
                 Outgoing::Text(text) => texts.push(text.as_str().to_owned()),
+                Outgoing::Notice(notice) => texts.push(notice.take().as_str().to_owned()),
                 Outgoing::WatchFrames(frames) => slot = Some(frames),
                 Outgoing::Close(..) => {}
             }

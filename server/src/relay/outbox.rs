@@ -8,8 +8,13 @@
 //! every so often, but a change of the camera's state at once). Video never goes through
 //! here (see `hub`), but whatever goes through here takes the socket's turn back from the
 //! room's fan-out first (see `socket_turn`), so it is never overtaken by a later frame.
+//!
+//! A refusal that a flood of messages provokes, once per message over the limit, is a
+//! notice: at most one waits at a time, so that a client that reads everything is never
+//! evicted for a burst (each refusal would take a place in the queue).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nido_shared::{CameraStatus, CloseCode, ServerMessage, SocketError};
 use tokio::sync::{mpsc, watch};
@@ -30,8 +35,25 @@ pub enum Outgoing {
     Text(Utf8Bytes),
     /// Start sending the room's frames, latest first.
     WatchFrames(FrameSlot),
+    /// A notice, of which at most one waits at a time.
+    Notice(Notice),
     /// Send a close frame with this code and reason, then stop.
     Close(CloseCode, &'static str),
+}
+
+/// A message of which the queue holds at most one at a time (see [`Outbox::push_notice`]).
+#[derive(Debug)]
+pub struct Notice {
+    text: Utf8Bytes,
+    waiting: Arc<AtomicBool>,
+}
+
+impl Notice {
+    /// The message, to send now; from here on, the next notice may be queued.
+    pub fn take(self) -> Utf8Bytes {
+        self.waiting.store(false, Ordering::Release);
+        self.text
+    }
 }
 
 /// The sending side of a connection's queue, held by the hub and by the connection itself.
@@ -41,6 +63,8 @@ pub struct Outbox {
     presence: Arc<watch::Sender<Option<PresenceUpdate>>>,
     evicted: CancellationToken,
     turn: Arc<SocketTurn>,
+    /// Whether a notice is queued and not taken yet.
+    notice_waiting: Arc<AtomicBool>,
 }
 
 /// A presence message as serialised, and the camera's state it tells.
@@ -77,6 +101,7 @@ impl Outbox {
                 presence: Arc::new(presence),
                 evicted: evicted.clone(),
                 turn: Arc::clone(&turn),
+                notice_waiting: Arc::default(),
             },
             OutboxReceiver {
                 queue: receiver,
@@ -122,6 +147,19 @@ impl Outbox {
         self.push(Outgoing::Text(serialize(message)));
     }
 
+    /// A refusal that stays open, unless one is still waiting to be sent: then this one is
+    /// dropped, as the client has yet to hear the same.
+    pub fn push_notice(&self, error: &SocketError) {
+        debug_assert!(error.close.is_none(), "a notice never closes");
+        if self.notice_waiting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.push(Outgoing::Notice(Notice {
+            text: serialize(&ServerMessage::Error(error.clone())),
+            waiting: Arc::clone(&self.notice_waiting),
+        }));
+    }
+
     /// An error message, followed by the close frame it announces, if any.
     pub fn push_error(&self, error: SocketError) {
         let (code, close) = (error.code, error.close);
@@ -147,6 +185,7 @@ mod tests {
 
     use super::*;
     use crate::relay::websocket::SharedBinary;
+    use nido_shared::ErrorCode;
 
     fn presence(camera: CameraStatus, text: &'static str) -> PresenceUpdate {
         PresenceUpdate {
@@ -160,6 +199,23 @@ mod tests {
     fn fan_out_may_write(turn: &SocketTurn) -> bool {
         let _ = turn.offer(1, &SharedBinary::new(b"frame"), 1_000, || true);
         turn.handed_back().now_or_never().is_some()
+    }
+
+    #[test]
+    fn at_most_one_notice_waits_and_the_next_may_follow_once_it_is_taken() {
+        let (outbox, mut received) = Outbox::new(&CancellationToken::new(), None);
+        let flood = SocketError::new(ErrorCode::RateLimited, "too many");
+        for _ in 0..(2 * OUTBOX_CAPACITY) {
+            outbox.push_notice(&flood);
+        }
+        assert!(!received.evicted.is_cancelled());
+        let Ok(Outgoing::Notice(notice)) = received.queue.try_recv() else {
+            panic!("a notice is queued");
+        };
+        assert!(received.queue.try_recv().is_err(), "only one");
+        assert!(notice.take().as_str().contains("rate_limited"));
+        outbox.push_notice(&flood);
+        assert!(matches!(received.queue.try_recv(), Ok(Outgoing::Notice(_))));
     }
 
     #[test]

@@ -138,9 +138,9 @@ impl Connection {
             ));
         }
         if self.limits.text.check().is_err() {
-            return self.refuse(SocketError::new(
+            return self.outbox.push_notice(&SocketError::new(
                 ErrorCode::RateLimited,
-                "too many messages; this one was dropped",
+                "too many messages; some were dropped",
             ));
         }
         let message = match serde_json::from_str::<ClientMessage>(text) {

@@ -112,6 +112,7 @@ pub(super) async fn write_loop(
             reply = writer.next_reply() => WriterStep::Send(Frame::Reply(reply)),
             outgoing = queue.recv() => match outgoing {
                 Some(Outgoing::Text(text)) => WriterStep::Send(Frame::Text(text)),
+                Some(Outgoing::Notice(notice)) => WriterStep::Send(Frame::Text(notice.take())),
                 Some(Outgoing::WatchFrames(slot)) => WriterStep::Watch(slot),
                 Some(Outgoing::Close(code, reason)) => WriterStep::Close(code, reason),
                 None => WriterStep::Stop,
