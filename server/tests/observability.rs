@@ -79,6 +79,38 @@ async fn metrics_move_with_video_chat_and_failed_logins() {
 }
 
 #[tokio::test]
+async fn a_viewer_that_stops_reading_shows_the_frames_it_misses() {
+    let server = TestServer::start().await;
+    let mut camera = server.join("sala-1", Role::Camera, "Seño Marta").await;
+    let mut reading = server.join("sala-1", Role::Viewer, "Mamá de Leo").await;
+    let _stalled = server.join("sala-1", Role::Viewer, "Papá de Sol").await;
+    // The stalled viewer never reads again: 20 MB of frames overflow its socket's buffers,
+    // and it gets no later frame that would show what it missed.
+    const FRAMES: u64 = 100;
+    // 40 a second, under the server's flood limit.
+    let mut schedule = tokio::time::interval(std::time::Duration::from_millis(25));
+    for sequence in 1..=FRAMES {
+        schedule.tick().await;
+        camera
+            .send_binary(frame(sequence, &jpeg(sequence, 200_000)))
+            .await;
+        reading.next_frame().await;
+    }
+    let samples = scrape(&server).await;
+    let skipped = value(&samples, "nido_frames_skipped_total");
+    let sent = value(&samples, "nido_frames_sent_total");
+    assert!(skipped >= 1.0, "the stalled viewer's misses are counted");
+    // Each frame is sent to each viewer or missed by it, counted once, but for the stalled
+    // viewer's frame stuck half-written and the newest, still waiting for it.
+    let accounted = sent + skipped;
+    let offered = (2 * FRAMES) as f64;
+    assert!(
+        (offered - 2.0..=offered).contains(&accounted),
+        "{sent} sent and {skipped} skipped of {offered}"
+    );
+}
+
+#[tokio::test]
 async fn metrics_are_refused_outside_the_allowed_addresses_without_the_token() {
     let server = TestServer::start_with(|config| {
         config.metrics_allow = vec!["10.0.0.0/8".parse().unwrap()];

@@ -142,13 +142,17 @@ impl Metrics {
         self.frames_received.inc();
     }
 
-    /// A frame written to a viewer, `skipped` newer-than-last frames it never got.
-    pub fn frame_sent(&self, bytes: usize, received_at: Instant, skipped: u64) {
+    /// A frame written to a viewer.
+    pub fn frame_sent(&self, bytes: usize, received_at: Instant) {
         self.frames_sent.inc();
-        self.frames_skipped.inc_by(skipped);
         self.bytes_sent.inc_by(bytes as u64);
         self.frame_time_in_server
             .observe(received_at.elapsed().as_secs_f64());
+    }
+
+    /// Frames viewers will never get: newer ones replaced them before they were sent.
+    pub fn frames_skipped(&self, count: u64) {
+        self.frames_skipped.inc_by(count);
     }
 
     pub fn text_sent(&self, bytes: usize) {
@@ -249,7 +253,8 @@ mod tests {
         let metrics = Metrics::default();
         let _counted = metrics.connection_opened(UserRole::Family);
         metrics.frame_received();
-        metrics.frame_sent(1000, Instant::now(), 2);
+        metrics.frame_sent(1000, Instant::now());
+        metrics.frames_skipped(2);
         let text = metrics.encode(1);
         for line in [
             "nido_connections{role=\"family\"} 1",

@@ -5,7 +5,9 @@
 //!
 //! Publishing a frame offers it to every viewer whose writer is parked (see `socket_turn`),
 //! which mostly takes it on the spot; the others' writers take the newest frame from the
-//! slot when their sockets are ready.
+//! slot when their sockets are ready. The offer is also where a viewer's skips are counted:
+//! a frame not sent to it by the time a newer one replaces it is one it will never get,
+//! whether or not it ever reads again.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -131,6 +133,7 @@ impl FanOut<'_> {
         let frame = &self.frame;
         let bytes = frame.message.payload().len();
         let still_current = || self.channel.current.load(Ordering::SeqCst) == frame.number;
+        let mut missed = 0;
         for turn in self.viewers.iter() {
             let offered = turn.offer(
                 frame.number,
@@ -138,10 +141,12 @@ impl FanOut<'_> {
                 frame.bytes_per_second,
                 still_current,
             );
-            if let Some(skipped) = offered {
-                metrics.frame_sent(bytes, frame.received_at, skipped);
+            missed += offered.missed;
+            if offered.written {
+                metrics.frame_sent(bytes, frame.received_at);
             }
         }
+        metrics.frames_skipped(missed);
     }
 }
 

@@ -33,8 +33,9 @@ struct TurnState {
     direct: Option<DirectSocket>,
     /// The rest of a frame the fan-out started, for the writer to finish.
     unsent: Option<WireFrame>,
-    /// The number of the last frame sent (see `FrameChannel`), by either side.
-    last_frame: Option<u64>,
+    /// The newest frame (numbered as in `FrameChannel`) whose fate is known: sent, by
+    /// either side, or replaced before it was; nothing up to it is sent any more.
+    settled: Option<u64>,
     send_buffer: SendBuffer,
 }
 
@@ -47,7 +48,7 @@ impl SocketTurn {
                 parked: false,
                 direct,
                 unsent: None,
-                last_frame: None,
+                settled: None,
                 send_buffer: SendBuffer::default(),
             }),
             handed_back: Notify::new(),
@@ -75,7 +76,7 @@ impl SocketTurn {
     pub fn park(&self, newest: Option<u64>, something_waiting: impl FnOnce() -> bool) -> bool {
         let mut state = lock(&self.state);
         let newer_frame =
-            newest.is_some_and(|newest| state.last_frame.is_none_or(|last| newest > last));
+            newest.is_some_and(|newest| state.settled.is_none_or(|settled| newest > settled));
         if newer_frame || something_waiting() {
             return false;
         }
@@ -88,12 +89,12 @@ impl SocketTurn {
         self.handed_back.notified().await;
     }
 
-    /// Records that the writer is sending frame `number`: how many frames it skipped, or
-    /// `None` if that frame was sent already.
+    /// Records that the writer is sending frame `number`: how many frames it passes over
+    /// that were not counted yet, or `None` if that frame was sent already or replaced.
     pub fn take_frame(&self, number: u64) -> Option<u64> {
         let mut state = lock(&self.state);
-        let skipped = skipped_before(state.last_frame, number)?;
-        state.last_frame = Some(number);
+        let skipped = skipped_before(state.settled, number)?;
+        state.settled = Some(number);
         Some(skipped)
     }
 
@@ -102,25 +103,30 @@ impl SocketTurn {
         lock(&self.state).send_buffer.fit(socket, bytes_per_second);
     }
 
-    /// The fan-out's offer of frame `number`: written at once if the writer is parked, the
-    /// socket is plain and `still_current` (checked here, after any writer's claim) says no
-    /// pause or newer frame replaced it. The skipped frames' count when written or started
-    /// (the writer finishes what the socket did not take); `None` when left to the writer.
+    /// The fan-out's offer of frame `number`, made to every viewer of the room: the frames
+    /// before it that this viewer was not sent are missed for good. It is written at once
+    /// if the writer is parked, the socket is plain and `still_current` (checked here,
+    /// after any writer's claim) says no pause or newer frame replaced it (the writer
+    /// finishes what the socket did not take); otherwise it is left to the writer.
     pub fn offer(
         &self,
         number: u64,
         message: &SharedBinary,
         bytes_per_second: usize,
         still_current: impl FnOnce() -> bool,
-    ) -> Option<u64> {
+    ) -> Offered {
         let mut state = lock(&self.state);
-        if !state.parked || !still_current() {
-            return None;
+        let missed = state.settle_before(number);
+        let left_to_writer = Offered {
+            missed,
+            written: false,
+        };
+        if !state.parked || !still_current() || skipped_before(state.settled, number).is_none() {
+            return left_to_writer;
         }
-        let skipped = skipped_before(state.last_frame, number)?;
         let Some(socket) = state.direct.clone() else {
             self.hand_back(&mut state);
-            return None;
+            return left_to_writer;
         };
         state.send_buffer.fit(
             socket2::SockRef::from(socket.as_ref().as_ref()),
@@ -129,18 +135,21 @@ impl SocketTurn {
         let mut wire = message.wire();
         match write_now(&socket, &mut wire) {
             Ok(()) => {
-                state.last_frame = Some(number);
+                state.settled = Some(number);
                 if wire.has_remaining() {
                     state.unsent = Some(wire);
                     self.hand_back(&mut state);
                 }
-                Some(skipped)
+                Offered {
+                    missed,
+                    written: true,
+                }
             }
             // Full, or broken: the writer sends the newest frame when the socket is ready,
             // or finds out what went wrong.
             Err(_) => {
                 self.hand_back(&mut state);
-                None
+                left_to_writer
             }
         }
     }
@@ -155,6 +164,33 @@ impl SocketTurn {
     fn hand_back(&self, state: &mut TurnState) {
         state.parked = false;
         self.handed_back.notify_one();
+    }
+}
+
+/// What the fan-out's offer of a frame came to for one viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offered {
+    /// Frames before this one the viewer was never sent, and now never will be.
+    pub missed: u64,
+    /// Whether the fan-out wrote this frame to the viewer's socket (or started it, for
+    /// the writer to finish).
+    pub written: bool,
+}
+
+impl TurnState {
+    /// Frame `number` has replaced every frame before it: those not sent yet are missed,
+    /// and counted now. A viewer's first offer counts nothing: what came before it was not
+    /// this viewer's to miss.
+    fn settle_before(&mut self, number: u64) -> u64 {
+        let replaced = number.saturating_sub(1);
+        let missed = self
+            .settled
+            .map_or(0, |settled| replaced.saturating_sub(settled));
+        self.settled = Some(
+            self.settled
+                .map_or(replaced, |settled| settled.max(replaced)),
+        );
+        missed
     }
 }
 
@@ -189,6 +225,20 @@ mod tests {
         (Arc::new(write), client)
     }
 
+    fn written(missed: u64) -> Offered {
+        Offered {
+            missed,
+            written: true,
+        }
+    }
+
+    fn left_to_writer(missed: u64) -> Offered {
+        Offered {
+            missed,
+            written: false,
+        }
+    }
+
     fn frame(len: usize) -> SharedBinary {
         SharedBinary::new(&vec![9; len])
     }
@@ -210,7 +260,7 @@ mod tests {
         let turn = SocketTurn::new(Some(socket));
         assert!(turn.park(None, || false));
         let first = frame(1_000);
-        assert_eq!(turn.offer(1, &first, 30_000, || true), Some(0));
+        assert_eq!(turn.offer(1, &first, 30_000, || true), written(0));
         assert_eq!(
             read_exactly(&mut client, wire(&first).len()).await,
             wire(&first)
@@ -218,7 +268,7 @@ mod tests {
         let third = frame(2_000);
         assert_eq!(
             turn.offer(3, &third, 60_000, || true),
-            Some(1),
+            written(1),
             "frame 2 was skipped"
         );
         assert_eq!(
@@ -239,17 +289,40 @@ mod tests {
         let turn = SocketTurn::new(Some(socket));
         assert_eq!(
             turn.offer(1, &frame(100), 3_000, || true),
-            None,
+            left_to_writer(0),
             "a new connection's socket is its writer's"
         );
         assert!(turn.park(None, || false));
         turn.claim_for_writer();
-        assert_eq!(turn.offer(1, &frame(100), 3_000, || true), None);
+        assert_eq!(
+            turn.offer(1, &frame(100), 3_000, || true),
+            left_to_writer(0)
+        );
         let mut byte = [0];
         assert!(
             client.read(&mut byte).now_or_never().is_none(),
             "nothing was written"
         );
+    }
+
+    #[test]
+    fn a_viewer_whose_writer_is_stuck_misses_each_frame_a_newer_one_replaces() {
+        let turn = SocketTurn::new(None);
+        // The writer sends frame 1, and its socket takes no more.
+        assert_eq!(turn.take_frame(1), Some(0));
+        let missed: u64 = (2..=10)
+            .map(|number| turn.offer(number, &frame(100), 3_000, || true).missed)
+            .sum();
+        assert_eq!(
+            missed, 8,
+            "frames 2 to 9, counted though no later frame was sent"
+        );
+        assert_eq!(
+            turn.take_frame(9),
+            None,
+            "a replaced frame is never sent late"
+        );
+        assert_eq!(turn.take_frame(10), Some(0), "nothing is counted twice");
     }
 
     #[test]
@@ -264,7 +337,10 @@ mod tests {
         let (socket, _client) = socket_pair().await;
         let turn = SocketTurn::new(Some(socket));
         assert!(turn.park(None, || false));
-        assert_eq!(turn.offer(1, &frame(100), 3_000, || false), None);
+        assert_eq!(
+            turn.offer(1, &frame(100), 3_000, || false),
+            left_to_writer(0)
+        );
         assert_eq!(turn.take_frame(1), Some(0), "frame 1 was never sent");
     }
 
@@ -278,7 +354,7 @@ mod tests {
         assert!(turn.park(None, || false));
         // Far more than the socket's buffers hold while the client reads nothing.
         let big = frame(8_000_000);
-        assert_eq!(turn.offer(1, &big, 1_000, || true), Some(0));
+        assert_eq!(turn.offer(1, &big, 1_000, || true), written(0));
         turn.handed_back()
             .now_or_never()
             .expect("the writer is woken to finish the frame");
@@ -290,7 +366,7 @@ mod tests {
         );
         assert_eq!(
             turn.offer(2, &frame(100), 1_000, || true),
-            None,
+            left_to_writer(0),
             "the writer's turn"
         );
         // The client gets the start of the frame the fan-out wrote, then the writer's rest.
@@ -311,7 +387,7 @@ mod tests {
         assert!(turn.park(None, || false));
         assert_eq!(
             turn.offer(1, &frame(100), 1_000, || true),
-            None,
+            left_to_writer(0),
             "nothing fits"
         );
         turn.handed_back()
@@ -329,7 +405,10 @@ mod tests {
     async fn without_a_plain_socket_or_once_retired_the_fan_out_writes_nothing() {
         let through_tls = SocketTurn::new(None);
         assert!(through_tls.park(None, || false));
-        assert_eq!(through_tls.offer(1, &frame(100), 3_000, || true), None);
+        assert_eq!(
+            through_tls.offer(1, &frame(100), 3_000, || true),
+            left_to_writer(0)
+        );
         through_tls
             .handed_back()
             .now_or_never()
@@ -339,7 +418,10 @@ mod tests {
         let retired = SocketTurn::new(Some(socket));
         assert!(retired.park(None, || false));
         retired.retire();
-        assert_eq!(retired.offer(1, &frame(100), 3_000, || true), None);
+        assert_eq!(
+            retired.offer(1, &frame(100), 3_000, || true),
+            left_to_writer(0)
+        );
         let mut rest = Vec::new();
         client.read_to_end(&mut rest).await.unwrap();
         assert!(rest.is_empty(), "the socket closed with nothing written");

@@ -172,7 +172,8 @@ pub(super) async fn write_loop(
                 if !until_interrupted(writer.send(message), &mut interrupts).await {
                     return;
                 }
-                metrics.frame_sent(bytes, frame.received_at, skipped);
+                metrics.frame_sent(bytes, frame.received_at);
+                metrics.frames_skipped(skipped);
             }
             WriterStep::Close(code, reason) => {
                 let _ = timeout(CLOSE_GRACE, writer.send(Frame::Close(code, reason))).await;
