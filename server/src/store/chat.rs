@@ -1,5 +1,6 @@
 //! The chat's messages and mutes. Messages are written by one task through their own
-//! connection with `synchronous=FULL` (see `chat_writer`), so that an acknowledged message
+//! connection with `synchronous=FULL` (`chat_writer`, which stores them with this module's
+//! `append_batch`; this module does not depend on it), so that an acknowledged message
 //! survives a crash of the machine and each room's numbers come out in order with no gaps.
 
 use nido_shared::{ChatId, ChatLine, DisplayName, MutedMember, Role, RoomId, Timestamp, UserId};
@@ -83,16 +84,6 @@ fn seq(value: u64) -> i64 {
 }
 
 impl Store {
-    /// Stores a message with the room's next number, unless this sender already sent one
-    /// with this id, which is returned instead. Answers once the message is committed.
-    pub async fn append_chat(
-        &self,
-        chat: &NewChat<'_>,
-        now: Timestamp,
-    ) -> Result<Appended, StoreError> {
-        self.chat_writer.append(chat, now).await
-    }
-
     /// Up to `limit` messages before `before` (or the latest), oldest first, deleted ones
     /// and those sent before `visible_from` left out; and whether there are older ones.
     pub async fn chat_page(

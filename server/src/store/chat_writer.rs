@@ -10,8 +10,20 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::StoreError;
 use super::chat::{Appended, NewChat, OwnedChat, append_batch};
+use super::{Store, StoreError};
+
+impl Store {
+    /// Stores a message with the room's next number, unless this sender already sent one
+    /// with this id, which is returned instead. Answers once the message is committed.
+    pub async fn append_chat(
+        &self,
+        chat: &NewChat<'_>,
+        now: Timestamp,
+    ) -> Result<Appended, StoreError> {
+        self.chat_writer.append(chat, now).await
+    }
+}
 
 /// Most messages in one transaction.
 const MAX_BATCH: usize = 256;
@@ -55,7 +67,7 @@ impl ChatWriter {
 
     /// Stores the message once its transaction is committed, or finds the one this sender
     /// sent before with the same id.
-    pub async fn append(&self, chat: &NewChat<'_>, now: Timestamp) -> Result<Appended, StoreError> {
+    async fn append(&self, chat: &NewChat<'_>, now: Timestamp) -> Result<Appended, StoreError> {
         let (reply, answer) = oneshot::channel();
         let chat = OwnedChat {
             room: chat.room.clone(),
