@@ -63,8 +63,19 @@ pub struct RunningPeer {
     pub pid: u32,
     /// Warnings and errors the relay logged.
     pub problems: LogLines,
-    _child: Child,
+    child: Child,
     _data_dir: Option<tempfile::TempDir>,
+}
+
+impl RunningPeer {
+    /// Stops the relay and waits until it has exited: a killed relay's teardown (closing
+    /// hundreds of sockets, freeing its memory) runs on the relays' core, and would
+    /// otherwise run into the next step's measurement, which is always the same relay's at
+    /// some steps of the alternating ramp.
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
 }
 
 impl Programs {
@@ -125,7 +136,7 @@ impl Programs {
             },
             pid: child.id().context("pid")?,
             problems,
-            _child: child,
+            child,
             _data_dir: None,
         })
     }
@@ -164,7 +175,7 @@ impl Programs {
             },
             pid: child.id().context("pid")?,
             problems: log,
-            _child: child,
+            child,
             _data_dir: Some(data_dir),
         })
     }

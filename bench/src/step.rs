@@ -296,7 +296,9 @@ pub async fn run(
         server,
         generator,
     };
-    Ok(summarise(&peer, load, window, reports))
+    let result = summarise(&peer, load, window, reports);
+    peer.stop().await;
+    Ok(result)
 }
 
 fn micros(duration: Duration) -> u64 {
