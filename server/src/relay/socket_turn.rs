@@ -121,7 +121,8 @@ impl SocketTurn {
             missed,
             written: false,
         };
-        if !state.parked || !still_current() || skipped_before(state.settled, number).is_none() {
+        let already_sent = state.settled.is_some_and(|settled| settled >= number);
+        if !state.parked || already_sent || !still_current() {
             return left_to_writer;
         }
         let Some(socket) = state.direct.clone() else {
