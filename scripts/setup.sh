@@ -62,6 +62,10 @@ if $want_test_tools; then
     if ! command -v curl >/dev/null; then
         apt_install curl ca-certificates
     fi
+    # The store's conformance suite runs against a real PostgreSQL server.
+    if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
+        apt_install postgresql
+    fi
     if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
         apt_install chromium chromium-driver fonts-dejavu-core
     fi

@@ -46,7 +46,7 @@ async fn back_up(config: &Config, file: &Path) -> anyhow::Result<()> {
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.data_dir)
+    Store::open(config.store_location())
         .await
         .context("cannot open the database")
 }

@@ -84,11 +84,14 @@ impl AppState {
         if tls.is_none() && exposed && config.trusted_proxy.is_empty() && !config.insecure_http {
             return Err(StartError::PlainHttpOnNetwork(config.listen));
         }
-        let store = Store::open(&config.data_dir).await?;
+        let store = Store::open(config.store_location()).await?;
         let clock = Clock::default();
-        let ended = store.end_unfinished_viewings(clock.now()).await?;
-        if ended > 0 {
-            tracing::info!(ended, "closed viewing sessions left open by the last run");
+        // On a shared database the open viewings are other nodes' too, alive.
+        if !store.is_shared() {
+            let ended = store.end_unfinished_viewings(clock.now()).await?;
+            if ended > 0 {
+                tracing::info!(ended, "closed viewing sessions left open by the last run");
+            }
         }
         let hours = ViewingHours::new(zone);
         let policy = content_security_policy(static_files::router(config.dist.as_deref())).await;

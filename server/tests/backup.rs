@@ -7,7 +7,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use nido_server::store::Store;
+use nido_server::store::{Location, Store};
 use nido_shared::{Role, RoomId};
 use tokio::process::Command;
 
@@ -82,7 +82,9 @@ async fn a_backup_under_load_restores_with_every_acknowledged_message() {
     // Restoring is putting the copy in a data directory as nido.db.
     let restored = tempfile::tempdir().unwrap();
     std::fs::copy(&copy, restored.path().join("nido.db")).unwrap();
-    let store = Store::open(restored.path()).await.unwrap();
+    let store = Store::open(Location::Sqlite(restored.path()))
+        .await
+        .unwrap();
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
     let room = RoomId::try_from("sala-1".to_owned()).unwrap();
     let stored: Vec<String> = store

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::{SinkExt, StreamExt};
-use nido_server::store::Store;
+use nido_server::store::{Location, Store};
 use nido_shared::{ClientMessage, Role, RoomId, ServerMessage, SocketError};
 use rand::Rng;
 use tokio_tungstenite::tungstenite::Message;
@@ -75,7 +75,7 @@ async fn acknowledged_messages_survive_sigkill_exactly_once_without_gaps() {
 
     let acks = acks.lock().unwrap().clone();
     assert_eq!(acks.len(), MESSAGES);
-    let store = Store::open(data.path()).await.unwrap();
+    let store = Store::open(Location::Sqlite(data.path())).await.unwrap();
     let room = RoomId::try_from("sala-1".to_owned()).unwrap();
     let stored = store
         .chat_after(&room, None, 0, 2 * MESSAGES as u32)

@@ -3,14 +3,14 @@
 
 use std::borrow::Cow;
 
-use nido_server::store::Store;
+use nido_server::store::{Location, Store};
 use nido_shared::{RoomId, Timestamp, UserId};
 
 /// Creates a database with the migrations before `version` only, as an older Nido left it.
 async fn database_before(version: i64, dir: &std::path::Path) -> sqlx::SqlitePool {
     let url = format!("sqlite:{}?mode=rwc", dir.join("nido.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let mut older = sqlx::migrate!("./migrations");
+    let mut older = sqlx::migrate!("./migrations/sqlite");
     older.migrations = Cow::Owned(
         older
             .migrations
@@ -55,7 +55,7 @@ async fn an_older_database_loses_its_invite_chains_and_orphaned_chat() {
     .unwrap();
     old.close().await;
 
-    let store = Store::open(dir.path()).await.unwrap();
+    let store = Store::open(Location::Sqlite(dir.path())).await.unwrap();
     let users = store.users().await.unwrap();
     let head_of = |name: &str| {
         users

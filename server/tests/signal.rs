@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use nido_server::store::Store;
+use nido_server::store::{Location, Store};
 use nido_shared::{Role, RoomId};
 use tokio::process::Command;
 use tokio::time::{Instant, timeout};
@@ -65,7 +65,7 @@ async fn sigterm_during_video_and_chat_closes_everyone_with_1001_and_loses_nothi
     assert!(status.success(), "exit status {status:?}");
 
     // The acknowledged message is in the database the server left.
-    let store = Store::open(data.path()).await.unwrap();
+    let store = Store::open(Location::Sqlite(data.path())).await.unwrap();
     let room = RoomId::try_from("sala-1".to_owned()).unwrap();
     let (stored, _) = store.chat_page(&room, None, None, 10).await.unwrap();
     assert!(stored.iter().any(|line| line.text == SECRET_CHAT));

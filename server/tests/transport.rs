@@ -42,7 +42,9 @@ async fn the_data_directory_is_readable_by_nidos_user_only() {
     std::fs::create_dir(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     {
-        let store = nido_server::store::Store::open(&dir).await.unwrap();
+        let store = nido_server::store::Store::open(nido_server::store::Location::Sqlite(&dir))
+            .await
+            .unwrap();
         store.close().await;
     }
     std::fs::set_permissions(dir.join("nido.db"), std::fs::Permissions::from_mode(0o644)).unwrap();

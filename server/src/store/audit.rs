@@ -53,39 +53,46 @@ impl Store {
         viewing: &NewViewing<'_>,
         now: Timestamp,
     ) -> Result<ViewingId, StoreError> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO viewing_sessions (user_id, room_slug, role, client_addr, started_at_us)
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(viewing.user_id.get())
-        .bind(viewing.room.as_str())
-        .bind(viewing.role.as_str())
-        .bind(viewing.client_addr)
-        .bind(now.as_micros())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(ViewingId::new(id))
+        with_pool!(self, |pool| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO viewing_sessions (user_id, room_slug, role, client_addr, started_at_us)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(viewing.user_id.get())
+            .bind(viewing.room.as_str())
+            .bind(viewing.role.as_str())
+            .bind(viewing.client_addr)
+            .bind(now.as_micros())
+            .fetch_one(pool)
+            .await?;
+            Ok(ViewingId::new(id))
+        })
     }
 
     pub async fn end_viewing(&self, id: ViewingId, now: Timestamp) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE viewing_sessions SET ended_at_us = ? WHERE id = ? AND ended_at_us IS NULL",
-        )
-        .bind(now.as_micros())
-        .bind(id.get())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE viewing_sessions SET ended_at_us = $1 WHERE id = $2 AND ended_at_us IS NULL",
+            )
+            .bind(now.as_micros())
+            .bind(id.get())
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
     }
 
     /// At start: sessions a previous run could not end (a crash) end now.
     pub async fn end_unfinished_viewings(&self, now: Timestamp) -> Result<u64, StoreError> {
-        let done =
-            sqlx::query("UPDATE viewing_sessions SET ended_at_us = ? WHERE ended_at_us IS NULL")
-                .bind(now.as_micros())
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected())
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE viewing_sessions SET ended_at_us = $1 WHERE ended_at_us IS NULL",
+            )
+            .bind(now.as_micros())
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
     }
 
     /// Viewing sessions matching the filter, newest first, at most `limit`.
@@ -94,26 +101,28 @@ impl Store {
         filter: &AuditFilter,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        sqlx::query_as::<_, AuditRecord>(
-            "SELECT v.id, v.user_id, u.username, u.display_name, v.room_slug, v.role,
-                    v.client_addr, v.started_at_us, v.ended_at_us
-             FROM viewing_sessions v JOIN users u ON u.id = v.user_id
-             WHERE (?1 IS NULL OR v.room_slug = ?1)
-               AND (?2 IS NULL OR u.username = ?2)
-               AND (?3 IS NULL OR v.ended_at_us IS NULL OR v.ended_at_us >= ?3)
-               AND (?4 IS NULL OR v.started_at_us < ?4)
-             ORDER BY v.started_at_us DESC, v.id DESC
-             LIMIT ?5",
-        )
-        .bind(filter.room.as_ref().map(RoomId::as_str))
-        .bind(filter.user.as_ref().map(Username::as_str))
-        .bind(filter.from_us.map(Timestamp::as_micros))
-        .bind(filter.to_us.map(Timestamp::as_micros))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(AuditEntry::try_from)
-        .collect()
+        with_pool!(self, |pool| {
+            sqlx::query_as::<_, AuditRecord>(
+                "SELECT v.id, v.user_id, u.username, u.display_name, v.room_slug, v.role,
+                        v.client_addr, v.started_at_us, v.ended_at_us
+                 FROM viewing_sessions v JOIN users u ON u.id = v.user_id
+                 WHERE ($1 IS NULL OR v.room_slug = $1)
+                   AND ($2 IS NULL OR u.username = $2)
+                   AND ($3 IS NULL OR v.ended_at_us IS NULL OR v.ended_at_us >= $3)
+                   AND ($4 IS NULL OR v.started_at_us < $4)
+                 ORDER BY v.started_at_us DESC, v.id DESC
+                 LIMIT $5",
+            )
+            .bind(filter.room.as_ref().map(RoomId::as_str))
+            .bind(filter.user.as_ref().map(Username::as_str))
+            .bind(filter.from_us.map(Timestamp::as_micros))
+            .bind(filter.to_us.map(Timestamp::as_micros))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(AuditEntry::try_from)
+            .collect()
+        })
     }
 }

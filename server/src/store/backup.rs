@@ -7,6 +7,7 @@ use std::str::FromStr;
 use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
+use super::backend::Backend;
 use super::{Store, StoreError};
 use crate::infra::private_files::make_private;
 
@@ -36,9 +37,12 @@ impl Store {
         let target = partial
             .to_str()
             .ok_or_else(|| StoreError::Corrupt(format!("{} is not UTF-8", partial.display())))?;
+        let Backend::Sqlite(pools) = &self.backend else {
+            return Err(StoreError::SqliteOnly("a backup"));
+        };
         sqlx::query("VACUUM INTO ?")
             .bind(target)
-            .execute(&self.pool)
+            .execute(&pools.main)
             .await?;
         make_private(partial).map_err(sqlx::Error::Io)?;
         let options = SqliteConnectOptions::from_str("sqlite:")?

@@ -5,12 +5,13 @@
 //! Stopping lets the batch under way and the messages already queued be stored first.
 
 use nido_shared::Timestamp;
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::chat::{Appended, NewChat, OwnedChat, append_batch};
+use super::backend::Backend;
+use super::chat::{Appended, NewChat, OwnedChat};
+use super::chat_batch::append_batch;
 use super::{Store, StoreError};
 
 impl Store {
@@ -44,12 +45,12 @@ struct Request {
 }
 
 impl ChatWriter {
-    /// Starts the writer task on `pool` (one connection with `synchronous=FULL`).
-    pub fn start(pool: SqlitePool) -> Self {
+    /// Starts the writer task on `backend`'s chat pool.
+    pub(super) fn start(backend: Backend) -> Self {
         let (requests, queue) = mpsc::channel(QUEUE);
         let stop = CancellationToken::new();
         let task = TaskTracker::new();
-        task.spawn(write_batches(pool, queue, stop.clone()));
+        task.spawn(write_batches(backend, queue, stop.clone()));
         task.close();
         Self {
             requests,
@@ -88,7 +89,7 @@ impl ChatWriter {
 }
 
 async fn write_batches(
-    pool: SqlitePool,
+    backend: Backend,
     mut queue: mpsc::Receiver<Request>,
     stop: CancellationToken,
 ) {
@@ -105,7 +106,7 @@ async fn write_batches(
         if received == 0 {
             return;
         }
-        match store_batch(&pool, &batch).await {
+        match store_batch(&backend, &batch).await {
             Ok(results) => {
                 for (request, result) in batch.drain(..).zip(results) {
                     // A message whose room was deleted meanwhile was not stored.
@@ -124,10 +125,9 @@ async fn write_batches(
 }
 
 async fn store_batch(
-    pool: &SqlitePool,
+    backend: &Backend,
     batch: &[Request],
 ) -> Result<Vec<Option<Appended>>, StoreError> {
-    let mut connection = pool.acquire().await?;
     let chats: Vec<&OwnedChat> = batch.iter().map(|request| &request.chat).collect();
-    append_batch(&mut connection, &chats).await
+    append_batch(backend, &chats).await
 }

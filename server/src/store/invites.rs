@@ -1,7 +1,7 @@
 //! Invite links: who may register, in which role and rooms, until when and how many times.
 
+use super::backend::Connection;
 use nido_shared::{DisplayName, InviteId, RoomId, Timestamp, UserId, UserRole, Username};
-use sqlx::SqliteConnection;
 
 use super::users::{NewUser, add_rooms, insert_user};
 use super::{Store, StoreError, found, parse};
@@ -79,7 +79,9 @@ struct InviteRecord {
     created_at_us: Timestamp,
     #[sqlx(try_from = "i64")]
     expires_at_us: Timestamp,
+    #[sqlx(try_from = "i64")]
     max_uses: u32,
+    #[sqlx(try_from = "i64")]
     uses: u32,
     revoked_at_us: Option<i64>,
 }
@@ -134,88 +136,99 @@ impl Store {
         invite: &NewInviteRow<'_>,
         now: Timestamp,
     ) -> Result<InviteId, StoreError> {
-        // Inserting first takes the write lock, so the places counted below include every
-        // invite made at the same moment: the check and the insert are one.
-        let mut transaction = self.pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO invites
-                (token_hash, role, created_by, creator_role, created_at_us, expires_at_us,
-                 max_uses)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(invite.token_hash)
-        .bind(invite.role.as_str())
-        .bind(invite.created_by.get())
-        .bind(invite.creator_role.as_str())
-        .bind(now.as_micros())
-        .bind(invite.expires_at_us.as_micros())
-        .bind(invite.max_uses)
-        .fetch_one(&mut *transaction)
-        .await?;
-        for room in invite.rooms {
-            let added = sqlx::query(
-                "INSERT OR IGNORE INTO invite_rooms (invite_id, room_id)
-                 SELECT ?, id FROM rooms WHERE slug = ?",
+        with_pool!(self, |pool| {
+            // Inserting first takes the write lock, so the places counted below include every
+            // invite made at the same moment: the check and the insert are one.
+            let mut transaction = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO invites
+                    (token_hash, role, created_by, creator_role, created_at_us, expires_at_us,
+                     max_uses)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
-            .bind(id)
-            .bind(room.as_str())
-            .execute(&mut *transaction)
+            .bind(invite.token_hash)
+            .bind(invite.role.as_str())
+            .bind(invite.created_by.get())
+            .bind(invite.creator_role.as_str())
+            .bind(now.as_micros())
+            .bind(invite.expires_at_us.as_micros())
+            .bind(i64::from(invite.max_uses))
+            .fetch_one(&mut *transaction)
             .await?;
-            found(added.rows_affected())?;
-        }
-        if let Some(limit) = invite.place_limit {
-            let used = places_used(&mut transaction, invite.created_by, now).await?;
-            if used > limit {
-                return Err(StoreError::LimitReached);
+            for room in invite.rooms {
+                let added = sqlx::query(
+                    "INSERT INTO invite_rooms (invite_id, room_id)
+                     SELECT $1, id FROM rooms WHERE slug = $2
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(id)
+                .bind(room.as_str())
+                .execute(&mut *transaction)
+                .await?;
+                found(added.rows_affected())?;
             }
-        }
-        transaction.commit().await?;
-        Ok(InviteId::new(id))
+            if let Some(limit) = invite.place_limit {
+                let used = places_used((&mut *transaction).into(), invite.created_by, now).await?;
+                if used > limit {
+                    return Err(StoreError::LimitReached);
+                }
+            }
+            transaction.commit().await?;
+            Ok(InviteId::new(id))
+        })
     }
 
     pub async fn invite(&self, id: InviteId) -> Result<Option<InviteRow>, StoreError> {
-        sqlx::query_as::<_, InviteRecord>(&format!("{INVITE_QUERY} WHERE i.id = ?"))
-            .bind(id.get())
-            .fetch_optional(&self.pool)
-            .await?
-            .map(InviteRow::try_from)
-            .transpose()
+        with_pool!(self, |pool| {
+            sqlx::query_as::<_, InviteRecord>(&format!("{INVITE_QUERY} WHERE i.id = $1"))
+                .bind(id.get())
+                .fetch_optional(pool)
+                .await?
+                .map(InviteRow::try_from)
+                .transpose()
+        })
     }
 
     pub async fn invite_by_token_hash(
         &self,
         token_hash: &[u8],
     ) -> Result<Option<InviteRow>, StoreError> {
-        sqlx::query_as::<_, InviteRecord>(&format!("{INVITE_QUERY} WHERE i.token_hash = ?"))
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(InviteRow::try_from)
-            .transpose()
+        with_pool!(self, |pool| {
+            sqlx::query_as::<_, InviteRecord>(&format!("{INVITE_QUERY} WHERE i.token_hash = $1"))
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?
+                .map(InviteRow::try_from)
+                .transpose()
+        })
     }
 
     /// Invites, newest first: everyone's, or only those one person created.
     pub async fn invites(&self, created_by: Option<UserId>) -> Result<Vec<InviteRow>, StoreError> {
-        sqlx::query_as::<_, InviteRecord>(&format!(
-            "{INVITE_QUERY} WHERE ?1 IS NULL OR i.created_by = ?1 ORDER BY i.id DESC"
-        ))
-        .bind(created_by.map(UserId::get))
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(InviteRow::try_from)
-        .collect()
+        with_pool!(self, |pool| {
+            sqlx::query_as::<_, InviteRecord>(&format!(
+                "{INVITE_QUERY} WHERE $1 IS NULL OR i.created_by = $1 ORDER BY i.id DESC"
+            ))
+            .bind(created_by.map(UserId::get))
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(InviteRow::try_from)
+            .collect()
+        })
     }
 
     pub async fn revoke_invite(&self, id: InviteId, now: Timestamp) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE invites SET revoked_at_us = COALESCE(revoked_at_us, ?) WHERE id = ?",
-        )
-        .bind(now.as_micros())
-        .bind(id.get())
-        .execute(&self.pool)
-        .await?;
-        found(done.rows_affected())
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE invites SET revoked_at_us = COALESCE(revoked_at_us, $1) WHERE id = $2",
+            )
+            .bind(now.as_micros())
+            .bind(id.get())
+            .execute(pool)
+            .await?;
+            found(done.rows_affected())
+        })
     }
 
     /// How many people a person has invited or may still invite with their open links:
@@ -225,8 +238,10 @@ impl Store {
         user_id: UserId,
         now: Timestamp,
     ) -> Result<u32, StoreError> {
-        let mut connection = self.pool.acquire().await?;
-        places_used(&mut connection, user_id, now).await
+        with_pool!(self, |pool| {
+            let mut connection = pool.acquire().await?;
+            places_used((&mut *connection).into(), user_id, now).await
+        })
     }
 
     /// Revokes the open invites of `user_id` that `still_valid` refuses, judged by the
@@ -237,27 +252,29 @@ impl Store {
         now: Timestamp,
         still_valid: impl Fn(&InviteClaim) -> bool,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let open: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM invites
-             WHERE created_by = ? AND revoked_at_us IS NULL AND expires_at_us > ?
-               AND uses < max_uses",
-        )
-        .bind(user_id.get())
-        .bind(now.as_micros())
-        .fetch_all(&mut *transaction)
-        .await?;
-        for invite_id in open.into_iter().map(InviteId::new) {
-            if !still_valid(&claim(&mut transaction, invite_id).await?) {
-                sqlx::query("UPDATE invites SET revoked_at_us = ? WHERE id = ?")
-                    .bind(now.as_micros())
-                    .bind(invite_id.get())
-                    .execute(&mut *transaction)
-                    .await?;
+        with_pool!(self, |pool| {
+            let mut transaction = pool.begin().await?;
+            let open: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM invites
+                 WHERE created_by = $1 AND revoked_at_us IS NULL AND expires_at_us > $2
+                   AND uses < max_uses",
+            )
+            .bind(user_id.get())
+            .bind(now.as_micros())
+            .fetch_all(&mut *transaction)
+            .await?;
+            for invite_id in open.into_iter().map(InviteId::new) {
+                if !still_valid(&claim((&mut *transaction).into(), invite_id).await?) {
+                    sqlx::query("UPDATE invites SET revoked_at_us = $1 WHERE id = $2")
+                        .bind(now.as_micros())
+                        .bind(invite_id.get())
+                        .execute(&mut *transaction)
+                        .await?;
+                }
             }
-        }
-        transaction.commit().await?;
-        Ok(())
+            transaction.commit().await?;
+            Ok(())
+        })
     }
 
     /// Uses an invite to create an account with its role and rooms, all or nothing,
@@ -270,37 +287,39 @@ impl Store {
         now: Timestamp,
         still_valid: impl FnOnce(&InviteClaim) -> bool,
     ) -> Result<UserId, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        // Counting the use first takes the write lock, so two registrations cannot both
-        // take an invite's last use, and nothing the checks below read can change.
-        let claimed: Option<(i64, i64)> = sqlx::query_as(
-            "UPDATE invites SET uses = uses + 1
-             WHERE token_hash = ? AND revoked_at_us IS NULL AND expires_at_us > ?
-               AND uses < max_uses
-             RETURNING id, created_by",
-        )
-        .bind(registration.token_hash)
-        .bind(now.as_micros())
-        .fetch_optional(&mut *transaction)
-        .await?;
-        let (invite_id, created_by) = claimed.ok_or(StoreError::NotFound)?;
-        let (invite_id, created_by) = (InviteId::new(invite_id), UserId::new(created_by));
-        let claim = claim(&mut transaction, invite_id).await?;
-        if !still_valid(&claim) {
-            return Err(StoreError::NotFound);
-        }
-        let user = NewUser {
-            username: registration.username,
-            display_name: registration.display_name,
-            password_hash: registration.password_hash,
-            role: claim.role,
-            invited_by: Some(created_by),
-            household_head: (claim.creator.role == UserRole::Family).then_some(created_by),
-        };
-        let user_id = insert_user(&mut transaction, &user, now).await?;
-        add_rooms(&mut transaction, user_id, &claim.rooms, now).await?;
-        transaction.commit().await?;
-        Ok(user_id)
+        with_pool!(self, |pool| {
+            let mut transaction = pool.begin().await?;
+            // Counting the use first takes the write lock, so two registrations cannot both
+            // take an invite's last use, and nothing the checks below read can change.
+            let claimed: Option<(i64, i64)> = sqlx::query_as(
+                "UPDATE invites SET uses = uses + 1
+                 WHERE token_hash = $1 AND revoked_at_us IS NULL AND expires_at_us > $2
+                   AND uses < max_uses
+                 RETURNING id, created_by",
+            )
+            .bind(registration.token_hash)
+            .bind(now.as_micros())
+            .fetch_optional(&mut *transaction)
+            .await?;
+            let (invite_id, created_by) = claimed.ok_or(StoreError::NotFound)?;
+            let (invite_id, created_by) = (InviteId::new(invite_id), UserId::new(created_by));
+            let claim = claim((&mut *transaction).into(), invite_id).await?;
+            if !still_valid(&claim) {
+                return Err(StoreError::NotFound);
+            }
+            let user = NewUser {
+                username: registration.username,
+                display_name: registration.display_name,
+                password_hash: registration.password_hash,
+                role: claim.role,
+                invited_by: Some(created_by),
+                household_head: (claim.creator.role == UserRole::Family).then_some(created_by),
+            };
+            let user_id = insert_user((&mut *transaction).into(), &user, now).await?;
+            add_rooms((&mut *transaction).into(), user_id, &claim.rooms, now).await?;
+            transaction.commit().await?;
+            Ok(user_id)
+        })
     }
 }
 
@@ -313,73 +332,74 @@ pub struct NewRegistration<'a> {
 }
 
 async fn places_used(
-    connection: &mut SqliteConnection,
+    connection: Connection<'_>,
     user_id: UserId,
     now: Timestamp,
 ) -> Result<u32, StoreError> {
-    let used: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(CASE WHEN revoked_at_us IS NULL AND expires_at_us > ?
-                                  THEN max_uses ELSE uses END), 0)
-         FROM invites WHERE created_by = ?",
-    )
-    .bind(now.as_micros())
-    .bind(user_id.get())
-    .fetch_one(connection)
-    .await?;
-    Ok(u32::try_from(used).unwrap_or(u32::MAX))
+    with_connection!(connection, |connection| {
+        let used: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(CASE WHEN revoked_at_us IS NULL AND expires_at_us > $1
+                                      THEN max_uses ELSE uses END), 0)
+             FROM invites WHERE created_by = $2",
+        )
+        .bind(now.as_micros())
+        .bind(user_id.get())
+        .fetch_one(connection)
+        .await?;
+        Ok(u32::try_from(used).unwrap_or(u32::MAX))
+    })
 }
 
 /// An invite and its creator as they are now, read in the caller's transaction.
-async fn claim(
-    connection: &mut SqliteConnection,
-    invite_id: InviteId,
-) -> Result<InviteClaim, StoreError> {
-    let (role, creator_role_then, creator_role, revoked, relative): (
-        String,
-        Option<String>,
-        String,
-        bool,
-        bool,
-    ) = sqlx::query_as(
-        "SELECT i.role, i.creator_role, u.role, u.revoked_at_us IS NOT NULL,
-                u.household_head IS NOT NULL
-         FROM invites i JOIN users u ON u.id = i.created_by WHERE i.id = ?",
-    )
-    .bind(invite_id.get())
-    .fetch_one(&mut *connection)
-    .await?;
-    let rooms = slugs(
-        sqlx::query_scalar(
-            "SELECT r.slug FROM invite_rooms ir JOIN rooms r ON r.id = ir.room_id
-             WHERE ir.invite_id = ? ORDER BY r.slug",
+async fn claim(connection: Connection<'_>, invite_id: InviteId) -> Result<InviteClaim, StoreError> {
+    with_connection!(connection, |connection| {
+        let (role, creator_role_then, creator_role, revoked, relative): (
+            String,
+            Option<String>,
+            String,
+            bool,
+            bool,
+        ) = sqlx::query_as(
+            "SELECT i.role, i.creator_role, u.role, u.revoked_at_us IS NOT NULL,
+                    u.household_head IS NOT NULL
+             FROM invites i JOIN users u ON u.id = i.created_by WHERE i.id = $1",
         )
         .bind(invite_id.get())
-        .fetch_all(&mut *connection)
-        .await?,
-    )?;
-    let creator_rooms = slugs(
-        sqlx::query_scalar(
-            "SELECT r.slug FROM room_members m
-             JOIN rooms r ON r.id = m.room_id
-             JOIN invites i ON i.created_by = m.user_id
-             WHERE i.id = ? ORDER BY r.slug",
-        )
-        .bind(invite_id.get())
-        .fetch_all(&mut *connection)
-        .await?,
-    )?;
-    Ok(InviteClaim {
-        role: parse(role, |role| role.parse::<UserRole>())?,
-        rooms,
-        creator_role_then: creator_role_then
-            .map(|role| parse(role, |role| role.parse::<UserRole>()))
-            .transpose()?,
-        creator: Inviter {
-            role: parse(creator_role, |role| role.parse::<UserRole>())?,
-            revoked,
-            relative,
-            rooms: creator_rooms,
-        },
+        .fetch_one(&mut *connection)
+        .await?;
+        let rooms = slugs(
+            sqlx::query_scalar(
+                "SELECT r.slug FROM invite_rooms ir JOIN rooms r ON r.id = ir.room_id
+                 WHERE ir.invite_id = $1 ORDER BY r.slug",
+            )
+            .bind(invite_id.get())
+            .fetch_all(&mut *connection)
+            .await?,
+        )?;
+        let creator_rooms = slugs(
+            sqlx::query_scalar(
+                "SELECT r.slug FROM room_members m
+                 JOIN rooms r ON r.id = m.room_id
+                 JOIN invites i ON i.created_by = m.user_id
+                 WHERE i.id = $1 ORDER BY r.slug",
+            )
+            .bind(invite_id.get())
+            .fetch_all(&mut *connection)
+            .await?,
+        )?;
+        Ok(InviteClaim {
+            role: parse(role, |role| role.parse::<UserRole>())?,
+            rooms,
+            creator_role_then: creator_role_then
+                .map(|role| parse(role, |role| role.parse::<UserRole>()))
+                .transpose()?,
+            creator: Inviter {
+                role: parse(creator_role, |role| role.parse::<UserRole>())?,
+                revoked,
+                relative,
+                rooms: creator_rooms,
+            },
+        })
     })
 }
 

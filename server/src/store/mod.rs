@@ -1,12 +1,15 @@
-//! All of Nido's SQL: one embedded SQLite database in the data directory, migrated at start.
+//! All of Nido's SQL, on one of two databases migrated at start: the embedded SQLite in the
+//! data directory (one Nido), or a PostgreSQL server (any number of Nido nodes).
 //!
-//! Handlers never write SQL; they call these methods, so that another backend (PostgreSQL)
-//! can be added here without touching them. Times are microseconds since the UNIX epoch,
-//! always passed in by the caller (whose clock decides).
+//! Handlers never write SQL; they call these methods, whichever the backend. Times are
+//! microseconds since the UNIX epoch, always passed in by the caller (whose clock decides).
 
+#[macro_use]
+mod backend;
 mod audit;
 mod backup;
 mod chat;
+mod chat_batch;
 mod chat_writer;
 mod ids;
 mod invites;
@@ -22,10 +25,11 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::infra::private_files::make_private;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use backend::Backend;
 
 pub use audit::NewViewing;
 pub use chat::{Appended, NewChat};
@@ -73,20 +77,45 @@ pub enum StoreError {
     BackupExists(std::path::PathBuf),
     #[error("the backup failed its integrity check: {0}")]
     BackupDamaged(String),
+    /// Asked of PostgreSQL what only the embedded database does (PostgreSQL has its own
+    /// tools for it, such as `pg_dump`).
+    #[error("{0} is for the embedded SQLite database; PostgreSQL has its own tools for it")]
+    SqliteOnly(&'static str),
 }
+
+/// Where the data lives.
+#[derive(Clone, Debug)]
+pub enum Location<'a> {
+    /// `nido.db` in this directory, made if missing.
+    Sqlite(&'a Path),
+    /// A PostgreSQL database, shared by every node of a deployment.
+    Postgres(&'a PgConnectOptions),
+}
+
+/// Connections to one PostgreSQL server that one node keeps open.
+const POSTGRES_CONNECTIONS: u32 = 16;
+/// How long a query waits for a free connection (or for a PostgreSQL that does not answer)
+/// before it fails, so that an outage refuses requests instead of holding them.
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The database, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    /// One connection with `synchronous=FULL`, for chat writes.
-    chat_pool: SqlitePool,
+    backend: Backend,
     chat_writer: ChatWriter,
 }
 
 impl Store {
-    /// Opens (creating it if needed) `nido.db` in `data_dir` and applies the migrations.
-    pub async fn open(data_dir: &Path) -> Result<Self, StoreError> {
+    /// Opens the database and applies the migrations it does not have yet.
+    pub async fn open(location: Location<'_>) -> Result<Self, StoreError> {
+        match location {
+            Location::Sqlite(data_dir) => Self::open_sqlite(data_dir).await,
+            Location::Postgres(options) => Self::open_postgres(options).await,
+        }
+    }
+
+    /// Opens (creating it if needed) `nido.db` in `data_dir`.
+    async fn open_sqlite(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
         for path in [data_dir.to_owned()]
             .into_iter()
@@ -105,37 +134,64 @@ impl Store {
             .max_connections(4)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let chat_pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.synchronous(SqliteSynchronous::Full))
             .await?;
-        let chat_writer = ChatWriter::start(chat_pool.clone());
+        let backend = Backend::sqlite(pool, chat_pool);
+        let chat_writer = ChatWriter::start(backend.clone());
         Ok(Self {
-            pool,
-            chat_pool,
+            backend,
             chat_writer,
         })
+    }
+
+    /// Connects to PostgreSQL; nodes starting together migrate one at a time (sqlx holds
+    /// an advisory lock while it migrates).
+    async fn open_postgres(options: &PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_CONNECTIONS)
+            .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let backend = Backend::postgres(pool);
+        let chat_writer = ChatWriter::start(backend.clone());
+        Ok(Self {
+            backend,
+            chat_writer,
+        })
+    }
+
+    /// Whether this store is on PostgreSQL (shared by many nodes) rather than SQLite.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     /// Closes every connection, letting pending writes finish.
     pub async fn close(&self) {
         self.chat_writer.stop().await;
-        self.chat_pool.close().await;
-        self.pool.close().await;
+        with_chat_pool!(self, |pool| pool.close().await);
+        with_pool!(self, |pool| pool.close().await);
     }
 
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        with_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
         Ok(())
     }
 
-    /// `PRAGMA integrity_check`'s verdict: `ok` when the database is sound.
+    /// `PRAGMA integrity_check`'s verdict on the SQLite file: `ok` when it is sound.
     pub async fn integrity_check(&self) -> Result<String, StoreError> {
-        Ok(sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(&self.pool)
-            .await?)
+        match &self.backend {
+            Backend::Sqlite(pools) => Ok(sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(&pools.main)
+                .await?),
+            Backend::Postgres(_) => Err(StoreError::SqliteOnly("an integrity check")),
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! Classrooms: their ids, names, policies (viewing hours and pause) and members.
 
 use nido_shared::{RoomId, Timestamp, UserId, WeeklySchedule};
-use sqlx::{Sqlite, SqliteConnection};
+use sqlx::{Encode, Postgres, Sqlite, Type};
 
+use super::backend::Connection;
 use super::{Store, StoreError, conflict_or, found, parse};
 use crate::relay::room_policy::RoomPolicy;
 
@@ -67,12 +68,14 @@ fn schedule_json(schedule: &WeeklySchedule) -> String {
 }
 
 /// The next number of the room policy counter, in the caller's transaction.
-async fn next_policy_version(connection: &mut SqliteConnection) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "UPDATE room_policy_counter SET last = last + 1 WHERE id = 1 RETURNING last",
-    )
-    .fetch_one(connection)
-    .await?)
+async fn next_policy_version(connection: Connection<'_>) -> Result<i64, StoreError> {
+    Ok(with_connection!(connection, |connection| {
+        sqlx::query_scalar(
+            "UPDATE room_policy_counter SET last = last + 1 WHERE id = 1 RETURNING last",
+        )
+        .fetch_one(connection)
+        .await?
+    }))
 }
 
 impl Store {
@@ -82,67 +85,75 @@ impl Store {
         room: &NewRoomRow<'_>,
         now: Timestamp,
     ) -> Result<RoomRow, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let version = next_policy_version(&mut transaction).await?;
-        sqlx::query(
-            "INSERT INTO rooms (slug, name, schedule, policy_version, created_at_us)
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(room.slug.as_str())
-        .bind(room.name)
-        .bind(schedule_json(&room.schedule))
-        .bind(version)
-        .bind(now.as_micros())
-        .execute(&mut *transaction)
-        .await
-        .map_err(conflict_or)?;
-        transaction.commit().await?;
-        Ok(RoomRow {
-            slug: room.slug.clone(),
-            name: room.name.to_owned(),
-            policy: RoomPolicy {
-                version,
-                schedule: room.schedule,
-                paused: false,
-            },
+        with_pool!(self, |pool| {
+            let mut transaction = pool.begin().await?;
+            let version = next_policy_version((&mut *transaction).into()).await?;
+            sqlx::query(
+                "INSERT INTO rooms (slug, name, schedule, policy_version, created_at_us)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(room.slug.as_str())
+            .bind(room.name)
+            .bind(schedule_json(&room.schedule))
+            .bind(version)
+            .bind(now.as_micros())
+            .execute(&mut *transaction)
+            .await
+            .map_err(conflict_or)?;
+            transaction.commit().await?;
+            Ok(RoomRow {
+                slug: room.slug.clone(),
+                name: room.name.to_owned(),
+                policy: RoomPolicy {
+                    version,
+                    schedule: room.schedule,
+                    paused: false,
+                },
+            })
         })
     }
 
     pub async fn room(&self, slug: &RoomId) -> Result<Option<RoomRow>, StoreError> {
-        sqlx::query_as::<_, RoomRecord>(&format!(
-            "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.slug = ?"
-        ))
-        .bind(slug.as_str())
-        .fetch_optional(&self.pool)
-        .await?
-        .map(RoomRow::try_from)
-        .transpose()
+        with_pool!(self, |pool| {
+            sqlx::query_as::<_, RoomRecord>(&format!(
+                "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.slug = $1"
+            ))
+            .bind(slug.as_str())
+            .fetch_optional(pool)
+            .await?
+            .map(RoomRow::try_from)
+            .transpose()
+        })
     }
 
     /// Every room, by id.
     pub async fn rooms(&self) -> Result<Vec<RoomRow>, StoreError> {
-        sqlx::query_as::<_, RoomRecord>(&format!(
-            "SELECT {ROOM_COLUMNS} FROM rooms r ORDER BY r.slug"
-        ))
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(RoomRow::try_from)
-        .collect()
+        with_pool!(self, |pool| {
+            sqlx::query_as::<_, RoomRecord>(&format!(
+                "SELECT {ROOM_COLUMNS} FROM rooms r ORDER BY r.slug"
+            ))
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(RoomRow::try_from)
+            .collect()
+        })
     }
 
     /// The rooms a person was given, by id.
     pub async fn rooms_of_user(&self, user_id: UserId) -> Result<Vec<RoomRow>, StoreError> {
-        sqlx::query_as::<_, RoomRecord>(&format!(
-            "SELECT {ROOM_COLUMNS} FROM rooms r JOIN room_members m ON m.room_id = r.id
-             WHERE m.user_id = ? ORDER BY r.slug"
-        ))
-        .bind(user_id.get())
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(RoomRow::try_from)
-        .collect()
+        with_pool!(self, |pool| {
+            sqlx::query_as::<_, RoomRecord>(&format!(
+                "SELECT {ROOM_COLUMNS} FROM rooms r JOIN room_members m ON m.room_id = r.id
+                 WHERE m.user_id = $1 ORDER BY r.slug"
+            ))
+            .bind(user_id.get())
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(RoomRow::try_from)
+            .collect()
+        })
     }
 
     /// Whether this person was given this room.
@@ -156,24 +167,28 @@ impl Store {
         user_id: UserId,
         slug: &RoomId,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let since: Option<i64> = sqlx::query_scalar(
-            "SELECT m.added_at_us FROM room_members m JOIN rooms r ON r.id = m.room_id
-             WHERE m.user_id = ? AND r.slug = ?",
-        )
-        .bind(user_id.get())
-        .bind(slug.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(since.map(Timestamp::from_micros))
+        with_pool!(self, |pool| {
+            let since: Option<i64> = sqlx::query_scalar(
+                "SELECT m.added_at_us FROM room_members m JOIN rooms r ON r.id = m.room_id
+                 WHERE m.user_id = $1 AND r.slug = $2",
+            )
+            .bind(user_id.get())
+            .bind(slug.as_str())
+            .fetch_optional(pool)
+            .await?;
+            Ok(since.map(Timestamp::from_micros))
+        })
     }
 
     pub async fn rename_room(&self, slug: &RoomId, name: &str) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE rooms SET name = ? WHERE slug = ?")
-            .bind(name)
-            .bind(slug.as_str())
-            .execute(&self.pool)
-            .await?;
-        found(done.rows_affected())
+        with_pool!(self, |pool| {
+            let done = sqlx::query("UPDATE rooms SET name = $1 WHERE slug = $2")
+                .bind(name)
+                .bind(slug.as_str())
+                .execute(pool)
+                .await?;
+            found(done.rows_affected())
+        })
     }
 
     /// Sets a room's viewing hours: its policy as of this change.
@@ -198,31 +213,39 @@ impl Store {
         value: T,
     ) -> Result<RoomPolicy, StoreError>
     where
-        T: for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Send,
+        T: for<'q> Encode<'q, Sqlite>
+            + Type<Sqlite>
+            + for<'q> Encode<'q, Postgres>
+            + Type<Postgres>,
+        T: Send + 'static,
     {
-        let mut transaction = self.pool.begin().await?;
-        let version = next_policy_version(&mut transaction).await?;
-        let record = sqlx::query_as::<_, PolicyRecord>(&format!(
-            "UPDATE rooms SET {column} = ?, policy_version = ? WHERE slug = ?
+        with_pool!(self, |pool| {
+            let mut transaction = pool.begin().await?;
+            let version = next_policy_version((&mut *transaction).into()).await?;
+            let record = sqlx::query_as::<_, PolicyRecord>(&format!(
+                "UPDATE rooms SET {column} = $1, policy_version = $2 WHERE slug = $3
              RETURNING schedule, paused, policy_version"
-        ))
-        .bind(value)
-        .bind(version)
-        .bind(slug.as_str())
-        .fetch_optional(&mut *transaction)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        transaction.commit().await?;
-        RoomPolicy::try_from(record)
+            ))
+            .bind(value)
+            .bind(version)
+            .bind(slug.as_str())
+            .fetch_optional(&mut *transaction)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            transaction.commit().await?;
+            RoomPolicy::try_from(record)
+        })
     }
 
     /// Deletes a room with its memberships, invites' rooms and chat (the foreign keys
     /// cascade); the audit log keeps its sessions.
     pub async fn delete_room(&self, slug: &RoomId) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM rooms WHERE slug = ?")
-            .bind(slug.as_str())
-            .execute(&self.pool)
-            .await?;
-        found(done.rows_affected())
+        with_pool!(self, |pool| {
+            let done = sqlx::query("DELETE FROM rooms WHERE slug = $1")
+                .bind(slug.as_str())
+                .execute(pool)
+                .await?;
+            found(done.rows_affected())
+        })
     }
 }

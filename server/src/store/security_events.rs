@@ -81,24 +81,26 @@ impl Store {
         client_addr: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let rooms: Vec<&str> = details.rooms.iter().map(RoomId::as_str).collect();
-        sqlx::query(
-            "INSERT INTO security_events
-                (at_us, kind, actor_id, account, room_slug, role, rooms, amount, client_addr)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(now.as_micros())
-        .bind(kind.as_str())
-        .bind(details.actor_id.map(UserId::get))
-        .bind(details.account)
-        .bind(details.room.map(RoomId::as_str))
-        .bind(details.role.map(UserRole::as_str))
-        .bind(rooms.join(" "))
-        .bind(details.amount)
-        .bind(client_addr)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        with_pool!(self, |pool| {
+            let rooms: Vec<&str> = details.rooms.iter().map(RoomId::as_str).collect();
+            sqlx::query(
+                "INSERT INTO security_events
+                    (at_us, kind, actor_id, account, room_slug, role, rooms, amount, client_addr)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(now.as_micros())
+            .bind(kind.as_str())
+            .bind(details.actor_id.map(UserId::get))
+            .bind(details.account)
+            .bind(details.room.map(RoomId::as_str))
+            .bind(details.role.map(UserRole::as_str))
+            .bind(rooms.join(" "))
+            .bind(details.amount)
+            .bind(client_addr)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
     }
 
     /// Events matching the filter, newest first, at most `limit`.
@@ -107,28 +109,30 @@ impl Store {
         filter: &SecurityEventFilter,
         limit: u32,
     ) -> Result<Vec<SecurityEvent>, StoreError> {
-        sqlx::query_as::<_, EventRecord>(
-            "SELECT e.id, e.at_us, e.kind, u.username AS actor, u.display_name AS actor_name,
-                    e.account, e.room_slug, e.role, e.rooms, e.amount, e.client_addr
-             FROM security_events e LEFT JOIN users u ON u.id = e.actor_id
-             WHERE (?1 IS NULL OR e.kind = ?1)
-               AND (?2 IS NULL OR u.username = ?2 OR e.account = ?2)
-               AND (?3 IS NULL OR e.room_slug = ?3 OR ' ' || e.rooms || ' ' LIKE '% ' || ?3 || ' %')
-               AND (?4 IS NULL OR e.at_us >= ?4)
-               AND (?5 IS NULL OR e.at_us < ?5)
-             ORDER BY e.at_us DESC, e.id DESC
-             LIMIT ?6",
-        )
-        .bind(filter.kind.map(SecurityEventKind::as_str))
-        .bind(filter.user.as_deref())
-        .bind(filter.room.as_ref().map(RoomId::as_str))
-        .bind(filter.from_us.map(Timestamp::as_micros))
-        .bind(filter.to_us.map(Timestamp::as_micros))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(SecurityEvent::try_from)
-        .collect()
+        with_pool!(self, |pool| {
+            sqlx::query_as::<_, EventRecord>(
+                "SELECT e.id, e.at_us, e.kind, u.username AS actor, u.display_name AS actor_name,
+                        e.account, e.room_slug, e.role, e.rooms, e.amount, e.client_addr
+                 FROM security_events e LEFT JOIN users u ON u.id = e.actor_id
+                 WHERE ($1 IS NULL OR e.kind = $1)
+                   AND ($2 IS NULL OR u.username = $2 OR e.account = $2)
+                   AND ($3 IS NULL OR e.room_slug = $3 OR ' ' || e.rooms || ' ' LIKE '% ' || $3 || ' %')
+                   AND ($4 IS NULL OR e.at_us >= $4)
+                   AND ($5 IS NULL OR e.at_us < $5)
+                 ORDER BY e.at_us DESC, e.id DESC
+                 LIMIT $6",
+            )
+            .bind(filter.kind.map(SecurityEventKind::as_str))
+            .bind(filter.user.as_deref())
+            .bind(filter.room.as_ref().map(RoomId::as_str))
+            .bind(filter.from_us.map(Timestamp::as_micros))
+            .bind(filter.to_us.map(Timestamp::as_micros))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(SecurityEvent::try_from)
+            .collect()
+        })
     }
 }

@@ -38,17 +38,19 @@ impl Store {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<SessionId, StoreError> {
-        let id = sqlx::query_scalar(
-            "INSERT INTO sessions (token_hash, user_id, created_at_us, expires_at_us)
-             VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(token_hash)
-        .bind(user_id.get())
-        .bind(now.as_micros())
-        .bind(expires_at.as_micros())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(SessionId::new(id))
+        with_pool!(self, |pool| {
+            let id = sqlx::query_scalar(
+                "INSERT INTO sessions (token_hash, user_id, created_at_us, expires_at_us)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(token_hash)
+            .bind(user_id.get())
+            .bind(now.as_micros())
+            .bind(expires_at.as_micros())
+            .fetch_one(pool)
+            .await?;
+            Ok(SessionId::new(id))
+        })
     }
 
     /// The session with this token hash, if it has not expired and its account is not revoked.
@@ -57,30 +59,32 @@ impl Store {
         token_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<SessionRow>, StoreError> {
-        let record = sqlx::query_as::<_, SessionRecord>(&format!(
-            "SELECT s.id AS session_id, s.created_at_us AS session_created_at_us, s.expires_at_us,
-                    (u.role IN ('admin', 'caregiver') AND u.totp_secret IS NULL
-                     AND (SELECT staff_second_factor FROM settings WHERE id = 1) = 1)
-                        AS second_factor_setup_needed,
-                    {USER_COLUMNS_OF_U}
-             FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ? AND s.expires_at_us > ? AND u.revoked_at_us IS NULL"
-        ))
-        .bind(token_hash)
-        .bind(now.as_micros())
-        .fetch_optional(&self.pool)
-        .await?;
-        record
-            .map(|record| {
-                Ok(SessionRow {
-                    id: record.session_id,
-                    created_at_us: record.session_created_at_us,
-                    expires_at_us: record.expires_at_us,
-                    second_factor_setup_needed: record.second_factor_setup_needed,
-                    user: User::try_from(record.user)?,
+        with_pool!(self, |pool| {
+            let record = sqlx::query_as::<_, SessionRecord>(&format!(
+                "SELECT s.id AS session_id, s.created_at_us AS session_created_at_us, s.expires_at_us,
+                        (u.role IN ('admin', 'caregiver') AND u.totp_secret IS NULL
+                         AND (SELECT staff_second_factor FROM settings WHERE id = 1) = 1)
+                            AS second_factor_setup_needed,
+                        {USER_COLUMNS_OF_U}
+                 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = $1 AND s.expires_at_us > $2 AND u.revoked_at_us IS NULL"
+            ))
+            .bind(token_hash)
+            .bind(now.as_micros())
+            .fetch_optional(pool)
+            .await?;
+            record
+                .map(|record| {
+                    Ok(SessionRow {
+                        id: record.session_id,
+                        created_at_us: record.session_created_at_us,
+                        expires_at_us: record.expires_at_us,
+                        second_factor_setup_needed: record.second_factor_setup_needed,
+                        user: User::try_from(record.user)?,
+                    })
                 })
-            })
-            .transpose()
+                .transpose()
+        })
     }
 
     /// When a session expires, or `None` if it no longer exists.
@@ -88,12 +92,14 @@ impl Store {
         &self,
         session_id: SessionId,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let expiry: Option<i64> =
-            sqlx::query_scalar("SELECT expires_at_us FROM sessions WHERE id = ?")
-                .bind(session_id.get())
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(expiry.map(Timestamp::from_micros))
+        with_pool!(self, |pool| {
+            let expiry: Option<i64> =
+                sqlx::query_scalar("SELECT expires_at_us FROM sessions WHERE id = $1")
+                    .bind(session_id.get())
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(expiry.map(Timestamp::from_micros))
+        })
     }
 
     pub async fn extend_session(
@@ -101,12 +107,14 @@ impl Store {
         session_id: SessionId,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET expires_at_us = ? WHERE id = ?")
-            .bind(expires_at.as_micros())
-            .bind(session_id.get())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query("UPDATE sessions SET expires_at_us = $1 WHERE id = $2")
+                .bind(expires_at.as_micros())
+                .bind(session_id.get())
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Ends the session with this token hash, if there is one; returns its id.
@@ -114,20 +122,24 @@ impl Store {
         &self,
         token_hash: &[u8],
     ) -> Result<Option<SessionId>, StoreError> {
-        let id: Option<i64> =
-            sqlx::query_scalar("DELETE FROM sessions WHERE token_hash = ? RETURNING id")
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(id.map(SessionId::new))
+        with_pool!(self, |pool| {
+            let id: Option<i64> =
+                sqlx::query_scalar("DELETE FROM sessions WHERE token_hash = $1 RETURNING id")
+                    .bind(token_hash)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(id.map(SessionId::new))
+        })
     }
 
     pub async fn delete_session(&self, session_id: SessionId) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE id = ?")
-            .bind(session_id.get())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        with_pool!(self, |pool| {
+            sqlx::query("DELETE FROM sessions WHERE id = $1")
+                .bind(session_id.get())
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Ends all of a person's sessions but one; returns the ids of those ended.
@@ -136,31 +148,38 @@ impl Store {
         user_id: UserId,
         keep: SessionId,
     ) -> Result<Vec<SessionId>, StoreError> {
-        let ids =
-            sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? AND id != ? RETURNING id")
-                .bind(user_id.get())
-                .bind(keep.get())
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(session_ids(ids))
+        with_pool!(self, |pool| {
+            let ids = sqlx::query_scalar(
+                "DELETE FROM sessions WHERE user_id = $1 AND id != $2 RETURNING id",
+            )
+            .bind(user_id.get())
+            .bind(keep.get())
+            .fetch_all(pool)
+            .await?;
+            Ok(session_ids(ids))
+        })
     }
 
     /// Ends every session of a person; returns their ids.
     pub async fn delete_sessions_of(&self, user_id: UserId) -> Result<Vec<SessionId>, StoreError> {
-        let ids = sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? RETURNING id")
-            .bind(user_id.get())
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(session_ids(ids))
+        with_pool!(self, |pool| {
+            let ids = sqlx::query_scalar("DELETE FROM sessions WHERE user_id = $1 RETURNING id")
+                .bind(user_id.get())
+                .fetch_all(pool)
+                .await?;
+            Ok(session_ids(ids))
+        })
     }
 
     /// Forgets sessions that expired; returns how many.
     pub async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at_us <= ?")
-            .bind(now.as_micros())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        with_pool!(self, |pool| {
+            let done = sqlx::query("DELETE FROM sessions WHERE expires_at_us <= $1")
+                .bind(now.as_micros())
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected())
+        })
     }
 }
 

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use nido_shared::{DisplayName, RoomId, Timestamp, UserId, UserRole, Username};
 
+use super::backend::Connection;
 use super::sessions::session_ids;
 use super::{SessionId, Store, StoreError, conflict_or, found, parse};
 
@@ -83,73 +84,87 @@ impl Store {
         user: &NewUser<'_>,
         now: Timestamp,
     ) -> Result<UserId, StoreError> {
-        let mut connection = self.pool.acquire().await?;
-        insert_user(&mut connection, user, now).await
+        with_pool!(self, |pool| {
+            let mut connection = pool.acquire().await?;
+            insert_user((&mut *connection).into(), user, now).await
+        })
     }
 
     pub async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
-        sqlx::query_as::<_, UserRecord>(&format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE username = ?"
-        ))
-        .bind(username.as_str())
-        .fetch_optional(&self.pool)
-        .await?
-        .map(User::try_from)
-        .transpose()
-    }
-
-    pub async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        sqlx::query_as::<_, UserRecord>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
-            .bind(id.get())
-            .fetch_optional(&self.pool)
+        with_pool!(self, |pool| {
+            sqlx::query_as::<_, UserRecord>(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+            ))
+            .bind(username.as_str())
+            .fetch_optional(pool)
             .await?
             .map(User::try_from)
             .transpose()
+        })
+    }
+
+    pub async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        with_pool!(self, |pool| {
+            sqlx::query_as::<_, UserRecord>(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+            ))
+            .bind(id.get())
+            .fetch_optional(pool)
+            .await?
+            .map(User::try_from)
+            .transpose()
+        })
     }
 
     /// Everyone, by username.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        sqlx::query_as::<_, UserRecord>(&format!(
-            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
-        ))
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(User::try_from)
-        .collect()
+        with_pool!(self, |pool| {
+            sqlx::query_as::<_, UserRecord>(&format!(
+                "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+            ))
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(User::try_from)
+            .collect()
+        })
     }
 
     /// Each person's rooms, by user id.
     pub async fn rooms_by_user(&self) -> Result<HashMap<UserId, Vec<RoomId>>, StoreError> {
-        let pairs: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT m.user_id, r.slug FROM room_members m JOIN rooms r ON r.id = m.room_id
-             ORDER BY r.slug",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut rooms: HashMap<UserId, Vec<RoomId>> = HashMap::new();
-        for (user_id, slug) in pairs {
-            rooms
-                .entry(UserId::new(user_id))
-                .or_default()
-                .push(parse(slug, RoomId::try_from)?);
-        }
-        Ok(rooms)
+        with_pool!(self, |pool| {
+            let pairs: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT m.user_id, r.slug FROM room_members m JOIN rooms r ON r.id = m.room_id
+                 ORDER BY r.slug",
+            )
+            .fetch_all(pool)
+            .await?;
+            let mut rooms: HashMap<UserId, Vec<RoomId>> = HashMap::new();
+            for (user_id, slug) in pairs {
+                rooms
+                    .entry(UserId::new(user_id))
+                    .or_default()
+                    .push(parse(slug, RoomId::try_from)?);
+            }
+            Ok(rooms)
+        })
     }
 
     /// Changes a person's role; [`StoreError::LastAdmin`] (and no change) when that would
     /// leave no admin who can log in.
     pub async fn set_role(&self, user_id: UserId, role: UserRole) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE users SET role = ? WHERE id = ?")
-            .bind(role.as_str())
-            .bind(user_id.get())
-            .execute(&mut *transaction)
-            .await?;
-        found(done.rows_affected())?;
-        keep_an_admin(&mut transaction).await?;
-        transaction.commit().await?;
-        Ok(())
+        with_pool!(self, |pool| {
+            let mut transaction = pool.begin().await?;
+            let done = sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+                .bind(role.as_str())
+                .bind(user_id.get())
+                .execute(&mut *transaction)
+                .await?;
+            found(done.rows_affected())?;
+            keep_an_admin((&mut *transaction).into()).await?;
+            transaction.commit().await?;
+            Ok(())
+        })
     }
 
     /// Replaces a person's rooms, keeping when they were given the ones they keep;
@@ -160,25 +175,27 @@ impl Store {
         rooms: &[RoomId],
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let slugs = serde_json::to_string(&rooms).expect("room ids always serialise");
-        // Writing first takes SQLite's write lock at once, so no other writer can slip in.
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(
-            "DELETE FROM room_members WHERE user_id = ? AND room_id NOT IN
-                (SELECT r.id FROM rooms r JOIN json_each(?) j ON j.value = r.slug)",
-        )
-        .bind(user_id.get())
-        .bind(slugs)
-        .execute(&mut *transaction)
-        .await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
+        with_pool!(self, |pool| {
+            let slugs = serde_json::to_string(&rooms).expect("room ids always serialise");
+            // Writing first takes SQLite's write lock at once, so no other writer can slip in.
+            let mut transaction = pool.begin().await?;
+            sqlx::query(
+                "DELETE FROM room_members WHERE user_id = $1 AND room_id NOT IN
+                    (SELECT r.id FROM rooms r JOIN json_each($2) j ON j.value = r.slug)",
+            )
             .bind(user_id.get())
-            .fetch_optional(&mut *transaction)
+            .bind(slugs)
+            .execute(&mut *transaction)
             .await?;
-        exists.ok_or(StoreError::NotFound)?;
-        add_rooms(&mut transaction, user_id, rooms, now).await?;
-        transaction.commit().await?;
-        Ok(())
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+                .bind(user_id.get())
+                .fetch_optional(&mut *transaction)
+                .await?;
+            exists.ok_or(StoreError::NotFound)?;
+            add_rooms((&mut *transaction).into(), user_id, rooms, now).await?;
+            transaction.commit().await?;
+            Ok(())
+        })
     }
 
     /// Revokes an account: it can no longer log in, and its sessions and trusted devices
@@ -189,117 +206,131 @@ impl Store {
         user_id: UserId,
         now: Timestamp,
     ) -> Result<Vec<SessionId>, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE users SET revoked_at_us = ? WHERE id = ? AND revoked_at_us IS NULL",
-        )
-        .bind(now.as_micros())
-        .bind(user_id.get())
-        .execute(&mut *transaction)
-        .await?;
-        if done.rows_affected() == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
-                .bind(user_id.get())
-                .fetch_optional(&mut *transaction)
-                .await?;
-            exists.ok_or(StoreError::NotFound)?;
-        }
-        keep_an_admin(&mut transaction).await?;
-        let sessions: Vec<i64> =
-            sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? RETURNING id")
-                .bind(user_id.get())
-                .fetch_all(&mut *transaction)
-                .await?;
-        sqlx::query("DELETE FROM trusted_devices WHERE user_id = ?")
+        with_pool!(self, |pool| {
+            let mut transaction = pool.begin().await?;
+            let done = sqlx::query(
+                "UPDATE users SET revoked_at_us = $1 WHERE id = $2 AND revoked_at_us IS NULL",
+            )
+            .bind(now.as_micros())
             .bind(user_id.get())
             .execute(&mut *transaction)
             .await?;
-        transaction.commit().await?;
-        Ok(session_ids(sessions))
+            if done.rows_affected() == 0 {
+                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+                    .bind(user_id.get())
+                    .fetch_optional(&mut *transaction)
+                    .await?;
+                exists.ok_or(StoreError::NotFound)?;
+            }
+            keep_an_admin((&mut *transaction).into()).await?;
+            let sessions: Vec<i64> =
+                sqlx::query_scalar("DELETE FROM sessions WHERE user_id = $1 RETURNING id")
+                    .bind(user_id.get())
+                    .fetch_all(&mut *transaction)
+                    .await?;
+            sqlx::query("DELETE FROM trusted_devices WHERE user_id = $1")
+                .bind(user_id.get())
+                .execute(&mut *transaction)
+                .await?;
+            transaction.commit().await?;
+            Ok(session_ids(sessions))
+        })
     }
 
     pub async fn set_password_hash(&self, user_id: UserId, hash: &str) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(hash)
-            .bind(user_id.get())
-            .execute(&self.pool)
-            .await?;
-        found(done.rows_affected())
+        with_pool!(self, |pool| {
+            let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(user_id.get())
+                .execute(pool)
+                .await?;
+            found(done.rows_affected())
+        })
     }
 
     /// How many admins can still log in.
     pub async fn active_admin_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND revoked_at_us IS NULL",
-        )
-        .fetch_one(&self.pool)
-        .await?)
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE role = 'admin' AND revoked_at_us IS NULL",
+            )
+            .fetch_one(pool)
+            .await?)
+        })
     }
 }
 
 /// [`StoreError::LastAdmin`] when, in this transaction, no admin can log in any more.
-async fn keep_an_admin(connection: &mut sqlx::SqliteConnection) -> Result<(), StoreError> {
-    let admins: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND revoked_at_us IS NULL",
-    )
-    .fetch_one(connection)
-    .await?;
-    if admins == 0 {
-        Err(StoreError::LastAdmin)
-    } else {
-        Ok(())
-    }
+async fn keep_an_admin(connection: Connection<'_>) -> Result<(), StoreError> {
+    with_connection!(connection, |connection| {
+        let admins: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND revoked_at_us IS NULL",
+        )
+        .fetch_one(connection)
+        .await?;
+        if admins == 0 {
+            Err(StoreError::LastAdmin)
+        } else {
+            Ok(())
+        }
+    })
 }
 
 pub(super) async fn insert_user(
-    connection: &mut sqlx::SqliteConnection,
+    connection: Connection<'_>,
     user: &NewUser<'_>,
     now: Timestamp,
 ) -> Result<UserId, StoreError> {
-    sqlx::query_scalar(
-        "INSERT INTO users
-            (username, display_name, password_hash, role, invited_by, household_head,
-             created_at_us)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(user.username.as_str())
-    .bind(user.display_name.as_str())
-    .bind(user.password_hash)
-    .bind(user.role.as_str())
-    .bind(user.invited_by.map(UserId::get))
-    .bind(user.household_head.map(UserId::get))
-    .bind(now.as_micros())
-    .fetch_one(connection)
-    .await
-    .map(UserId::new)
-    .map_err(conflict_or)
+    with_connection!(connection, |connection| {
+        sqlx::query_scalar(
+            "INSERT INTO users
+                (username, display_name, password_hash, role, invited_by, household_head,
+                 created_at_us)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(user.username.as_str())
+        .bind(user.display_name.as_str())
+        .bind(user.password_hash)
+        .bind(user.role.as_str())
+        .bind(user.invited_by.map(UserId::get))
+        .bind(user.household_head.map(UserId::get))
+        .bind(now.as_micros())
+        .fetch_one(connection)
+        .await
+        .map(UserId::new)
+        .map_err(conflict_or)
+    })
 }
 
 /// Gives a person rooms, by slug, from `now` on (rooms they have already keep their
 /// date); [`StoreError::NotFound`] if one does not exist.
 pub(super) async fn add_rooms(
-    connection: &mut sqlx::SqliteConnection,
+    connection: Connection<'_>,
     user_id: UserId,
     rooms: &[RoomId],
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    for room in rooms {
-        let added = sqlx::query(
-            "INSERT OR IGNORE INTO room_members (room_id, user_id, added_at_us)
-             SELECT id, ?, ? FROM rooms WHERE slug = ?",
-        )
-        .bind(user_id.get())
-        .bind(now.as_micros())
-        .bind(room.as_str())
-        .execute(&mut *connection)
-        .await?;
-        if added.rows_affected() == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM rooms WHERE slug = ?")
-                .bind(room.as_str())
-                .fetch_optional(&mut *connection)
-                .await?;
-            exists.ok_or(StoreError::NotFound)?;
+    with_connection!(connection, |connection| {
+        for room in rooms {
+            let added = sqlx::query(
+                "INSERT INTO room_members (room_id, user_id, added_at_us)
+                 SELECT id, $1, $2 FROM rooms WHERE slug = $3
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(user_id.get())
+            .bind(now.as_micros())
+            .bind(room.as_str())
+            .execute(&mut *connection)
+            .await?;
+            if added.rows_affected() == 0 {
+                let exists: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM rooms WHERE slug = $1")
+                        .bind(room.as_str())
+                        .fetch_optional(&mut *connection)
+                        .await?;
+                exists.ok_or(StoreError::NotFound)?;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }

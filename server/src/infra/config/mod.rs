@@ -4,6 +4,7 @@
 //! A setting on the command line wins over its environment variable, which wins over the
 //! file, which wins over the default.
 
+mod database;
 mod file;
 
 use std::ffi::OsString;
@@ -14,6 +15,10 @@ use std::time::Duration;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 use nido_shared::limits::DEFAULT_MAX_FRAME_BYTES;
+
+use crate::store::Location;
+
+pub use database::DatabaseUrl;
 
 /// Nido: a live classroom camera and chat for a daycare.
 ///
@@ -114,9 +119,16 @@ pub struct Config {
     #[arg(long, env = "NIDO_DIST")]
     pub dist: Option<PathBuf>,
 
-    /// Directory for Nido's data: the database `nido.db`.
+    /// Directory for Nido's data: the database `nido.db` (unless `--database` is given)
+    /// and the self-signed certificate's files.
     #[arg(long, env = "NIDO_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+
+    /// Keep the data in this PostgreSQL database instead of the embedded SQLite, as
+    /// `postgres://USER:PASSWORD@HOST/DATABASE` (migrated at start, like SQLite): the
+    /// database that several Nido nodes of one deployment share.
+    #[arg(long, env = "NIDO_DATABASE", hide_env_values = true)]
+    pub database: Option<DatabaseUrl>,
 
     /// Time zone that rooms' viewing hours are read in, as an IANA name such as
     /// `Europe/Madrid`; the system's own by default.
@@ -295,6 +307,14 @@ impl Config {
     /// The defaults, as if started with no options: for tests and embedding.
     pub fn with_defaults() -> Self {
         Cli::parse_from(["nido-server"]).config
+    }
+
+    /// Where the store keeps the data: `--database`, or else SQLite in `--data-dir`.
+    pub fn store_location(&self) -> Location<'_> {
+        match &self.database {
+            Some(url) => Location::Postgres(url.options()),
+            None => Location::Sqlite(&self.data_dir),
+        }
     }
 
     /// How long a login lasts without being used.

@@ -1,0 +1,260 @@
+//! One conformance suite for the store, run against both of its backends: the embedded
+//! SQLite and a real PostgreSQL server (`NIDO_TEST_POSTGRES`, an admin URL to a server that
+//! `scripts/test.sh` starts; each test makes a database of its own there). Both must give
+//! the same answers, and two stores on one PostgreSQL (two nodes) must number one room's
+//! chat 1, 2, 3… with no gaps and store each message once.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use nido_server::store::{Appended, Location, NewChat, NewRoomRow, NewUser, Store, StoreError};
+use nido_shared::{
+    ChatId, DisplayName, Role, RoomId, Timestamp, UserRole, Username, WeeklySchedule,
+};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
+
+/// A fresh, empty PostgreSQL database on the tests' server.
+async fn fresh_postgres() -> PgConnectOptions {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let url = std::env::var("NIDO_TEST_POSTGRES")
+        .expect("NIDO_TEST_POSTGRES is not set: run the tests with scripts/test.sh, which starts PostgreSQL");
+    let admin = PgConnectOptions::from_str(&url).expect("NIDO_TEST_POSTGRES is a postgres:// URL");
+    let name = format!(
+        "nido_conformance_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut connection = PgConnection::connect_with(&admin)
+        .await
+        .expect("PostgreSQL answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await
+        .expect("a test database");
+    admin.database(&name)
+}
+
+/// Runs `check` on a new SQLite store and on a new PostgreSQL store.
+macro_rules! on_both_backends {
+    ($check:ident) => {
+        mod $check {
+            #[tokio::test]
+            async fn on_sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let store = super::Store::open(super::Location::Sqlite(dir.path()))
+                    .await
+                    .unwrap();
+                super::$check(&store).await;
+                store.close().await;
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                let options = super::fresh_postgres().await;
+                let store = super::Store::open(super::Location::Postgres(&options))
+                    .await
+                    .unwrap();
+                super::$check(&store).await;
+                store.close().await;
+            }
+        }
+    };
+}
+
+const NOW: Timestamp = Timestamp::from_micros(1_780_000_000_000_000);
+
+async fn person(store: &Store, name: &str, role: UserRole) -> nido_shared::UserId {
+    store
+        .create_user(
+            &NewUser {
+                username: &Username::try_from(name.to_owned()).unwrap(),
+                display_name: &DisplayName::try_from(name.to_owned()).unwrap(),
+                password_hash: "hash",
+                role,
+                invited_by: None,
+                household_head: None,
+            },
+            NOW,
+        )
+        .await
+        .unwrap()
+}
+
+async fn room(store: &Store, slug: &str) -> RoomId {
+    let slug = RoomId::try_from(slug.to_owned()).unwrap();
+    store
+        .create_room(
+            &NewRoomRow {
+                slug: &slug,
+                name: "Sala",
+                schedule: WeeklySchedule::default(),
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    slug
+}
+
+async fn say(
+    store: &Store,
+    room: &RoomId,
+    user: nido_shared::UserId,
+    id: &str,
+) -> Result<Appended, StoreError> {
+    store
+        .append_chat(
+            &NewChat {
+                room,
+                user_id: user,
+                client_id: &ChatId::try_from(format!("message-{id}")).unwrap(),
+                name: &DisplayName::try_from("Ana".to_owned()).unwrap(),
+                role: Role::Viewer,
+                staff: false,
+                text: id,
+            },
+            NOW,
+        )
+        .await
+}
+
+async fn accounts_and_rooms(store: &Store) {
+    let admin = person(store, "admin", UserRole::Admin).await;
+    let family = person(store, "ana", UserRole::Family).await;
+    assert!(matches!(
+        store
+            .create_user(
+                &NewUser {
+                    username: &Username::try_from("ana".to_owned()).unwrap(),
+                    display_name: &DisplayName::try_from("Other".to_owned()).unwrap(),
+                    password_hash: "hash",
+                    role: UserRole::Family,
+                    invited_by: Some(admin),
+                    household_head: None,
+                },
+                NOW,
+            )
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    let found = store
+        .user_by_username(&Username::try_from("ana".to_owned()).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id, found.role, found.revoked),
+        (family, UserRole::Family, false)
+    );
+    assert_eq!(store.active_admin_count().await.unwrap(), 1);
+
+    let sala = room(store, "sala-azul").await;
+    let paused = store.set_paused(&sala, true).await.unwrap();
+    assert!(paused.paused);
+    let again = store.set_paused(&sala, false).await.unwrap();
+    assert!(
+        again.version > paused.version,
+        "each policy change takes a higher version"
+    );
+    store.rename_room(&sala, "Sala Azul").await.unwrap();
+    assert_eq!(store.room(&sala).await.unwrap().unwrap().name, "Sala Azul");
+    assert!(!store.is_member(family, &sala).await.unwrap());
+
+    assert_eq!(store.family_invite_limit().await.unwrap(), 3);
+    store.set_family_invite_limit(5).await.unwrap();
+    assert_eq!(store.family_invite_limit().await.unwrap(), 5);
+    assert!(!store.staff_second_factor().await.unwrap());
+    store.set_staff_second_factor(true).await.unwrap();
+    assert!(store.staff_second_factor().await.unwrap());
+}
+on_both_backends!(accounts_and_rooms);
+
+async fn chat_numbers_resends_and_deletes(store: &Store) {
+    let family = person(store, "ana", UserRole::Family).await;
+    let sala = room(store, "sala").await;
+    let first = say(store, &sala, family, "m-1").await.unwrap();
+    let Appended::New(first) = first else {
+        panic!("a new message: {first:?}")
+    };
+    assert_eq!(first.seq, 1);
+    let Appended::New(second) = say(store, &sala, family, "m-2").await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(second.seq, 2);
+    // Sent again (a reconnect): the message stored before, not a new number.
+    assert_eq!(
+        say(store, &sala, family, "m-1").await.unwrap(),
+        Appended::Existing(first.clone())
+    );
+    let missing = RoomId::try_from("gone".to_owned()).unwrap();
+    assert!(matches!(
+        say(store, &missing, family, "m-3").await,
+        Err(StoreError::NotFound)
+    ));
+
+    let (page, older) = store.chat_page(&sala, None, None, 10).await.unwrap();
+    assert_eq!(page.iter().map(|line| line.seq).collect::<Vec<_>>(), [1, 2]);
+    assert!(!older);
+    assert!(store.delete_chat(&sala, 1, family, NOW).await.unwrap());
+    assert!(!store.delete_chat(&sala, 1, family, NOW).await.unwrap());
+    assert_eq!(store.deleted_chat_since(&sala, 0).await.unwrap(), [1]);
+    let after = store.chat_after(&sala, None, 0, 10).await.unwrap().unwrap();
+    assert_eq!(after.iter().map(|line| line.seq).collect::<Vec<_>>(), [2]);
+    let Appended::New(third) = say(store, &sala, family, "m-3").await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(third.seq, 3, "numbers are never reused");
+}
+on_both_backends!(chat_numbers_resends_and_deletes);
+
+/// Two nodes on one PostgreSQL append to one room at once, each message also resent to the
+/// other node: every message is stored once, and the numbers are 1…N with no gaps.
+#[tokio::test]
+async fn two_nodes_number_one_rooms_chat_without_gaps_or_duplicates() {
+    let options = fresh_postgres().await;
+    let node_a = Store::open(Location::Postgres(&options)).await.unwrap();
+    let node_b = Store::open(Location::Postgres(&options)).await.unwrap();
+    let family = person(&node_a, "ana", UserRole::Family).await;
+    let sala = room(&node_a, "sala").await;
+    let messages = 200;
+    let send = |store: Store, room: RoomId, from: usize| async move {
+        let mut seqs = Vec::new();
+        for n in 0..messages {
+            let id = format!("m-{}", (n + from) % messages);
+            let line = match say(&store, &room, family, &id).await.unwrap() {
+                Appended::New(line) | Appended::Existing(line) => line,
+            };
+            seqs.push((id, line.seq));
+        }
+        seqs
+    };
+    let (a, b) = tokio::join!(
+        tokio::spawn(send(node_a.clone(), sala.clone(), 0)),
+        tokio::spawn(send(node_b.clone(), sala.clone(), messages / 2)),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut by_id = std::collections::HashMap::new();
+    for (id, seq) in a.into_iter().chain(b) {
+        assert_eq!(
+            *by_id.entry(id.clone()).or_insert(seq),
+            seq,
+            "{id} got two numbers"
+        );
+    }
+    let numbers: BTreeSet<u64> = by_id.values().copied().collect();
+    assert_eq!(
+        numbers,
+        (1..=messages as u64).collect(),
+        "numbers 1…{messages}, each once"
+    );
+    let stored = node_b
+        .chat_after(&sala, None, 0, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.len(), messages);
+    node_a.close().await;
+    node_b.close().await;
+}
