@@ -258,3 +258,67 @@ async fn two_nodes_number_one_rooms_chat_without_gaps_or_duplicates() {
     node_a.close().await;
     node_b.close().await;
 }
+
+async fn room_memberships(store: &Store) {
+    let family = person(store, "ana", UserRole::Family).await;
+    let (azul, verde) = (room(store, "azul").await, room(store, "verde").await);
+    store
+        .set_user_rooms(family, &[azul.clone(), verde.clone()], NOW)
+        .await
+        .unwrap();
+    let later = Timestamp::from_micros(NOW.as_micros() + 1);
+    store
+        .set_user_rooms(family, std::slice::from_ref(&verde), later)
+        .await
+        .unwrap();
+    let rooms: Vec<RoomId> = store
+        .rooms_of_user(family)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.slug)
+        .collect();
+    assert_eq!(rooms, std::slice::from_ref(&verde));
+    assert_eq!(
+        store.member_since(family, &verde).await.unwrap(),
+        Some(NOW),
+        "a kept room keeps its date"
+    );
+    store.set_user_rooms(family, &[], later).await.unwrap();
+    assert!(store.rooms_of_user(family).await.unwrap().is_empty());
+    let missing = RoomId::try_from("gone".to_owned()).unwrap();
+    assert!(matches!(
+        store.set_user_rooms(family, &[missing], later).await,
+        Err(StoreError::NotFound)
+    ));
+}
+on_both_backends!(room_memberships);
+
+/// Two nodes each revoke a different one of the last two admins at the same moment: one of
+/// them must be refused, so that an admin remains.
+#[tokio::test]
+async fn two_nodes_removing_the_last_two_admins_at_once_leave_one() {
+    let options = fresh_postgres().await;
+    let node_a = Store::open(Location::Postgres(&options)).await.unwrap();
+    let node_b = Store::open(Location::Postgres(&options)).await.unwrap();
+    let mut survivor = person(&node_a, "admin", UserRole::Admin).await;
+    for round in 0..20 {
+        let newcomer = person(&node_a, &format!("admin{round}"), UserRole::Admin).await;
+        let (a, b) = tokio::join!(
+            node_a.revoke_user(survivor, NOW),
+            node_b.revoke_user(newcomer, NOW)
+        );
+        match (&a, &b) {
+            (Err(StoreError::LastAdmin), Ok(_)) => {}
+            (Ok(_), Err(StoreError::LastAdmin)) => survivor = newcomer,
+            _ => panic!("round {round}: exactly one must be refused: {a:?} {b:?}"),
+        }
+        assert_eq!(
+            node_b.active_admin_count().await.unwrap(),
+            1,
+            "round {round}"
+        );
+    }
+    node_a.close().await;
+    node_b.close().await;
+}

@@ -168,6 +168,7 @@ impl Store {
                 found(added.rows_affected())?;
             }
             if let Some(limit) = invite.place_limit {
+                lock_inviter((&mut *transaction).into(), invite.created_by).await?;
                 let used = places_used((&mut *transaction).into(), invite.created_by, now).await?;
                 if used > limit {
                     return Err(StoreError::LimitReached);
@@ -329,6 +330,19 @@ pub struct NewRegistration<'a> {
     pub username: &'a Username,
     pub display_name: &'a DisplayName,
     pub password_hash: &'a str,
+}
+
+/// Makes one person's invites that count places wait for each other, so that each counts
+/// the others' (on SQLite the insert's writer lock already does; PostgreSQL's transactions
+/// run side by side, so there the inviter's row is locked).
+async fn lock_inviter(connection: Connection<'_>, user_id: UserId) -> Result<(), StoreError> {
+    if let Connection::Postgres(connection) = connection {
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            .bind(user_id.get())
+            .execute(connection)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn places_used(

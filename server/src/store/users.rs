@@ -155,6 +155,7 @@ impl Store {
     pub async fn set_role(&self, user_id: UserId, role: UserRole) -> Result<(), StoreError> {
         with_pool!(self, |pool| {
             let mut transaction = pool.begin().await?;
+            lock_admins((&mut *transaction).into()).await?;
             let done = sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
                 .bind(role.as_str())
                 .bind(user_id.get())
@@ -176,17 +177,19 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         with_pool!(self, |pool| {
-            let slugs = serde_json::to_string(&rooms).expect("room ids always serialise");
             // Writing first takes SQLite's write lock at once, so no other writer can slip in.
             let mut transaction = pool.begin().await?;
-            sqlx::query(
-                "DELETE FROM room_members WHERE user_id = $1 AND room_id NOT IN
-                    (SELECT r.id FROM rooms r JOIN json_each($2) j ON j.value = r.slug)",
-            )
-            .bind(user_id.get())
-            .bind(slugs)
-            .execute(&mut *transaction)
-            .await?;
+            let mut leave = sqlx::QueryBuilder::new("DELETE FROM room_members WHERE user_id = ");
+            leave.push_bind(user_id.get());
+            if !rooms.is_empty() {
+                leave.push(" AND room_id NOT IN (SELECT id FROM rooms WHERE slug IN (");
+                let mut kept = leave.separated(", ");
+                for room in rooms {
+                    kept.push_bind(room.as_str());
+                }
+                kept.push_unseparated("))");
+            }
+            leave.build().execute(&mut *transaction).await?;
             let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
                 .bind(user_id.get())
                 .fetch_optional(&mut *transaction)
@@ -208,6 +211,7 @@ impl Store {
     ) -> Result<Vec<SessionId>, StoreError> {
         with_pool!(self, |pool| {
             let mut transaction = pool.begin().await?;
+            lock_admins((&mut *transaction).into()).await?;
             let done = sqlx::query(
                 "UPDATE users SET revoked_at_us = $1 WHERE id = $2 AND revoked_at_us IS NULL",
             )
@@ -258,6 +262,18 @@ impl Store {
             .await?)
         })
     }
+}
+
+/// Makes the transactions that may remove an admin run one after another, so that each
+/// counts the admins the others left. SQLite's one writer lock already does; PostgreSQL's
+/// transactions run side by side, so there they lock the settings row first.
+async fn lock_admins(connection: Connection<'_>) -> Result<(), StoreError> {
+    if let Connection::Postgres(connection) = connection {
+        sqlx::query("SELECT id FROM settings WHERE id = 1 FOR UPDATE")
+            .execute(connection)
+            .await?;
+    }
+    Ok(())
 }
 
 /// [`StoreError::LastAdmin`] when, in this transaction, no admin can log in any more.
