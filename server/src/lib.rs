@@ -5,12 +5,14 @@
 //!   connections that join them.
 //! - `http/`: the HTTP surface: the JSON API, the browser app's files and what every
 //!   response gets (security headers, the hosts and origins served).
+//! - `cluster/`: many nodes of one deployment, over PostgreSQL and NATS.
 //! - `auth/`: passwords, sessions, second factors and login throttling.
 //! - `store/`: the database.
 //! - `infra/`: configuration, TLS, the clock, logs and metrics.
 
 pub mod admin_cli;
 mod auth;
+mod cluster;
 mod http;
 pub mod infra;
 mod relay;
@@ -96,6 +98,11 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let connections = state.connections.clone();
     let store = state.store.clone();
     let policy = tokio::spawn(enforce_time_rules(state.clone()));
+    let duties = state
+        .cluster
+        .is_some()
+        .then(|| tokio::spawn(cluster::run_duties(state.clone())));
+    let cluster = state.cluster.clone();
     match state.tls.clone() {
         Some(tls) => {
             let listener = TlsTcpListener::new(listener, tls.server_config)
@@ -105,12 +112,20 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         None => serve_http(listener.tap_io(|stream| set_nodelay(stream)), state).await,
     }
     policy.abort();
+    if let Some(duties) = duties {
+        duties.abort();
+    }
     connections.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait())
         .await
         .is_err()
     {
         tracing::warn!("some connections did not close in time");
+    }
+    if let Some(cluster) = cluster
+        && let Err(error) = store.leave_cluster(cluster.node().as_str()).await
+    {
+        tracing::warn!(%error, "could not leave the cluster cleanly; the others will notice");
     }
     store.close().await;
     Ok(())
@@ -193,21 +208,39 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready for traffic: the database answers and the server is not shutting down.
+/// Ready for traffic: the database answers, the backplane (with other nodes) is connected,
+/// and the server is not shutting down. The answer names what is missing.
 async fn readyz(State(state): State<AppState>) -> Response {
     if state.shutdown.is_cancelled() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    match state.store.ping().await {
-        Ok(()) => "ready".into_response(),
+    let database = match state.store.ping().await {
+        Ok(()) => true,
         Err(error) => {
             tracing::warn!(%error, "the database does not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the database does not answer",
-            )
-                .into_response()
+            false
         }
+    };
+    let backplane = state
+        .cluster
+        .as_ref()
+        .map(|cluster| cluster.backplane().is_connected());
+    let mut report = format!(
+        "database: {}\n",
+        if database { "ok" } else { "does not answer" }
+    );
+    if let Some(connected) = backplane {
+        let shown = if connected { "ok" } else { "disconnected" };
+        report.push_str(&format!("backplane: {shown}\n"));
+    }
+    if database && backplane != Some(false) {
+        (StatusCode::OK, format!("ready\n{report}")).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready\n{report}"),
+        )
+            .into_response()
     }
 }
 

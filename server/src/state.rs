@@ -8,6 +8,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
+use crate::cluster::{BackplaneError, Cluster, ClusterSettings};
 use crate::http::origin::OriginPolicy;
 use crate::http::security_headers::content_security_policy;
 use crate::http::served_hosts::ServedHosts;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub clock: Clock,
     pub hours: ViewingHours,
     pub hub: Hub,
+    /// The other nodes of the deployment (`--backplane`); `None` for a single node.
+    pub cluster: Option<Cluster>,
     pub sockets: OpenSockets,
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
@@ -67,6 +70,13 @@ pub enum StartError {
          do it anyway"
     )]
     PlainHttpOnNetwork(std::net::SocketAddr),
+    #[error(
+        "--backplane joins nodes that share one PostgreSQL database: add --database \
+         postgres://… (on SQLite, one Nido is the whole deployment)"
+    )]
+    BackplaneWithoutDatabase,
+    #[error("cannot join the backplane")]
+    Backplane(#[from] BackplaneError),
 }
 
 impl AppState {
@@ -84,8 +94,24 @@ impl AppState {
         if tls.is_none() && exposed && config.trusted_proxy.is_empty() && !config.insecure_http {
             return Err(StartError::PlainHttpOnNetwork(config.listen));
         }
+        if config.backplane.is_some() && config.database.is_none() {
+            return Err(StartError::BackplaneWithoutDatabase);
+        }
         let store = Store::open(config.store_location()).await?;
         let clock = Clock::default();
+        let metrics = Metrics::default();
+        let cluster = match (&config.backplane, &config.database) {
+            (Some(backplane), Some(database)) => {
+                let settings = ClusterSettings {
+                    backplane,
+                    deployment: database.options().get_database().unwrap_or("nido"),
+                    listen: config.listen,
+                    max_frame_bytes: config.max_frame_bytes,
+                };
+                Some(Cluster::join(settings, store.clone(), clock.clone(), metrics.clone()).await?)
+            }
+            _ => None,
+        };
         // On a shared database the open viewings are other nodes' too, alive.
         if !store.is_shared() {
             let ended = store.end_unfinished_viewings(clock.now()).await?;
@@ -101,13 +127,14 @@ impl AppState {
             chat_rate: chat_rate(config.chat_per_10s),
             origins: Arc::new(OriginPolicy::new(&config.allowed_origin)),
             tls,
-            metrics: Metrics::default(),
+            metrics,
             metrics_access: Arc::new(MetricsAccess::new(
                 &config.metrics_allow,
                 config.metrics_token.as_deref(),
             )),
             config: Arc::new(config),
-            hub: Hub::new(clock.clone(), hours.clone()),
+            hub: Hub::new(clock.clone(), hours.clone(), cluster.clone()),
+            cluster,
             store,
             clock,
             hours,

@@ -139,7 +139,7 @@ async fn metrics_are_refused_outside_the_allowed_addresses_without_the_token() {
 #[tokio::test]
 async fn health_says_alive_and_readiness_follows_the_database() {
     let server = TestServer::start().await;
-    for (path, body) in [("/healthz", "ok"), ("/readyz", "ready")] {
+    for (path, body) in [("/healthz", "ok"), ("/readyz", "ready\ndatabase: ok\n")] {
         let response = reqwest::get(server.url(path)).await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.text().await.unwrap(), body);

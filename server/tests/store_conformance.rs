@@ -6,34 +6,17 @@
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use nido_server::store::{Appended, Location, NewChat, NewRoomRow, NewUser, Store, StoreError};
 use nido_shared::{
     ChatId, DisplayName, Role, RoomId, Timestamp, UserRole, Username, WeeklySchedule,
 };
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, PgConnection};
 
 /// A fresh, empty PostgreSQL database on the tests' server.
 async fn fresh_postgres() -> PgConnectOptions {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let url = std::env::var("NIDO_TEST_POSTGRES")
-        .expect("NIDO_TEST_POSTGRES is not set: run the tests with scripts/test.sh, which starts PostgreSQL");
-    let admin = PgConnectOptions::from_str(&url).expect("NIDO_TEST_POSTGRES is a postgres:// URL");
-    let name = format!(
-        "nido_conformance_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut connection = PgConnection::connect_with(&admin)
-        .await
-        .expect("PostgreSQL answers");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut connection)
-        .await
-        .expect("a test database");
-    admin.database(&name)
+    let url = nido_testkit::postgres::fresh_database("conformance").await;
+    PgConnectOptions::from_str(&url).expect("a postgres:// URL")
 }
 
 /// Runs `check` on a new SQLite store and on a new PostgreSQL store.

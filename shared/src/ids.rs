@@ -168,6 +168,12 @@ impl fmt::Display for DisplayName {
 #[serde(try_from = "String", into = "String")]
 pub struct CameraKey(String);
 
+impl CameraKey {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl TryFrom<String> for CameraKey {
     type Error = IdError;
 

@@ -6,12 +6,15 @@ pub mod api;
 pub mod frames;
 pub mod in_process;
 pub mod log_lines;
+pub mod nats;
 pub mod nido_process;
+pub mod postgres;
 pub mod process_group;
 pub mod wait;
 
 pub use api::{Api, session_cookie, upgrade_request};
 pub use in_process::InProcessServer;
+pub use nats::NatsServer;
 pub use nido_process::{NidoBinary, RunningNido};
 pub use process_group::ProcessGroup;
 pub use wait::eventually;

@@ -53,8 +53,19 @@ impl NidoBinary {
 
     /// Runs `nido-server admin create NAME`, giving it [`PASSWORD`] on standard input.
     pub async fn create_admin(&self, data_dir: &Path, name: &str) -> anyhow::Result<()> {
+        self.create_admin_with(data_dir, &[], name).await
+    }
+
+    /// The same, with these options before the command (`--database URL`).
+    pub async fn create_admin_with(
+        &self,
+        data_dir: &Path,
+        options: &[&str],
+        name: &str,
+    ) -> anyhow::Result<()> {
         let mut create = self
             .command(data_dir)
+            .args(options)
             .args(["admin", "create", name])
             .stdin(Stdio::piped())
             .stderr(Stdio::null())

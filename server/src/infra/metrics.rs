@@ -34,6 +34,21 @@ pub struct Metrics {
     chat_messages: Counter,
     auth_failures: Counter,
     frame_time_in_server: Histogram,
+    backplane: BackplaneMetrics,
+}
+
+/// What crosses the backplane between this node and the others (zero on a single node).
+#[derive(Clone)]
+struct BackplaneMetrics {
+    frames_out: Counter,
+    bytes_out: Counter,
+    frames_in: Counter,
+    bytes_in: Counter,
+    /// Frames this node could not publish (NATS disconnected or too slow).
+    frames_unsent: Counter,
+    reconnects: Counter,
+    /// From a frame's publication on its camera's node to its arrival here.
+    lag: Histogram,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -73,6 +88,15 @@ impl Default for Metrics {
             auth_failures: Counter::default(),
             // 0.25 ms to about 4 s.
             frame_time_in_server: Histogram::new(exponential_buckets(0.000_25, 2.0, 15)),
+            backplane: BackplaneMetrics {
+                frames_out: Counter::default(),
+                bytes_out: Counter::default(),
+                frames_in: Counter::default(),
+                bytes_in: Counter::default(),
+                frames_unsent: Counter::default(),
+                reconnects: Counter::default(),
+                lag: Histogram::new(exponential_buckets(0.000_25, 2.0, 15)),
+            },
         };
         let mut registry = Registry::with_prefix("nido");
         registry.register(
@@ -120,6 +144,7 @@ impl Default for Metrics {
             "From a frame's arrival from the camera to its write to a viewer's socket",
             metrics.frame_time_in_server.clone(),
         );
+        metrics.backplane.register(&mut registry);
         Self {
             registry: Arc::new(registry),
             ..metrics
@@ -167,6 +192,28 @@ impl Metrics {
         self.auth_failures.inc();
     }
 
+    /// A frame published to the other nodes.
+    pub fn backplane_frame_out(&self, bytes: usize) {
+        self.backplane.frames_out.inc();
+        self.backplane.bytes_out.inc_by(bytes as u64);
+    }
+
+    /// A frame this node could not publish to the others.
+    pub fn backplane_frame_unsent(&self) {
+        self.backplane.frames_unsent.inc();
+    }
+
+    /// A frame from another node, `lag` after its node published it.
+    pub fn backplane_frame_in(&self, bytes: usize, lag: std::time::Duration) {
+        self.backplane.frames_in.inc();
+        self.backplane.bytes_in.inc_by(bytes as u64);
+        self.backplane.lag.observe(lag.as_secs_f64());
+    }
+
+    pub fn backplane_reconnected(&self) {
+        self.backplane.reconnects.inc();
+    }
+
     pub fn encode(&self, live_cameras: usize) -> String {
         self.live_cameras
             .set(i64::try_from(live_cameras).unwrap_or(i64::MAX));
@@ -174,6 +221,47 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .expect("writing to a String cannot fail");
         text
+    }
+}
+
+impl BackplaneMetrics {
+    fn register(&self, registry: &mut Registry) {
+        let backplane = registry.sub_registry_with_prefix("backplane");
+        backplane.register(
+            "frames_out",
+            "Video frames this node's cameras published to the other nodes",
+            self.frames_out.clone(),
+        );
+        backplane.register(
+            "bytes_out",
+            "Bytes of video published to the other nodes",
+            self.bytes_out.clone(),
+        );
+        backplane.register(
+            "frames_in",
+            "Video frames received from cameras on other nodes",
+            self.frames_in.clone(),
+        );
+        backplane.register(
+            "bytes_in",
+            "Bytes of video received from other nodes",
+            self.bytes_in.clone(),
+        );
+        backplane.register(
+            "frames_unsent",
+            "Frames not published because NATS was disconnected or too slow",
+            self.frames_unsent.clone(),
+        );
+        backplane.register(
+            "reconnects",
+            "Times a connection to NATS was made again after it broke",
+            self.reconnects.clone(),
+        );
+        backplane.register(
+            "lag_seconds",
+            "From a frame's publication on its camera's node to its arrival on this one",
+            self.lag.clone(),
+        );
     }
 }
 

@@ -98,7 +98,7 @@ impl Chatter<'_> {
         match store.append_chat(&chat, now).await {
             Ok(Appended::New(line)) => {
                 self.state.metrics.chat_message();
-                self.membership.broadcast(&ServerMessage::Chat(line));
+                self.membership.announce_chat(line);
             }
             Ok(Appended::Existing(line)) => self.outbox.push_message(&ServerMessage::Chat(line)),
             Err(error) => return Err(SocketError::from(error).about_chat(&id)),
@@ -169,8 +169,7 @@ impl Chatter<'_> {
             .delete_chat(self.membership.room(), seq, self.user_id, now)
             .await?;
         if deleted {
-            self.membership
-                .broadcast(&ServerMessage::ChatDeleted { seq });
+            self.membership.announce_chat_deleted(seq);
             let details = EventDetails {
                 amount: i64::try_from(seq).ok(),
                 ..self.event()

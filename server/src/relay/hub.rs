@@ -10,6 +10,11 @@
 //! closed, and a fan-out under way stops at once, so no viewer is sent a frame after hearing
 //! that.
 //!
+//! With other nodes (`cluster`), each room with members here has a link to them: this
+//! node's camera frames go out through it, frames of a camera on another node come in
+//! through it into the same slots (never older than the seat's newest epoch), and presence
+//! counts the members every node reports.
+//!
 //! Each room's policy has one authoritative copy here, kept whether or not the room has
 //! members: joins and changes offer the copy they read from the database, and the newer
 //! version wins, so a join that read the policy just before a change can never put the old
@@ -17,16 +22,19 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
 
 use bytes::Bytes;
 use nido_shared::{
-    CameraKey, CameraStatus, DisplayName, ErrorCode, Presence, Role, RoomId, ServerMessage,
-    SocketError, UserId,
+    CameraKey, CameraStatus, ChatLine, DisplayName, ErrorCode, Presence, Role, RoomId,
+    ServerMessage, SocketError, UserId,
 };
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use crate::cluster::{Cluster, NodeId, RoomLink};
 use crate::infra::clock::Clock;
 use crate::infra::metrics::Metrics;
 use crate::infra::mutex::lock;
@@ -53,6 +61,8 @@ struct HubInner {
     next_member_id: AtomicU64,
     clock: Clock,
     hours: ViewingHours,
+    /// The other nodes, when there are any.
+    cluster: Option<Cluster>,
 }
 
 struct Room {
@@ -61,7 +71,14 @@ struct Room {
     staff_frames: FrameChannel,
     /// Filled only during viewing hours.
     family_frames: FrameChannel,
+    /// Its traffic with the other nodes; set once, right after the room is made.
+    link: OnceLock<RoomLink>,
 }
+
+/// How long a join waits for the room's chat feed (see `Membership::chat_ready`).
+const CHAT_READY_WAIT: Duration = Duration::from_secs(3);
+/// How long another node's report of its members of a room holds (it sends one a second).
+const REMOTE_PRESENCE_TTL: Duration = Duration::from_millis(2_500);
 
 struct Members {
     camera: Option<CameraSeat>,
@@ -76,6 +93,20 @@ struct Members {
     /// How many changes of the room's mutes have been announced (see
     /// `Membership::tell_own_mutes`).
     mutes_announced: u64,
+    /// What the other nodes last reported of their members of this room, until it expires.
+    remote: HashMap<NodeId, (NodePresence, Instant)>,
+    /// The newest camera seat epoch a frame was accepted under: frames of older seats (a
+    /// camera taken over elsewhere) are dropped.
+    video_epoch: u64,
+}
+
+/// One node's members of a room, as it reports them to the others.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodePresence {
+    /// The camera streaming from that node, with its seat's epoch.
+    pub camera: Option<(DisplayName, u64)>,
+    /// Who watches there, in the order they joined.
+    pub viewers: Vec<DisplayName>,
 }
 
 /// Whose rules a member sees the room by.
@@ -98,6 +129,8 @@ struct Member {
 struct CameraSeat {
     member: Member,
     key: Option<CameraKey>,
+    /// The cluster-wide seat's epoch (0 on a single node).
+    epoch: u64,
 }
 
 /// Why a join was refused.
@@ -117,6 +150,8 @@ pub struct JoinRequest {
     pub audience: Audience,
     pub name: DisplayName,
     pub camera_key: Option<CameraKey>,
+    /// The epoch of the cluster-wide camera seat it claimed (0 on a single node).
+    pub camera_epoch: u64,
     /// A viewer that takes no video (see `Members::listeners`).
     pub chat_only: bool,
     pub outbox: Outbox,
@@ -136,7 +171,7 @@ pub struct Membership {
 }
 
 impl Hub {
-    pub fn new(clock: Clock, hours: ViewingHours) -> Self {
+    pub fn new(clock: Clock, hours: ViewingHours, cluster: Option<Cluster>) -> Self {
         Self {
             inner: Arc::new(HubInner {
                 rooms: Mutex::default(),
@@ -144,6 +179,7 @@ impl Hub {
                 next_member_id: AtomicU64::default(),
                 clock,
                 hours,
+                cluster,
             }),
         }
     }
@@ -178,7 +214,9 @@ impl Hub {
                 members.camera = Some(CameraSeat {
                     member,
                     key: request.camera_key,
+                    epoch: request.camera_epoch,
                 });
+                members.video_epoch = members.video_epoch.max(request.camera_epoch);
             }
             Role::Viewer if request.chat_only => {
                 request.outbox.push_message(&request.welcome);
@@ -190,6 +228,7 @@ impl Hub {
             }
         }
         broadcast_presence(&members);
+        room.members_changed();
         let mutes_announced_at_join = members.mutes_announced;
         if request.role == Role::Viewer && !request.chat_only {
             let frames = match request.audience {
@@ -249,10 +288,69 @@ impl Hub {
         }
     }
 
+    /// The rooms with members here.
+    pub fn room_ids(&self) -> Vec<RoomId> {
+        lock(&self.inner.rooms).keys().cloned().collect()
+    }
+
+    /// Forgets what other nodes reported of their members when they stopped reporting (a
+    /// node that died); rooms whose camera was on one of them turn off.
+    pub fn expire_remote_presence(&self) {
+        let now = Instant::now();
+        for room in self.rooms() {
+            let mut members = lock(&room.members);
+            let before = members.remote.len();
+            members.remote.retain(|_, (_, expires)| *expires > now);
+            if members.remote.len() != before {
+                room.after_remote_change(&mut members);
+            }
+        }
+    }
+
+    /// The cluster-wide camera seats this node's cameras hold: each room with its epoch.
+    pub fn local_camera_seats(&self) -> Vec<(RoomId, u64)> {
+        self.rooms()
+            .iter()
+            .filter_map(|room| {
+                let members = lock(&room.members);
+                let seat = members.camera.as_ref()?;
+                (seat.epoch > 0).then(|| (room.id.clone(), seat.epoch))
+            })
+            .collect()
+    }
+
+    /// Closes this node's camera of a room whose seat (of `epoch`) was taken on another node.
+    pub fn evict_camera(&self, id: &RoomId, epoch: u64) {
+        let room = lock(&self.inner.rooms).get(id).cloned();
+        if let Some(room) = room {
+            let members = lock(&room.members);
+            if let Some(seat) = members.camera.as_ref().filter(|seat| seat.epoch == epoch) {
+                seat.member.outbox.push_error(SocketError::new(
+                    ErrorCode::CameraReplaced,
+                    "this camera reconnected elsewhere",
+                ));
+            }
+        }
+    }
+
+    /// The last chat number the database holds for a room, to its link with the others.
+    pub fn offer_chat_position(&self, id: &RoomId, last_seq: u64) {
+        let room = lock(&self.inner.rooms).get(id).cloned();
+        if let Some(link) = room.as_ref().and_then(|room| room.link.get()) {
+            link.chat_position(last_seq);
+        }
+    }
+
+    fn rooms(&self) -> Vec<Arc<Room>> {
+        lock(&self.inner.rooms).values().cloned().collect()
+    }
+
     fn room(&self, id: &RoomId) -> Arc<Room> {
         let policy = self.inner.policy(id);
         let mut rooms = lock(&self.inner.rooms);
+        let mut made = false;
         let room = rooms.entry(id.clone()).or_insert_with(|| {
+            made = true;
             Arc::new(Room {
                 id: id.clone(),
                 members: Mutex::new(Members {
@@ -265,12 +363,25 @@ impl Hub {
                     viewers: Vec::new(),
                     listeners: Vec::new(),
                     mutes_announced: 0,
+                    remote: HashMap::new(),
+                    video_epoch: 0,
                 }),
                 staff_frames: FrameChannel::new(),
                 family_frames: FrameChannel::new(),
+                link: OnceLock::new(),
             })
         });
-        Arc::clone(room)
+        let room = Arc::clone(room);
+        drop(rooms);
+        if let (true, Some(cluster)) = (made, &self.inner.cluster) {
+            let handle = RoomHandle {
+                id: id.clone(),
+                room: Arc::downgrade(&room),
+            };
+            // Only this call made the room, so only it sets the link.
+            let _ = room.link.set(cluster.link_room(handle));
+        }
+        room
     }
 }
 
@@ -335,7 +446,10 @@ impl Membership {
     /// seat.
     pub fn publish_frame(&self, frame: Bytes, received_at: Instant, metrics: &Metrics) -> bool {
         let members = lock(&self.room.members);
-        if !self.holds_camera_seat(&members) || members.paused {
+        let Some(epoch) = self.camera_epoch(&members) else {
+            return false;
+        };
+        if members.paused || epoch < members.video_epoch {
             return false;
         }
         // Framed once for both audiences; whether families may see it is decided under the
@@ -352,6 +466,9 @@ impl Membership {
         if let Some(to_families) = to_families {
             to_families.run(metrics);
         }
+        if let Some(link) = self.room.link.get() {
+            link.offer_frame(epoch, frame);
+        }
         true
     }
 
@@ -363,11 +480,32 @@ impl Membership {
         &self.name
     }
 
-    /// Tells everyone in the room, the sender included, about a stored message or a
-    /// deletion.
-    pub fn broadcast(&self, message: &ServerMessage) {
-        let members = lock(&self.room.members);
-        broadcast(&members, &serialize(message));
+    /// Waits (a moment at most) until the room's chat feed from the other nodes knows where
+    /// the chat stands, so that a backlog read after this misses nothing the feed delivers.
+    pub async fn chat_ready(&self) {
+        if let Some(link) = self.room.link.get() {
+            let waited = tokio::time::timeout(CHAT_READY_WAIT, link.chat_ready()).await;
+            if waited.is_err() {
+                tracing::warn!(room = %self.room.id, "the chat feed is not ready; reading the backlog anyway");
+            }
+        }
+    }
+
+    /// Tells everyone in the room, on every node, about a newly stored message.
+    pub fn announce_chat(&self, line: ChatLine) {
+        match self.room.link.get() {
+            // In number order with what the other nodes stored.
+            Some(link) => link.chat_stored(line),
+            None => self.room.broadcast(&ServerMessage::Chat(line)),
+        }
+    }
+
+    /// Tells everyone in the room, on every node, that a message was deleted.
+    pub fn announce_chat_deleted(&self, seq: u64) {
+        self.room.broadcast(&ServerMessage::ChatDeleted { seq });
+        if let Some(link) = self.room.link.get() {
+            link.chat_deleted(seq);
+        }
     }
 
     /// Announces a change of the room's mutes: every connection of the person (un)muted
@@ -402,10 +540,16 @@ impl Membership {
     }
 
     fn holds_camera_seat(&self, members: &Members) -> bool {
+        self.camera_epoch(members).is_some()
+    }
+
+    /// The seat's epoch, when this connection holds the room's camera seat.
+    fn camera_epoch(&self, members: &Members) -> Option<u64> {
         members
             .camera
             .as_ref()
-            .is_some_and(|seat| seat.member.id == self.id)
+            .filter(|seat| seat.member.id == self.id)
+            .map(|seat| seat.epoch)
     }
 }
 
@@ -429,6 +573,7 @@ impl Drop for Membership {
         };
         if changed {
             broadcast_presence(&members);
+            self.room.members_changed();
         }
         drop(members);
         self.hub.forget_if_empty(&self.room);
@@ -440,29 +585,163 @@ impl Room {
         self.family_frames.clear();
         self.staff_frames.clear();
     }
+
+    fn broadcast(&self, message: &ServerMessage) {
+        let members = lock(&self.members);
+        broadcast(&members, &serialize(message));
+    }
+
+    /// This node's members changed: the other nodes are told.
+    fn members_changed(&self) {
+        if let Some(link) = self.link.get() {
+            link.presence_changed();
+        }
+    }
+
+    /// After another node's report changed or expired: with no camera left anywhere the
+    /// picture goes (never a frozen frame shown as live), and everyone hears the change.
+    fn after_remote_change(&self, members: &mut Members) {
+        if members.camera.is_none() && remote_camera(members).is_none() {
+            self.clear_frames();
+        }
+        broadcast_presence(members);
+    }
+}
+
+/// A room as its link with the other nodes sees it: held weakly, so that the link never
+/// keeps a room (or the hub) alive.
+#[derive(Clone)]
+pub struct RoomHandle {
+    id: RoomId,
+    room: Weak<Room>,
+}
+
+impl RoomHandle {
+    pub fn id(&self) -> &RoomId {
+        &self.id
+    }
+
+    /// A frame from this room's camera on another node, sent under seat `epoch`: relayed as
+    /// a local camera's would be (families only during this node's viewing hours), unless
+    /// the room is paused or the frame comes from an older seat than the newest seen.
+    pub fn publish_remote_frame(
+        &self,
+        epoch: u64,
+        frame: Bytes,
+        received_at: Instant,
+        metrics: &Metrics,
+    ) -> bool {
+        let Some(room) = self.room.upgrade() else {
+            return false;
+        };
+        let mut members = lock(&room.members);
+        let local_seat = members.camera.as_ref().map_or(0, |seat| seat.epoch);
+        if members.paused || epoch < members.video_epoch || epoch <= local_seat {
+            return false;
+        }
+        members.video_epoch = epoch;
+        let message = SharedBinary::new(&frame);
+        let to_families = members
+            .hours
+            .open
+            .then(|| room.family_frames.publish(message.clone(), received_at));
+        let to_staff = room.staff_frames.publish(message, received_at);
+        drop(members);
+        to_staff.run(metrics);
+        if let Some(to_families) = to_families {
+            to_families.run(metrics);
+        }
+        true
+    }
+
+    /// Another node's report of its members of this room.
+    pub fn set_remote_presence(&self, node: NodeId, presence: NodePresence) {
+        let Some(room) = self.room.upgrade() else {
+            return;
+        };
+        let mut members = lock(&room.members);
+        let expires = Instant::now() + REMOTE_PRESENCE_TTL;
+        let unchanged = members
+            .remote
+            .get(&node)
+            .is_some_and(|(known, _)| *known == presence);
+        if presence == NodePresence::default() {
+            members.remote.remove(&node);
+        } else {
+            members.remote.insert(node, (presence, expires));
+        }
+        if !unchanged {
+            room.after_remote_change(&mut members);
+        }
+    }
+
+    /// This node's members of the room, to report to the others; `None` once it is gone.
+    pub fn local_presence(&self) -> Option<NodePresence> {
+        let room = self.room.upgrade()?;
+        let members = lock(&room.members);
+        Some(NodePresence {
+            camera: members
+                .camera
+                .as_ref()
+                .map(|seat| (seat.member.name.clone(), seat.epoch)),
+            viewers: members.viewers.iter().map(|v| v.name.clone()).collect(),
+        })
+    }
+
+    /// Tells everyone in the room on this node.
+    pub fn broadcast(&self, message: &ServerMessage) {
+        if let Some(room) = self.room.upgrade() {
+            room.broadcast(message);
+        }
+    }
+}
+
+/// The camera another node reports for the room, the newest seat's if several do.
+fn remote_camera(members: &Members) -> Option<&(DisplayName, u64)> {
+    members
+        .remote
+        .values()
+        .filter_map(|(presence, _)| presence.camera.as_ref())
+        .max_by_key(|(_, epoch)| *epoch)
 }
 
 fn presence(members: &Members, audience: Audience) -> Presence {
-    let camera = match (&members.camera, members.paused) {
+    let camera_name = match (&members.camera, remote_camera(members)) {
+        (Some(seat), _) => Some(seat.member.name.clone()),
+        (None, Some((name, _))) => Some(name.clone()),
+        (None, None) => None,
+    };
+    let camera = match (&camera_name, members.paused) {
         _ if audience == Audience::Family && !members.hours.open => CameraStatus::Closed,
         (None, _) => CameraStatus::Off,
         (Some(_), true) => CameraStatus::Paused,
         (Some(_), false) => CameraStatus::Live,
     };
+    let remote_viewers = members
+        .remote
+        .values()
+        .flat_map(|(presence, _)| &presence.viewers);
+    let viewer_count = members.viewers.len() + remote_viewers.clone().count();
     let viewers = match audience {
-        Audience::Staff => members.viewers.iter().map(|v| v.name.clone()).collect(),
+        Audience::Staff => members
+            .viewers
+            .iter()
+            .map(|v| &v.name)
+            .chain(remote_viewers)
+            .cloned()
+            .collect(),
         Audience::Family => Vec::new(),
     };
     Presence {
         camera,
-        camera_name: members.camera.as_ref().map(|seat| seat.member.name.clone()),
+        camera_name,
         opens_at: if members.hours.open {
             None
         } else {
             members.hours.opens_at
         },
         families_watching_allowed: (audience == Audience::Staff).then_some(members.hours.open),
-        viewer_count: members.viewers.len(),
+        viewer_count,
         viewers,
     }
 }
@@ -515,7 +794,7 @@ mod tests {
     fn hub() -> Hub {
         let clock = Clock::default();
         clock.set_now(WEDNESDAY_NOON);
-        Hub::new(clock, ViewingHours::new(TimeZone::UTC))
+        Hub::new(clock, ViewingHours::new(TimeZone::UTC), None)
     }
 
     fn room() -> RoomId {
@@ -575,6 +854,7 @@ mod tests {
                 camera_key: self
                     .camera_key
                     .map(|k| CameraKey::try_from(k.to_owned()).unwrap()),
+                camera_epoch: 0,
                 chat_only: self.chat_only,
                 outbox: outbox.clone(),
                 welcome: ServerMessage::TimeSync {

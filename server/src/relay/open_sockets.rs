@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use nido_shared::{ErrorCode, RoomId, SocketError, Timestamp, UserId};
+use nido_shared::{ErrorCode, RoomId, SocketError, Timestamp, UserId, UserRole};
 
 use crate::infra::mutex::lock;
 use crate::relay::outbox::Outbox;
-use crate::store::{SessionId, Store};
+use crate::store::{AccessNow, SessionId, Store};
 
 /// The account already has as many sockets open as it may (`--max-sockets-per-account`).
 #[derive(Debug)]
@@ -29,6 +29,8 @@ struct Inner {
 
 struct Socket {
     user_id: UserId,
+    /// The person's role when the socket opened: any change closes it.
+    role: UserRole,
     session_id: SessionId,
     session_expires_at: Timestamp,
     room: Option<RoomId>,
@@ -67,6 +69,7 @@ impl OpenSockets {
     pub fn register(
         &self,
         user_id: UserId,
+        role: UserRole,
         session_id: SessionId,
         session_expires_at: Timestamp,
         outbox: Outbox,
@@ -82,6 +85,7 @@ impl OpenSockets {
             id,
             Socket {
                 user_id,
+                role,
                 session_id,
                 session_expires_at,
                 room: None,
@@ -159,11 +163,88 @@ impl OpenSockets {
         }
     }
 
+    /// Whose sockets are open, and in which rooms, for a check against the database.
+    pub fn summary(&self) -> OpenSummary {
+        let sockets = lock(&self.inner.sockets);
+        let mut summary = OpenSummary::default();
+        for socket in sockets.values() {
+            summary.sessions.push(socket.session_id);
+            summary.users.push(socket.user_id);
+            summary.rooms.extend(socket.room.clone());
+        }
+        summary.sessions.sort_unstable();
+        summary.sessions.dedup();
+        summary.users.sort_unstable();
+        summary.users.dedup();
+        summary.rooms.sort_unstable();
+        summary.rooms.dedup();
+        summary
+    }
+
+    /// Closes every socket the database's access of now no longer allows, as the changes
+    /// made on this node close them (on another node, or by hand in the database).
+    pub fn apply_access(&self, access: &AccessNow, now: Timestamp) {
+        for socket in lock(&self.inner.sockets).values() {
+            if let Some((code, message)) = refusal(access, socket, now) {
+                socket.outbox.push_error(SocketError::new(code, message));
+            }
+        }
+    }
+
+    /// Closes every socket (this node must start its connections afresh).
+    pub fn end_all(&self, code: ErrorCode, message: &str) {
+        self.close_where(code, message, |_| true);
+    }
+
     fn close_where(&self, code: ErrorCode, message: &str, matches: impl Fn(&Socket) -> bool) {
         for socket in lock(&self.inner.sockets).values().filter(|s| matches(s)) {
             socket.outbox.push_error(SocketError::new(code, message));
         }
     }
+}
+
+/// Who has sockets open where (see `OpenSockets::summary`).
+#[derive(Debug, Default)]
+pub struct OpenSummary {
+    pub sessions: Vec<SessionId>,
+    pub users: Vec<UserId>,
+    pub rooms: Vec<RoomId>,
+}
+
+/// Why the database's access of now closes a socket, if it does.
+fn refusal(
+    access: &AccessNow,
+    socket: &Socket,
+    now: Timestamp,
+) -> Option<(ErrorCode, &'static str)> {
+    const ENDED: (ErrorCode, &str) = (ErrorCode::SessionEnded, "your session ended; log in again");
+    let Some(person) = access.people.get(&socket.user_id) else {
+        return Some(ENDED);
+    };
+    if person.revoked || person.role != socket.role {
+        return Some((ErrorCode::AccessRevoked, "your access changed"));
+    }
+    let session_alive = access
+        .sessions
+        .get(&socket.session_id)
+        .is_some_and(|expires_at_us| *expires_at_us > now.as_micros());
+    if !session_alive
+        || (access.staff_second_factor && person.role.is_staff() && !person.second_factor)
+    {
+        return Some(ENDED);
+    }
+    let room = socket.room.as_ref()?;
+    if !access.rooms.contains_key(room) {
+        return Some((ErrorCode::AccessRevoked, "this room was deleted"));
+    }
+    let member = access
+        .rooms_of
+        .get(&socket.user_id)
+        .is_some_and(|rooms| rooms.contains(room));
+    if person.role != UserRole::Admin && !member {
+        return Some((ErrorCode::AccessRevoked, "you no longer have this room"));
+    }
+    None
 }
 
 fn dedup(mut ids: Vec<SessionId>) -> Vec<SessionId> {

@@ -11,6 +11,8 @@ pub struct NewViewing<'a> {
     pub room: &'a RoomId,
     pub role: Role,
     pub client_addr: &'a str,
+    /// The node recording it, in a deployment of many (see `cluster::end_dead_nodes`).
+    pub node_id: Option<&'a str>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -55,14 +57,16 @@ impl Store {
     ) -> Result<ViewingId, StoreError> {
         with_pool!(self, |pool| {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO viewing_sessions (user_id, room_slug, role, client_addr, started_at_us)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                "INSERT INTO viewing_sessions
+                     (user_id, room_slug, role, client_addr, started_at_us, node_id)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
             .bind(viewing.user_id.get())
             .bind(viewing.room.as_str())
             .bind(viewing.role.as_str())
             .bind(viewing.client_addr)
             .bind(now.as_micros())
+            .bind(viewing.node_id)
             .fetch_one(pool)
             .await?;
             Ok(ViewingId::new(id))

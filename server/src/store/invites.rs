@@ -86,15 +86,15 @@ struct InviteRecord {
     revoked_at_us: Option<i64>,
 }
 
+/// Between room names in `room_names` (the same character as in `INVITE_QUERY`).
 const NAME_SEPARATOR: char = '\u{1f}';
 
 const INVITE_QUERY: &str = "SELECT i.id, i.role, i.created_by, u.display_name AS created_by_name,
         i.created_at_us, i.expires_at_us, i.max_uses, i.uses, i.revoked_at_us,
-        (SELECT GROUP_CONCAT(slug, ' ') FROM (SELECT r.slug FROM invite_rooms ir
-            JOIN rooms r ON r.id = ir.room_id WHERE ir.invite_id = i.id ORDER BY r.slug))
-            AS room_slugs,
-        (SELECT GROUP_CONCAT(name, char(31)) FROM (SELECT r.name FROM invite_rooms ir
-            JOIN rooms r ON r.id = ir.room_id WHERE ir.invite_id = i.id ORDER BY r.slug))
+        (SELECT string_agg(r.slug, ' ' ORDER BY r.slug) FROM invite_rooms ir
+            JOIN rooms r ON r.id = ir.room_id WHERE ir.invite_id = i.id) AS room_slugs,
+        (SELECT string_agg(r.name, '\u{1f}' ORDER BY r.slug) FROM invite_rooms ir
+            JOIN rooms r ON r.id = ir.room_id WHERE ir.invite_id = i.id)
             AS room_names
     FROM invites i JOIN users u ON u.id = i.created_by";
 
@@ -352,8 +352,9 @@ async fn places_used(
 ) -> Result<u32, StoreError> {
     with_connection!(connection, |connection| {
         let used: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(SUM(CASE WHEN revoked_at_us IS NULL AND expires_at_us > $1
-                                      THEN max_uses ELSE uses END), 0)
+            // PostgreSQL sums BIGINTs as NUMERIC.
+            "SELECT CAST(COALESCE(SUM(CASE WHEN revoked_at_us IS NULL AND expires_at_us > $1
+                                           THEN max_uses ELSE uses END), 0) AS BIGINT)
              FROM invites WHERE created_by = $2",
         )
         .bind(now.as_micros())

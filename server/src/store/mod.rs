@@ -11,6 +11,7 @@ mod backup;
 mod chat;
 mod chat_batch;
 mod chat_writer;
+mod cluster;
 mod ids;
 mod invites;
 mod login_failures;
@@ -34,6 +35,7 @@ use backend::Backend;
 pub use audit::NewViewing;
 pub use chat::{Appended, NewChat};
 use chat_writer::ChatWriter;
+pub use cluster::{AccessNow, PersonAccess};
 pub use ids::{SessionId, ViewingId};
 pub use invites::{InviteClaim, InviteRow, Inviter, NewInviteRow, NewRegistration};
 pub use login_failures::{DeviceRecord, FailureCount};
@@ -81,6 +83,9 @@ pub enum StoreError {
     /// tools for it, such as `pg_dump`).
     #[error("{0} is for the embedded SQLite database; PostgreSQL has its own tools for it")]
     SqliteOnly(&'static str),
+    /// Asked of SQLite what only a deployment of many nodes on PostgreSQL has.
+    #[error("{0} exist only on PostgreSQL, with many nodes")]
+    PostgresOnly(&'static str),
 }
 
 /// Where the data lives.

@@ -63,7 +63,7 @@ impl Store {
             let record = sqlx::query_as::<_, SessionRecord>(&format!(
                 "SELECT s.id AS session_id, s.created_at_us AS session_created_at_us, s.expires_at_us,
                         (u.role IN ('admin', 'caregiver') AND u.totp_secret IS NULL
-                         AND (SELECT staff_second_factor FROM settings WHERE id = 1) = 1)
+                         AND (SELECT staff_second_factor FROM settings WHERE id = 1))
                             AS second_factor_setup_needed,
                         {USER_COLUMNS_OF_U}
                  FROM sessions s JOIN users u ON u.id = s.user_id

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unused_imports)] // each test file uses a different subset of these helpers
 
+pub mod deployment;
+
 use std::time::Duration;
 
 use bytes::Bytes;

@@ -53,7 +53,7 @@ impl FromStr for DatabaseUrl {
 }
 
 /// `user:secret@host/db` as `user:***@host/db`.
-fn without_password(rest: &str) -> String {
+pub(super) fn without_password(rest: &str) -> String {
     match rest.split_once('@') {
         Some((credentials, host)) => match credentials.split_once(':') {
             Some((user, _password)) => format!("{user}:***@{host}"),

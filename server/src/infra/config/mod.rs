@@ -4,6 +4,7 @@
 //! A setting on the command line wins over its environment variable, which wins over the
 //! file, which wins over the default.
 
+mod backplane;
 mod database;
 mod file;
 
@@ -18,6 +19,7 @@ use nido_shared::limits::DEFAULT_MAX_FRAME_BYTES;
 
 use crate::store::Location;
 
+pub use backplane::BackplaneUrl;
 pub use database::DatabaseUrl;
 
 /// Nido: a live classroom camera and chat for a daycare.
@@ -129,6 +131,12 @@ pub struct Config {
     /// database that several Nido nodes of one deployment share.
     #[arg(long, env = "NIDO_DATABASE", hide_env_values = true)]
     pub database: Option<DatabaseUrl>,
+
+    /// Join the other nodes of this deployment through this NATS server, as
+    /// `nats://[USER:PASSWORD@]HOST:PORT` (several separated by commas): video, chat and
+    /// presence then cross nodes, and any node takes any connection. Needs `--database`.
+    #[arg(long, env = "NIDO_BACKPLANE", hide_env_values = true)]
+    pub backplane: Option<BackplaneUrl>,
 
     /// Time zone that rooms' viewing hours are read in, as an IANA name such as
     /// `Europe/Madrid`; the system's own by default.

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::join::Admission;
 use crate::auth::{Authenticated, Peer};
+use crate::cluster::SeatLease;
 use crate::relay::access;
 use crate::relay::chat::{ChatResult, Chatter};
 use crate::relay::hub::Membership;
@@ -59,6 +60,9 @@ pub(super) struct Joined {
     /// The viewing log's record of it, which ends when this is dropped; none for a
     /// chat-only join.
     pub(super) _viewing: Option<ViewingRecord>,
+    /// The room's camera seat across every node, freed when this is dropped; only for a
+    /// camera with other nodes.
+    pub(super) _seat: Option<SeatLease>,
 }
 
 pub(super) struct Connection {

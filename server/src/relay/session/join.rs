@@ -10,6 +10,7 @@ use nido_shared::{
 };
 
 use super::connection::{Connection, Joined};
+use crate::cluster::SeatLease;
 use crate::relay::access;
 use crate::relay::hub::{JoinError, JoinRequest};
 use crate::relay::viewing_record::ViewingRecord;
@@ -21,6 +22,13 @@ pub(super) struct Admission {
     room: RoomRow,
     /// For family: the chat they may read starts when they were given the room.
     pub(super) chat_visible_from: Option<Timestamp>,
+}
+
+fn camera_busy() -> SocketError {
+    SocketError::new(
+        ErrorCode::CameraBusy,
+        "another camera is already streaming to this room",
+    )
 }
 
 /// A join that could not be checked goes no further.
@@ -106,6 +114,20 @@ impl Connection {
             Ok(admitted) => admitted,
             Err(refused) => return self.refuse(refused),
         };
+        // One camera per room across every node: the seat is taken in the database first.
+        let seat = match (&self.state.cluster, role) {
+            (Some(cluster), Role::Camera) => {
+                let claimed = cluster
+                    .claim_camera_seat(&room, camera_key.as_ref(), &self.state.connections)
+                    .await;
+                match claimed {
+                    Ok(Some(lease)) => Some(lease),
+                    Ok(None) => return self.refuse(camera_busy()),
+                    Err(error) => return self.refuse(unchecked(error)),
+                }
+            }
+            _ => None,
+        };
         let name = self.account.user.display_name.clone();
         let welcome = ServerMessage::Welcome {
             room: room.clone(),
@@ -125,6 +147,7 @@ impl Connection {
             audience: access::audience(admitted.user_role),
             name,
             camera_key,
+            camera_epoch: seat.as_ref().map_or(0, SeatLease::epoch),
             chat_only,
             outbox: self.outbox.clone(),
             welcome,
@@ -137,6 +160,7 @@ impl Connection {
             room: &room,
             role,
             client_addr: &self.client_addr,
+            node_id: self.state.cluster.as_ref().map(|c| c.node().as_str()),
         };
         let state = &self.state;
         let record = if chat_only {
@@ -155,9 +179,11 @@ impl Connection {
                     membership,
                     admission: admitted,
                     _viewing: record,
+                    _seat: seat,
                 });
                 // Each step may close the connection, after which the next is not taken.
                 if let Some(joined) = self.joined() {
+                    joined.membership.chat_ready().await;
                     let backlog = self.chatter(joined).send_backlog(after_seq).await;
                     self.chat_outcome(backlog);
                 }
@@ -166,10 +192,7 @@ impl Connection {
                     self.chat_outcome(mutes);
                 }
             }
-            Err(JoinError::CameraBusy) => self.refuse(SocketError::new(
-                ErrorCode::CameraBusy,
-                "another camera is already streaming to this room",
-            )),
+            Err(JoinError::CameraBusy) => self.refuse(camera_busy()),
         }
     }
 }

@@ -46,6 +46,7 @@ async fn serve(socket: Socket, state: AppState, auth: Authenticated, peer: Peer)
     let limit = state.config.max_sockets_per_account;
     let registered = state.sockets.register(
         auth.user.id,
+        auth.user.role,
         auth.session_id,
         auth.expires_at,
         outbox.clone(),

@@ -1,0 +1,190 @@
+//! A room's chat across nodes: PostgreSQL holds every message; NATS only says that one was
+//! stored. This node delivers its room's messages to its members in number order, whoever
+//! stored them: the next number at once, an older one not again, and a gap (a missed or
+//! late notification) filled from the database, as is whatever the periodic position check
+//! finds this node has not delivered.
+
+use futures_util::StreamExt;
+use nido_shared::{ChatLine, RoomId, ServerMessage};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use super::Cluster;
+use super::room_link::publish_json;
+use crate::relay::hub::RoomHandle;
+
+/// The most messages one gap fill reads; a node further behind than this (only after a
+/// long outage) moves its cursor on and its members catch up when they reconnect.
+const MAX_FILL: u32 = 1_000;
+/// How long to wait before reading the room's position again when the database failed.
+const RETRY_AFTER: Duration = Duration::from_millis(500);
+
+/// What the room's feed is told by this node.
+pub enum ChatInput {
+    /// A message this node stored.
+    Stored(ChatLine),
+    /// A message this node's staff deleted.
+    Deleted(u64),
+    /// The room's last number in the database.
+    Position(u64),
+}
+
+/// What nodes tell each other of a room's chat.
+#[derive(Serialize, Deserialize)]
+enum ChatNote {
+    Stored(ChatLine),
+    Deleted(u64),
+}
+
+/// The last number delivered here, and what to do with the next one offered.
+#[derive(Debug, Clone, Copy)]
+struct Cursor(u64);
+
+#[derive(Debug, PartialEq, Eq)]
+enum Offered {
+    /// The next one: deliver it.
+    Next,
+    /// Delivered already (or an echo): drop it.
+    Old,
+    /// Numbers are missing before it: read them from the database.
+    Gap,
+}
+
+impl Cursor {
+    fn offer(&mut self, seq: u64) -> Offered {
+        if seq <= self.0 {
+            Offered::Old
+        } else if seq == self.0 + 1 {
+            self.0 = seq;
+            Offered::Next
+        } else {
+            Offered::Gap
+        }
+    }
+}
+
+/// The feed's task, for as long as the room has members here. It subscribes, reads the
+/// room's position and then says it is `ready`: members joining read their backlog after
+/// that, so everything after what they read is delivered to them from here.
+pub async fn run(
+    cluster: Cluster,
+    room: RoomHandle,
+    mut inputs: mpsc::UnboundedReceiver<ChatInput>,
+    ready: watch::Sender<bool>,
+) {
+    let backplane = cluster.backplane();
+    let subject = backplane.chat_subject(room.id());
+    let mut notes = match backplane.control().subscribe(subject.clone()).await {
+        Ok(notes) => notes,
+        Err(error) => {
+            return tracing::error!(%error, room = %room.id(), "cannot subscribe to a room's chat");
+        }
+    };
+    let start = loop {
+        match cluster
+            .store()
+            .chat_positions(std::slice::from_ref(room.id()))
+            .await
+        {
+            Ok(positions) => break positions.first().map_or(0, |(_, last)| *last),
+            Err(error) => {
+                tracing::warn!(%error, room = %room.id(), "cannot read a room's chat position");
+                tokio::time::sleep(RETRY_AFTER).await;
+            }
+        }
+    };
+    ready.send_replace(true);
+    let mut feed = Feed {
+        cluster: &cluster,
+        room: &room,
+        cursor: Cursor(start),
+    };
+    loop {
+        tokio::select! {
+            input = inputs.recv() => match input {
+                None => return,
+                Some(ChatInput::Stored(line)) => {
+                    publish_json(&cluster, subject.clone(), &ChatNote::Stored(line.clone())).await;
+                    feed.deliver(line).await;
+                }
+                Some(ChatInput::Deleted(seq)) => {
+                    publish_json(&cluster, subject.clone(), &ChatNote::Deleted(seq)).await;
+                }
+                Some(ChatInput::Position(last)) => feed.catch_up(last).await,
+            },
+            note = notes.next() => match note.map(|m| serde_json::from_slice::<ChatNote>(&m.payload)) {
+                None => return,
+                Some(Ok(ChatNote::Stored(line))) => feed.deliver(line).await,
+                Some(Ok(ChatNote::Deleted(seq))) => {
+                    room.broadcast(&ServerMessage::ChatDeleted { seq });
+                }
+                Some(Err(error)) => tracing::warn!(%error, "dropped a malformed chat notification"),
+            },
+        }
+    }
+}
+
+struct Feed<'a> {
+    cluster: &'a Cluster,
+    room: &'a RoomHandle,
+    cursor: Cursor,
+}
+
+impl Feed<'_> {
+    async fn deliver(&mut self, line: ChatLine) {
+        match self.cursor.offer(line.seq) {
+            Offered::Next => self.room.broadcast(&ServerMessage::Chat(line)),
+            Offered::Old => {}
+            Offered::Gap => self.catch_up(line.seq).await,
+        }
+    }
+
+    /// Delivers, from the database, every message up to `last` not delivered yet.
+    async fn catch_up(&mut self, last: u64) {
+        let Cursor(from) = self.cursor;
+        if last <= from {
+            return;
+        }
+        let room: &RoomId = self.room.id();
+        match self
+            .cluster
+            .store()
+            .chat_after(room, None, from, MAX_FILL)
+            .await
+        {
+            Ok(Some(lines)) => {
+                let delivered = lines.last().map_or(from, |line| line.seq);
+                for line in lines {
+                    self.room.broadcast(&ServerMessage::Chat(line));
+                }
+                // Numbers up to `last` that were not read were deleted.
+                self.cursor = Cursor(delivered.max(last));
+            }
+            Ok(None) => {
+                tracing::warn!(%room, from, last, "this node fell too far behind a room's chat; its members catch up when they reconnect");
+                self.cursor = Cursor(last);
+            }
+            Err(error) => {
+                tracing::warn!(%error, %room, "could not read missed chat messages; trying again at the next check")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_number_is_delivered_an_old_one_dropped_and_a_gap_filled() {
+        let mut cursor = Cursor(4);
+        assert_eq!(cursor.offer(5), Offered::Next);
+        assert_eq!(cursor.offer(5), Offered::Old);
+        assert_eq!(cursor.offer(3), Offered::Old);
+        assert_eq!(cursor.offer(7), Offered::Gap);
+        assert_eq!(cursor.0, 5, "a gap moves nothing until it is filled");
+        assert_eq!(cursor.offer(6), Offered::Next);
+    }
+}

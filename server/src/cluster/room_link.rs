@@ -1,0 +1,258 @@
+//! One room's traffic with the other nodes, while this node has members of it: its camera
+//! frames out (the newest only, never a queue), other nodes' frames in, each node's report of
+//! who is there, and the chat feed. Each is a task of its own, so that none waits for
+//! another; all stop, and their subscriptions end, when the room's last member leaves.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use nido_shared::{ChatLine, FrameHeader};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::time::{Instant, MissedTickBehavior, timeout};
+use tokio_util::task::AbortOnDropHandle;
+
+use super::chat_feed::{self, ChatInput};
+use super::video_envelope::VideoEnvelope;
+use super::{Cluster, NodeId};
+use crate::relay::hub::{NodePresence, RoomHandle};
+
+/// How often a node reports its members of a room even when nothing changed, so that the
+/// others can tell a node that died (their copy expires) from one that is quiet.
+const PRESENCE_EVERY: Duration = Duration::from_secs(1);
+/// The longest a publication may wait for NATS; after that the message is given up (a frame
+/// is replaced by the next; presence and chat are sent again or read from the database).
+const PUBLISH_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// A frame of this node's camera, waiting for the uplink.
+#[derive(Clone)]
+struct OutgoingFrame {
+    epoch: u64,
+    bytes: Bytes,
+}
+
+/// A node's report of its members of a room, as sent on NATS.
+#[derive(Serialize, Deserialize)]
+struct PresenceReport {
+    node: NodeId,
+    presence: NodePresence,
+}
+
+/// The room's link; dropping it stops its tasks and tells the others this node left.
+pub struct RoomLink {
+    cluster: Cluster,
+    room: RoomHandle,
+    frames: watch::Sender<Option<OutgoingFrame>>,
+    presence_changed: Arc<Notify>,
+    chat: mpsc::UnboundedSender<ChatInput>,
+    chat_ready: watch::Receiver<bool>,
+    _tasks: [AbortOnDropHandle<()>; 4],
+}
+
+impl RoomLink {
+    pub(super) fn start(cluster: &Cluster, room: RoomHandle) -> Self {
+        let (frames, frames_out) = watch::channel(None);
+        let presence_changed = Arc::new(Notify::new());
+        let (chat, chat_inputs) = mpsc::unbounded_channel();
+        let (ready, chat_ready) = watch::channel(false);
+        let tasks = [
+            spawn(send_frames(cluster.clone(), room.clone(), frames_out)),
+            spawn(receive_frames(cluster.clone(), room.clone())),
+            spawn(exchange_presence(
+                cluster.clone(),
+                room.clone(),
+                Arc::clone(&presence_changed),
+            )),
+            spawn(chat_feed::run(
+                cluster.clone(),
+                room.clone(),
+                chat_inputs,
+                ready,
+            )),
+        ];
+        Self {
+            cluster: cluster.clone(),
+            room,
+            frames,
+            presence_changed,
+            chat,
+            chat_ready,
+            _tasks: tasks,
+        }
+    }
+
+    /// This node's camera sent a frame: it replaces any not yet published.
+    pub fn offer_frame(&self, epoch: u64, bytes: Bytes) {
+        self.frames
+            .send_replace(Some(OutgoingFrame { epoch, bytes }));
+    }
+
+    /// This node's members of the room changed: the others are told now.
+    pub fn presence_changed(&self) {
+        self.presence_changed.notify_one();
+    }
+
+    /// Resolves once the chat feed knows where the room's chat stands: a member reads its
+    /// backlog after this, and the feed delivers everything after it.
+    pub async fn chat_ready(&self) {
+        let mut ready = self.chat_ready.clone();
+        let _ = ready.wait_for(|ready| *ready).await;
+    }
+
+    /// A message this node stored: delivered here in number order and announced.
+    pub fn chat_stored(&self, line: ChatLine) {
+        let _ = self.chat.send(ChatInput::Stored(line));
+    }
+
+    pub fn chat_deleted(&self, seq: u64) {
+        let _ = self.chat.send(ChatInput::Deleted(seq));
+    }
+
+    /// The room's last chat number in the database, from the periodic check.
+    pub fn chat_position(&self, last_seq: u64) {
+        let _ = self.chat.send(ChatInput::Position(last_seq));
+    }
+}
+
+impl Drop for RoomLink {
+    fn drop(&mut self) {
+        // The others forget this node's members of the room now rather than at expiry.
+        let report = PresenceReport {
+            node: self.cluster.node().clone(),
+            presence: NodePresence::default(),
+        };
+        let (cluster, room) = (self.cluster.clone(), self.room.id().clone());
+        tokio::spawn(async move {
+            let subject = cluster.backplane().presence_subject(&room);
+            publish_json(&cluster, subject, &report).await;
+        });
+    }
+}
+
+fn spawn(task: impl Future<Output = ()> + Send + 'static) -> AbortOnDropHandle<()> {
+    AbortOnDropHandle::new(tokio::spawn(task))
+}
+
+/// Publishes the newest frame of this node's camera each time there is one; while NATS is
+/// away or slow, frames are skipped, never queued.
+async fn send_frames(
+    cluster: Cluster,
+    room: RoomHandle,
+    mut frames: watch::Receiver<Option<OutgoingFrame>>,
+) {
+    let backplane = cluster.backplane();
+    let subject = backplane.video_subject(room.id());
+    let metrics = cluster.metrics();
+    while frames.changed().await.is_ok() {
+        let Some(frame) = frames.borrow_and_update().clone() else {
+            continue;
+        };
+        if !backplane.video_is_connected() {
+            metrics.backplane_frame_unsent();
+            continue;
+        }
+        let envelope = VideoEnvelope {
+            epoch: frame.epoch,
+            sent_at: cluster.now(),
+        };
+        let size = frame.bytes.len();
+        let published = backplane.video().publish_with_headers(
+            subject.clone(),
+            envelope.headers(),
+            frame.bytes,
+        );
+        match timeout(PUBLISH_TIMEOUT, published).await {
+            Ok(Ok(())) => metrics.backplane_frame_out(size),
+            _ => metrics.backplane_frame_unsent(),
+        }
+    }
+}
+
+/// Takes every frame other nodes publish for the room into its frame slots at once: the
+/// slots keep only the newest, so a slow viewer here skips frames as with a local camera.
+async fn receive_frames(cluster: Cluster, room: RoomHandle) {
+    let backplane = cluster.backplane();
+    let mut frames = match backplane
+        .video()
+        .subscribe(backplane.video_subject(room.id()))
+        .await
+    {
+        Ok(frames) => frames,
+        Err(error) => {
+            return tracing::error!(%error, room = %room.id(), "cannot subscribe to a room's video");
+        }
+    };
+    let metrics = cluster.metrics();
+    while let Some(message) = frames.next().await {
+        let received_at = Instant::now();
+        let Some(envelope) = VideoEnvelope::read(message.headers.as_ref()) else {
+            tracing::warn!(room = %room.id(), "dropped a video message without Nido's envelope");
+            continue;
+        };
+        if let Err(error) = FrameHeader::validate(&message.payload, cluster.max_frame_bytes()) {
+            tracing::warn!(%error, room = %room.id(), "dropped an invalid frame from another node");
+            continue;
+        }
+        let size = message.payload.len();
+        if room.publish_remote_frame(envelope.epoch, message.payload, received_at, metrics) {
+            metrics.backplane_frame_in(size, envelope.age(cluster.now()));
+        }
+    }
+}
+
+/// Reports this node's members of the room to the others (at once on a change, and every
+/// second) and takes in theirs.
+async fn exchange_presence(cluster: Cluster, room: RoomHandle, changed: Arc<Notify>) {
+    let backplane = cluster.backplane();
+    let subject = backplane.presence_subject(room.id());
+    let mut reports = match backplane.control().subscribe(subject.clone()).await {
+        Ok(reports) => reports,
+        Err(error) => {
+            return tracing::error!(%error, room = %room.id(), "cannot subscribe to a room's presence");
+        }
+    };
+    let mut every = tokio::time::interval(PRESENCE_EVERY);
+    every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut reconnects = backplane.reconnects();
+    loop {
+        tokio::select! {
+            () = changed.notified() => {}
+            _ = every.tick() => {}
+            // Reported again at once, as the others may have forgotten this node meanwhile.
+            Ok(()) = reconnects.changed() => {}
+            report = reports.next() => {
+                let Some(message) = report else { return };
+                match serde_json::from_slice::<PresenceReport>(&message.payload) {
+                    Ok(report) if report.node != *cluster.node() => {
+                        room.set_remote_presence(report.node, report.presence);
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "dropped a malformed presence report"),
+                }
+                continue;
+            }
+        }
+        let Some(presence) = room.local_presence() else {
+            return;
+        };
+        let report = PresenceReport {
+            node: cluster.node().clone(),
+            presence,
+        };
+        publish_json(&cluster, subject.clone(), &report).await;
+    }
+}
+
+/// Publishes a small JSON message on the control connection, giving up after a while (the
+/// caller sends it again, or the others read the truth from the database).
+pub(super) async fn publish_json(cluster: &Cluster, subject: String, message: &impl Serialize) {
+    let payload = Bytes::from(serde_json::to_vec(message).expect("our messages serialise"));
+    let published = cluster.backplane().control().publish(subject, payload);
+    match timeout(PUBLISH_TIMEOUT, published).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "could not publish to NATS"),
+        Err(_) => tracing::debug!("NATS took too long to take a message"),
+    }
+}

@@ -1,0 +1,358 @@
+//! One deployment, many nodes: real `nido-server` processes on one PostgreSQL and one NATS
+//! server. A camera's frames reach viewers on every other node once per node; chat is
+//! numbered once whichever node stores it and reaches everyone; presence counts every node;
+//! one camera per room holds across nodes; and access changed on one node closes sockets on
+//! the others within a second, also while NATS is down.
+
+mod common;
+
+use std::time::Duration;
+
+use common::deployment::Deployment;
+use common::*;
+use nido_shared::api::Me;
+use nido_shared::{CameraStatus, ChatLine, ErrorCode, Role};
+use tokio::time::Instant;
+
+const CAMERA_KEY: &str = "camera-key-sala-1-0001";
+const OTHER_CAMERA_KEY: &str = "camera-key-sala-1-0002";
+/// Access changed on one node closes the sockets it affects on every node within this.
+const ACCESS_WITHIN: Duration = Duration::from_secs(1);
+
+/// The NATS connections of a deployment's nodes, by name (`nido <node> video`).
+async fn video_connections(deployment: &Deployment) -> Vec<serde_json::Value> {
+    let connz = deployment.nats.monitor("/connz?subs=1").await.unwrap();
+    connz["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"].as_str().is_some_and(|n| n.ends_with(" video")))
+        .cloned()
+        .collect()
+}
+
+fn count(connection: &serde_json::Value, field: &str) -> u64 {
+    connection[field].as_u64().unwrap()
+}
+
+fn subscribed(connection: &serde_json::Value, to: &str) -> bool {
+    connection["subscriptions_list"]
+        .as_array()
+        .is_some_and(|subs| {
+            subs.iter()
+                .any(|s| s.as_str().is_some_and(|s| s.ends_with(to)))
+        })
+}
+
+/// A camera on node 0 streaming to `sala-1`, waited for until the viewers see it live.
+async fn camera_on(deployment: &Deployment, node: usize, key: &str) -> TestClient {
+    let mut camera = deployment.connect(node, &deployment.admin).await;
+    camera.join("sala-1", Role::Camera, Some(key)).await;
+    camera
+}
+
+async fn sees_camera_live(viewer: &mut TestClient) {
+    viewer
+        .presence_where(|p| p.camera == CameraStatus::Live)
+        .await;
+}
+
+#[tokio::test]
+async fn a_cameras_frames_reach_every_other_nodes_viewers_as_one_message_per_node() {
+    let deployment = Deployment::start(4).await;
+    let family = deployment.family("abuela").await;
+    // One viewer on node 1, five on node 2, nobody of the room on node 3.
+    let mut viewers = vec![deployment.connect(1, &family).await];
+    for _ in 0..5 {
+        viewers.push(deployment.connect(2, &deployment.admin).await);
+    }
+    for viewer in &mut viewers {
+        viewer.join("sala-1", Role::Viewer, None).await;
+    }
+    let mut camera = camera_on(&deployment, 0, CAMERA_KEY).await;
+    for viewer in &mut viewers {
+        sees_camera_live(viewer).await;
+    }
+
+    const FRAMES: u64 = 20;
+    let mut sent = Vec::new();
+    for sequence in 1..=FRAMES {
+        let bytes = frame(sequence, &jpeg(sequence, 2_000 + sequence as usize));
+        camera.send_binary(bytes.clone()).await;
+        sent.push(bytes);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for viewer in &mut viewers {
+        let mut last = 0;
+        while last < FRAMES {
+            let got = viewer.next_frame().await;
+            let sequence = sequence_of(&got);
+            assert!(sequence > last, "frames arrive in order");
+            assert_eq!(&got[..], &sent[sequence as usize - 1][..], "byte for byte");
+            last = sequence;
+        }
+    }
+
+    let subject = "room.sala-1.video";
+    let connections = video_connections(&deployment).await;
+    assert_eq!(connections.len(), 4, "one video connection per node");
+    let published: u64 = connections.iter().map(|c| count(c, "in_msgs")).sum();
+    assert!(
+        published >= FRAMES - 1,
+        "the camera's node published each frame: {published}"
+    );
+    let receiving: Vec<u64> = connections
+        .iter()
+        .filter(|c| count(c, "out_msgs") > 0)
+        .map(|c| count(c, "out_msgs"))
+        .collect();
+    assert_eq!(
+        receiving,
+        [published, published],
+        "each frame crosses NATS once for each node with viewers, whatever their number"
+    );
+    let subscribers = connections
+        .iter()
+        .filter(|c| subscribed(c, subject))
+        .count();
+    assert_eq!(
+        subscribers, 3,
+        "the nodes with members of the room subscribe, node 3 not"
+    );
+}
+
+#[tokio::test]
+async fn chat_is_numbered_once_across_nodes_and_everyone_sees_every_message() {
+    let deployment = Deployment::start(3).await;
+    let family = deployment.family("mama-de-leo").await;
+    let caregiver = deployment.caregiver("maestra").await;
+    let cookies = [&deployment.admin, &family, &caregiver];
+    let mut clients = Vec::new();
+    for (node, cookie) in cookies.iter().enumerate() {
+        let mut client = deployment.connect(node, cookie).await;
+        client.join("sala-1", Role::Viewer, None).await;
+        client.next_backlog().await;
+        clients.push(client);
+    }
+    // Under the chat rate limit of 10 messages in 10 s per person.
+    const EACH: usize = 8;
+    for round in 0..EACH {
+        for (node, client) in clients.iter_mut().enumerate() {
+            client
+                .chat_with_id(
+                    &format!("node{node}-msg{round:03}"),
+                    &format!("hola {node} {round}"),
+                )
+                .await;
+        }
+    }
+    let total = EACH * clients.len();
+    for client in &mut clients {
+        let mut seen: Vec<ChatLine> = Vec::new();
+        while seen.len() < total {
+            let line = client.next_chat().await;
+            assert!(
+                !seen.iter().any(|s| s.seq == line.seq),
+                "seq {} delivered twice",
+                line.seq
+            );
+            seen.push(line);
+        }
+        let mut seqs: Vec<u64> = seen.iter().map(|l| l.seq).collect();
+        seqs.sort_unstable();
+        assert_eq!(
+            seqs,
+            (1..=total as u64).collect::<Vec<_>>(),
+            "gapless, once each"
+        );
+    }
+    // A message resent to another node (a reconnect elsewhere) keeps its number.
+    let mut resender = deployment.connect(2, &deployment.admin).await;
+    resender.join("sala-1", Role::Viewer, None).await;
+    resender.next_backlog().await;
+    resender.chat_with_id("node0-msg003", "hola 0 3").await;
+    let original = resender.next_chat().await;
+    assert_eq!(original.id.as_str(), "node0-msg003");
+    assert!(
+        original.seq <= total as u64,
+        "the stored message, not a new one"
+    );
+}
+
+#[tokio::test]
+async fn presence_counts_every_nodes_viewers_and_forgets_a_killed_nodes_within_10_s() {
+    let mut deployment = Deployment::start(3).await;
+    let mut staff = deployment.connect(0, &deployment.admin).await;
+    staff.join("sala-1", Role::Viewer, None).await;
+    let family = deployment.family("tio").await;
+    let mut on_1 = deployment.connect(1, &family).await;
+    on_1.join("sala-1", Role::Viewer, None).await;
+    let mut on_2 = deployment.connect(2, &family).await;
+    on_2.join("sala-1", Role::Viewer, None).await;
+    let everyone = staff.presence_where(|p| p.viewer_count == 3).await;
+    assert_eq!(
+        everyone.viewers.len(),
+        3,
+        "staff see every node's viewers by name"
+    );
+    let family_view = on_1.presence_where(|p| p.viewer_count == 3).await;
+    assert!(family_view.viewers.is_empty(), "families see only a count");
+
+    drop(on_1);
+    staff.presence_where(|p| p.viewer_count == 2).await;
+    let killed = Instant::now();
+    deployment.kill_node(2).await;
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        staff.presence_where(|p| p.viewer_count == 1),
+    )
+    .await
+    .expect("a killed node's viewers leave presence within 10 s");
+    eprintln!(
+        "a killed node's viewers left presence after {:?}",
+        killed.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn one_camera_per_room_across_nodes_and_the_same_camera_takes_its_seat_anywhere() {
+    let mut deployment = Deployment::start(3).await;
+    let mut viewer = deployment.connect(2, &deployment.admin).await;
+    viewer.join("sala-1", Role::Viewer, None).await;
+    let mut first = camera_on(&deployment, 0, CAMERA_KEY).await;
+    sees_camera_live(&mut viewer).await;
+
+    let mut other = deployment.connect(1, &deployment.admin).await;
+    other
+        .send_join("sala-1", Role::Camera, Some(OTHER_CAMERA_KEY))
+        .await;
+    other.expect_error(ErrorCode::CameraBusy, None).await;
+
+    // The same camera reconnecting to another node takes its seat at once; the old
+    // connection is told and closed, and only the new one's frames are shown.
+    let mut again = camera_on(&deployment, 1, CAMERA_KEY).await;
+    first
+        .expect_error(ErrorCode::CameraReplaced, Some(1008))
+        .await;
+    again.send_binary(frame(1, &jpeg(1, 900))).await;
+    assert_eq!(sequence_of(&viewer.next_frame().await), 1);
+
+    // Its node killed, the seat frees itself within 10 s for another camera.
+    deployment.kill_node(1).await;
+    let killed = Instant::now();
+    loop {
+        let mut replacement = deployment.connect(0, &deployment.admin).await;
+        replacement
+            .send_join("sala-1", Role::Camera, Some(OTHER_CAMERA_KEY))
+            .await;
+        match replacement.next().await {
+            Received::Json(nido_shared::ServerMessage::Welcome { .. }) => break,
+            _ => {
+                assert!(
+                    killed.elapsed() < Duration::from_secs(10),
+                    "the seat was not freed in 10 s"
+                );
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    }
+    eprintln!(
+        "a killed node's camera seat was free after {:?}",
+        killed.elapsed()
+    );
+}
+
+/// Revokes the family member on node 0 and measures how long until their socket on node 2
+/// closes with 1008.
+async fn revocation_reaches_another_node(deployment: &Deployment, username: &str) -> Duration {
+    let family = deployment.family(username).await;
+    let me = deployment
+        .api(0)
+        .request(reqwest::Method::GET, "/api/me", Some(&family))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let me: Me = serde_json::from_str(&me).unwrap_or_else(|e| panic!("{e}: {me}"));
+    let mut viewer = deployment.connect(2, &family).await;
+    viewer.join("sala-1", Role::Viewer, None).await;
+    viewer.next_backlog().await;
+    let revoked = Instant::now();
+    deployment
+        .api(0)
+        .post(
+            &deployment.admin,
+            &format!("/api/people/{}/revoke", me.id),
+            &serde_json::json!({}),
+            reqwest::StatusCode::NO_CONTENT,
+        )
+        .await
+        .unwrap();
+    viewer
+        .expect_error(ErrorCode::AccessRevoked, Some(1008))
+        .await;
+    revoked.elapsed()
+}
+
+#[tokio::test]
+async fn a_revocation_on_one_node_closes_the_sockets_on_another_within_1_s_also_without_nats() {
+    let mut deployment = Deployment::start(3).await;
+    let took = revocation_reaches_another_node(&deployment, "primo").await;
+    assert!(took < ACCESS_WITHIN, "with NATS: {took:?}");
+    deployment.nats.kill().await;
+    let took = revocation_reaches_another_node(&deployment, "prima").await;
+    assert!(took < ACCESS_WITHIN, "without NATS: {took:?}");
+}
+
+#[tokio::test]
+async fn a_pause_on_one_node_stops_the_frames_on_another_and_video_resumes_after_nats_restarts() {
+    let mut deployment = Deployment::start(2).await;
+    let mut viewer = deployment.connect(1, &deployment.admin).await;
+    viewer.join("sala-1", Role::Viewer, None).await;
+    let mut camera = camera_on(&deployment, 0, CAMERA_KEY).await;
+    sees_camera_live(&mut viewer).await;
+    camera.send_binary(frame(1, &jpeg(1, 700))).await;
+    assert_eq!(sequence_of(&viewer.next_frame().await), 1);
+
+    // NATS killed and back: the nodes reconnect and resubscribe by themselves.
+    deployment.nats.kill().await;
+    deployment.nats.start_again().await.unwrap();
+    let back = Instant::now();
+    let mut sequence = 2;
+    loop {
+        camera
+            .send_binary(frame(sequence, &jpeg(sequence, 700)))
+            .await;
+        let got = tokio::time::timeout(Duration::from_millis(100), viewer.next_frame()).await;
+        if got.is_ok() {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(2),
+            "video resumes within 2 s of NATS"
+        );
+        sequence += 1;
+    }
+    eprintln!("video resumed {:?} after NATS was back", back.elapsed());
+
+    camera
+        .send(&nido_shared::ClientMessage::SetPaused { paused: true })
+        .await;
+    let paused = Instant::now();
+    viewer
+        .presence_where(|p| p.camera == CameraStatus::Paused)
+        .await;
+    assert!(
+        paused.elapsed() < ACCESS_WITHIN,
+        "paused everywhere within 1 s"
+    );
+    for sequence in 100..105 {
+        camera
+            .send_binary(frame(sequence, &jpeg(sequence, 700)))
+            .await;
+    }
+    let after_pause = tokio::time::timeout(Duration::from_millis(700), viewer.next_frame()).await;
+    assert!(after_pause.is_err(), "no frame after the pause");
+}
