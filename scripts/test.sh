@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 #! Sets up whatever is missing (Chromium and its driver too) and runs every check and test:
 #! formatting, clippy, the app's release build, the release binary with the app built in,
-#! unit and integration tests (the store's against SQLite and PostgreSQL), the end-to-end browser tests (screenshots land in
-#! e2e/artifacts/) and the quick benchmark.
+#! unit and integration tests (the server's on SQLite and again on PostgreSQL, the multi-node
+#! ones with real PostgreSQL and NATS servers), the end-to-end browser tests (screenshots land
+#! in e2e/artifacts/) and the quick benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh --test
@@ -18,10 +19,12 @@ scripts/build-app.sh
 say "the self-contained release binary (the app built in)"
 cargo build --release --locked -p nido-server --features embed-app
 scripts/check-binary.sh target/release/nido-server
-say "tests (with a throwaway PostgreSQL server for the store's conformance suite)"
+say "tests (with a throwaway PostgreSQL server, and NATS for the multi-node tests)"
 NIDO_TEST_POSTGRES="$(scripts/test-postgres.sh $$)"
 export NIDO_TEST_POSTGRES
 cargo test --workspace --locked
+say "the server's tests again, every server on PostgreSQL instead of SQLite"
+NIDO_TEST_STORE=postgres cargo test --locked -p nido-server --tests
 say "quick benchmark (correctness only: every frame whole, 99 % delivered, no chat lost)"
 cargo build --locked -q -p nido-server -p nido-bench
 target/debug/nido-bench --quick --seconds 5

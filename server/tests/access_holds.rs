@@ -334,16 +334,27 @@ async fn a_deleted_room_leaves_no_chat_behind() {
     assert!(lines.is_empty() && !has_older, "{lines:?}");
 }
 
-/// Rows in a table of the server's database, read through a connection of its own.
+/// Rows in a table of the server's database (SQLite's file, or its PostgreSQL database),
+/// read through a connection of its own.
 async fn count_rows(server: &TestServer, table: &str) -> i64 {
-    let url = format!("sqlite:{}", server.data_dir().join("nido.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let count = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    count
+    let query = format!("SELECT COUNT(*) FROM {table}");
+    match &server.state.config.database {
+        Some(url) => {
+            let pool = sqlx::PgPool::connect_with(url.options().clone())
+                .await
+                .unwrap();
+            let count = sqlx::query_scalar(&query).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            count
+        }
+        None => {
+            let url = format!("sqlite:{}", server.data_dir().join("nido.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let count = sqlx::query_scalar(&query).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            count
+        }
+    }
 }
 
 #[tokio::test]

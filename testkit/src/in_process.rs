@@ -46,6 +46,11 @@ impl InProcessServer {
         );
         config.data_dir = data.path().to_owned();
         config.time_zone = Some(TIME_ZONE.into());
+        // The whole suite runs on PostgreSQL too (scripts/test.sh).
+        if std::env::var_os("NIDO_TEST_STORE").is_some_and(|store| store == "postgres") {
+            let url = crate::postgres::fresh_database("suite").await;
+            config.database = Some(url.parse().expect("a postgres:// URL"));
+        }
         configure(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0")
             .await

@@ -137,9 +137,14 @@ impl Store {
         now: Timestamp,
     ) -> Result<InviteId, StoreError> {
         with_pool!(self, |pool| {
-            // Inserting first takes the write lock, so the places counted below include every
-            // invite made at the same moment: the check and the insert are one.
+            // Inserting first takes SQLite's write lock, and PostgreSQL's lock on the
+            // inviter is taken before the insert (whose foreign key would otherwise share it
+            // with every other insert, and deadlock them), so the places counted below
+            // include every invite made at the same moment: the check and the insert are one.
             let mut transaction = pool.begin().await?;
+            if invite.place_limit.is_some() {
+                lock_inviter((&mut *transaction).into(), invite.created_by).await?;
+            }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO invites
                     (token_hash, role, created_by, creator_role, created_at_us, expires_at_us,
@@ -168,7 +173,6 @@ impl Store {
                 found(added.rows_affected())?;
             }
             if let Some(limit) = invite.place_limit {
-                lock_inviter((&mut *transaction).into(), invite.created_by).await?;
                 let used = places_used((&mut *transaction).into(), invite.created_by, now).await?;
                 if used > limit {
                     return Err(StoreError::LimitReached);
@@ -337,7 +341,7 @@ pub struct NewRegistration<'a> {
 /// run side by side, so there the inviter's row is locked).
 async fn lock_inviter(connection: Connection<'_>, user_id: UserId) -> Result<(), StoreError> {
     if let Connection::Postgres(connection) = connection {
-        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
             .bind(user_id.get())
             .execute(connection)
             .await?;

@@ -63,7 +63,8 @@ impl Store {
             sqlx::query(
                 "INSERT INTO login_failures (username, failures, last_failure_us) VALUES ($1, 1, $2)
                  ON CONFLICT (username) DO UPDATE
-                 SET failures = failures + 1, last_failure_us = excluded.last_failure_us",
+                 SET failures = login_failures.failures + 1,
+                     last_failure_us = excluded.last_failure_us",
             )
             .bind(username)
             .bind(now.as_micros())
