@@ -11,6 +11,8 @@ pub struct Deployment {
     pub database: String,
     pub nats: NatsServer,
     nodes: Vec<Option<RunningNido>>,
+    /// Given to every node at every start.
+    options: Vec<String>,
     data_dir: tempfile::TempDir,
     /// The first admin's session cookie.
     pub admin: String,
@@ -19,6 +21,11 @@ pub struct Deployment {
 impl Deployment {
     /// `count` nodes, an admin (`directora`) and an open room `sala-1`.
     pub async fn start(count: usize) -> Self {
+        Self::start_with(count, &[]).await
+    }
+
+    /// The same, every node started with these extra options.
+    pub async fn start_with(count: usize, options: &[&str]) -> Self {
         let database = nido_testkit::postgres::fresh_database("cluster").await;
         let nats = NatsServer::start().await.expect("NATS starts");
         let data_dir = tempfile::tempdir().unwrap();
@@ -26,6 +33,7 @@ impl Deployment {
             database,
             nats,
             nodes: Vec::new(),
+            options: options.iter().map(|option| option.to_string()).collect(),
             data_dir,
             admin: String::new(),
         };
@@ -51,8 +59,8 @@ impl Deployment {
         deployment
     }
 
-    /// Starts node `index` (again), with extra `options`.
-    pub async fn start_node_with(&mut self, index: usize, options: &[&str]) {
+    /// Starts node `index` (again).
+    pub async fn start_node(&mut self, index: usize) {
         let nats = self.nats.url();
         let mut all = vec![
             "--listen",
@@ -62,7 +70,7 @@ impl Deployment {
             "--backplane",
             &nats,
         ];
-        all.extend_from_slice(options);
+        all.extend(self.options.iter().map(String::as_str));
         let node = nido_binary()
             .start(self.data_dir.path(), &all, 200, |line| {
                 line.contains("ERROR") || line.contains("WARN")
@@ -72,15 +80,18 @@ impl Deployment {
         self.nodes[index] = Some(node);
     }
 
-    pub async fn start_node(&mut self, index: usize) {
-        self.start_node_with(index, &[]).await;
-    }
-
     /// Kills node `index` at once (SIGKILL), as a crash would.
     pub async fn kill_node(&mut self, index: usize) {
         if let Some(mut node) = self.nodes[index].take() {
             node.child.kill().await.unwrap();
         }
+    }
+
+    /// The nodes running now.
+    pub fn live_nodes(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|node| self.nodes[*node].is_some())
+            .collect()
     }
 
     pub fn addr(&self, index: usize) -> &str {
