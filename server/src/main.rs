@@ -1,12 +1,13 @@
-//! The `nido-server` command: serves until SIGTERM or Ctrl-C, or runs an `admin` or `backup`
-//! command.
+//! The `nido-server` command: serves until SIGTERM or Ctrl-C, or runs an `admin`, `backup`
+//! or `migrate-to-postgres` command.
 
 use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::Context;
+use nido_server::clock::Clock;
 use nido_server::config::{AdminCommand, Command, Config};
-use nido_server::store::Store;
+use nido_server::store::{Location, Store};
 use nido_server::tls::serve_redirects;
 use nido_server::{AppState, Cli, logging, private_files, serve, static_files};
 use tokio::net::TcpListener;
@@ -21,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
     match command {
         Some(Command::Admin(AdminCommand::Create { name })) => create_admin(&config, &name).await,
         Some(Command::Backup { file }) => back_up(&config, &file).await,
+        Some(Command::MigrateToPostgres) => migrate_to_postgres(&config).await,
         None => run(config).await,
     }
 }
@@ -41,6 +43,40 @@ async fn back_up(config: &Config, file: &Path) -> anyhow::Result<()> {
     eprintln!(
         "Backed up the database to {} (integrity check: ok).",
         file.display()
+    );
+    Ok(())
+}
+
+async fn migrate_to_postgres(config: &Config) -> anyhow::Result<()> {
+    let Some(database) = &config.database else {
+        anyhow::bail!(
+            "migrate-to-postgres copies into the PostgreSQL database named by --database"
+        );
+    };
+    let sqlite = Store::open(Location::Sqlite(&config.data_dir))
+        .await
+        .context("cannot open the SQLite database")?;
+    let postgres = Store::open(Location::Postgres(database.options()))
+        .await
+        .context("cannot open the PostgreSQL database")?;
+    // As the SQLite Nido's next start would: viewings a crash left open end now, or no node
+    // of the deployment would ever end them.
+    sqlite
+        .end_unfinished_viewings(Clock::default().now())
+        .await
+        .context("cannot end the viewings left open")?;
+    let copied = sqlite.copy_into_postgres(&postgres).await;
+    sqlite.close().await;
+    postgres.close().await;
+    for (table, rows) in copied.context("the migration failed")? {
+        eprintln!("{table}: {rows} rows");
+    }
+    eprintln!(
+        "Copied {} into {database}. Start Nido with --database.",
+        config
+            .data_dir
+            .join(nido_server::store::DATABASE_FILE)
+            .display()
     );
     Ok(())
 }

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::deployment::Deployment;
+use common::deployment::{self, Deployment, connect};
 use common::*;
 use nido_shared::api::Me;
 use nido_shared::{CameraStatus, ChatLine, ErrorCode, Role};
@@ -19,16 +19,8 @@ const OTHER_CAMERA_KEY: &str = "camera-key-sala-1-0002";
 /// Access changed on one node closes the sockets it affects on every node within this.
 const ACCESS_WITHIN: Duration = Duration::from_secs(1);
 
-/// The NATS connections of a deployment's nodes, by name (`nido <node> video`).
 async fn video_connections(deployment: &Deployment) -> Vec<serde_json::Value> {
-    let connz = deployment.nats.monitor("/connz?subs=1").await.unwrap();
-    connz["connections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["name"].as_str().is_some_and(|n| n.ends_with(" video")))
-        .cloned()
-        .collect()
+    deployment.nats_video_connections().await.unwrap()
 }
 
 fn count(connection: &serde_json::Value, field: &str) -> u64 {
@@ -46,7 +38,7 @@ fn subscribed(connection: &serde_json::Value, to: &str) -> bool {
 
 /// A camera on node 0 streaming to `sala-1`, waited for until the viewers see it live.
 async fn camera_on(deployment: &Deployment, node: usize, key: &str) -> TestClient {
-    let mut camera = deployment.connect(node, &deployment.admin).await;
+    let mut camera = connect(deployment, node, &deployment.admin).await;
     camera.join("sala-1", Role::Camera, Some(key)).await;
     camera
 }
@@ -59,12 +51,12 @@ async fn sees_camera_live(viewer: &mut TestClient) {
 
 #[tokio::test]
 async fn a_cameras_frames_reach_every_other_nodes_viewers_as_one_message_per_node() {
-    let deployment = Deployment::start(4).await;
+    let deployment = deployment::start(4, &[]).await;
     let family = deployment.family("abuela").await;
     // One viewer on node 1, five on node 2, nobody of the room on node 3.
-    let mut viewers = vec![deployment.connect(1, &family).await];
+    let mut viewers = vec![connect(&deployment, 1, &family).await];
     for _ in 0..5 {
-        viewers.push(deployment.connect(2, &deployment.admin).await);
+        viewers.push(connect(&deployment, 2, &deployment.admin).await);
     }
     for viewer in &mut viewers {
         viewer.join("sala-1", Role::Viewer, None).await;
@@ -123,13 +115,13 @@ async fn a_cameras_frames_reach_every_other_nodes_viewers_as_one_message_per_nod
 
 #[tokio::test]
 async fn chat_is_numbered_once_across_nodes_and_everyone_sees_every_message() {
-    let deployment = Deployment::start(3).await;
+    let deployment = deployment::start(3, &[]).await;
     let family = deployment.family("mama-de-leo").await;
     let caregiver = deployment.caregiver("maestra").await;
     let cookies = [&deployment.admin, &family, &caregiver];
     let mut clients = Vec::new();
     for (node, cookie) in cookies.iter().enumerate() {
-        let mut client = deployment.connect(node, cookie).await;
+        let mut client = connect(&deployment, node, cookie).await;
         client.join("sala-1", Role::Viewer, None).await;
         client.next_backlog().await;
         clients.push(client);
@@ -167,7 +159,7 @@ async fn chat_is_numbered_once_across_nodes_and_everyone_sees_every_message() {
         );
     }
     // A message resent to another node (a reconnect elsewhere) keeps its number.
-    let mut resender = deployment.connect(2, &deployment.admin).await;
+    let mut resender = connect(&deployment, 2, &deployment.admin).await;
     resender.join("sala-1", Role::Viewer, None).await;
     resender.next_backlog().await;
     resender.chat_with_id("node0-msg003", "hola 0 3").await;
@@ -181,13 +173,13 @@ async fn chat_is_numbered_once_across_nodes_and_everyone_sees_every_message() {
 
 #[tokio::test]
 async fn presence_counts_every_nodes_viewers_and_forgets_a_killed_nodes_within_10_s() {
-    let mut deployment = Deployment::start(3).await;
-    let mut staff = deployment.connect(0, &deployment.admin).await;
+    let mut deployment = deployment::start(3, &[]).await;
+    let mut staff = connect(&deployment, 0, &deployment.admin).await;
     staff.join("sala-1", Role::Viewer, None).await;
     let family = deployment.family("tio").await;
-    let mut on_1 = deployment.connect(1, &family).await;
+    let mut on_1 = connect(&deployment, 1, &family).await;
     on_1.join("sala-1", Role::Viewer, None).await;
-    let mut on_2 = deployment.connect(2, &family).await;
+    let mut on_2 = connect(&deployment, 2, &family).await;
     on_2.join("sala-1", Role::Viewer, None).await;
     let everyone = staff.presence_where(|p| p.viewer_count == 3).await;
     assert_eq!(
@@ -216,13 +208,13 @@ async fn presence_counts_every_nodes_viewers_and_forgets_a_killed_nodes_within_1
 
 #[tokio::test]
 async fn one_camera_per_room_across_nodes_and_the_same_camera_takes_its_seat_anywhere() {
-    let mut deployment = Deployment::start(3).await;
-    let mut viewer = deployment.connect(2, &deployment.admin).await;
+    let mut deployment = deployment::start(3, &[]).await;
+    let mut viewer = connect(&deployment, 2, &deployment.admin).await;
     viewer.join("sala-1", Role::Viewer, None).await;
     let mut first = camera_on(&deployment, 0, CAMERA_KEY).await;
     sees_camera_live(&mut viewer).await;
 
-    let mut other = deployment.connect(1, &deployment.admin).await;
+    let mut other = connect(&deployment, 1, &deployment.admin).await;
     other
         .send_join("sala-1", Role::Camera, Some(OTHER_CAMERA_KEY))
         .await;
@@ -241,7 +233,7 @@ async fn one_camera_per_room_across_nodes_and_the_same_camera_takes_its_seat_any
     deployment.kill_node(1).await;
     let killed = Instant::now();
     loop {
-        let mut replacement = deployment.connect(0, &deployment.admin).await;
+        let mut replacement = connect(&deployment, 0, &deployment.admin).await;
         replacement
             .send_join("sala-1", Role::Camera, Some(OTHER_CAMERA_KEY))
             .await;
@@ -276,7 +268,7 @@ async fn revocation_reaches_another_node(deployment: &Deployment, username: &str
         .await
         .unwrap();
     let me: Me = serde_json::from_str(&me).unwrap_or_else(|e| panic!("{e}: {me}"));
-    let mut viewer = deployment.connect(2, &family).await;
+    let mut viewer = connect(deployment, 2, &family).await;
     viewer.join("sala-1", Role::Viewer, None).await;
     viewer.next_backlog().await;
     let revoked = Instant::now();
@@ -298,7 +290,7 @@ async fn revocation_reaches_another_node(deployment: &Deployment, username: &str
 
 #[tokio::test]
 async fn a_revocation_on_one_node_closes_the_sockets_on_another_within_1_s_also_without_nats() {
-    let mut deployment = Deployment::start(3).await;
+    let mut deployment = deployment::start(3, &[]).await;
     let took = revocation_reaches_another_node(&deployment, "primo").await;
     assert!(took < ACCESS_WITHIN, "with NATS: {took:?}");
     deployment.nats.kill().await;
@@ -308,8 +300,8 @@ async fn a_revocation_on_one_node_closes_the_sockets_on_another_within_1_s_also_
 
 #[tokio::test]
 async fn a_pause_on_one_node_stops_the_frames_on_another_and_video_resumes_after_nats_restarts() {
-    let mut deployment = Deployment::start(2).await;
-    let mut viewer = deployment.connect(1, &deployment.admin).await;
+    let mut deployment = deployment::start(2, &[]).await;
+    let mut viewer = connect(&deployment, 1, &deployment.admin).await;
     viewer.join("sala-1", Role::Viewer, None).await;
     let mut camera = camera_on(&deployment, 0, CAMERA_KEY).await;
     sees_camera_live(&mut viewer).await;
@@ -355,4 +347,196 @@ async fn a_pause_on_one_node_stops_the_frames_on_another_and_video_resumes_after
     }
     let after_pause = tokio::time::timeout(Duration::from_millis(700), viewer.next_frame()).await;
     assert!(after_pause.is_err(), "no frame after the pause");
+}
+
+/// Access changed on one node while NATS is down reaches the others within this.
+const ACCESS_WITHIN_WITHOUT_NATS: Duration = Duration::from_secs(2);
+
+/// A new family member of `sala-1` watching on node 1: their session cookie, their id and
+/// their socket.
+async fn family_watching(
+    deployment: &Deployment,
+    username: &str,
+) -> (String, nido_shared::UserId, TestClient) {
+    let cookie = deployment.family(username).await;
+    let me: Me = deployment
+        .api(0)
+        .request(reqwest::Method::GET, "/api/me", Some(&cookie))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut viewer = connect(deployment, 1, &cookie).await;
+    viewer.join("sala-1", Role::Viewer, None).await;
+    viewer.next_backlog().await;
+    (cookie, me.id, viewer)
+}
+
+/// `PATCH path` on node 0 as the admin, expecting success.
+async fn patch(deployment: &Deployment, path: &str, body: serde_json::Value) {
+    let response = deployment
+        .api(0)
+        .request(reqwest::Method::PATCH, path, Some(&deployment.admin))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "PATCH {path}: {}",
+        response.status()
+    );
+}
+
+/// Makes each change that closes or silences a socket on node 0 and measures how long the
+/// affected socket on node 1 takes to be told: logout, a role change, a room taken away,
+/// viewing hours that close the room, and the privacy pause (by `staff`, on node 0, of the
+/// camera on node 1).
+async fn access_changes_reach_node_1(
+    deployment: &Deployment,
+    staff: &mut TestClient,
+    round: &str,
+) -> Vec<(&'static str, Duration)> {
+    let mut took = Vec::new();
+
+    let (cookie, _, mut viewer) = family_watching(deployment, &format!("{round}-salida")).await;
+    let changed = Instant::now();
+    deployment
+        .api(0)
+        .post(
+            &cookie,
+            "/api/logout",
+            &serde_json::json!({}),
+            reqwest::StatusCode::NO_CONTENT,
+        )
+        .await
+        .unwrap();
+    viewer
+        .expect_error(ErrorCode::SessionEnded, Some(1008))
+        .await;
+    took.push(("logout", changed.elapsed()));
+
+    let (_, id, mut viewer) = family_watching(deployment, &format!("{round}-rol")).await;
+    let changed = Instant::now();
+    patch(
+        deployment,
+        &format!("/api/people/{id}"),
+        serde_json::json!({"role": "caregiver"}),
+    )
+    .await;
+    viewer
+        .expect_error(ErrorCode::AccessRevoked, Some(1008))
+        .await;
+    took.push(("role change", changed.elapsed()));
+
+    let (_, id, mut viewer) = family_watching(deployment, &format!("{round}-sala")).await;
+    let changed = Instant::now();
+    patch(
+        deployment,
+        &format!("/api/people/{id}"),
+        serde_json::json!({"rooms": []}),
+    )
+    .await;
+    viewer
+        .expect_error(ErrorCode::AccessRevoked, Some(1008))
+        .await;
+    took.push(("room taken away", changed.elapsed()));
+
+    let (_, _, mut viewer) = family_watching(deployment, &format!("{round}-horas")).await;
+    let closed = nido_shared::WeeklySchedule { days: [None; 7] };
+    let changed = Instant::now();
+    patch(
+        deployment,
+        "/api/rooms/sala-1",
+        serde_json::json!({"schedule": closed}),
+    )
+    .await;
+    viewer
+        .presence_where(|p| p.camera == CameraStatus::Closed)
+        .await;
+    took.push(("viewing hours", changed.elapsed()));
+    let always = serde_json::json!({"open": "00:00", "close": "24:00"});
+    let open = serde_json::json!({"schedule": {"days": vec![always; 7]}});
+    patch(deployment, "/api/rooms/sala-1", open).await;
+    viewer
+        .presence_where(|p| p.camera != CameraStatus::Closed)
+        .await;
+
+    let changed = Instant::now();
+    staff
+        .send(&nido_shared::ClientMessage::SetPaused { paused: true })
+        .await;
+    viewer
+        .presence_where(|p| p.camera == CameraStatus::Paused)
+        .await;
+    took.push(("privacy pause", changed.elapsed()));
+    staff
+        .send(&nido_shared::ClientMessage::SetPaused { paused: false })
+        .await;
+    viewer
+        .presence_where(|p| p.camera == CameraStatus::Live)
+        .await;
+    took
+}
+
+#[tokio::test]
+async fn every_access_change_on_one_node_reaches_another_within_1_s_and_2_s_without_nats() {
+    let mut deployment = deployment::start(2, &[]).await;
+    let _camera = camera_on(&deployment, 1, CAMERA_KEY).await;
+    let mut staff = connect(&deployment, 0, &deployment.admin).await;
+    staff.join("sala-1", Role::Viewer, None).await;
+    for (change, took) in access_changes_reach_node_1(&deployment, &mut staff, "con").await {
+        eprintln!("with NATS, {change} reached the other node in {took:?}");
+        assert!(took < ACCESS_WITHIN, "with NATS, {change} took {took:?}");
+    }
+    deployment.nats.kill().await;
+    for (change, took) in access_changes_reach_node_1(&deployment, &mut staff, "sin").await {
+        eprintln!("without NATS, {change} reached the other node in {took:?}");
+        assert!(
+            took < ACCESS_WITHIN_WITHOUT_NATS,
+            "without NATS, {change} took {took:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_killed_nodes_camera_and_viewers_go_on_from_the_other_nodes() {
+    let mut deployment = deployment::start(3, &[]).await;
+    let mut viewer = connect(&deployment, 2, &deployment.admin).await;
+    viewer.join("sala-1", Role::Viewer, None).await;
+    let _camera = camera_on(&deployment, 1, CAMERA_KEY).await;
+    sees_camera_live(&mut viewer).await;
+
+    // The camera's node dies: the same camera, reconnecting to another node, takes its seat
+    // at once, before the dead node is even noticed.
+    deployment.kill_node(1).await;
+    let reconnected = Instant::now();
+    let mut camera = camera_on(&deployment, 0, CAMERA_KEY).await;
+    assert!(
+        reconnected.elapsed() < Duration::from_secs(1),
+        "the seat was taken back at once: {:?}",
+        reconnected.elapsed()
+    );
+
+    // The viewers' node dies: they reconnect to another node and see live frames at once.
+    deployment.kill_node(2).await;
+    let reconnected = Instant::now();
+    let mut viewer = connect(&deployment, 0, &deployment.admin).await;
+    viewer.join("sala-1", Role::Viewer, None).await;
+    let mut sequence = 1;
+    loop {
+        camera
+            .send_binary(frame(sequence, &jpeg(sequence, 900)))
+            .await;
+        let got = tokio::time::timeout(Duration::from_millis(100), viewer.next_frame()).await;
+        if got.is_ok() {
+            break;
+        }
+        sequence += 1;
+    }
+    let live_after = reconnected.elapsed();
+    eprintln!("a reconnected viewer saw a live frame {live_after:?} after reconnecting");
+    assert!(live_after < Duration::from_secs(3), "{live_after:?}");
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::deployment::Deployment;
+use common::deployment::{self, Deployment};
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use nido_shared::{ClientMessage, Role, ServerMessage};
@@ -115,7 +115,7 @@ async fn live_node(deployment: &Mutex<Deployment>) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_chat_is_stored_once_and_gapless_while_nodes_are_killed_20_times() {
-    let deployment = Deployment::start_with(NODES, &["--chat-per-10s", "1000"]).await;
+    let deployment = deployment::start(NODES, &["--chat-per-10s", "1000"]).await;
     let mut cookies = Vec::new();
     for client in 0..CLIENTS {
         cookies.push(deployment.family(&format!("familia-{client}")).await);

@@ -3,6 +3,7 @@
 //! when a test fails or panics.
 
 pub mod api;
+pub mod deployment;
 pub mod frames;
 pub mod in_process;
 pub mod log_lines;

@@ -24,14 +24,18 @@ impl NatsServer {
     /// Starts `NIDO_TEST_NATS_SERVER` (which `scripts/setup.sh --test` installs), or else
     /// the `nats-server` on PATH.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with_max_payload("1MB").await
+    }
+
+    /// The same, carrying at most `max_payload` (`"1MB"`, `"256KB"`) per message.
+    pub async fn start_with_max_payload(max_payload: &str) -> anyhow::Result<Self> {
         let program = std::env::var_os("NIDO_TEST_NATS_SERVER")
             .map_or_else(|| PathBuf::from("nats-server"), PathBuf::from);
         let mut config = tempfile::NamedTempFile::new()?;
-        // Production-like limits: a frame of 512 KiB fits; a stuck node is cut after 2 s.
-        std::io::Write::write_all(
-            &mut config,
-            b"max_payload: 1MB\nwrite_deadline: \"2s\"\nping_interval: \"5s\"\n",
-        )?;
+        // Production-like limits: a stuck node is cut after 2 s.
+        let settings =
+            format!("max_payload: {max_payload}\nwrite_deadline: \"2s\"\nping_interval: \"5s\"\n");
+        std::io::Write::write_all(&mut config, settings.as_bytes())?;
         let mut server = Self {
             program,
             port: free_port()?,

@@ -13,11 +13,14 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use nido_shared::ErrorCode;
-use tokio::time::{MissedTickBehavior, interval};
+use tokio::time::{Instant, MissedTickBehavior, interval};
 
 use crate::state::AppState;
 
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+/// A node judges others dead only after beating this long itself without a failure: after
+/// a database outage every node first gets to beat again.
+const JUDGE_AFTER: Duration = Duration::from_secs(7);
 const ACCESS_POLL_EVERY: Duration = Duration::from_millis(250);
 const CHAT_CHECK_EVERY: Duration = Duration::from_secs(2);
 const PRESENCE_EXPIRY_EVERY: Duration = Duration::from_millis(250);
@@ -41,9 +44,16 @@ async fn beat(state: &AppState) {
     let mut every = interval(HEARTBEAT_EVERY);
     every.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut first = true;
+    let mut beating_since = None;
     loop {
         every.tick().await;
-        match store.heartbeat(node, &cluster.inner.description).await {
+        let beat = store.heartbeat(node, &cluster.inner.description).await;
+        beating_since = match (&beat, beating_since) {
+            (Err(_), _) => None,
+            (Ok(_), None) => Some(Instant::now()),
+            (Ok(_), since) => since,
+        };
+        match beat {
             Ok(made) if made && !first => {
                 // The others took this node for dead (its heartbeat stalled): they ended its
                 // viewings and freed its seats, so its connections start again, recorded.
@@ -59,12 +69,12 @@ async fn beat(state: &AppState) {
             Ok(_) => first = false,
             Err(error) => tracing::warn!(%error, "could not record this node's heartbeat"),
         }
-        if let Err(error) = store.end_dead_nodes().await.map(|ended| {
-            if ended > 0 {
-                tracing::info!(ended, "ended the viewings of nodes that stopped");
+        if beating_since.is_some_and(|since: Instant| since.elapsed() >= JUDGE_AFTER) {
+            match store.end_dead_nodes().await {
+                Ok(0) => {}
+                Ok(ended) => tracing::info!(ended, "ended the viewings of nodes that stopped"),
+                Err(error) => tracing::warn!(%error, "could not clean up after stopped nodes"),
             }
-        }) {
-            tracing::warn!(%error, "could not clean up after stopped nodes");
         }
         match store.camera_seats_of(node).await {
             Ok(held) => {

@@ -20,6 +20,7 @@ mod second_factor;
 mod security_events;
 mod sessions;
 mod settings;
+mod transfer;
 mod users;
 
 use std::path::Path;
@@ -43,6 +44,7 @@ pub use rooms::{NewRoomRow, RoomRow};
 pub use second_factor::SecondFactorRecord;
 pub use security_events::EventDetails;
 pub use sessions::SessionRow;
+pub use transfer::{TransferError, TransferReport};
 pub use users::{NewUser, User};
 
 /// The database file's name inside `--data-dir`.

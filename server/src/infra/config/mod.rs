@@ -89,6 +89,10 @@ pub enum Command {
         /// Where to write the copy; it must not exist yet.
         file: PathBuf,
     },
+    /// Copies everything in `--data-dir`'s SQLite database (accounts, rooms, invites,
+    /// chat with its numbers, the audit log) into the new, empty PostgreSQL database named
+    /// by `--database`. Stop Nido first.
+    MigrateToPostgres,
 }
 
 /// How log lines are written.

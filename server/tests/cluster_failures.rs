@@ -1,0 +1,193 @@
+//! What a deployment of many nodes does when a part of it fails or is set up wrong: with
+//! PostgreSQL unreachable the nodes say they are not ready and refuse chat instead of
+//! acknowledging it, keep streaming, and recover by themselves; with NATS down they say so;
+//! a NATS that cannot carry the largest frame, or a backplane without PostgreSQL, stops the
+//! node at start with a reason.
+
+mod common;
+
+use std::time::Duration;
+
+use common::deployment::{self, Deployment, connect};
+use common::*;
+use nido_shared::{Role, ServerMessage};
+use nido_testkit::NatsServer;
+use sqlx::Connection;
+
+/// `GET /readyz` on a node: its status and what it says.
+async fn readiness(deployment: &Deployment, node: usize) -> (u16, String) {
+    let response = reqwest::get(format!("http://{}/readyz", deployment.addr(node)))
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Refuses every connection to the deployment's database, and ends the open ones, as an
+/// outage of its PostgreSQL would, without touching the other tests' databases on the same
+/// server; `false` lets them in again.
+async fn database_reachable(deployment: &Deployment, reachable: bool) {
+    let admin = std::env::var("NIDO_TEST_POSTGRES").unwrap();
+    let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap();
+    let name = deployment.database.rsplit('/').next().unwrap();
+    sqlx::query(&format!(
+        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {reachable}"
+    ))
+    .execute(&mut connection)
+    .await
+    .unwrap();
+    if !reachable {
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(name)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn without_its_database_a_node_is_not_ready_refuses_chat_keeps_streaming_and_recovers() {
+    let deployment = deployment::start(2, &[]).await;
+    let mut camera = connect(&deployment, 0, &deployment.admin).await;
+    camera
+        .join("sala-1", Role::Camera, Some("camera-key-sala-1-0001"))
+        .await;
+    let mut viewer = connect(&deployment, 1, &deployment.admin).await;
+    viewer.join("sala-1", Role::Viewer, None).await;
+    viewer.next_backlog().await;
+    assert_eq!(readiness(&deployment, 1).await.0, 200);
+
+    database_reachable(&deployment, false).await;
+    eventually("node 1 says it is not ready", || async {
+        let (status, body) = readiness(&deployment, 1).await;
+        status == 503 && body.contains("database: does not answer")
+    })
+    .await;
+    viewer.chat_with_id("durante-el-corte", "¿se oye?").await;
+    let refused = viewer
+        .wait_for(|received| match received {
+            Received::Json(ServerMessage::Error(error)) => Some(error.clone()),
+            Received::Json(ServerMessage::Chat(line)) => panic!("acknowledged unstored: {line:?}"),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        refused.chat_id.map(String::from).as_deref(),
+        Some("durante-el-corte")
+    );
+    assert_eq!(refused.close, None, "the connection stays");
+    camera.send_binary(frame(1, &jpeg(1, 800))).await;
+    assert_eq!(sequence_of(&viewer.next_frame().await), 1, "video goes on");
+
+    database_reachable(&deployment, true).await;
+    eventually("node 1 is ready again", || async {
+        readiness(&deployment, 1).await.0 == 200
+    })
+    .await;
+    viewer.chat_with_id("durante-el-corte", "¿se oye?").await;
+    let stored = viewer.next_chat().await;
+    assert_eq!((stored.id.as_str(), stored.seq), ("durante-el-corte", 1));
+}
+
+/// `GET /metrics` on a node.
+async fn metrics(deployment: &Deployment, node: usize) -> String {
+    let url = format!("http://{}/metrics", deployment.addr(node));
+    reqwest::get(url).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn readiness_and_metrics_report_the_backplane() {
+    let mut deployment = deployment::start(2, &[]).await;
+    let (status, body) = readiness(&deployment, 0).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "ready\ndatabase: ok\nbackplane: ok\n")
+    );
+    let mut camera = connect(&deployment, 0, &deployment.admin).await;
+    camera
+        .join("sala-1", Role::Camera, Some("camera-key-sala-1-0001"))
+        .await;
+    let mut viewer = connect(&deployment, 1, &deployment.admin).await;
+    viewer.join("sala-1", Role::Viewer, None).await;
+    camera.send_binary(frame(1, &jpeg(1, 800))).await;
+    viewer.next_frame().await;
+    let sent = metrics(&deployment, 0).await;
+    assert!(sent.contains("nido_backplane_frames_out_total 1"), "{sent}");
+    let received = metrics(&deployment, 1).await;
+    assert!(
+        received.contains("nido_backplane_frames_in_total 1"),
+        "{received}"
+    );
+    assert!(
+        received.contains("nido_backplane_lag_seconds_count 1"),
+        "{received}"
+    );
+
+    deployment.nats.kill().await;
+    eventually("the nodes say the backplane is down", || async {
+        let (status, body) = readiness(&deployment, 0).await;
+        status == 503 && body.contains("backplane: disconnected")
+    })
+    .await;
+    deployment.nats.start_again().await.unwrap();
+    eventually("the nodes reconnect", || async {
+        readiness(&deployment, 0).await.0 == 200
+    })
+    .await;
+    let reconnected = metrics(&deployment, 0).await;
+    assert!(
+        reconnected.contains("nido_backplane_reconnects_total 2"),
+        "both connections came back: {reconnected}"
+    );
+}
+
+/// Runs `nido-server` with these options until it exits: its status and its log.
+async fn refused_start(options: &[&str]) -> (std::process::ExitStatus, String) {
+    let data = tempfile::tempdir().unwrap();
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        nido_binary()
+            .command(data.path())
+            .args(["--listen", "127.0.0.1:0"])
+            .args(options)
+            .output(),
+    )
+    .await
+    .expect("the node gives up at once")
+    .unwrap();
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_nats_too_small_for_the_largest_frame_or_no_database_stops_the_node_with_a_reason() {
+    let nats = NatsServer::start_with_max_payload("256KB").await.unwrap();
+    let database = nido_testkit::postgres::fresh_database("payload").await;
+    let (status, log) = refused_start(&["--database", &database, "--backplane", &nats.url()]).await;
+    assert!(!status.success());
+    assert!(log.contains("raise max_payload"), "{log}");
+    // With frames this NATS can carry, the node starts.
+    let data = tempfile::tempdir().unwrap();
+    let options = [
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &database,
+        "--backplane",
+        &nats.url(),
+        "--max-frame-bytes",
+        "200000",
+    ];
+    nido_binary()
+        .start(data.path(), &options, 0, |_| false)
+        .await
+        .expect("the node starts");
+
+    let (status, log) = refused_start(&["--backplane", &nats.url()]).await;
+    assert!(!status.success());
+    assert!(
+        log.contains("--backplane joins nodes that share one PostgreSQL"),
+        "{log}"
+    );
+}
