@@ -1,6 +1,7 @@
 //! What a deployment of many nodes does when a part of it fails or is set up wrong: with
 //! PostgreSQL unreachable the nodes say they are not ready and refuse chat instead of
-//! acknowledging it, keep streaming, and recover by themselves; with NATS down they say so;
+//! acknowledging it, keep streaming, and recover by themselves without taking each other for
+//! dead; with NATS down they say so;
 //! a NATS that cannot carry the largest frame, or a backplane without PostgreSQL, stops the
 //! node at start with a reason.
 
@@ -77,6 +78,9 @@ async fn without_its_database_a_node_is_not_ready_refuses_chat_keeps_streaming_a
     assert_eq!(refused.close, None, "the connection stays");
     camera.send_binary(frame(1, &jpeg(1, 800))).await;
     assert_eq!(sequence_of(&viewer.next_frame().await), 1, "video goes on");
+    // Longer than a heartbeat may be missed: when the database is back, every node's is
+    // stale, and none may take another for dead before they all beat again.
+    tokio::time::sleep(OUTAGE_LONGER_THAN_DEATH).await;
 
     database_reachable(&deployment, true).await;
     eventually("node 1 is ready again", || async {
@@ -86,7 +90,18 @@ async fn without_its_database_a_node_is_not_ready_refuses_chat_keeps_streaming_a
     viewer.chat_with_id("durante-el-corte", "¿se oye?").await;
     let stored = viewer.next_chat().await;
     assert_eq!((stored.id.as_str(), stored.seq), ("durante-el-corte", 1));
+    // A node taken for dead would close its connections at its next heartbeat.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    camera.send_binary(frame(2, &jpeg(2, 800))).await;
+    assert_eq!(
+        sequence_of(&viewer.next_frame().await),
+        2,
+        "the camera and the viewer kept their connections"
+    );
 }
+
+/// A node whose heartbeat is older than 5 s is dead.
+const OUTAGE_LONGER_THAN_DEATH: Duration = Duration::from_secs(6);
 
 /// `GET /metrics` on a node.
 async fn metrics(deployment: &Deployment, node: usize) -> String {
