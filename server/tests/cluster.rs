@@ -361,11 +361,7 @@ async fn family_watching(
     let cookie = deployment.family(username).await;
     let me: Me = deployment
         .api(0)
-        .request(reqwest::Method::GET, "/api/me", Some(&cookie))
-        .send()
-        .await
-        .unwrap()
-        .json()
+        .get_json(&cookie, "/api/me")
         .await
         .unwrap();
     let mut viewer = connect(deployment, 1, &cookie).await;

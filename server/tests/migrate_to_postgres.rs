@@ -23,17 +23,7 @@ async fn admin_view(addr: &str, cookie: &str) -> Vec<String> {
         "/api/audit.csv",
         "/api/audit/events.csv",
     ] {
-        let response = api
-            .request(reqwest::Method::GET, path, Some(cookie))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "GET {path}: {}",
-            response.status()
-        );
-        view.push(response.text().await.unwrap());
+        view.push(api.get_text(cookie, path).await.unwrap());
     }
     view
 }
@@ -82,15 +72,8 @@ async fn a_single_nidos_database_moves_to_postgresql_with_nothing_lost() {
         assert_eq!(parent.next_chat().await.id.as_str(), id);
     }
     camera.send(&ClientMessage::DeleteChat { seq: 2 }).await;
-    let me: serde_json::Value = api
-        .request(reqwest::Method::GET, "/api/me", Some(&madre))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let madre_id = nido_shared::UserId::new(me["id"].as_i64().unwrap());
+    let me: nido_shared::api::Me = api.get_json(&madre, "/api/me").await.unwrap();
+    let madre_id = me.id;
     camera
         .send(&ClientMessage::Mute {
             user_id: madre_id,
@@ -168,20 +151,8 @@ async fn a_single_nidos_database_moves_to_postgresql_with_nothing_lost() {
 
     let abuela = api.register(&unused_invite, "abuela", PASSWORD).await;
     assert!(abuela.is_ok(), "an invite made before the move still works");
-    let people: serde_json::Value = api
-        .request(reqwest::Method::GET, "/api/people", Some(&admin))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ids: Vec<_> = people
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|person| person["id"].as_i64().unwrap())
-        .collect();
+    let people: Vec<nido_shared::api::Person> = api.get_json(&admin, "/api/people").await.unwrap();
+    let ids: Vec<_> = people.iter().map(|person| person.id.get()).collect();
     assert_eq!(ids.len(), 3);
     assert!(
         ids.contains(&3),

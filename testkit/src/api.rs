@@ -35,6 +35,28 @@ impl Api {
         }
     }
 
+    /// `GET path` as the holder of `cookie`: the JSON it answers with.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        cookie: &str,
+        path: &str,
+    ) -> anyhow::Result<T> {
+        Ok(self.get_ok(cookie, path).await?.json().await?)
+    }
+
+    /// `GET path` as the holder of `cookie`: the text it answers with.
+    pub async fn get_text(&self, cookie: &str, path: &str) -> anyhow::Result<String> {
+        Ok(self.get_ok(cookie, path).await?.text().await?)
+    }
+
+    async fn get_ok(&self, cookie: &str, path: &str) -> anyhow::Result<Response> {
+        let response = self.request(Method::GET, path, Some(cookie)).send().await?;
+        if !response.status().is_success() {
+            bail!("GET {path}: {}", response.status());
+        }
+        Ok(response)
+    }
+
     /// `POST /api/login`, sent as someone holding `cookie` if given: the response.
     pub async fn login_response(
         &self,
