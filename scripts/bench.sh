@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #! Runs the relay comparison of docs/performance.md: release builds, every relay pinned to
 #! core 0 and the load generator to core 1. Writes docs/bench/results.{json,md}.
-#! Extra options go to nido-bench (see `--help`), e.g. `scripts/bench.sh --seconds 5`.
+#! Extra options go to nido-bench (see `--help`), e.g. `scripts/bench.sh --seconds 5`;
+#! `scripts/bench.sh --nodes 3` runs the multi-node mode (docs/bench/multi-node.{json,md}).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh --test
@@ -10,5 +11,9 @@ say "building the app (its size is reported)"
 scripts/build-app.sh
 say "building the relays and the load generator (release)"
 cargo build --release --locked -p nido-server -p nido-bench
+# The multi-node mode (--nodes N) runs its nodes on a throwaway PostgreSQL, stopped with
+# this script.
+NIDO_TEST_POSTGRES="$(scripts/test-postgres.sh $$)"
+export NIDO_TEST_POSTGRES
 say "running the comparison"
 exec taskset -c 1 target/release/nido-bench --server-core 0 "$@"

@@ -8,6 +8,7 @@ mod clock;
 mod generator_health;
 mod images;
 mod login_burst;
+mod multi_node;
 mod nido_setup;
 mod pausing_link;
 mod peer;
@@ -55,6 +56,14 @@ struct Options {
     /// adds S4's chat clients, `nido:100:stalls` S3's slow and stalling viewers.
     #[arg(long, value_name = "PEER:VIEWERS[:chat|:stalls]")]
     step: Option<String>,
+    /// Runs the multi-node mode instead: this many nodes on PostgreSQL (`NIDO_TEST_POSTGRES`,
+    /// which scripts/bench.sh starts) and NATS, the camera on the first; writes
+    /// multi-node.{json,md}.
+    #[arg(long, value_name = "N")]
+    nodes: Option<usize>,
+    /// The multi-node mode's viewers.
+    #[arg(long, default_value_t = 150)]
+    viewers: usize,
     /// Measures a real login during a burst of 400 wrong ones from one address instead.
     #[arg(long)]
     login_burst: bool,
@@ -100,6 +109,9 @@ async fn run(options: Options) -> anyhow::Result<()> {
         println!("{}", login_burst::run(&programs).await?.describe());
         return Ok(());
     }
+    if let Some(nodes) = options.nodes {
+        return multi_node(&programs, clock, &options, nodes).await;
+    }
     if let Some(step) = &options.step {
         return one_step(&programs, clock, step, options.seconds).await;
     }
@@ -118,6 +130,36 @@ async fn run(options: Options) -> anyhow::Result<()> {
     )?;
     let markdown = report.markdown();
     std::fs::write(options.out.join("results.md"), &markdown)?;
+    println!("{markdown}");
+    Ok(())
+}
+
+async fn multi_node(
+    programs: &Programs,
+    clock: clock::Clock,
+    options: &Options,
+    nodes: usize,
+) -> anyhow::Result<()> {
+    if nodes < 2 {
+        bail!("the multi-node mode needs at least two nodes");
+    }
+    let load = multi_node::MultiNodeLoad {
+        nodes,
+        viewers: options.viewers,
+        fps: 30,
+        image: images::TestImage::Medium,
+        seconds: options.seconds,
+    };
+    let result = multi_node::run(programs, &load, clock).await?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let machine = Machine::describe(command.clone());
+    std::fs::create_dir_all(&options.out)?;
+    std::fs::write(
+        options.out.join("multi-node.json"),
+        serde_json::to_string_pretty(&serde_json::json!({"machine": machine, "result": result}))?,
+    )?;
+    let markdown = result.markdown(&command);
+    std::fs::write(options.out.join("multi-node.md"), &markdown)?;
     println!("{markdown}");
     Ok(())
 }
@@ -143,6 +185,27 @@ async fn quick(programs: &Programs, clock: clock::Clock, seconds: u64) -> anyhow
         }
         failed |= !failures.is_empty();
     }
+    let load = multi_node::MultiNodeLoad {
+        nodes: 3,
+        viewers: 12,
+        fps: 10,
+        image: images::TestImage::Medium,
+        seconds,
+    };
+    let nodes = multi_node::run(programs, &load, clock).await?;
+    let failures = nodes.quick_failures();
+    println!(
+        "{}: 3 nodes with 12 viewers spread over them: {:.1} % of {} frames delivered, {:.2} NATS messages per frame in, {:.2} out",
+        if failures.is_empty() { "ok" } else { "FAILED" },
+        nodes.spread.all.fraction * 100.0,
+        nodes.spread.published,
+        nodes.spread.nats.messages_in_per_frame,
+        nodes.spread.nats.messages_out_per_frame,
+    );
+    for failure in &failures {
+        println!("    {failure}");
+    }
+    failed |= !failures.is_empty();
     if failed {
         bail!("the quick benchmark found problems");
     }

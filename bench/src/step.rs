@@ -23,9 +23,9 @@ use crate::window::Window;
 use crate::wire::{Connection, Joiner};
 
 /// Frames before the window are not counted: the relay and the viewers settle.
-const WARM_UP: Duration = Duration::from_secs(1);
+pub(crate) const WARM_UP: Duration = Duration::from_secs(1);
 /// After the window, time for frames still on their way.
-const DRAIN: Duration = Duration::from_secs(1);
+pub(crate) const DRAIN: Duration = Duration::from_secs(1);
 /// Viewers connecting at once.
 const CONNECTING_AT_ONCE: usize = 32;
 /// A throttled viewer's reading speed.
@@ -301,7 +301,7 @@ pub async fn run(
     Ok(result)
 }
 
-fn micros(duration: Duration) -> u64 {
+pub(crate) fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
@@ -406,7 +406,11 @@ async fn connect_chatters(peer: &RunningPeer, count: usize) -> anyhow::Result<Ve
 }
 
 /// Samples the relay's CPU time and memory from the window's start to its end.
-async fn watch_server(pid: u32, clock: Clock, window: Window) -> anyhow::Result<ServerUsage> {
+pub(crate) async fn watch_server(
+    pid: u32,
+    clock: Clock,
+    window: Window,
+) -> anyhow::Result<ServerUsage> {
     let start = proc_stats::sample(Some(pid))?;
     let mut rss_max = start.rss_bytes;
     let end = clock.instant_at(window.end_us);
@@ -426,7 +430,7 @@ async fn watch_server(pid: u32, clock: Clock, window: Window) -> anyhow::Result<
 }
 
 /// How a group of viewers got the frames.
-fn delivery<'a>(
+pub(crate) fn delivery<'a>(
     reports: impl Iterator<Item = &'a ViewerReport>,
     published: u64,
     seconds: f64,
