@@ -462,12 +462,14 @@ impl Membership {
         });
         let to_staff = self.room.staff_frames.publish(message, received_at);
         drop(members);
+        // The other nodes first: their fan-outs then run beside this one's, instead of
+        // after it.
+        if let Some(link) = self.room.link.get() {
+            link.offer_frame(epoch, frame);
+        }
         to_staff.run(metrics);
         if let Some(to_families) = to_families {
             to_families.run(metrics);
-        }
-        if let Some(link) = self.room.link.get() {
-            link.offer_frame(epoch, frame);
         }
         true
     }
