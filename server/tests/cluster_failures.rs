@@ -206,3 +206,109 @@ async fn a_nats_too_small_for_the_largest_frame_or_no_database_stops_the_node_wi
         "{log}"
     );
 }
+
+/// Sends `kill -SIGNAL` to node `index`.
+async fn signal_node(deployment: &Deployment, index: usize, signal: &str) {
+    let pid = deployment.pid(index).expect("the node runs").to_string();
+    let sent = tokio::process::Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(sent.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_node_loses_only_video_and_slows_neither_the_camera_nor_the_others() {
+    const FRAMES: u64 = 90;
+    let deployment = deployment::start(3, &[]).await;
+    let mut camera = connect(&deployment, 0, &deployment.admin).await;
+    camera
+        .join("sala-1", Role::Camera, Some("camera-key-sala-1-0001"))
+        .await;
+    let mut steady = connect(&deployment, 1, &deployment.admin).await;
+    steady.join("sala-1", Role::Viewer, None).await;
+    let mut stalled = connect(&deployment, 2, &deployment.admin).await;
+    stalled.join("sala-1", Role::Viewer, None).await;
+    for viewer in [&mut steady, &mut stalled] {
+        viewer
+            .presence_where(|p| p.camera == nido_shared::CameraStatus::Live)
+            .await;
+    }
+    camera.send_binary(frame(1, &jpeg(1, 50_000))).await;
+    for viewer in [&mut steady, &mut stalled] {
+        assert_eq!(sequence_of(&viewer.next_frame().await), 1);
+    }
+
+    // Node 2 stops reading anything (SIGSTOP) while the camera streams 3 s of 50 KB at
+    // 30 fps: node 1's viewer gets every frame as it is sent.
+    signal_node(&deployment, 2, "-STOP").await;
+    let streaming = tokio::spawn(async move {
+        let mut sent_at = Vec::new();
+        let mut every = tokio::time::interval(Duration::from_millis(33));
+        for sequence in 2..=FRAMES {
+            every.tick().await;
+            camera
+                .send_binary(frame(sequence, &jpeg(sequence, 50_000)))
+                .await;
+            sent_at.push((sequence, tokio::time::Instant::now()));
+        }
+        (camera, sent_at)
+    });
+    let mut arrived = Vec::new();
+    while arrived
+        .last()
+        .is_none_or(|(sequence, _)| *sequence < FRAMES)
+    {
+        let sequence = sequence_of(&steady.next_frame().await);
+        arrived.push((sequence, tokio::time::Instant::now()));
+    }
+    let (mut camera, sent_at) = streaming.await.unwrap();
+    let slowest = arrived
+        .iter()
+        .filter_map(|(sequence, at)| {
+            let (_, sent) = sent_at.iter().find(|(sent, _)| sent == sequence)?;
+            Some(at.saturating_duration_since(*sent))
+        })
+        .max()
+        .unwrap();
+    eprintln!(
+        "with node 2 stalled, node 1 got {} of {} frames, the slowest {slowest:?} after it was sent",
+        arrived.len(),
+        FRAMES - 1
+    );
+    assert!(
+        arrived.len() as u64 >= FRAMES - 1 - 3,
+        "{} frames",
+        arrived.len()
+    );
+    assert!(slowest < Duration::from_millis(500), "{slowest:?}");
+
+    // Chat written meanwhile reaches node 2's viewer once it runs again, and its picture is
+    // the camera's current one.
+    steady
+        .chat_with_id("durante-la-pausa", "¿seguís ahí?")
+        .await;
+    assert_eq!(steady.next_chat().await.seq, 1);
+    signal_node(&deployment, 2, "-CONT").await;
+    let line = stalled.next_chat().await;
+    assert_eq!((line.seq, line.text.as_str()), (1, "¿seguís ahí?"));
+    let mut sequence = 1000;
+    loop {
+        camera
+            .send_binary(frame(sequence, &jpeg(sequence, 50_000)))
+            .await;
+        let got = tokio::time::timeout(Duration::from_millis(100), async {
+            loop {
+                if sequence_of(&stalled.next_frame().await) >= 1000 {
+                    break;
+                }
+            }
+        })
+        .await;
+        if got.is_ok() {
+            break;
+        }
+        sequence += 1;
+    }
+}
