@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::deployment::{self, Deployment, connect};
+use common::deployment::{self, Deployment, connect, sees_camera_live};
 use common::*;
 use nido_shared::api::Me;
 use nido_shared::{CameraStatus, ChatLine, ErrorCode, Role};
@@ -41,12 +41,6 @@ async fn camera_on(deployment: &Deployment, node: usize, key: &str) -> TestClien
     let mut camera = connect(deployment, node, &deployment.admin).await;
     camera.join("sala-1", Role::Camera, Some(key)).await;
     camera
-}
-
-async fn sees_camera_live(viewer: &mut TestClient) {
-    viewer
-        .presence_where(|p| p.camera == CameraStatus::Live)
-        .await;
 }
 
 #[tokio::test]
@@ -535,4 +529,50 @@ async fn a_killed_nodes_camera_and_viewers_go_on_from_the_other_nodes() {
     let live_after = reconnected.elapsed();
     eprintln!("a reconnected viewer saw a live frame {live_after:?} after reconnecting");
     assert!(live_after < Duration::from_secs(3), "{live_after:?}");
+}
+
+#[tokio::test]
+async fn chat_sent_while_nats_is_down_and_back_reaches_every_node_once_in_order() {
+    let mut deployment = deployment::start(2, &["--chat-per-10s", "100"]).await;
+    let mut writer = connect(&deployment, 0, &deployment.admin).await;
+    writer.join("sala-1", Role::Viewer, None).await;
+    let mut reader = connect(&deployment, 1, &deployment.admin).await;
+    reader.join("sala-1", Role::Viewer, None).await;
+    reader.next_backlog().await;
+    let mut sent = 0;
+    let mut send_five = async |writer: &mut TestClient| {
+        for _ in 0..5 {
+            sent += 1;
+            writer
+                .chat_with_id(&format!("mensaje-{sent:03}"), &format!("número {sent}"))
+                .await;
+            assert_eq!(
+                writer.next_chat().await.seq,
+                sent,
+                "acknowledged once, in order"
+            );
+        }
+    };
+    send_five(&mut writer).await;
+    deployment.nats.kill().await;
+    send_five(&mut writer).await;
+    deployment.nats.start_again().await.unwrap();
+    send_five(&mut writer).await;
+
+    let mut seen = Vec::new();
+    while seen.len() < 15 {
+        seen.push(reader.next_chat().await.seq);
+    }
+    assert_eq!(
+        seen,
+        (1..=15).collect::<Vec<_>>(),
+        "every message once, in order"
+    );
+    // Nothing more arrives: no message is delivered twice after NATS came back.
+    let extra = tokio::time::timeout(Duration::from_secs(3), reader.next_chat()).await;
+    assert!(
+        extra.is_err(),
+        "a message came twice: {:?}",
+        extra.map(|line| line.seq)
+    );
 }

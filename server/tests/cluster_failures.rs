@@ -1,5 +1,5 @@
-//! What a deployment of many nodes does when a part of it fails or is set up wrong: with
-//! PostgreSQL unreachable the nodes say they are not ready and refuse chat instead of
+//! What a deployment of many nodes does when a part of it fails or is set up wrong: while
+//! PostgreSQL restarts the nodes say they are not ready and refuse chat instead of
 //! acknowledging it, keep streaming, and recover by themselves without taking each other for
 //! dead; with NATS down they say so;
 //! a NATS that cannot carry the largest frame, or a backplane without PostgreSQL, stops the
@@ -9,11 +9,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::deployment::{self, Deployment, connect};
+use common::deployment::{self, Deployment, connect, sees_camera_live};
 use common::*;
 use nido_shared::{Role, ServerMessage};
 use nido_testkit::NatsServer;
-use sqlx::Connection;
+use nido_testkit::postgres::{PrivateServer, fresh_database_on};
 
 /// `GET /readyz` on a node: its status and what it says.
 async fn readiness(deployment: &Deployment, node: usize) -> (u16, String) {
@@ -23,31 +23,11 @@ async fn readiness(deployment: &Deployment, node: usize) -> (u16, String) {
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
-/// Refuses every connection to the deployment's database, and ends the open ones, as an
-/// outage of its PostgreSQL would, without touching the other tests' databases on the same
-/// server; `false` lets them in again.
-async fn database_reachable(deployment: &Deployment, reachable: bool) {
-    let admin = std::env::var("NIDO_TEST_POSTGRES").unwrap();
-    let mut connection = sqlx::PgConnection::connect(&admin).await.unwrap();
-    let name = deployment.database.rsplit('/').next().unwrap();
-    sqlx::query(&format!(
-        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {reachable}"
-    ))
-    .execute(&mut connection)
-    .await
-    .unwrap();
-    if !reachable {
-        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
-            .bind(name)
-            .execute(&mut connection)
-            .await
-            .unwrap();
-    }
-}
-
 #[tokio::test]
-async fn without_its_database_a_node_is_not_ready_refuses_chat_keeps_streaming_and_recovers() {
-    let deployment = deployment::start(2, &[]).await;
+async fn while_postgresql_restarts_a_node_is_not_ready_refuses_chat_keeps_streaming_and_recovers() {
+    let postgres = PrivateServer::start().await.unwrap();
+    let database = fresh_database_on(&postgres.url(), "restarted").await;
+    let deployment = Deployment::start_on(nido_binary(), 2, &[], database).await;
     let mut camera = connect(&deployment, 0, &deployment.admin).await;
     camera
         .join("sala-1", Role::Camera, Some("camera-key-sala-1-0001"))
@@ -55,9 +35,10 @@ async fn without_its_database_a_node_is_not_ready_refuses_chat_keeps_streaming_a
     let mut viewer = connect(&deployment, 1, &deployment.admin).await;
     viewer.join("sala-1", Role::Viewer, None).await;
     viewer.next_backlog().await;
+    sees_camera_live(&mut viewer).await;
     assert_eq!(readiness(&deployment, 1).await.0, 200);
 
-    database_reachable(&deployment, false).await;
+    postgres.stop().await.unwrap();
     eventually("node 1 says it is not ready", || async {
         let (status, body) = readiness(&deployment, 1).await;
         status == 503 && body.contains("database: does not answer")
@@ -82,7 +63,7 @@ async fn without_its_database_a_node_is_not_ready_refuses_chat_keeps_streaming_a
     // stale, and none may take another for dead before they all beat again.
     tokio::time::sleep(OUTAGE_LONGER_THAN_DEATH).await;
 
-    database_reachable(&deployment, true).await;
+    postgres.start_again().await.unwrap();
     eventually("node 1 is ready again", || async {
         readiness(&deployment, 1).await.0 == 200
     })
@@ -123,6 +104,7 @@ async fn readiness_and_metrics_report_the_backplane() {
         .await;
     let mut viewer = connect(&deployment, 1, &deployment.admin).await;
     viewer.join("sala-1", Role::Viewer, None).await;
+    sees_camera_live(&mut viewer).await;
     camera.send_binary(frame(1, &jpeg(1, 800))).await;
     viewer.next_frame().await;
     let sent = metrics(&deployment, 0).await;
@@ -231,9 +213,7 @@ async fn a_stalled_node_loses_only_video_and_slows_neither_the_camera_nor_the_ot
     let mut stalled = connect(&deployment, 2, &deployment.admin).await;
     stalled.join("sala-1", Role::Viewer, None).await;
     for viewer in [&mut steady, &mut stalled] {
-        viewer
-            .presence_where(|p| p.camera == nido_shared::CameraStatus::Live)
-            .await;
+        sees_camera_live(viewer).await;
     }
     camera.send_binary(frame(1, &jpeg(1, 50_000))).await;
     for viewer in [&mut steady, &mut stalled] {

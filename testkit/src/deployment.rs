@@ -23,6 +23,16 @@ impl Deployment {
     /// (`directora`) and a room `sala-1` open around the clock.
     pub async fn start(binary: NidoBinary, count: usize, options: &[&str]) -> Self {
         let database = crate::postgres::fresh_database("cluster").await;
+        Self::start_on(binary, count, options, database).await
+    }
+
+    /// The same, on this (empty) database.
+    pub async fn start_on(
+        binary: NidoBinary,
+        count: usize,
+        options: &[&str],
+        database: String,
+    ) -> Self {
         let nats = NatsServer::start().await.expect("NATS starts");
         let data_dir = tempfile::tempdir().expect("a data directory");
         let mut deployment = Self {

@@ -14,3 +14,11 @@ pub async fn start(count: usize, options: &[&str]) -> Deployment {
 pub async fn connect(deployment: &Deployment, index: usize, cookie: &str) -> TestClient {
     TestClient::connect(&format!("ws://{}/ws", deployment.addr(index)), Some(cookie)).await
 }
+
+/// Waits until the viewer's node knows that the room's camera (on any node) is live: the
+/// node then has the room's subscriptions, and frames sent from now on reach the viewer.
+pub async fn sees_camera_live(viewer: &mut TestClient) {
+    viewer
+        .presence_where(|p| p.camera == nido_shared::CameraStatus::Live)
+        .await;
+}
