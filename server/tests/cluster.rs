@@ -8,13 +8,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::deployment::{self, Deployment, connect, sees_camera_live};
+use common::deployment::{self, CAMERA_KEY, Deployment, camera_on, connect, sees_camera_live};
 use common::*;
 use nido_shared::api::Me;
 use nido_shared::{CameraStatus, ChatLine, ErrorCode, Role};
 use tokio::time::Instant;
 
-const CAMERA_KEY: &str = "camera-key-sala-1-0001";
 const OTHER_CAMERA_KEY: &str = "camera-key-sala-1-0002";
 /// Access changed on one node closes the sockets it affects on every node within this.
 const ACCESS_WITHIN: Duration = Duration::from_secs(1);
@@ -34,13 +33,6 @@ fn subscribed(connection: &serde_json::Value, to: &str) -> bool {
             subs.iter()
                 .any(|s| s.as_str().is_some_and(|s| s.ends_with(to)))
         })
-}
-
-/// A camera on node 0 streaming to `sala-1`, waited for until the viewers see it live.
-async fn camera_on(deployment: &Deployment, node: usize, key: &str) -> TestClient {
-    let mut camera = connect(deployment, node, &deployment.admin).await;
-    camera.join("sala-1", Role::Camera, Some(key)).await;
-    camera
 }
 
 #[tokio::test]

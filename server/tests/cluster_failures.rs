@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::deployment::{self, Deployment, connect, sees_camera_live};
+use common::deployment::{self, CAMERA_KEY, Deployment, camera_on, connect, sees_camera_live};
 use common::*;
 use nido_shared::{Role, ServerMessage};
 use nido_testkit::NatsServer;
@@ -28,10 +28,7 @@ async fn while_postgresql_restarts_a_node_is_not_ready_refuses_chat_keeps_stream
     let postgres = PrivateServer::start().await.unwrap();
     let database = fresh_database_on(&postgres.url(), "restarted").await;
     let deployment = Deployment::start_on(nido_binary(), 2, &[], database).await;
-    let mut camera = connect(&deployment, 0, &deployment.admin).await;
-    camera
-        .join("sala-1", Role::Camera, Some("camera-key-sala-1-0001"))
-        .await;
+    let mut camera = camera_on(&deployment, 0, CAMERA_KEY).await;
     let mut viewer = connect(&deployment, 1, &deployment.admin).await;
     viewer.join("sala-1", Role::Viewer, None).await;
     viewer.next_backlog().await;
@@ -98,10 +95,7 @@ async fn readiness_and_metrics_report_the_backplane() {
         (status, body.as_str()),
         (200, "ready\ndatabase: ok\nbackplane: ok\n")
     );
-    let mut camera = connect(&deployment, 0, &deployment.admin).await;
-    camera
-        .join("sala-1", Role::Camera, Some("camera-key-sala-1-0001"))
-        .await;
+    let mut camera = camera_on(&deployment, 0, CAMERA_KEY).await;
     let mut viewer = connect(&deployment, 1, &deployment.admin).await;
     viewer.join("sala-1", Role::Viewer, None).await;
     sees_camera_live(&mut viewer).await;
@@ -204,10 +198,7 @@ async fn signal_node(deployment: &Deployment, index: usize, signal: &str) {
 async fn a_stalled_node_loses_only_video_and_slows_neither_the_camera_nor_the_others() {
     const FRAMES: u64 = 90;
     let deployment = deployment::start(3, &[]).await;
-    let mut camera = connect(&deployment, 0, &deployment.admin).await;
-    camera
-        .join("sala-1", Role::Camera, Some("camera-key-sala-1-0001"))
-        .await;
+    let mut camera = camera_on(&deployment, 0, CAMERA_KEY).await;
     let mut steady = connect(&deployment, 1, &deployment.admin).await;
     steady.join("sala-1", Role::Viewer, None).await;
     let mut stalled = connect(&deployment, 2, &deployment.admin).await;

@@ -22,3 +22,16 @@ pub async fn sees_camera_live(viewer: &mut TestClient) {
         .presence_where(|p| p.camera == nido_shared::CameraStatus::Live)
         .await;
 }
+
+/// The key of the camera these tests stream with.
+pub const CAMERA_KEY: &str = "camera-key-sala-1-0001";
+
+/// A camera with this key (a camera page's secret) streaming to `sala-1` from node `node`,
+/// as the admin.
+pub async fn camera_on(deployment: &Deployment, node: usize, key: &str) -> TestClient {
+    let mut camera = connect(deployment, node, &deployment.admin).await;
+    camera
+        .join("sala-1", nido_shared::Role::Camera, Some(key))
+        .await;
+    camera
+}
