@@ -245,11 +245,18 @@ impl Throttled {
     fn new(tcp: TcpStream, rate: Option<u64>) -> Self {
         Self {
             tcp,
-            limit: rate.map(|rate| Bucket {
-                rate,
-                tokens: 0,
-                refilled_at: Instant::now(),
-                wait: None,
+            // Full at first: the handshake's response is read in one piece, as a slow
+            // phone's kernel would hand it over, not in bytes trickling in (tungstenite
+            // takes a response in many tiny reads for an attack and refuses it).
+            limit: rate.map(|rate| {
+                let mut bucket = Bucket {
+                    rate,
+                    tokens: 0,
+                    refilled_at: Instant::now(),
+                    wait: None,
+                };
+                bucket.tokens = bucket.burst();
+                bucket
             }),
         }
     }
