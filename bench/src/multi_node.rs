@@ -14,14 +14,12 @@ use nido_testkit::deployment::{self, Deployment};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::camera;
 use crate::clock::Clock;
 use crate::images::TestImage;
 use crate::nido_setup::NidoAccess;
-use crate::peer::{PeerKind, Programs, Target};
-use crate::step::{DRAIN, Delivery, WARM_UP, delivery, micros, watch_server};
+use crate::peer::{NIDO_OPTIONS, PeerKind, Programs, Target, is_nido_problem};
+use crate::step::{DRAIN, Delivery, delivery, start_camera, watch_server, window_after_warm_up};
 use crate::viewer::{self, Expected, Reading, ViewerReport};
-use crate::window::Window;
 use crate::wire::{Connection, Joiner};
 
 /// What the deployment carries.
@@ -93,15 +91,7 @@ pub async fn run(
     clock: Clock,
 ) -> anyhow::Result<MultiNodeResult> {
     let binary = NidoBinary::new(&programs.nido_server).pinned_to(programs.server_core);
-    let options = [
-        "--dist",
-        "no-app-in-this-test",
-        "--time-zone",
-        "UTC",
-        "--max-sockets-per-account",
-        "1000000",
-    ];
-    let deployment = Deployment::start(binary, load.nodes, &options).await;
+    let deployment = Deployment::start(binary, load.nodes, &NIDO_OPTIONS).await;
     let access = Arc::new(NidoAccess {
         room: deployment::room(),
         camera_cookie: deployment.admin.clone(),
@@ -175,21 +165,9 @@ async fn measure(
         viewers.push((node, tokio::spawn(task)));
     }
     let first_us = clock.now_us();
-    let window = Window {
-        start_us: first_us + micros(WARM_UP),
-        end_us: first_us + micros(WARM_UP) + load.seconds * 1_000_000,
-    };
+    let window = window_after_warm_up(first_us, load.seconds);
     expected.window.set(window).expect("set once");
-    let connection = Connection::open(&targets[0], Joiner::Camera, None).await?;
-    let camera = tokio::spawn(camera::stream(
-        connection,
-        clock,
-        expected.jpeg.clone(),
-        load.fps,
-        first_us,
-        window,
-        window.end_us + micros(DRAIN) / 2,
-    ));
+    let camera = start_camera(&targets[0], &expected, load.fps, first_us, window).await?;
 
     tokio::time::sleep_until(clock.instant_at(window.start_us)).await;
     let before = video_counts(deployment).await?;
@@ -229,18 +207,15 @@ async fn measure(
         .collect();
     let per_frame = |count: u64| count as f64 / published.max(1) as f64;
     let sent = after.minus(before);
+    let logged = logged_before
+        .iter()
+        .enumerate()
+        .flat_map(|(node, before)| deployment.problems(node).into_iter().skip(*before));
     let problems = reports
         .iter()
         .filter_map(|(_, r)| r.problem.clone())
         .chain(camera.problem.clone())
-        .chain(
-            logged_before
-                .iter()
-                .enumerate()
-                .flat_map(|(node, before)| deployment.problems(node).into_iter().skip(*before)),
-        )
-        // The app is not built for the benchmark; any other warning counts.
-        .filter(|problem| !problem.contains("the browser app is not built"))
+        .chain(logged.filter(|line| is_nido_problem(line)))
         .collect();
     Ok(Placement {
         published,

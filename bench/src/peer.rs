@@ -38,6 +38,24 @@ impl PeerKind {
     }
 }
 
+/// Every Nido server the benchmark starts runs with these.
+pub const NIDO_OPTIONS: [&str; 6] = [
+    "--dist",
+    "no-app-in-this-test",
+    "--time-zone",
+    "UTC",
+    // Every viewer of the benchmark is the same family account.
+    "--max-sockets-per-account",
+    "1000000",
+];
+
+/// Whether a line Nido logged is a problem: any warning or error but that the app is not
+/// built (it is not, for the benchmark).
+pub fn is_nido_problem(line: &str) -> bool {
+    (line.contains("WARN") || line.contains("ERROR"))
+        && !line.contains("the browser app is not built")
+}
+
 /// Where the relays' programs are and which core they run on.
 #[derive(Debug, Clone)]
 pub struct Programs {
@@ -146,24 +164,9 @@ impl Programs {
         let nido = NidoBinary::new(&self.nido_server).pinned_to(self.server_core);
         nido.create_admin(data_dir.path(), nido_setup::ADMIN)
             .await?;
-        let options = [
-            "--dist",
-            "no-app-in-this-test",
-            "--listen",
-            "127.0.0.1:0",
-            "--time-zone",
-            "UTC",
-            // Every viewer of the benchmark is the same family account.
-            "--max-sockets-per-account",
-            "1000000",
-        ];
-        // The app is not built for the benchmark; any other warning or error counts.
-        let is_problem = |line: &str| {
-            (line.contains("WARN") || line.contains("ERROR"))
-                && !line.contains("the browser app is not built")
-        };
+        let options = [&["--listen", "127.0.0.1:0"][..], &NIDO_OPTIONS].concat();
         let RunningNido { child, addr, log } = nido
-            .start(data_dir.path(), &options, KEPT_LOG_LINES, is_problem)
+            .start(data_dir.path(), &options, KEPT_LOG_LINES, is_nido_problem)
             .await?;
         let addr: SocketAddr = addr.parse()?;
         let access = nido_setup::prepare(addr).await?;

@@ -16,14 +16,14 @@ use crate::clock::Clock;
 use crate::generator_health::{self, GeneratorHealth};
 use crate::images::TestImage;
 use crate::pausing_link::{self, LINK_BUFFER_BYTES, Pause};
-use crate::peer::{PeerKind, Programs, RunningPeer};
+use crate::peer::{PeerKind, Programs, RunningPeer, Target};
 use crate::proc_stats;
 use crate::viewer::{self, Chatting, Expected, Reading, Recovery, ViewerReport, latency_histogram};
 use crate::window::Window;
 use crate::wire::{Connection, Joiner};
 
 /// Frames before the window are not counted: the relay and the viewers settle.
-pub(crate) const WARM_UP: Duration = Duration::from_secs(1);
+const WARM_UP: Duration = Duration::from_secs(1);
 /// After the window, time for frames still on their way.
 pub(crate) const DRAIN: Duration = Duration::from_secs(1);
 /// Viewers connecting at once.
@@ -209,11 +209,7 @@ pub async fn run(
 
     let chat_connections = connect_chatters(&peer, load.chatters).await?;
     let first_us = clock.now_us();
-    let window_start_us = first_us + micros(WARM_UP);
-    let window = Window {
-        start_us: window_start_us,
-        end_us: window_start_us + load.seconds * 1_000_000,
-    };
+    let window = window_after_warm_up(first_us, load.seconds);
     expected.window.set(window).expect("set once");
     let chatters: Vec<_> = chat_connections
         .into_iter()
@@ -238,20 +234,7 @@ pub async fn run(
         })
         .collect();
     let camera = if load.camera {
-        let connection = Connection::open(&peer.target, Joiner::Camera, None).await?;
-        // The camera goes on past the window, so that its last frames are not cut short
-        // by the camera leaving.
-        let until_us = window.end_us + micros(DRAIN) / 2;
-        let task = camera::stream(
-            connection,
-            clock,
-            expected.jpeg.clone(),
-            load.fps,
-            first_us,
-            window,
-            until_us,
-        );
-        Some(tokio::spawn(task))
+        Some(start_camera(&peer.target, &expected, load.fps, first_us, window).await?)
     } else {
         None
     };
@@ -301,8 +284,42 @@ pub async fn run(
     Ok(result)
 }
 
-pub(crate) fn micros(duration: Duration) -> u64 {
+fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// The measurement window of a step whose first frame is due at `first_us`: after the
+/// warm-up, `seconds` long.
+pub(crate) fn window_after_warm_up(first_us: u64, seconds: u64) -> Window {
+    let start_us = first_us + micros(WARM_UP);
+    Window {
+        start_us,
+        end_us: start_us + seconds * 1_000_000,
+    }
+}
+
+/// Connects the camera to `target` and streams frames due from `first_us` at `fps`.
+pub(crate) async fn start_camera(
+    target: &Target,
+    expected: &Expected,
+    fps: u32,
+    first_us: u64,
+    window: Window,
+) -> anyhow::Result<JoinHandle<CameraReport>> {
+    let connection = Connection::open(target, Joiner::Camera, None).await?;
+    // The camera goes on past the window, so that its last frames are not cut short by the
+    // camera leaving.
+    let until_us = window.end_us + micros(DRAIN) / 2;
+    let task = camera::stream(
+        connection,
+        expected.clock,
+        expected.jpeg.clone(),
+        fps,
+        first_us,
+        window,
+        until_us,
+    );
+    Ok(tokio::spawn(task))
 }
 
 fn mib(bytes: u64) -> f64 {

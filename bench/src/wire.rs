@@ -248,25 +248,22 @@ impl Throttled {
             // Full at first: the handshake's response is read in one piece, as a slow
             // phone's kernel would hand it over, not in bytes trickling in (tungstenite
             // takes a response in many tiny reads for an attack and refuses it).
-            limit: rate.map(|rate| {
-                let mut bucket = Bucket {
-                    rate,
-                    tokens: 0,
-                    refilled_at: Instant::now(),
-                    wait: None,
-                };
-                bucket.tokens = bucket.burst();
-                bucket
+            limit: rate.map(|rate| Bucket {
+                rate,
+                tokens: burst(rate),
+                refilled_at: Instant::now(),
+                wait: None,
             }),
         }
     }
 }
 
-impl Bucket {
-    fn burst(&self) -> u64 {
-        (self.rate / 10).max(1)
-    }
+/// The most a bucket of `rate` bytes a second holds: a tenth of a second's worth.
+fn burst(rate: u64) -> u64 {
+    (rate / 10).max(1)
+}
 
+impl Bucket {
     /// Ready with how many bytes may be read now.
     fn poll_allowance(&mut self, cx: &mut Context<'_>) -> Poll<u64> {
         loop {
@@ -281,13 +278,13 @@ impl Bucket {
             )
             .unwrap_or(u64::MAX);
             if earned > 0 {
-                self.tokens = (self.tokens + earned).min(self.burst());
+                self.tokens = (self.tokens + earned).min(burst(self.rate));
                 self.refilled_at = now;
             }
             if self.tokens > 0 {
                 return Poll::Ready(self.tokens);
             }
-            let until_burst = Duration::from_micros(self.burst() * 1_000_000 / self.rate);
+            let until_burst = Duration::from_micros(burst(self.rate) * 1_000_000 / self.rate);
             self.wait = Some(Box::pin(tokio::time::sleep(until_burst)));
         }
     }

@@ -18,10 +18,6 @@ const OTHER_CAMERA_KEY: &str = "camera-key-sala-1-0002";
 /// Access changed on one node closes the sockets it affects on every node within this.
 const ACCESS_WITHIN: Duration = Duration::from_secs(1);
 
-async fn video_connections(deployment: &Deployment) -> Vec<serde_json::Value> {
-    deployment.nats_video_connections().await.unwrap()
-}
-
 fn count(connection: &serde_json::Value, field: &str) -> u64 {
     connection[field].as_u64().unwrap()
 }
@@ -72,7 +68,7 @@ async fn a_cameras_frames_reach_every_other_nodes_viewers_as_one_message_per_nod
     }
 
     let subject = "room.sala-1.video";
-    let connections = video_connections(&deployment).await;
+    let connections = deployment.nats_video_connections().await.unwrap();
     assert_eq!(connections.len(), 4, "one video connection per node");
     let published: u64 = connections.iter().map(|c| count(c, "in_msgs")).sum();
     assert!(

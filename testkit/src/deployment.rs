@@ -39,7 +39,7 @@ impl Deployment {
             binary,
             database,
             nats,
-            nodes: Vec::new(),
+            nodes: (0..count).map(|_| None).collect(),
             options: options.iter().map(|option| option.to_string()).collect(),
             data_dir,
             admin: String::new(),
@@ -53,9 +53,6 @@ impl Deployment {
             )
             .await
             .expect("admin create");
-        for _ in 0..count {
-            deployment.nodes.push(None);
-        }
         for node in 0..count {
             deployment.start_node(node).await;
         }

@@ -48,11 +48,9 @@ async fn beat(state: &AppState) {
     loop {
         every.tick().await;
         let beat = store.heartbeat(node, &cluster.inner.description).await;
-        beating_since = match (&beat, beating_since) {
-            (Err(_), _) => None,
-            (Ok(_), None) => Some(Instant::now()),
-            (Ok(_), since) => since,
-        };
+        beating_since = beat
+            .is_ok()
+            .then(|| beating_since.unwrap_or_else(Instant::now));
         match beat {
             Ok(made) if made && !first => {
                 // The others took this node for dead (its heartbeat stalled): they ended its
@@ -69,7 +67,7 @@ async fn beat(state: &AppState) {
             Ok(_) => first = false,
             Err(error) => tracing::warn!(%error, "could not record this node's heartbeat"),
         }
-        if beating_since.is_some_and(|since: Instant| since.elapsed() >= JUDGE_AFTER) {
+        if beating_since.is_some_and(|since| since.elapsed() >= JUDGE_AFTER) {
             match store.end_dead_nodes().await {
                 Ok(0) => {}
                 Ok(ended) => tracing::info!(ended, "ended the viewings of nodes that stopped"),
