@@ -62,6 +62,10 @@ if $want_test_tools; then
     if ! command -v curl >/dev/null; then
         apt_install curl ca-certificates
     fi
+    # scripts/server-tests-on-postgres.sh reads cargo's JSON messages.
+    if ! command -v jq >/dev/null; then
+        apt_install jq
+    fi
     # The store's conformance suite runs against a real PostgreSQL server.
     if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
         apt_install postgresql

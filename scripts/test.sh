@@ -23,8 +23,8 @@ say "tests (with a throwaway PostgreSQL server, and NATS for the multi-node test
 NIDO_TEST_POSTGRES="$(scripts/test-postgres.sh $$)"
 export NIDO_TEST_POSTGRES
 cargo test --workspace --locked
-say "the server's tests again, every server on PostgreSQL instead of SQLite"
-NIDO_TEST_STORE=postgres cargo test --locked -p nido-server --tests
+say "the server's tests again, every in-process server on PostgreSQL instead of SQLite"
+scripts/server-tests-on-postgres.sh
 say "quick benchmark (correctness only: every frame whole, 99 % delivered, no chat lost)"
 cargo build --locked -q -p nido-server -p nido-bench
 target/debug/nido-bench --quick --seconds 5
