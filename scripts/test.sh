@@ -26,5 +26,7 @@ cargo test --workspace --locked
 say "the server's tests again, every in-process server on PostgreSQL instead of SQLite"
 scripts/server-tests-on-postgres.sh
 say "quick benchmark (correctness only: every frame whole, 99 % delivered, no chat lost)"
-cargo build --locked -q -p nido-server -p nido-bench
+# The whole workspace, as the tests built it: `-p` would unify features differently and
+# build the server again.
+cargo build --workspace --locked -q
 target/debug/nido-bench --quick --seconds 5
