@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
-use nido_shared::{ClientMessage, FRAME_HEADER_LEN, FrameHeader};
+use nido_shared::{ClientMessage, FrameHeader};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
@@ -198,9 +198,9 @@ pub async fn watch(
                     });
                 }
                 match FrameHeader::decode(&frame) {
-                    Ok(header)
+                    Ok((header, payload_at))
                         if header.sequence > last_sequence
-                            && frame[FRAME_HEADER_LEN..] == expected.jpeg[..] =>
+                            && frame[payload_at..] == expected.jpeg[..] =>
                     {
                         last_sequence = header.sequence;
                         let captured_us = Clock::moment_of(header.capture_time);

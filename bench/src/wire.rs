@@ -105,6 +105,8 @@ impl Connection {
                     camera_key: (joiner == Joiner::Camera).then(|| "bench-camera-0001".to_owned()),
                     after_seq: None,
                     chat_only: false,
+                    decodes: Vec::new(),
+                    encodes: None,
                 };
                 socket
                     .send(Message::text(serde_json::to_string(&join)?))

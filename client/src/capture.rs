@@ -2,7 +2,7 @@
 //! protocol header in front, assembled by the browser without copying through WASM memory.
 
 use js_sys::{Array, Promise, Uint8Array};
-use nido_shared::{FrameHeader, Timestamp};
+use nido_shared::{FrameHeader, FrameKind, Timestamp};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, CanvasRenderingContext2d, HtmlCanvasElement, HtmlVideoElement};
@@ -65,6 +65,7 @@ impl FrameEncoder {
         let header = FrameHeader {
             sequence: self.next_sequence,
             capture_time,
+            kind: FrameKind::Jpeg,
         };
         self.next_sequence += 1;
         let parts = Array::of2(&Uint8Array::from(&header.encode()[..]), &jpeg);

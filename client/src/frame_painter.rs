@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use leptos::prelude::*;
-use nido_shared::{FRAME_HEADER_LEN, FrameHeader, Timestamp};
+use nido_shared::{FRAME_HEADER_V2_LEN, FrameHeader, FrameKind, Timestamp};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap};
@@ -63,17 +63,18 @@ impl FramePainter {
     /// Takes a frame message as received; malformed ones are dropped.
     pub fn receive(self: &Rc<Self>, buffer: &ArrayBuffer) {
         let bytes = Uint8Array::new(buffer);
-        if bytes.length() as usize <= FRAME_HEADER_LEN {
-            return;
-        }
-        let mut header = [0u8; FRAME_HEADER_LEN];
+        let mut header = [0u8; FRAME_HEADER_V2_LEN];
+        let header_len = header.len().min(bytes.length() as usize);
         bytes
-            .subarray(0, FRAME_HEADER_LEN as u32)
-            .copy_to(&mut header);
-        let Ok(header) = FrameHeader::decode(&header) else {
+            .subarray(0, header_len as u32)
+            .copy_to(&mut header[..header_len]);
+        let Ok((header, payload_at)) = FrameHeader::decode(&header[..header_len]) else {
             return;
         };
-        let jpeg = bytes.subarray(FRAME_HEADER_LEN as u32, bytes.length());
+        if header.kind != FrameKind::Jpeg {
+            return;
+        }
+        let jpeg = bytes.subarray(payload_at as u32, bytes.length());
         let options = BlobPropertyBag::new();
         options.set_type("image/jpeg");
         let Ok(blob) = Blob::new_with_u8_array_sequence_and_options(&Array::of1(&jpeg), &options)

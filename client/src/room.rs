@@ -6,7 +6,9 @@ use std::rc::Rc;
 use gloo_timers::callback::Interval;
 use js_sys::ArrayBuffer;
 use leptos::prelude::*;
-use nido_shared::{ClientMessage, MutedMember, Presence, Role, ServerMessage, Timestamp, UserId};
+use nido_shared::{
+    ClientMessage, MutedMember, Presence, Role, ServerMessage, Timestamp, UserId, VideoCodec,
+};
 
 use crate::browser::{random_token, websocket_url};
 use crate::chat_log::ChatLog;
@@ -27,6 +29,10 @@ pub struct RoomSignals {
     pub muted_until: RwSignal<Option<Timestamp>>,
     /// For staff: who is muted here.
     pub mutes: RwSignal<Vec<MutedMember>>,
+    /// For a camera sending chunks: whether a viewer needs JPEG frames as well.
+    pub jpeg_wanted: RwSignal<bool>,
+    /// For a camera sending chunks: how many keyframes the server asked for.
+    pub keyframes_asked: RwSignal<u64>,
 }
 
 impl RoomSignals {
@@ -38,6 +44,8 @@ impl RoomSignals {
             clock: RwSignal::new(ClockOffset::default()),
             muted_until: RwSignal::new(None),
             mutes: RwSignal::new(Vec::new()),
+            jpeg_wanted: RwSignal::new(false),
+            keyframes_asked: RwSignal::new(0),
         }
     }
 }
@@ -49,6 +57,10 @@ pub struct JoinAs {
     pub camera_key: Option<String>,
     /// A viewer for the chat and presence only, without video.
     pub chat_only: bool,
+    /// A viewer's codecs beside JPEG.
+    pub decodes: Vec<VideoCodec>,
+    /// A camera's codec for chunks.
+    pub encodes: Option<VideoCodec>,
 }
 
 /// The open link; dropping it leaves the room.
@@ -66,6 +78,8 @@ impl RoomLink {
             camera_key: join.camera_key.clone(),
             after_seq: signals.chat.with_untracked(ChatLog::last_seq),
             chat_only: join.chat_only,
+            decodes: join.decodes.clone(),
+            encodes: join.encodes,
         });
         // The socket is created before the handlers that answer through it, so they reach it
         // through this slot.
@@ -203,6 +217,8 @@ fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMe
         ServerMessage::ChatDeleted { seq } => signals.chat.update(|log| log.remove(seq)),
         ServerMessage::MuteState { until_us } => signals.muted_until.set(until_us),
         ServerMessage::Mutes { muted } => signals.mutes.set(muted),
+        ServerMessage::VideoDemand { jpeg } => signals.jpeg_wanted.set(jpeg),
+        ServerMessage::KeyframeRequest {} => signals.keyframes_asked.update(|asked| *asked += 1),
         ServerMessage::TimeSync {
             client_time_us,
             server_time_us,

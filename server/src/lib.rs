@@ -33,7 +33,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::{Listener, ListenerExt, TapIo};
 use nido_shared::limits::MAX_TEXT_MESSAGE_BYTES;
-use nido_shared::{FRAME_HEADER_LEN, Timestamp};
+use nido_shared::{FRAME_HEADER_V2_LEN, Timestamp};
 use std::net::SocketAddr;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -288,7 +288,8 @@ async fn open_websocket(
         )
             .into_response();
     }
-    let max_message = (FRAME_HEADER_LEN + state.config.max_frame_bytes).max(MAX_TEXT_MESSAGE_BYTES);
+    let max_message =
+        (FRAME_HEADER_V2_LEN + state.config.max_frame_bytes).max(MAX_TEXT_MESSAGE_BYTES);
     // Tungstenite only reads here, and writes the replies to pings and closes.
     let config = WebSocketConfig::default()
         .read_buffer_size(READ_BUFFER_BYTES)

@@ -134,6 +134,8 @@ async fn a_second_join_is_refused() {
             camera_key: None,
             after_seq: None,
             chat_only: false,
+            decodes: Vec::new(),
+            encodes: None,
         })
         .await;
     client.expect_error(ErrorCode::AlreadyJoined, None).await;

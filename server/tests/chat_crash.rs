@@ -118,6 +118,8 @@ async fn write_until_acknowledged(ids: Vec<String>, url: String, cookie: String,
             camera_key: None,
             after_seq: None,
             chat_only: false,
+            decodes: Vec::new(),
+            encodes: None,
         };
         if sink
             .send(Message::text(serde_json::to_string(&join).unwrap()))

@@ -2,7 +2,7 @@
 //!
 //! A WebSocket connection carries JSON text messages ([`ClientMessage`], [`ServerMessage`])
 //! for control, presence and chat, and binary messages for video: a [`FrameHeader`]
-//! followed by one complete JPEG. `docs/protocol.md` describes the same for people writing
+//! followed by a JPEG, a VP8 chunk or a decoder configuration. `docs/protocol.md` describes the same for people writing
 //! other clients. The HTTP API's bodies are in [`api`] (`docs/api.md`).
 
 mod account;
@@ -20,7 +20,10 @@ mod time;
 
 pub use account::{AccountError, UserRole, Username, check_new_password};
 pub use error_code::ErrorCode;
-pub use frame::{FRAME_HEADER_LEN, FRAME_MAGIC, FrameError, FrameHeader, PROTOCOL_VERSION};
+pub use frame::{
+    ChunkInfo, DecoderConfig, FRAME_HEADER_LEN, FRAME_HEADER_V2_LEN, FRAME_MAGIC, FrameError,
+    FrameHeader, FrameKind, MAX_TEMPORAL_LAYERS, VideoCodec,
+};
 pub use ids::{CameraKey, ChatId, DisplayName, IdError, InviteId, RoomId, UserId};
 pub use message::{
     CameraStatus, ChatLine, ClientMessage, Limits, MutedMember, Presence, Role, ServerMessage,

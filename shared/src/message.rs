@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatId, DisplayName, Opening, RoomId, SocketError, Timestamp, UserId};
+use crate::{ChatId, DisplayName, Opening, RoomId, SocketError, Timestamp, UserId, VideoCodec};
 
 /// Whether a connection sends the room's video or watches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,6 +67,14 @@ pub enum ClientMessage {
         /// the viewers and not in the viewing log (the camera page before it streams).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         chat_only: bool,
+        /// Viewer only: the codecs whose chunks it decodes, beside JPEG, which every viewer
+        /// reads. Without any, it is sent JPEG frames (version 1) only.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        decodes: Vec<VideoCodec>,
+        /// Camera only: the codec it sends chunks in; it then sends JPEG as well only while
+        /// the server asks for it (`video_demand`). Without it, it sends JPEG only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        encodes: Option<VideoCodec>,
     },
     /// A chat line for everyone in the room. `id` is the client's own id for it: sending
     /// the same id again never makes a second message.
@@ -84,6 +92,9 @@ pub enum ClientMessage {
     SetPaused { paused: bool },
     /// Asks for the server's clock; the answer echoes `client_time_us`.
     TimeSync { client_time_us: Timestamp },
+    /// Viewer: with `on`, only the base layer of a layered stream is sent (fewer frames a
+    /// second, fewer bytes); without, every layer the connection keeps up with.
+    SetDataSaver { on: bool },
     /// Any `type` this version does not know; the server answers `unknown_message_type`.
     #[serde(other)]
     Unknown,
@@ -186,6 +197,12 @@ pub enum ServerMessage {
     },
     /// To the room's staff, on joining and after every mute or unmute: who is muted here.
     Mutes { muted: Vec<MutedMember> },
+    /// To a camera that encodes chunks, on joining and whenever it changes: whether a viewer
+    /// that reads only JPEG is watching, so that it must send JPEG frames as well.
+    VideoDemand { jpeg: bool },
+    /// To a camera that encodes chunks: a viewer lost the chain and waits for a keyframe;
+    /// send one soon. At most one a second.
+    KeyframeRequest {},
 }
 
 /// A family member muted in a room, as its staff see it.
@@ -217,6 +234,8 @@ mod tests {
                 camera_key: Some("k".repeat(20)),
                 after_seq: None,
                 chat_only: false,
+                decodes: Vec::new(),
+                encodes: Some(VideoCodec::Vp8),
             },
             ClientMessage::Join {
                 room: "sala-1".into(),
@@ -224,6 +243,8 @@ mod tests {
                 camera_key: None,
                 after_seq: Some(41),
                 chat_only: false,
+                decodes: vec![VideoCodec::Vp8],
+                encodes: None,
             },
             ClientMessage::Chat {
                 id: "msg-0001".into(),
@@ -242,6 +263,7 @@ mod tests {
             ClientMessage::TimeSync {
                 client_time_us: Timestamp::from_micros(42),
             },
+            ClientMessage::SetDataSaver { on: true },
         ];
         for message in messages {
             assert_eq!(round_trip(&message), message);
@@ -258,9 +280,16 @@ mod tests {
                 role: Role::Viewer,
                 camera_key: None,
                 after_seq: None,
-                chat_only: false
+                chat_only: false,
+                decodes: Vec::new(),
+                encodes: None,
             }
         );
+        let json = r#"{"type":"join","room":"sala-1","role":"viewer","decodes":["vp8"]}"#;
+        assert!(matches!(
+            serde_json::from_str::<ClientMessage>(json).unwrap(),
+            ClientMessage::Join { decodes, .. } if decodes == [VideoCodec::Vp8]
+        ));
     }
 
     #[test]
@@ -283,6 +312,7 @@ mod tests {
             r#"{"type":"chat","text":5}"#,
             r#"{"type":"join","room":"a","role":"director"}"#,
             r#"{"type":"set_paused","paused":"yes"}"#,
+            r#"{"type":"join","room":"a","role":"viewer","decodes":["h265"]}"#,
         ] {
             assert!(serde_json::from_str::<ClientMessage>(bad).is_err(), "{bad}");
         }
@@ -326,6 +356,8 @@ mod tests {
                 client_time_us: Timestamp::from_micros(1),
                 server_time_us: Timestamp::from_micros(2),
             },
+            ServerMessage::VideoDemand { jpeg: true },
+            ServerMessage::KeyframeRequest {},
         ];
         for message in messages {
             assert_eq!(round_trip(&message), message);
@@ -345,5 +377,9 @@ mod tests {
         .unwrap();
         assert_eq!(json.as_object().map(|object| object.len()), Some(1));
         assert_eq!(json["presence"]["camera"], "off");
+        assert_eq!(
+            serde_json::to_string(&ServerMessage::KeyframeRequest {}).unwrap(),
+            r#"{"keyframe_request":{}}"#
+        );
     }
 }

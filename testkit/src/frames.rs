@@ -1,7 +1,7 @@
 //! Video frames as a camera sends them: Nido's frame header and a JPEG-shaped payload.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use nido_shared::{FRAME_HEADER_LEN, FrameHeader, Timestamp};
+use nido_shared::{FRAME_HEADER_LEN, FrameHeader, FrameKind, Timestamp};
 
 /// A small valid JPEG-shaped payload whose bytes encode `seed`, padded to `len` bytes.
 pub fn jpeg(seed: u64, len: usize) -> Vec<u8> {
@@ -19,6 +19,7 @@ pub fn frame(sequence: u64, capture_time: Timestamp, jpeg: &[u8]) -> Bytes {
     let header = FrameHeader {
         sequence,
         capture_time,
+        kind: FrameKind::Jpeg,
     };
     let mut frame = BytesMut::with_capacity(FRAME_HEADER_LEN + jpeg.len());
     frame.put_slice(&header.encode());
@@ -30,5 +31,5 @@ pub fn frame(sequence: u64, capture_time: Timestamp, jpeg: &[u8]) -> Bytes {
 pub fn sequence_of(frame: &[u8]) -> Option<u64> {
     FrameHeader::decode(frame)
         .ok()
-        .map(|header| header.sequence)
+        .map(|(header, _)| header.sequence)
 }

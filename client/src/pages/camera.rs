@@ -49,6 +49,8 @@ fn camera_page(me: Me) -> AnyView {
             role: Role::Viewer,
             camera_key: None,
             chat_only: true,
+            decodes: Vec::new(),
+            encodes: None,
         },
         room_signals,
         Box::new(|_| {}),
@@ -104,6 +106,8 @@ fn camera_page(me: Me) -> AnyView {
             role: Role::Camera,
             camera_key: Some(camera_key.clone()),
             chat_only: false,
+            decodes: Vec::new(),
+            encodes: None,
         };
         phase.set(Phase::Starting);
         spawn_local(async move {

@@ -54,6 +54,8 @@ fn viewer_page(me: Me) -> AnyView {
                 role: Role::Viewer,
                 camera_key: None,
                 chat_only: false,
+                decodes: Vec::new(),
+                encodes: None,
             },
             signals,
             Box::new(move |frame| receiver.receive(&frame)),

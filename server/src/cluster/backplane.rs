@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_nats::connection::State;
 use async_nats::{Client, ConnectOptions, Event};
-use nido_shared::{FRAME_HEADER_LEN, RoomId};
+use nido_shared::{FRAME_HEADER_V2_LEN, RoomId};
 use tokio::sync::watch;
 
 use super::node::NodeId;
@@ -88,7 +88,7 @@ impl Backplane {
         };
         let control = connect("control", None).await?;
         let video = connect("video", Some(VIDEO_BUFFER)).await?;
-        let needed = MAX_ENVELOPE_LEN + FRAME_HEADER_LEN + max_frame_bytes;
+        let needed = MAX_ENVELOPE_LEN + FRAME_HEADER_V2_LEN + max_frame_bytes;
         let max_payload = video.server_info().max_payload;
         if max_payload < needed {
             return Err(BackplaneError::PayloadTooSmall {

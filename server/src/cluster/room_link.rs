@@ -191,12 +191,21 @@ async fn receive_frames(cluster: Cluster, room: RoomHandle) {
             tracing::warn!(room = %room.id(), "dropped a video message without Nido's envelope");
             continue;
         };
-        if let Err(error) = FrameHeader::validate(&message.payload, cluster.max_frame_bytes()) {
-            tracing::warn!(%error, room = %room.id(), "dropped an invalid frame from another node");
-            continue;
-        }
+        let header = match FrameHeader::validate(&message.payload, cluster.max_frame_bytes()) {
+            Ok(header) => header,
+            Err(error) => {
+                tracing::warn!(%error, room = %room.id(), "dropped an invalid frame from another node");
+                continue;
+            }
+        };
         let size = message.payload.len();
-        if room.publish_remote_frame(envelope.epoch, message.payload, received_at, metrics) {
+        if room.publish_remote_frame(
+            envelope.epoch,
+            &header,
+            &message.payload,
+            received_at,
+            metrics,
+        ) {
             metrics.backplane_frame_in(size, envelope.age(cluster.now()));
         }
     }

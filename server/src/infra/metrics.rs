@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::http::{HeaderMap, header};
 use ipnet::IpNet;
-use nido_shared::UserRole;
+use nido_shared::{UserRole, VideoCodec};
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -34,7 +34,43 @@ pub struct Metrics {
     chat_messages: Counter,
     auth_failures: Counter,
     frame_time_in_server: Histogram,
+    video: VideoMetrics,
     backplane: BackplaneMetrics,
+}
+
+/// The video by codec and temporal layer, and what the layered streams' rules did.
+#[derive(Clone)]
+struct VideoMetrics {
+    frames_received: Family<VideoLabel, Counter>,
+    bytes_received: Family<VideoLabel, Counter>,
+    frames_sent: Family<VideoLabel, Counter>,
+    bytes_sent: Family<VideoLabel, Counter>,
+    /// Layers viewers that fell behind were moved off.
+    layers_dropped: Counter,
+    keyframes_requested: Counter,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VideoLabel {
+    codec: CodecValue,
+    layer: u8,
+}
+
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+enum CodecValue {
+    jpeg,
+    vp8,
+}
+
+impl VideoLabel {
+    fn new(codec: Option<VideoCodec>, layer: u8) -> Self {
+        let codec = match codec {
+            None => CodecValue::jpeg,
+            Some(VideoCodec::Vp8) => CodecValue::vp8,
+        };
+        Self { codec, layer }
+    }
 }
 
 /// What crosses the backplane between this node and the others (zero on a single node).
@@ -88,6 +124,14 @@ impl Default for Metrics {
             auth_failures: Counter::default(),
             // 0.25 ms to about 4 s.
             frame_time_in_server: Histogram::new(exponential_buckets(0.000_25, 2.0, 15)),
+            video: VideoMetrics {
+                frames_received: Family::default(),
+                bytes_received: Family::default(),
+                frames_sent: Family::default(),
+                bytes_sent: Family::default(),
+                layers_dropped: Counter::default(),
+                keyframes_requested: Counter::default(),
+            },
             backplane: BackplaneMetrics {
                 frames_out: Counter::default(),
                 bytes_out: Counter::default(),
@@ -144,6 +188,7 @@ impl Default for Metrics {
             "From a frame's arrival from the camera to its write to a viewer's socket",
             metrics.frame_time_in_server.clone(),
         );
+        metrics.video.register(&mut registry);
         metrics.backplane.register(&mut registry);
         Self {
             registry: Arc::new(registry),
@@ -163,16 +208,48 @@ impl Metrics {
         ConnectionCounted(gauge)
     }
 
-    pub fn frame_received(&self) {
+    /// A JPEG frame (`codec` none) or a chunk of `layer` relayed from a camera.
+    pub fn frame_received(&self, codec: Option<VideoCodec>, layer: u8, bytes: usize) {
         self.frames_received.inc();
+        let label = VideoLabel::new(codec, layer);
+        self.video.frames_received.get_or_create(&label).inc();
+        self.video
+            .bytes_received
+            .get_or_create(&label)
+            .inc_by(bytes as u64);
     }
 
-    /// A frame written to a viewer.
+    /// A JPEG frame written to a viewer.
     pub fn frame_sent(&self, bytes: usize, received_at: Instant) {
+        self.video_sent(None, 0, bytes, received_at);
+    }
+
+    /// A chunk of `layer` written to a viewer.
+    pub fn chunk_sent(&self, codec: VideoCodec, layer: u8, bytes: usize, received_at: Instant) {
+        self.video_sent(Some(codec), layer, bytes, received_at);
+    }
+
+    fn video_sent(&self, codec: Option<VideoCodec>, layer: u8, bytes: usize, received_at: Instant) {
         self.frames_sent.inc();
         self.bytes_sent.inc_by(bytes as u64);
+        let label = VideoLabel::new(codec, layer);
+        self.video.frames_sent.get_or_create(&label).inc();
+        self.video
+            .bytes_sent
+            .get_or_create(&label)
+            .inc_by(bytes as u64);
         self.frame_time_in_server
             .observe(received_at.elapsed().as_secs_f64());
+    }
+
+    /// Layers viewers of layered streams were moved off because they fell behind.
+    pub fn video_layers_dropped(&self, count: u32) {
+        self.video.layers_dropped.inc_by(u64::from(count));
+    }
+
+    /// A camera was asked for a keyframe.
+    pub fn keyframe_requested(&self) {
+        self.video.keyframes_requested.inc();
     }
 
     /// Frames viewers will never get: newer ones replaced them before they were sent.
@@ -221,6 +298,42 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .expect("writing to a String cannot fail");
         text
+    }
+}
+
+impl VideoMetrics {
+    fn register(&self, registry: &mut Registry) {
+        let video = registry.sub_registry_with_prefix("video");
+        video.register(
+            "frames_received",
+            "Video frames (JPEG) and chunks received from cameras, by codec and temporal layer",
+            self.frames_received.clone(),
+        );
+        video.register(
+            "bytes_received",
+            "Bytes of video received from cameras, by codec and temporal layer",
+            self.bytes_received.clone(),
+        );
+        video.register(
+            "frames_sent",
+            "Video frames and chunks written to viewers, by codec and temporal layer",
+            self.frames_sent.clone(),
+        );
+        video.register(
+            "bytes_sent",
+            "Bytes of video written to viewers, by codec and temporal layer",
+            self.bytes_sent.clone(),
+        );
+        video.register(
+            "layers_dropped",
+            "Temporal layers viewers were moved off because they fell behind",
+            self.layers_dropped.clone(),
+        );
+        video.register(
+            "keyframes_requested",
+            "Keyframes cameras were asked for (a viewer lost the chain, at most one a second)",
+            self.keyframes_requested.clone(),
+        );
     }
 }
 
@@ -340,20 +453,28 @@ mod tests {
     fn the_text_names_every_metric() {
         let metrics = Metrics::default();
         let _counted = metrics.connection_opened(UserRole::Family);
-        metrics.frame_received();
+        metrics.frame_received(None, 0, 1000);
         metrics.frame_sent(1000, Instant::now());
+        metrics.chunk_sent(VideoCodec::Vp8, 2, 300, Instant::now());
         metrics.frames_skipped(2);
+        metrics.video_layers_dropped(1);
+        metrics.keyframe_requested();
         let text = metrics.encode(1);
         for line in [
             "nido_connections{role=\"family\"} 1",
             "nido_live_cameras 1",
             "nido_frames_received_total 1",
-            "nido_frames_sent_total 1",
+            "nido_frames_sent_total 2",
             "nido_frames_skipped_total 2",
-            "nido_bytes_sent_total 1000",
+            "nido_bytes_sent_total 1300",
+            "nido_video_frames_received_total{codec=\"jpeg\",layer=\"0\"} 1",
+            "nido_video_bytes_sent_total{codec=\"vp8\",layer=\"2\"} 300",
+            "nido_video_frames_sent_total{codec=\"jpeg\",layer=\"0\"} 1",
+            "nido_video_layers_dropped_total 1",
+            "nido_video_keyframes_requested_total 1",
             "nido_chat_messages_total 0",
             "nido_auth_failures_total 0",
-            "nido_frame_time_in_server_seconds_count 1",
+            "nido_frame_time_in_server_seconds_count 2",
         ] {
             assert!(text.contains(line), "{line} in\n{text}");
         }

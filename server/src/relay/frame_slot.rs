@@ -9,23 +9,17 @@
 //! a frame not sent to it by the time a newer one replaces it is one it will never get,
 //! whether or not it ever reads again.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::infra::metrics::Metrics;
 use crate::infra::mutex::lock;
+use crate::relay::byte_rate::ByteRate;
 use crate::relay::socket_turn::SocketTurn;
 use crate::relay::websocket::SharedBinary;
-
-/// The span over which the video's byte rate is measured.
-const RATE_WINDOW: Duration = Duration::from_secs(1);
-/// The shortest span a rate is judged over, so that the first frames do not make it huge.
-const SHORTEST_SPAN: Duration = Duration::from_millis(100);
 
 /// A frame as relayed: the camera's message, unchanged, framed once and shared by every
 /// viewer.
@@ -150,36 +144,6 @@ impl FanOut<'_> {
     }
 }
 
-/// The bytes published over the last [`RATE_WINDOW`]: the frames in it and their sum.
-#[derive(Debug, Default)]
-struct ByteRate {
-    frames: VecDeque<(Instant, usize)>,
-    bytes: usize,
-}
-
-impl ByteRate {
-    /// Counts a frame of `len` bytes that arrived `at`, and returns the bytes a second the
-    /// frames in the window make: those that came after the oldest, over the time since it
-    /// (at least [`SHORTEST_SPAN`]), so that a young channel's rate is right at once.
-    fn add(&mut self, at: Instant, len: usize) -> usize {
-        while let Some(&(oldest_at, oldest_len)) = self.frames.front()
-            && at.duration_since(oldest_at) >= RATE_WINDOW
-        {
-            self.frames.pop_front();
-            self.bytes -= oldest_len;
-        }
-        self.frames.push_back((at, len));
-        self.bytes += len;
-        let (oldest_at, oldest_len) = self.frames[0];
-        let (bytes, span) = match self.bytes - oldest_len {
-            0 => (len, Duration::ZERO),
-            after_oldest => (after_oldest, at.duration_since(oldest_at)),
-        };
-        let span = span.max(SHORTEST_SPAN);
-        (bytes as f64 * RATE_WINDOW.as_secs_f64() / span.as_secs_f64()) as usize
-    }
-}
-
 /// One viewer's view of a channel; dropping it leaves the fan-out.
 #[derive(Debug)]
 pub struct FrameSlot {
@@ -241,20 +205,5 @@ mod tests {
         let _ = channel.publish(frame(b"5"), Instant::now());
         let (next, skipped) = slot.next().await.unwrap();
         assert_eq!((next.message.payload(), skipped), (&b"5"[..], 0));
-    }
-
-    #[test]
-    fn the_byte_rate_counts_the_last_second_only() {
-        let mut rate = ByteRate::default();
-        let start = Instant::now();
-        let at = |ms| start + Duration::from_millis(ms);
-        // Alone, a frame is judged over the shortest span: 100 bytes in 100 ms.
-        assert_eq!(rate.add(at(0), 100), 1_000);
-        // Then what came after the first, over the time since it.
-        assert_eq!(rate.add(at(500), 200), 400);
-        assert_eq!(rate.add(at(800), 300), 625);
-        // The first frame is a whole second old now, so it no longer counts.
-        assert_eq!(rate.add(at(1_000), 400), 1_400);
-        assert_eq!(rate.add(at(3_000), 50), 500);
     }
 }

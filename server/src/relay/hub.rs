@@ -21,14 +21,14 @@
 //! one back.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
 use nido_shared::{
-    CameraKey, CameraStatus, ChatLine, DisplayName, ErrorCode, Presence, Role, RoomId,
-    ServerMessage, SocketError, UserId,
+    CameraKey, CameraStatus, ChatLine, DisplayName, ErrorCode, FrameHeader, Presence, Role, RoomId,
+    ServerMessage, SocketError, UserId, VideoCodec,
 };
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -38,11 +38,10 @@ use crate::cluster::{Cluster, NodeId, RoomLink};
 use crate::infra::clock::Clock;
 use crate::infra::metrics::Metrics;
 use crate::infra::mutex::lock;
-use crate::relay::frame_slot::FrameChannel;
 use crate::relay::hours::{HoursNow, ViewingHours};
 use crate::relay::outbox::{Outbox, Outgoing, PresenceUpdate, serialize};
 use crate::relay::room_policy::RoomPolicy;
-use crate::relay::websocket::SharedBinary;
+use crate::relay::room_video::{Feed, RoomVideo};
 
 /// Identifies one connection's membership of a room.
 type MemberId = u64;
@@ -68,9 +67,7 @@ struct HubInner {
 struct Room {
     id: RoomId,
     members: Mutex<Members>,
-    staff_frames: FrameChannel,
-    /// Filled only during viewing hours.
-    family_frames: FrameChannel,
+    video: RoomVideo,
     /// Its traffic with the other nodes; set once, right after the room is made.
     link: OnceLock<RoomLink>,
 }
@@ -79,6 +76,8 @@ struct Room {
 const CHAT_READY_WAIT: Duration = Duration::from_secs(3);
 /// How long another node's report of its members of a room holds (it sends one a second).
 const REMOTE_PRESENCE_TTL: Duration = Duration::from_millis(2_500);
+/// A camera is asked for a keyframe at most this often: each one costs every viewer.
+const KEYFRAME_REQUEST_EVERY: Duration = Duration::from_secs(1);
 
 struct Members {
     camera: Option<CameraSeat>,
@@ -98,6 +97,8 @@ struct Members {
     /// The newest camera seat epoch a frame was accepted under: frames of older seats (a
     /// camera taken over elsewhere) are dropped.
     video_epoch: u64,
+    /// When the camera was last asked for a keyframe.
+    keyframe_asked_at: Option<Instant>,
 }
 
 /// One node's members of a room, as it reports them to the others.
@@ -107,6 +108,12 @@ pub struct NodePresence {
     pub camera: Option<(DisplayName, u64)>,
     /// Who watches there, in the order they joined.
     pub viewers: Vec<DisplayName>,
+    /// The codec that camera sends chunks in, if it does.
+    #[serde(default)]
+    pub camera_encodes: Option<VideoCodec>,
+    /// Whether a viewer there reads JPEG only.
+    #[serde(default)]
+    pub jpeg_only_viewers: bool,
 }
 
 /// Whose rules a member sees the room by.
@@ -124,6 +131,14 @@ struct Member {
     name: DisplayName,
     audience: Audience,
     outbox: Outbox,
+    video: MemberVideo,
+}
+
+/// What a member reads of the video, and for a viewer, what it watches now.
+struct MemberVideo {
+    decodes: Vec<VideoCodec>,
+    data_saver: Arc<AtomicBool>,
+    feed: Option<Feed>,
 }
 
 struct CameraSeat {
@@ -131,6 +146,10 @@ struct CameraSeat {
     key: Option<CameraKey>,
     /// The cluster-wide seat's epoch (0 on a single node).
     epoch: u64,
+    /// The codec it sends chunks in, if it does.
+    encodes: Option<VideoCodec>,
+    /// What it was last told of the viewers' need for JPEG.
+    jpeg_demand_told: Option<bool>,
 }
 
 /// Why a join was refused.
@@ -154,6 +173,12 @@ pub struct JoinRequest {
     pub camera_epoch: u64,
     /// A viewer that takes no video (see `Members::listeners`).
     pub chat_only: bool,
+    /// A viewer's codecs beside JPEG.
+    pub decodes: Vec<VideoCodec>,
+    /// A camera's codec for chunks.
+    pub encodes: Option<VideoCodec>,
+    /// A viewer's choice of the base layer only.
+    pub data_saver: Arc<AtomicBool>,
     pub outbox: Outbox,
     /// Queued before anything else the room sends this member.
     pub welcome: ServerMessage,
@@ -165,6 +190,8 @@ pub struct Membership {
     room: Arc<Room>,
     id: MemberId,
     role: Role,
+    /// A camera's codec for chunks.
+    encodes: Option<VideoCodec>,
     name: DisplayName,
     /// `Members::mutes_announced` when it joined.
     mutes_announced_at_join: u64,
@@ -197,6 +224,11 @@ impl Hub {
             name: request.name.clone(),
             audience: request.audience,
             outbox: request.outbox.clone(),
+            video: MemberVideo {
+                decodes: request.decodes,
+                data_saver: request.data_saver,
+                feed: None,
+            },
         };
         match request.role {
             Role::Camera => {
@@ -215,6 +247,8 @@ impl Hub {
                     member,
                     key: request.camera_key,
                     epoch: request.camera_epoch,
+                    encodes: request.encodes,
+                    jpeg_demand_told: None,
                 });
                 members.video_epoch = members.video_epoch.max(request.camera_epoch);
             }
@@ -230,15 +264,8 @@ impl Hub {
         broadcast_presence(&members);
         room.members_changed();
         let mutes_announced_at_join = members.mutes_announced;
-        if request.role == Role::Viewer && !request.chat_only {
-            let frames = match request.audience {
-                Audience::Staff => &room.staff_frames,
-                Audience::Family => &room.family_frames,
-            };
-            // A viewer that joins while the camera is live gets the latest frame at once.
-            let slot = frames.watch(request.outbox.turn());
-            request.outbox.push(Outgoing::WatchFrames(slot));
-        }
+        // A viewer that joins while the camera is live gets a picture at once.
+        room.route_video(&mut members);
         drop(members);
 
         Ok(Membership {
@@ -246,6 +273,7 @@ impl Hub {
             room,
             id,
             role: request.role,
+            encodes: request.encodes,
             name: request.name,
             mutes_announced_at_join,
         })
@@ -365,9 +393,9 @@ impl Hub {
                     mutes_announced: 0,
                     remote: HashMap::new(),
                     video_epoch: 0,
+                    keyframe_asked_at: None,
                 }),
-                staff_frames: FrameChannel::new(),
-                family_frames: FrameChannel::new(),
+                video: RoomVideo::new(),
                 link: OnceLock::new(),
             })
         });
@@ -412,9 +440,9 @@ impl HubInner {
             return;
         }
         if policy.paused {
-            room.clear_frames();
+            room.video.clear();
         } else if !hours.open {
-            room.family_frames.clear();
+            room.video.clear_families();
         }
         members.hours = hours;
         members.paused = policy.paused;
@@ -441,36 +469,43 @@ impl Membership {
         self.role
     }
 
-    /// Relays a validated frame, read at `received_at`, to every viewer allowed to see it
-    /// now; ignored (returning false) while paused or if this connection lost the camera
-    /// seat.
-    pub fn publish_frame(&self, frame: Bytes, received_at: Instant, metrics: &Metrics) -> bool {
-        let members = lock(&self.room.members);
+    /// The codec this camera said it sends chunks in.
+    pub fn encodes(&self) -> Option<VideoCodec> {
+        self.encodes
+    }
+
+    /// Relays a validated frame (`header` read from `frame`), read at `received_at`, to
+    /// every viewer allowed to see it now; ignored (returning false) while paused or if this
+    /// connection lost the camera seat. Asks the camera for a keyframe first if a viewer
+    /// waits for one.
+    pub fn publish_frame(
+        &self,
+        header: &FrameHeader,
+        frame: Bytes,
+        received_at: Instant,
+        metrics: &Metrics,
+    ) -> bool {
+        let mut members = lock(&self.room.members);
         let Some(epoch) = self.camera_epoch(&members) else {
             return false;
         };
         if members.paused || epoch < members.video_epoch {
             return false;
         }
-        // Framed once for both audiences; whether families may see it is decided under the
-        // lock that pausing and closing take, and the fan-outs run after it.
-        let message = SharedBinary::new(&frame);
-        let to_families = members.hours.open.then(|| {
-            self.room
-                .family_frames
-                .publish(message.clone(), received_at)
-        });
-        let to_staff = self.room.staff_frames.publish(message, received_at);
+        self.room.ask_for_keyframe_if_wanted(&mut members, metrics);
+        // Whether families may see it is decided under the lock that pausing and closing
+        // take, and the fan-outs run after it.
+        let publication = self
+            .room
+            .video
+            .publish(header, &frame, received_at, members.hours.open);
         drop(members);
         // The other nodes first: their fan-outs then run beside this one's, instead of
         // after it.
         if let Some(link) = self.room.link.get() {
             link.offer_frame(epoch, frame);
         }
-        to_staff.run(metrics);
-        if let Some(to_families) = to_families {
-            to_families.run(metrics);
-        }
+        publication.run(metrics);
         true
     }
 
@@ -562,7 +597,7 @@ impl Drop for Membership {
             // The pause stays: it belongs to the room until staff resume it.
             Role::Camera if self.holds_camera_seat(&members) => {
                 members.camera = None;
-                self.room.clear_frames();
+                self.room.video.clear();
                 true
             }
             Role::Camera => false,
@@ -576,6 +611,7 @@ impl Drop for Membership {
         if changed {
             broadcast_presence(&members);
             self.room.members_changed();
+            self.room.route_video(&mut members);
         }
         drop(members);
         self.hub.forget_if_empty(&self.room);
@@ -583,9 +619,67 @@ impl Drop for Membership {
 }
 
 impl Room {
-    fn clear_frames(&self) {
-        self.family_frames.clear();
-        self.staff_frames.clear();
+    /// Gives each viewer the feed it reads of the room's stream (chunks if it decodes the
+    /// camera's codec, else JPEG), changing it where the camera changed, and tells a camera
+    /// that sends chunks whether a viewer needs JPEG as well.
+    fn route_video(&self, members: &mut Members) {
+        let codec = stream_codec(members);
+        let reads_chunks = |video: &MemberVideo| codec.is_some_and(|c| video.decodes.contains(&c));
+        for viewer in &mut members.viewers {
+            let feed = if reads_chunks(&viewer.video) {
+                Feed::Chunks
+            } else {
+                Feed::Jpeg
+            };
+            if viewer.video.feed != Some(feed) {
+                viewer.video.feed = Some(feed);
+                let watching = self.video.watch(
+                    viewer.audience == Audience::Family,
+                    feed,
+                    viewer.outbox.turn(),
+                    Arc::clone(&viewer.video.data_saver),
+                );
+                viewer.outbox.push(Outgoing::WatchFrames(watching));
+            }
+        }
+        let jpeg_wanted = members.viewers.iter().any(|v| !reads_chunks(&v.video))
+            || members
+                .remote
+                .values()
+                .any(|(presence, _)| presence.jpeg_only_viewers);
+        if let Some(seat) = members
+            .camera
+            .as_mut()
+            .filter(|seat| seat.encodes.is_some())
+            && seat.jpeg_demand_told != Some(jpeg_wanted)
+        {
+            seat.jpeg_demand_told = Some(jpeg_wanted);
+            seat.member
+                .outbox
+                .push_message(&ServerMessage::VideoDemand { jpeg: jpeg_wanted });
+        }
+    }
+
+    /// Asks this node's camera for a keyframe if a viewer waits for one and the last ask was
+    /// long enough ago.
+    fn ask_for_keyframe_if_wanted(&self, members: &mut Members, metrics: &Metrics) {
+        let Some(seat) = members
+            .camera
+            .as_ref()
+            .filter(|seat| seat.encodes.is_some())
+        else {
+            return;
+        };
+        let due = members
+            .keyframe_asked_at
+            .is_none_or(|at| at.elapsed() >= KEYFRAME_REQUEST_EVERY);
+        if due && self.video.take_keyframe_wanted() {
+            seat.member
+                .outbox
+                .push_message(&ServerMessage::KeyframeRequest {});
+            members.keyframe_asked_at = Some(Instant::now());
+            metrics.keyframe_requested();
+        }
     }
 
     fn broadcast(&self, message: &ServerMessage) {
@@ -604,9 +698,10 @@ impl Room {
     /// picture goes (never a frozen frame shown as live), and everyone hears the change.
     fn after_remote_change(&self, members: &mut Members) {
         if members.camera.is_none() && remote_camera(members).is_none() {
-            self.clear_frames();
+            self.video.clear();
         }
         broadcast_presence(members);
+        self.route_video(members);
     }
 }
 
@@ -629,7 +724,8 @@ impl RoomHandle {
     pub fn publish_remote_frame(
         &self,
         epoch: u64,
-        frame: Bytes,
+        header: &FrameHeader,
+        frame: &Bytes,
         received_at: Instant,
         metrics: &Metrics,
     ) -> bool {
@@ -642,17 +738,11 @@ impl RoomHandle {
             return false;
         }
         members.video_epoch = epoch;
-        let message = SharedBinary::new(&frame);
-        let to_families = members
-            .hours
-            .open
-            .then(|| room.family_frames.publish(message.clone(), received_at));
-        let to_staff = room.staff_frames.publish(message, received_at);
+        let publication = room
+            .video
+            .publish(header, frame, received_at, members.hours.open);
         drop(members);
-        to_staff.run(metrics);
-        if let Some(to_families) = to_families {
-            to_families.run(metrics);
-        }
+        publication.run(metrics);
         true
     }
 
@@ -687,6 +777,11 @@ impl RoomHandle {
                 .as_ref()
                 .map(|seat| (seat.member.name.clone(), seat.epoch)),
             viewers: members.viewers.iter().map(|v| v.name.clone()).collect(),
+            camera_encodes: members.camera.as_ref().and_then(|seat| seat.encodes),
+            jpeg_only_viewers: members
+                .viewers
+                .iter()
+                .any(|viewer| viewer.video.decodes.is_empty()),
         })
     }
 
@@ -700,11 +795,24 @@ impl RoomHandle {
 
 /// The camera another node reports for the room, the newest seat's if several do.
 fn remote_camera(members: &Members) -> Option<&(DisplayName, u64)> {
+    remote_camera_report(members).and_then(|presence| presence.camera.as_ref())
+}
+
+fn remote_camera_report(members: &Members) -> Option<&NodePresence> {
     members
         .remote
         .values()
-        .filter_map(|(presence, _)| presence.camera.as_ref())
-        .max_by_key(|(_, epoch)| *epoch)
+        .map(|(presence, _)| presence)
+        .filter(|presence| presence.camera.is_some())
+        .max_by_key(|presence| presence.camera.as_ref().map(|(_, epoch)| *epoch))
+}
+
+/// The codec the room's camera, here or on another node, sends chunks in.
+fn stream_codec(members: &Members) -> Option<VideoCodec> {
+    match &members.camera {
+        Some(seat) => seat.encodes,
+        None => remote_camera_report(members).and_then(|presence| presence.camera_encodes),
+    }
 }
 
 fn presence(members: &Members, audience: Audience) -> Presence {
@@ -782,13 +890,13 @@ fn everyone(members: &Members) -> impl Iterator<Item = &Member> {
 mod tests {
     use futures_util::FutureExt;
     use jiff::tz::TimeZone;
-    use nido_shared::{Timestamp, WeeklySchedule};
+    use nido_shared::{FrameKind, Timestamp, WeeklySchedule};
 
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::relay::frame_slot::FrameSlot;
     use crate::relay::outbox::OutboxReceiver;
+    use crate::relay::video_feed::{VideoFeed, VideoItem};
 
     /// A Wednesday at noon, UTC: inside the default hours (weekdays 07:00–17:00).
     const WEDNESDAY_NOON: Timestamp = Timestamp::from_micros(1_796_212_800_000_000);
@@ -810,6 +918,8 @@ mod tests {
         schedule: WeeklySchedule,
         camera_key: Option<&'static str>,
         chat_only: bool,
+        decodes: Vec<VideoCodec>,
+        encodes: Option<VideoCodec>,
     }
 
     impl Joiner {
@@ -820,6 +930,8 @@ mod tests {
                 schedule: WeeklySchedule::default(),
                 camera_key: None,
                 chat_only: false,
+                decodes: Vec::new(),
+                encodes: None,
             }
         }
 
@@ -858,6 +970,9 @@ mod tests {
                     .map(|k| CameraKey::try_from(k.to_owned()).unwrap()),
                 camera_epoch: 0,
                 chat_only: self.chat_only,
+                decodes: self.decodes,
+                encodes: self.encodes,
+                data_saver: Arc::default(),
                 outbox: outbox.clone(),
                 welcome: ServerMessage::TimeSync {
                     client_time_us: Timestamp::UNIX_EPOCH,
@@ -868,8 +983,8 @@ mod tests {
         }
     }
 
-    /// Everything queued for a member so far: its texts and its frame slot, if it got one.
-    fn drain(received: &mut OutboxReceiver) -> (Vec<String>, Option<FrameSlot>) {
+    /// Everything queued for a member so far: its texts and its newest video feed, if any.
+    fn drain(received: &mut OutboxReceiver) -> (Vec<String>, Option<VideoFeed>) {
         let (mut texts, mut slot) = (Vec::new(), None);
         while let Ok(outgoing) = received.queue.try_recv() {
             match outgoing {
@@ -930,19 +1045,21 @@ mod tests {
         }
         .join(&hub);
         let camera = camera.unwrap();
-        assert!(camera.publish_frame(
-            Bytes::from_static(b"frame"),
-            Instant::now(),
-            &Metrics::default()
-        ));
-        let (staff_got, _) = staff_frames
-            .next()
-            .now_or_never()
-            .flatten()
-            .expect("staff get the frame at once");
-        assert_eq!(staff_got.message.payload(), b"frame");
+        let header = FrameHeader {
+            sequence: 1,
+            capture_time: Timestamp::UNIX_EPOCH,
+            kind: FrameKind::Jpeg,
+        };
+        let frame = Bytes::from([&header.encode()[..], &[0xFF, 0xD8, 0xFF, 0xFF, 0xD9]].concat());
+        let metrics = Metrics::default();
+        assert!(camera.publish_frame(&header, frame.clone(), Instant::now(), &metrics));
+        let Some(Some(VideoItem::Frame(staff_got, _))) = staff_frames.next(&metrics).now_or_never()
+        else {
+            panic!("staff get the frame at once");
+        };
+        assert_eq!(staff_got.message.payload(), frame);
         assert!(
-            family_frames.next().now_or_never().is_none(),
+            family_frames.next(&metrics).now_or_never().is_none(),
             "families get nothing outside viewing hours"
         );
     }

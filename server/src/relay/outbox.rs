@@ -21,8 +21,8 @@ use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 
-use crate::relay::frame_slot::FrameSlot;
 use crate::relay::socket_turn::SocketTurn;
+use crate::relay::video_feed::VideoFeed;
 use crate::relay::websocket::DirectSocket;
 
 /// How many control messages may wait for one slow client before it is evicted.
@@ -33,8 +33,8 @@ pub const OUTBOX_CAPACITY: usize = 256;
 pub enum Outgoing {
     /// A JSON message, serialised once and shared by every recipient.
     Text(Utf8Bytes),
-    /// Start sending the room's frames, latest first.
-    WatchFrames(FrameSlot),
+    /// Start sending the room's video from this feed (instead of any before).
+    WatchFrames(VideoFeed),
     /// A notice, of which at most one waits at a time.
     Notice(Notice),
     /// Send a close frame with this code and reason, then stop.

@@ -125,9 +125,51 @@ impl SocketTurn {
         if !state.parked || already_sent || !still_current() {
             return left_to_writer;
         }
-        let Some(socket) = state.direct.clone() else {
-            self.hand_back(&mut state);
+        if !self.write_direct(&mut state, message, bytes_per_second) {
             return left_to_writer;
+        }
+        state.settled = Some(number);
+        Offered {
+            missed,
+            written: true,
+        }
+    }
+
+    /// The fan-out's offer of a chunk of a layered stream, which the viewer's layer gate
+    /// has chosen to send it: written at once if the writer is parked, the socket plain and
+    /// `still_current` says no pause replaced it. True if written (or started, for the
+    /// writer to finish); otherwise the writer sends it.
+    pub fn offer_chunk(
+        &self,
+        message: &SharedBinary,
+        bytes_per_second: usize,
+        still_current: impl FnOnce() -> bool,
+    ) -> bool {
+        let mut state = lock(&self.state);
+        state.parked && still_current() && self.write_direct(&mut state, message, bytes_per_second)
+    }
+
+    /// Gives a parked writer its turn back, for what only it can send (a chunk that needs
+    /// a decoder configuration first, or chunks that waited while it was busy).
+    pub fn wake_writer(&self) {
+        let mut state = lock(&self.state);
+        if state.parked {
+            self.hand_back(&mut state);
+        }
+    }
+
+    /// Writes `message` to the parked writer's plain socket with one non-blocking write;
+    /// what the socket does not take is left to the writer. False, with the turn handed
+    /// back, when there is no plain socket or it took nothing.
+    fn write_direct(
+        &self,
+        state: &mut TurnState,
+        message: &SharedBinary,
+        bytes_per_second: usize,
+    ) -> bool {
+        let Some(socket) = state.direct.clone() else {
+            self.hand_back(state);
+            return false;
         };
         state.send_buffer.fit(
             socket2::SockRef::from(socket.as_ref().as_ref()),
@@ -136,21 +178,17 @@ impl SocketTurn {
         let mut wire = message.wire();
         match write_now(&socket, &mut wire) {
             Ok(()) => {
-                state.settled = Some(number);
                 if wire.has_remaining() {
                     state.unsent = Some(wire);
-                    self.hand_back(&mut state);
+                    self.hand_back(state);
                 }
-                Offered {
-                    missed,
-                    written: true,
-                }
+                true
             }
             // Full, or broken: the writer sends the newest frame when the socket is ready,
             // or finds out what went wrong.
             Err(_) => {
-                self.hand_back(&mut state);
-                left_to_writer
+                self.hand_back(state);
+                false
             }
         }
     }

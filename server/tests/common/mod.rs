@@ -265,6 +265,8 @@ impl TestClient {
             camera_key: camera_key.map(str::to_owned),
             after_seq: None,
             chat_only: false,
+            decodes: Vec::new(),
+            encodes: None,
         })
         .await;
     }
@@ -285,6 +287,8 @@ impl TestClient {
             camera_key: None,
             after_seq: Some(after_seq),
             chat_only: false,
+            decodes: Vec::new(),
+            encodes: None,
         })
         .await;
         match self.next().await {

@@ -2,17 +2,20 @@
 //! joined to a room, closing), how fast it may send, and what each message it sends does.
 
 use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use nido_shared::limits::{MAX_CAMERA_FPS, MAX_TEXT_MESSAGE_BYTES};
 use nido_shared::{
-    ClientMessage, CloseCode, ErrorCode, FrameError, FrameHeader, Role, ServerMessage, SocketError,
+    ClientMessage, CloseCode, ErrorCode, FrameError, FrameHeader, FrameKind, Role, ServerMessage,
+    SocketError, VideoCodec,
 };
 use tokio::time::Instant;
 
-use super::join::Admission;
+use super::join::{Admission, VideoAbility};
 use crate::auth::{Authenticated, Peer};
 use crate::cluster::SeatLease;
 use crate::relay::access;
@@ -28,6 +31,15 @@ const TEXT_RATE: NonZeroU32 = NonZeroU32::new(10).unwrap();
 const TEXT_BURST: NonZeroU32 = NonZeroU32::new(20).unwrap();
 /// Video frames: twice the fastest camera setting, with a second's burst.
 const FRAME_RATE: NonZeroU32 = NonZeroU32::new(2 * MAX_CAMERA_FPS).unwrap();
+
+/// A chunk in a codec the camera did not name in its join: the server could not route it.
+fn unannounced(codec: Option<VideoCodec>) -> SocketError {
+    let name = codec.map_or("", VideoCodec::codec_string);
+    SocketError::new(
+        ErrorCode::InvalidFrame,
+        format!("this camera did not say in its join that it sends {name} chunks (`encodes`)"),
+    )
+}
 
 /// How fast a connection may send.
 struct ConnectionLimits {
@@ -73,6 +85,8 @@ pub(super) struct Connection {
     pub(super) client_addr: String,
     /// Lets revocation, logout and expiry find and close this socket.
     pub(super) socket_entry: SocketEntry,
+    /// A viewer's choice of the base layer only, which its layer gate reads.
+    pub(super) data_saver: Arc<AtomicBool>,
     phase: Phase,
     limits: ConnectionLimits,
 }
@@ -91,6 +105,7 @@ impl Connection {
             account,
             client_addr: peer.ip.to_string(),
             socket_entry,
+            data_saver: Arc::default(),
             phase: Phase::Connected,
             limits: ConnectionLimits::new(),
         }
@@ -168,11 +183,14 @@ impl Connection {
                     camera_key,
                     after_seq,
                     chat_only,
+                    decodes,
+                    encodes,
                 },
                 None,
             ) => {
                 let chat_only = chat_only && role == Role::Viewer;
-                self.join(room, role, camera_key, after_seq, chat_only)
+                let video = VideoAbility { decodes, encodes };
+                self.join(room, role, camera_key, after_seq, chat_only, video)
                     .await;
             }
             (ClientMessage::Join { .. }, Some(_)) => self.refuse(SocketError::new(
@@ -213,6 +231,9 @@ impl Connection {
                     // The camera carries on as it was; its page may ask again.
                     Err(error) => self.refuse(error.into()),
                 }
+            }
+            (ClientMessage::SetDataSaver { on }, Some(_)) => {
+                self.data_saver.store(on, Ordering::Relaxed);
             }
             (ClientMessage::TimeSync { client_time_us }, Some(_)) => {
                 self.outbox.push_message(&ServerMessage::TimeSync {
@@ -264,12 +285,24 @@ impl Connection {
             );
         }
         match FrameHeader::validate(&frame, self.state.config.max_frame_bytes) {
-            Ok(_) => {
-                if joined
-                    .membership
-                    .publish_frame(frame, received_at, &self.state.metrics)
-                {
-                    self.state.metrics.frame_received();
+            Ok(header) => {
+                let (codec, layer) = match header.kind {
+                    FrameKind::Jpeg => (None, 0),
+                    FrameKind::Chunk(chunk) => (Some(chunk.codec), chunk.temporal_layer),
+                    FrameKind::DecoderConfig { codec, .. } => (Some(codec), 0),
+                };
+                if codec.is_some() && codec != joined.membership.encodes() {
+                    return self.refuse(unannounced(codec));
+                }
+                let size = frame.len();
+                let published = joined.membership.publish_frame(
+                    &header,
+                    frame,
+                    received_at,
+                    &self.state.metrics,
+                );
+                if published && !matches!(header.kind, FrameKind::DecoderConfig { .. }) {
+                    self.state.metrics.frame_received(codec, layer, size);
                 }
             }
             Err(error @ FrameError::TooLarge { .. }) => {

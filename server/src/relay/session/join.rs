@@ -6,8 +6,10 @@ use nido_shared::api::SecurityEventKind;
 use nido_shared::limits::MAX_CHAT_CHARS;
 use nido_shared::{
     CameraKey, CloseCode, ErrorCode, Limits, Role, RoomId, ServerMessage, SocketError, Timestamp,
-    UserRole,
+    UserRole, VideoCodec,
 };
+
+use std::sync::Arc;
 
 use super::connection::{Connection, Joined};
 use crate::cluster::SeatLease;
@@ -22,6 +24,12 @@ pub(super) struct Admission {
     room: RoomRow,
     /// For family: the chat they may read starts when they were given the room.
     pub(super) chat_visible_from: Option<Timestamp>,
+}
+
+/// What a joining connection says of the video it reads (a viewer) or sends (a camera).
+pub(super) struct VideoAbility {
+    pub(super) decodes: Vec<VideoCodec>,
+    pub(super) encodes: Option<VideoCodec>,
 }
 
 fn camera_busy() -> SocketError {
@@ -90,6 +98,7 @@ impl Connection {
         camera_key: Option<String>,
         after_seq: Option<u64>,
         chat_only: bool,
+        video: VideoAbility,
     ) {
         let Ok(room) = RoomId::try_from(room) else {
             return self.refuse(SocketError::new(
@@ -149,6 +158,12 @@ impl Connection {
             camera_key,
             camera_epoch: seat.as_ref().map_or(0, SeatLease::epoch),
             chat_only,
+            decodes: match role {
+                Role::Viewer => video.decodes,
+                Role::Camera => Vec::new(),
+            },
+            encodes: video.encodes.filter(|_| role == Role::Camera),
+            data_saver: Arc::clone(&self.data_saver),
             outbox: self.outbox.clone(),
             welcome,
         };

@@ -16,9 +16,9 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::CLOSE_GRACE;
 use crate::infra::metrics::Metrics;
-use crate::relay::frame_slot::{FrameSlot, RelayedFrame};
 use crate::relay::outbox::{OutboxReceiver, Outgoing, PresenceUpdate};
 use crate::relay::socket_turn::SocketTurn;
+use crate::relay::video_feed::{VideoFeed, VideoItem};
 use crate::relay::websocket::{FrameWriter, Outgoing as Frame};
 
 /// At most one presence message per connection in this time: the newest goes, the ones it
@@ -58,9 +58,8 @@ impl Interrupts {
 
 enum WriterStep {
     Send(Frame),
-    Watch(FrameSlot),
-    /// A video frame, and how many newer ones replaced others before this viewer was ready.
-    Video(RelayedFrame, u64),
+    Watch(VideoFeed),
+    Video(VideoItem),
     /// The fan-out gave the socket back: finish the frame it started, if any.
     Resume,
     /// Nothing to send: the fan-out may write frames until something wakes the writer.
@@ -98,7 +97,7 @@ pub(super) async fn write_loop(
     let turn = Retire(turn);
     let turn = &turn.0;
     let mut parked = false;
-    let mut frames: Option<FrameSlot> = None;
+    let mut video: Option<VideoFeed> = None;
     let mut ping = interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut next_presence_at = Instant::now();
@@ -127,9 +126,7 @@ pub(super) async fn write_loop(
                 camera_told = Some(update.camera);
                 WriterStep::Send(Frame::Text(update.text))
             }
-            (frame, skipped) = next_frame(&mut frames), if !parked => {
-                WriterStep::Video(frame, skipped)
-            }
+            item = next_video(&mut video, &metrics), if !parked => WriterStep::Video(item),
             () = turn.handed_back(), if parked => WriterStep::Resume,
             _ = ping.tick() => WriterStep::Send(Frame::Ping),
             // Polled last: everything above is waiting.
@@ -144,9 +141,11 @@ pub(super) async fn write_loop(
         }
         match step {
             WriterStep::Park => {
-                let newest = frames.as_ref().and_then(FrameSlot::newest);
+                let newest = video.as_ref().and_then(VideoFeed::newest_frame);
                 parked = turn.park(newest, || {
-                    !queue.is_empty() || presence.has_changed().unwrap_or(false)
+                    !queue.is_empty()
+                        || presence.has_changed().unwrap_or(false)
+                        || video.as_ref().is_some_and(VideoFeed::has_undecided)
                 });
             }
             WriterStep::Resume => {
@@ -154,7 +153,7 @@ pub(super) async fn write_loop(
                     return;
                 }
             }
-            WriterStep::Watch(slot) => frames = Some(slot),
+            WriterStep::Watch(feed) => video = Some(feed),
             WriterStep::Send(message) => {
                 let text_bytes = match &message {
                     Frame::Text(text) => text.len(),
@@ -165,7 +164,7 @@ pub(super) async fn write_loop(
                 }
                 metrics.text_sent(text_bytes);
             }
-            WriterStep::Video(frame, skipped) => {
+            WriterStep::Video(VideoItem::Frame(frame, skipped)) => {
                 turn.fit_send_buffer(writer.socket(), frame.bytes_per_second);
                 let bytes = frame.message.payload().len();
                 let message = Frame::Binary(frame.message);
@@ -174,6 +173,19 @@ pub(super) async fn write_loop(
                 }
                 metrics.frame_sent(bytes, frame.received_at);
                 metrics.frames_skipped(skipped);
+            }
+            WriterStep::Video(VideoItem::Chunk(next)) => {
+                turn.fit_send_buffer(writer.socket(), next.bytes_per_second);
+                let chunk = next.chunk;
+                let bytes = chunk.message.payload().len();
+                for message in next.config.into_iter().chain([chunk.message.clone()]) {
+                    if !until_interrupted(writer.send(Frame::Binary(message)), &mut interrupts)
+                        .await
+                    {
+                        return;
+                    }
+                }
+                metrics.chunk_sent(chunk.codec, chunk.layer(), bytes, chunk.received_at);
             }
             WriterStep::Close(code, reason) => {
                 let _ = timeout(CLOSE_GRACE, writer.send(Frame::Close(code, reason))).await;
@@ -237,15 +249,15 @@ async fn newest_presence(
     }
 }
 
-/// The newest frame not yet sent; never resolves while there is nothing to watch.
-async fn next_frame(slot: &mut Option<FrameSlot>) -> (RelayedFrame, u64) {
+/// What to send next of the video; never resolves while there is nothing to watch.
+async fn next_video(feed: &mut Option<VideoFeed>, metrics: &Metrics) -> VideoItem {
     loop {
-        let Some(watching) = slot else {
+        let Some(watching) = feed else {
             return std::future::pending().await;
         };
-        match watching.next().await {
+        match watching.next(metrics).await {
             Some(next) => return next,
-            None => *slot = None,
+            None => *feed = None,
         }
     }
 }
