@@ -1,8 +1,9 @@
 //! One deployment, many nodes: real `nido-server` processes on one PostgreSQL and one NATS
 //! server. A camera's frames reach viewers on every other node once per node; chat is
 //! numbered once whichever node stores it and reaches everyone; presence counts every node;
-//! one camera per room holds across nodes; and access changed on one node closes sockets on
-//! the others within a second, also while NATS is down.
+//! one camera per room holds across nodes; access changed on one node closes sockets on the
+//! others within a second, also while NATS is down; and a layered stream crosses nodes whole,
+//! with JPEG beside it while a viewer on another node needs it.
 
 mod common;
 
@@ -11,7 +12,8 @@ use std::time::Duration;
 use common::deployment::{self, CAMERA_KEY, Deployment, camera_on, connect, sees_camera_live};
 use common::*;
 use nido_shared::api::Me;
-use nido_shared::{CameraStatus, ChatLine, ErrorCode, Role};
+use nido_shared::{CameraStatus, ChatLine, ErrorCode, FrameHeader, FrameKind, Role, VideoCodec};
+use nido_testkit::frames::{DecoderCheck, LayeredStream};
 use tokio::time::Instant;
 
 const OTHER_CAMERA_KEY: &str = "camera-key-sala-1-0002";
@@ -563,4 +565,63 @@ async fn chat_sent_while_nats_is_down_and_back_reaches_every_node_once_in_order(
         "a message came twice: {:?}",
         extra.map(|line| line.seq)
     );
+}
+
+#[tokio::test]
+async fn a_layered_stream_crosses_nodes_whole_and_a_jpeg_only_viewer_elsewhere_gets_jpeg() {
+    let deployment = deployment::start(3, &[]).await;
+    let family = deployment.family("abuela").await;
+    let mut vp8_viewer = connect(&deployment, 1, &deployment.admin).await;
+    vp8_viewer
+        .send_join_with_video("sala-1", Role::Viewer, None, vec![VideoCodec::Vp8], None)
+        .await;
+    vp8_viewer.welcome().await;
+    let mut jpeg_viewer = connect(&deployment, 2, &family).await;
+    jpeg_viewer.join("sala-1", Role::Viewer, None).await;
+    let mut camera = connect(&deployment, 0, &deployment.admin).await;
+    camera
+        .send_join_with_video(
+            "sala-1",
+            Role::Camera,
+            Some(CAMERA_KEY),
+            Vec::new(),
+            Some(VideoCodec::Vp8),
+        )
+        .await;
+    camera.welcome().await;
+    // Node 2 reports a viewer that reads JPEG only.
+    while !camera.next_video_demand().await {}
+    sees_camera_live(&mut vp8_viewer).await;
+    sees_camera_live(&mut jpeg_viewer).await;
+
+    let now = Timestamp::from_micros(1_796_212_800_000_000);
+    let mut stream = LayeredStream::new(3, 8);
+    let config = stream.config(now);
+    camera.send_binary(config.to_vec()).await;
+    let mut sent = Vec::new();
+    for n in 1..=12u64 {
+        let chunk = stream.next_chunk(3_000, now, false);
+        camera.send_binary(chunk.message.to_vec()).await;
+        camera.send_binary(frame(n, &jpeg(n, 2_000))).await;
+        sent.push(chunk.sequence);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut check = DecoderCheck::default();
+    let mut got = Vec::new();
+    while got.len() < sent.len() {
+        let message = vp8_viewer.next_frame().await;
+        got.extend(check.take(&stream, &message).unwrap().map(|c| c.sequence));
+    }
+    assert_eq!(
+        got, sent,
+        "every chunk, whole and in order, on another node"
+    );
+    let mut last = 0;
+    while last < 12 {
+        let got = jpeg_viewer.next_frame().await;
+        assert_eq!(FrameHeader::decode(&got).unwrap().0.kind, FrameKind::Jpeg);
+        last = sequence_of(&got);
+    }
+    drop(jpeg_viewer);
+    while camera.next_video_demand().await {}
 }

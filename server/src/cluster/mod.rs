@@ -4,7 +4,8 @@
 //! - `backplane`: the NATS connections and subjects; `video_envelope`: what a frame carries
 //!   between nodes.
 //! - `room_link`: one room's traffic with the other nodes (video out and in, presence);
-//!   `chat_feed`: its chat in number order, gaps filled from the database.
+//!   `outgoing_video`: its camera's video waiting for NATS; `chat_feed`: its chat in number
+//!   order, gaps filled from the database.
 //! - `camera_seat`: one camera per room across every node.
 //! - `duties`: what every node does on its own clock: its heartbeat and the clean-up after
 //!   dead nodes, the check of its camera seats, of everyone's access and of chat positions.
@@ -17,6 +18,7 @@ mod camera_seat;
 mod chat_feed;
 mod duties;
 mod node;
+mod outgoing_video;
 mod room_link;
 mod video_envelope;
 

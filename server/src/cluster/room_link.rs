@@ -1,9 +1,10 @@
 //! One room's traffic with the other nodes, while this node has members of it: its camera
-//! frames out (the newest only, never a queue), other nodes' frames in, each node's report of
+//! frames out (JPEG the newest only, chunks in order up to a bound: `outgoing_video`), other
+//! nodes' frames in, each node's report of
 //! who is there, and the chat feed. Each is a task of its own, so that none waits for
 //! another; all stop, and their subscriptions end, when the room's last member leaves.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,8 +16,10 @@ use tokio::time::{Instant, MissedTickBehavior, timeout};
 use tokio_util::task::AbortOnDropHandle;
 
 use super::chat_feed::{self, ChatInput};
+use super::outgoing_video::OutgoingVideo;
 use super::video_envelope::VideoEnvelope;
 use super::{Cluster, NodeId};
+use crate::infra::mutex::lock;
 use crate::relay::hub::{NodePresence, RoomHandle};
 
 /// How often a node reports its members of a room even when nothing changed, so that the
@@ -25,13 +28,6 @@ const PRESENCE_EVERY: Duration = Duration::from_secs(1);
 /// The longest a publication may wait for NATS; after that the message is given up (a frame
 /// is replaced by the next; presence and chat are sent again or read from the database).
 const PUBLISH_TIMEOUT: Duration = Duration::from_millis(200);
-
-/// A frame of this node's camera, waiting for the uplink.
-#[derive(Clone)]
-struct OutgoingFrame {
-    epoch: u64,
-    bytes: Bytes,
-}
 
 /// A node's report of its members of a room, as sent on NATS.
 #[derive(Serialize, Deserialize)]
@@ -44,7 +40,7 @@ struct PresenceReport {
 pub struct RoomLink {
     cluster: Cluster,
     room: RoomHandle,
-    frames: watch::Sender<Option<OutgoingFrame>>,
+    frames: Arc<Outgoing>,
     presence_changed: Arc<Notify>,
     chat: mpsc::UnboundedSender<ChatInput>,
     chat_ready: watch::Receiver<bool>,
@@ -53,12 +49,16 @@ pub struct RoomLink {
 
 impl RoomLink {
     pub(super) fn start(cluster: &Cluster, room: RoomHandle) -> Self {
-        let (frames, frames_out) = watch::channel(None);
+        let frames = Arc::new(Outgoing::default());
         let presence_changed = Arc::new(Notify::new());
         let (chat, chat_inputs) = mpsc::unbounded_channel();
         let (ready, chat_ready) = watch::channel(false);
         let tasks = [
-            spawn(send_frames(cluster.clone(), room.clone(), frames_out)),
+            spawn(send_frames(
+                cluster.clone(),
+                room.clone(),
+                Arc::clone(&frames),
+            )),
             spawn(receive_frames(cluster.clone(), room.clone())),
             spawn(exchange_presence(
                 cluster.clone(),
@@ -83,10 +83,10 @@ impl RoomLink {
         }
     }
 
-    /// This node's camera sent a frame: it replaces any not yet published.
-    pub fn offer_frame(&self, epoch: u64, bytes: Bytes) {
-        self.frames
-            .send_replace(Some(OutgoingFrame { epoch, bytes }));
+    /// This node's camera sent a frame (`header` read from `bytes`), to publish.
+    pub fn offer_frame(&self, epoch: u64, header: &FrameHeader, bytes: Bytes) {
+        lock(&self.frames.video).push(epoch, header, bytes);
+        self.frames.added.notify_one();
     }
 
     /// This node's members of the room changed: the others are told now.
@@ -131,25 +131,30 @@ impl Drop for RoomLink {
     }
 }
 
+/// The camera's video waiting to be published, and the publisher's wake-up.
+#[derive(Default)]
+struct Outgoing {
+    video: Mutex<OutgoingVideo>,
+    added: Notify,
+}
+
 fn spawn(task: impl Future<Output = ()> + Send + 'static) -> AbortOnDropHandle<()> {
     AbortOnDropHandle::new(tokio::spawn(task))
 }
 
-/// Publishes the newest frame of this node's camera each time there is one; while NATS is
-/// away or slow, frames are skipped, never queued.
-async fn send_frames(
-    cluster: Cluster,
-    room: RoomHandle,
-    mut frames: watch::Receiver<Option<OutgoingFrame>>,
-) {
+/// Publishes this node's camera video as it comes; while NATS is away or slow, JPEG frames
+/// are replaced by newer ones and chunks wait for the next keyframe, never queued long.
+async fn send_frames(cluster: Cluster, room: RoomHandle, frames: Arc<Outgoing>) {
     let backplane = cluster.backplane();
     let subject = backplane.video_subject(room.id());
     let metrics = cluster.metrics();
-    while frames.changed().await.is_ok() {
-        let Some(frame) = frames.borrow_and_update().clone() else {
+    loop {
+        let Some(frame) = lock(&frames.video).pop() else {
+            frames.added.notified().await;
             continue;
         };
         if !backplane.video_is_connected() {
+            lock(&frames.video).lost(&frame);
             metrics.backplane_frame_unsent();
             continue;
         }
@@ -161,11 +166,14 @@ async fn send_frames(
         let published = backplane.video().publish_with_headers(
             subject.clone(),
             envelope.headers(),
-            frame.bytes,
+            frame.bytes.clone(),
         );
         match timeout(PUBLISH_TIMEOUT, published).await {
             Ok(Ok(())) => metrics.backplane_frame_out(size),
-            _ => metrics.backplane_frame_unsent(),
+            _ => {
+                lock(&frames.video).lost(&frame);
+                metrics.backplane_frame_unsent();
+            }
         }
     }
 }

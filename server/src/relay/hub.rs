@@ -503,7 +503,7 @@ impl Membership {
         // The other nodes first: their fan-outs then run beside this one's, instead of
         // after it.
         if let Some(link) = self.room.link.get() {
-            link.offer_frame(epoch, frame);
+            link.offer_frame(epoch, header, frame);
         }
         publication.run(metrics);
         true

@@ -13,7 +13,7 @@ use nido_server::Config;
 use nido_shared::api::NewInvite;
 use nido_shared::{
     ChatLine, ClientMessage, ErrorCode, OpenHours, Presence, Role, ServerMessage, SocketError,
-    TimeOfDay, UserRole, WeeklySchedule,
+    TimeOfDay, UserRole, VideoCodec, WeeklySchedule,
 };
 pub use nido_shared::{Timestamp, UserId};
 pub use nido_testkit::in_process::StoppedServer;
@@ -259,14 +259,27 @@ impl TestClient {
     }
 
     pub async fn send_join(&mut self, room: &str, role: Role, camera_key: Option<&str>) {
+        self.send_join_with_video(room, role, camera_key, Vec::new(), None)
+            .await;
+    }
+
+    /// Joins saying which codecs it decodes (a viewer) or sends chunks in (a camera).
+    pub async fn send_join_with_video(
+        &mut self,
+        room: &str,
+        role: Role,
+        camera_key: Option<&str>,
+        decodes: Vec<VideoCodec>,
+        encodes: Option<VideoCodec>,
+    ) {
         self.send(&ClientMessage::Join {
             room: room.into(),
             role,
             camera_key: camera_key.map(str::to_owned),
             after_seq: None,
             chat_only: false,
-            decodes: Vec::new(),
-            encodes: None,
+            decodes,
+            encodes,
         })
         .await;
     }
@@ -314,6 +327,11 @@ impl TestClient {
     /// Joins and waits for the welcome; panics on anything else.
     pub async fn join(&mut self, room: &str, role: Role, camera_key: Option<&str>) {
         self.send_join(room, role, camera_key).await;
+        self.welcome().await;
+    }
+
+    /// Waits for the welcome to a join; panics on anything else.
+    pub async fn welcome(&mut self) {
         match self.next().await {
             Received::Json(ServerMessage::Welcome { .. }) => {}
             other => panic!("expected a welcome, got {other:?}"),
@@ -356,6 +374,30 @@ impl TestClient {
     pub async fn next_frame(&mut self) -> Bytes {
         self.wait_for(|r| match r {
             Received::Frame(bytes) => Some(bytes.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// What it receives within `wait` each, until nothing more comes.
+    pub async fn received_within(&mut self, wait: Duration) -> Vec<Received> {
+        let mut received = Vec::new();
+        while let Ok(Some(Ok(message))) = tokio::time::timeout(wait, self.socket.next()).await {
+            match message {
+                Message::Text(text) => {
+                    received.push(Received::Json(serde_json::from_str(text.as_str()).unwrap()));
+                }
+                Message::Binary(bytes) => received.push(Received::Frame(bytes)),
+                _ => {}
+            }
+        }
+        received
+    }
+
+    /// A camera sending chunks: whether the server says a viewer needs JPEG as well.
+    pub async fn next_video_demand(&mut self) -> bool {
+        self.wait_for(|r| match r {
+            Received::Json(ServerMessage::VideoDemand { jpeg }) => Some(*jpeg),
             _ => None,
         })
         .await
