@@ -175,6 +175,9 @@ pub enum Text {
     Pause,
     Resume,
     Sent,
+    AlsoJpeg,
+    DataSaver,
+    DataSaverHint,
     PreviewIdle,
     PermissionDenied,
     NoCamera,
@@ -387,6 +390,15 @@ impl Text {
             Pause => ("Pausa de privacidad", "Privacy pause"),
             Resume => ("Reanudar", "Resume"),
             Sent => ("enviado", "sent"),
+            AlsoJpeg => (
+                "También se envía en JPEG: alguien mira con un navegador que no decodifica VP8.",
+                "Also sent as JPEG: someone is watching on a browser that cannot decode VP8.",
+            ),
+            DataSaver => ("Ahorro de datos", "Data saver"),
+            DataSaverHint => (
+                "Menos imágenes por segundo, la mitad de datos",
+                "Fewer pictures a second, half the data",
+            ),
             PreviewIdle => (
                 "Pulsa «Empezar a transmitir» para encender la cámara.",
                 "Press “Start streaming” to turn the camera on.",

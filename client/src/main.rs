@@ -8,12 +8,9 @@ mod account;
 mod api;
 mod app;
 mod browser;
-#[cfg(feature = "staff-pages")]
-mod capture;
 mod chat_log;
 mod clock;
 mod components;
-mod frame_painter;
 mod i18n;
 #[cfg(feature = "staff-pages")]
 mod media;
@@ -23,6 +20,7 @@ mod room;
 mod socket;
 #[cfg(feature = "staff-pages")]
 mod streamer;
+mod video;
 #[cfg(feature = "staff-pages")]
 mod wake_lock;
 

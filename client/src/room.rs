@@ -10,10 +10,13 @@ use nido_shared::{
     ClientMessage, MutedMember, Presence, Role, ServerMessage, Timestamp, UserId, VideoCodec,
 };
 
-use crate::browser::{random_token, websocket_url};
+use crate::browser::{random_token, remember, remembered, websocket_url};
 use crate::chat_log::ChatLog;
 use crate::clock::{self, ClockOffset, RoundTrip};
 use crate::socket::{LinkStatus, RoomSocket, SocketEvents};
+
+/// Where this browser remembers the viewer's data-saver choice.
+const DATA_SAVER_KEY: &str = "nido.data_saver";
 
 /// How often the clock estimate is refreshed.
 const TIME_SYNC_EVERY_MS: u32 = 5_000;
@@ -33,6 +36,8 @@ pub struct RoomSignals {
     pub jpeg_wanted: RwSignal<bool>,
     /// For a camera sending chunks: how many keyframes the server asked for.
     pub keyframes_asked: RwSignal<u64>,
+    /// For a viewer: only the base layer of a layered stream (remembered in this browser).
+    pub data_saver: RwSignal<bool>,
 }
 
 impl RoomSignals {
@@ -46,6 +51,7 @@ impl RoomSignals {
             mutes: RwSignal::new(Vec::new()),
             jpeg_wanted: RwSignal::new(false),
             keyframes_asked: RwSignal::new(0),
+            data_saver: RwSignal::new(remembered(DATA_SAVER_KEY).is_some_and(|on| on == "on")),
         }
     }
 }
@@ -164,6 +170,13 @@ impl RoomLink {
         };
         self.socket.send(&message);
     }
+
+    /// A viewer's choice of the base layer only, remembered in this browser.
+    pub fn set_data_saver(&self, on: bool) {
+        self.signals.data_saver.set(on);
+        remember(DATA_SAVER_KEY, if on { "on" } else { "off" });
+        self.socket.send(&ClientMessage::SetDataSaver { on });
+    }
 }
 
 /// What the chat panel can ask of the room.
@@ -189,6 +202,13 @@ fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMe
     match message {
         ServerMessage::Welcome { server_time_us, .. } => {
             signals.clock.update(|clock| clock.guess(server_time_us));
+            // A camera's new connection starts its stream from a keyframe: the server
+            // drops the chunks that depend on what the old one sent.
+            signals.keyframes_asked.update(|asked| *asked += 1);
+            // Each connection starts without the data saver.
+            if signals.data_saver.get_untracked() {
+                send(&ClientMessage::SetDataSaver { on: true });
+            }
             send(&ClientMessage::TimeSync {
                 client_time_us: clock::now(),
             });

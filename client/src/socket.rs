@@ -95,6 +95,13 @@ impl RoomSocket {
             .is_some_and(|socket| socket.send_with_blob(blob).is_ok())
     }
 
+    /// Sends a binary message held in JavaScript memory; false if there is no open
+    /// connection.
+    pub fn send_bytes(&self, bytes: &js_sys::Uint8Array) -> bool {
+        self.open_socket()
+            .is_some_and(|socket| socket.send_with_js_u8_array(bytes).is_ok())
+    }
+
     /// Bytes queued in the browser but not yet sent: the uplink's backlog.
     pub fn buffered_amount(&self) -> u32 {
         self.link

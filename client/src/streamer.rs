@@ -1,11 +1,14 @@
 //! A camera broadcast: the open camera, the capture loop that sends frames only while the
-//! uplink keeps up, the send statistics, and the screen wake lock. Dropping it stops all of it.
+//! uplink keeps up (VP8 chunks where the browser encodes them, JPEG where it does not and
+//! beside VP8 while a viewer needs it), the send statistics, and the screen wake lock.
+//! Dropping it stops all of it.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
+use nido_shared::VideoCodec;
 use nido_shared::limits::{MAX_CAMERA_FPS, MIN_CAMERA_FPS};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -13,22 +16,30 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlVideoElement, MediaStream, VisibilityState};
 
 use crate::browser::window;
-use crate::capture::FrameEncoder;
-use crate::clock::ClockOffset;
 use crate::media::{CameraError, CameraRequest, camera_ended, open_camera, stop_camera};
-use crate::room::RoomLink;
+use crate::room::{RoomLink, RoomSignals};
+use crate::video::capture::Capture;
+use crate::video::chunk_encoder::ChunkEncoder;
+use crate::video::support::{EncoderPlan, vp8_encoding};
 use crate::wake_lock::ScreenWakeLock;
 
 /// A frame is captured only while less than this is still waiting in the browser's send
 /// buffer: a slow uplink skips frames instead of building a backlog of old pictures.
 const BACKLOG_LIMIT_BYTES: u32 = 64 * 1024;
 const STATS_EVERY_MS: u32 = 1_000;
+/// VP8's bitrate aims at this many bits per pixel per frame: 250 kbit/s at 640×480 and
+/// 10 fps (docs/performance.md, "Video in fewer bytes").
+const VP8_BITS_PER_PIXEL: f64 = 0.08;
 
 /// What the camera page shows about the stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SendStats {
     pub frames_per_second: f64,
     pub kilobits_per_second: f64,
+    /// The temporal layering of the VP8 sent, if VP8 is sent.
+    pub vp8: Option<&'static str>,
+    /// Whether JPEG frames are sent (alone, or beside VP8 for a viewer that needs them).
+    pub jpeg: bool,
 }
 
 /// Settings the page may change while streaming.
@@ -66,21 +77,30 @@ struct Camera {
 struct CaptureLoop {
     camera: Rc<Camera>,
     link: Rc<RoomLink>,
-    clock: RwSignal<ClockOffset>,
-    encoder: Cell<Option<FrameEncoder>>,
+    signals: RoomSignals,
+    capture: Capture,
+    /// A JPEG is being encoded: the next waits.
+    jpeg_busy: Cell<bool>,
+    /// How this browser encodes VP8, if it does.
+    vp8_plan: Option<EncoderPlan>,
+    vp8: RefCell<Option<ChunkEncoder>>,
+    /// The server's keyframe requests handled so far.
+    keyframes_handled: Cell<u64>,
     settings: Cell<LiveSettings>,
-    frames_sent: Cell<u32>,
-    bytes_sent: Cell<f64>,
+    jpeg_frames_sent: Cell<u32>,
+    jpeg_bytes_sent: Cell<f64>,
+    sending_jpeg: Cell<bool>,
 }
 
 impl Broadcast {
-    /// Opens the camera into `video`, then (so that the room sees a camera only once there
-    /// is a picture) joins the room through `join_room` and starts sending.
+    /// Opens the camera into `video`, asks the browser whether it encodes VP8 at the
+    /// camera's size, then (so that the room sees a camera only once there is a picture)
+    /// joins the room through `join_room`, saying which codec it sends, and starts sending.
     pub async fn start(
         video: HtmlVideoElement,
         plan: StreamPlan,
-        join_room: impl FnOnce() -> RoomLink,
-        clock: RwSignal<ClockOffset>,
+        join_room: impl FnOnce(Option<VideoCodec>) -> RoomLink,
+        signals: RoomSignals,
         stats: RwSignal<SendStats>,
     ) -> Result<Self, CameraError> {
         let StreamPlan {
@@ -94,17 +114,29 @@ impl Broadcast {
             stream: RefCell::new(None),
         });
         camera.open().await?;
-        let link = Rc::new(join_room());
+        let fps = fps.clamp(MIN_CAMERA_FPS, MAX_CAMERA_FPS);
+        let (width, height) = (camera.video.video_width(), camera.video.video_height());
+        let bits_per_second = VP8_BITS_PER_PIXEL * f64::from(width * height * fps);
+        let vp8_plan = vp8_encoding(width, height, fps, bits_per_second as u32).await;
+        let link = Rc::new(join_room(vp8_plan.as_ref().map(|_| VideoCodec::Vp8)));
+        let vp8 = vp8_plan
+            .clone()
+            .and_then(|plan| ChunkEncoder::start(plan, Rc::clone(&link)));
         let capture = Rc::new(CaptureLoop {
             camera: Rc::clone(&camera),
             link: Rc::clone(&link),
-            clock,
-            encoder: Cell::new(FrameEncoder::new()),
+            signals,
+            capture: Capture::new().ok_or(CameraError::Failed)?,
+            jpeg_busy: Cell::new(false),
+            vp8_plan,
+            vp8: RefCell::new(vp8),
+            keyframes_handled: Cell::new(0),
             settings: Cell::new(settings),
-            frames_sent: Cell::new(0),
-            bytes_sent: Cell::new(0.0),
+            jpeg_frames_sent: Cell::new(0),
+            jpeg_bytes_sent: Cell::new(0.0),
+            sending_jpeg: Cell::new(false),
         });
-        let ticker = Interval::new(1_000 / fps.clamp(MIN_CAMERA_FPS, MAX_CAMERA_FPS), {
+        let ticker = Interval::new(1_000 / fps, {
             let capture = Rc::clone(&capture);
             move || CaptureLoop::tick(&capture)
         });
@@ -203,36 +235,81 @@ impl CaptureLoop {
         if this.settings.get().paused {
             return;
         }
-        if this.link.socket().buffered_amount() > BACKLOG_LIMIT_BYTES {
+        let now_ms = window().performance().map_or(0.0, |p| p.now());
+        let backlog = this.link.socket().buffered_amount();
+        this.keep_vp8_going(backlog, now_ms);
+        if backlog > BACKLOG_LIMIT_BYTES || !this.capture.draw(&this.camera.video) {
             return;
         }
-        // `None` while the previous frame is still being encoded: skip this tick.
-        let Some(mut encoder) = this.encoder.take() else {
-            return;
-        };
-        let this = Rc::clone(this);
-        spawn_local(async move {
-            let capture_time = this.clock.get_untracked().server_now();
-            let quality = this.settings.get().quality;
-            if let Some(frame) = encoder
-                .encode(&this.camera.video, quality, capture_time)
-                .await
-            {
-                // Checked again: the caregiver may have paused while this frame was encoded.
-                if !this.settings.get().paused && this.link.socket().send_blob(&frame) {
-                    this.frames_sent.set(this.frames_sent.get() + 1);
-                    this.bytes_sent.set(this.bytes_sent.get() + frame.size());
+        let capture_time = this.signals.clock.get_untracked().server_now();
+        let vp8 = this.vp8.borrow();
+        if let Some(encoder) = vp8.as_ref()
+            && let Some(frame) = this.capture.video_frame(capture_time)
+        {
+            encoder.encode(&frame, now_ms);
+            frame.close();
+        }
+        let jpeg_wanted = vp8.is_none() || this.signals.jpeg_wanted.get_untracked();
+        drop(vp8);
+        this.sending_jpeg.set(jpeg_wanted);
+        if jpeg_wanted && !this.jpeg_busy.replace(true) {
+            let this = Rc::clone(this);
+            spawn_local(async move {
+                let quality = this.settings.get().quality;
+                if let Some(frame) = this.capture.jpeg_frame(quality, capture_time).await
+                    // Checked again: the caregiver may have paused while this was encoded.
+                    && !this.settings.get().paused
+                    && this.link.socket().send_blob(&frame)
+                {
+                    this.jpeg_frames_sent.set(this.jpeg_frames_sent.get() + 1);
+                    this.jpeg_bytes_sent
+                        .set(this.jpeg_bytes_sent.get() + frame.size());
                 }
-            }
-            this.encoder.set(Some(encoder));
-        });
+                this.jpeg_busy.set(false);
+            });
+        }
+    }
+
+    /// Passes the server's keyframe requests on, follows the uplink, and replaces an encoder
+    /// the browser closed after an error (its first picture is a keyframe).
+    fn keep_vp8_going(&self, backlog: u32, now_ms: f64) {
+        let Some(plan) = &self.vp8_plan else { return };
+        let failed = self
+            .vp8
+            .borrow()
+            .as_ref()
+            .is_none_or(ChunkEncoder::has_failed);
+        if failed {
+            let plan = self
+                .vp8
+                .borrow()
+                .as_ref()
+                .map_or(plan.clone(), ChunkEncoder::plan);
+            self.vp8.replace(None);
+            self.vp8
+                .replace(ChunkEncoder::start(plan, Rc::clone(&self.link)));
+        }
+        let vp8 = self.vp8.borrow();
+        let Some(encoder) = vp8.as_ref() else { return };
+        let asked = self.signals.keyframes_asked.get_untracked();
+        if self.keyframes_handled.replace(asked) != asked {
+            encoder.request_keyframe(now_ms);
+        }
+        encoder.adapt(backlog, BACKLOG_LIMIT_BYTES, now_ms);
     }
 
     fn take_stats(&self) -> SendStats {
         let seconds = f64::from(STATS_EVERY_MS) / 1000.0;
+        let vp8 = self.vp8.borrow();
+        let (chunks, chunk_bytes) = vp8.as_ref().map_or((0, 0.0), ChunkEncoder::take_sent);
+        let jpeg_frames = self.jpeg_frames_sent.replace(0);
+        let bytes = self.jpeg_bytes_sent.replace(0.0) + chunk_bytes;
         SendStats {
-            frames_per_second: f64::from(self.frames_sent.replace(0)) / seconds,
-            kilobits_per_second: self.bytes_sent.replace(0.0) * 8.0 / 1000.0 / seconds,
+            // Pictures taken: each is sent as a chunk, a JPEG or both.
+            frames_per_second: f64::from(chunks.max(jpeg_frames)) / seconds,
+            kilobits_per_second: bytes * 8.0 / 1000.0 / seconds,
+            vp8: vp8.as_ref().map(|encoder| encoder.plan().scalability_mode),
+            jpeg: self.sending_jpeg.get(),
         }
     }
 }

@@ -18,11 +18,17 @@
 //!                                                 32    …  payload
 //! ```
 //!
+//! A decoder configuration's payload is the coded width and height (u16 each) and then the
+//! WebCodecs codec string: small, and read without a JSON parser in the parents' app.
+//!
 //! Everything is big-endian. `docs/protocol.md` says what each field means to a client.
 
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
+
+/// The longest codec string a decoder configuration may carry.
+const MAX_CODEC_STRING: usize = 64;
 
 /// The four bytes every frame starts with.
 pub const FRAME_MAGIC: [u8; 4] = *b"NIDO";
@@ -33,7 +39,7 @@ pub const FRAME_HEADER_V2_LEN: usize = 32;
 /// The most temporal layers a stream may have (WebCodecs' L1T3).
 pub const MAX_TEMPORAL_LAYERS: u8 = 3;
 /// The largest decoder configuration a camera may send.
-pub const MAX_DECODER_CONFIG_BYTES: usize = 1024;
+pub const MAX_DECODER_CONFIG_BYTES: usize = 4 + MAX_CODEC_STRING;
 /// The largest picture side a decoder configuration may announce.
 pub const MAX_CODED_SIDE: u32 = 4096;
 
@@ -102,7 +108,7 @@ impl ChunkInfo {
 pub enum FrameKind {
     Jpeg,
     Chunk(ChunkInfo),
-    /// A decoder configuration ([`DecoderConfig`] as JSON) for the chunks that follow.
+    /// A decoder configuration ([`DecoderConfig`]) for the chunks that follow.
     DecoderConfig {
         codec: VideoCodec,
         temporal_layers: u8,
@@ -122,7 +128,7 @@ pub struct FrameHeader {
 
 /// A version-2 decoder configuration's payload: what a viewer passes to
 /// `VideoDecoder.configure`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecoderConfig {
     /// The WebCodecs codec string, `vp8`.
     pub codec: String,
@@ -274,10 +280,31 @@ impl FrameHeader {
 }
 
 impl DecoderConfig {
+    /// The payload: width and height (u16, big-endian), then the codec string.
+    pub fn encode(&self) -> Vec<u8> {
+        let side = |side: u32| u16::try_from(side).unwrap_or(u16::MAX).to_be_bytes();
+        [
+            &side(self.coded_width)[..],
+            &side(self.coded_height),
+            self.codec.as_bytes(),
+        ]
+        .concat()
+    }
+
     /// Reads a decoder configuration's payload and checks it names `codec` and a sane size.
     pub fn parse(payload: &[u8], codec: VideoCodec) -> Result<Self, FrameError> {
-        let config: Self = serde_json::from_slice(payload)
-            .map_err(|error| FrameError::BadDecoderConfig(error.to_string()))?;
+        let bad = |why: String| Err(FrameError::BadDecoderConfig(why));
+        let (Some(sides), Some(name)) = (payload.get(..4), payload.get(4..)) else {
+            return bad(format!("{} bytes are too few", payload.len()));
+        };
+        let Ok(name) = std::str::from_utf8(name) else {
+            return bad("the codec string is not UTF-8".into());
+        };
+        let config = Self {
+            codec: name.to_owned(),
+            coded_width: u32::from(u16::from_be_bytes([sides[0], sides[1]])),
+            coded_height: u32::from(u16::from_be_bytes([sides[2], sides[3]])),
+        };
         if config.codec != codec.codec_string() {
             return Err(FrameError::BadDecoderConfig(format!(
                 "codec {:?} does not match the header's {}",
@@ -438,7 +465,8 @@ mod tests {
         }
     }
 
-    const CONFIG: &[u8] = br#"{"codec":"vp8","coded_width":640,"coded_height":480}"#;
+    /// 640×480, VP8.
+    const CONFIG: &[u8] = &[0x02, 0x80, 0x01, 0xE0, b'v', b'p', b'8'];
 
     #[test]
     fn version_1_jpeg_headers_round_trip() {
@@ -482,6 +510,17 @@ mod tests {
             Ok(jpeg_header()),
             "version 2 carries JPEG too"
         );
+    }
+
+    #[test]
+    fn a_decoder_configuration_round_trips() {
+        let config = DecoderConfig {
+            codec: "vp8".into(),
+            coded_width: 640,
+            coded_height: 480,
+        };
+        assert_eq!(config.encode(), CONFIG);
+        assert_eq!(DecoderConfig::parse(CONFIG, VideoCodec::Vp8), Ok(config));
     }
 
     #[test]
@@ -609,11 +648,12 @@ mod tests {
             Err(FrameError::ChunkMismatch(_))
         ));
         for bad in [
-            &b"{}"[..],
-            b"not json",
-            br#"{"codec":"vp9","coded_width":640,"coded_height":480}"#,
-            br#"{"codec":"vp8","coded_width":0,"coded_height":480}"#,
-            br#"{"codec":"vp8","coded_width":640,"coded_height":5000}"#,
+            &b""[..],
+            b"\x02\x80",
+            b"\x02\x80\x01\xE0vp9",
+            b"\x02\x80\x01\xE0\xFF\xFE",
+            b"\x00\x00\x01\xE0vp8",
+            b"\x02\x80\x13\x88vp8",
         ] {
             assert!(
                 matches!(
@@ -638,7 +678,7 @@ mod tests {
             Err(FrameError::TooLarge { size: 4, limit: 3 })
         );
         let mut padded = CONFIG.to_vec();
-        padded.resize(MAX_DECODER_CONFIG_BYTES + 1, b' ');
+        padded.resize(MAX_DECODER_CONFIG_BYTES + 1, b'8');
         assert_eq!(
             FrameHeader::validate(&frame(config_header(), &padded), 1 << 20),
             Err(FrameError::TooLarge {

@@ -2,7 +2,9 @@
 //! and VP8-shaped layered streams, with a check of what a viewer received of one.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use nido_shared::{ChunkInfo, FRAME_HEADER_LEN, FrameHeader, FrameKind, Timestamp, VideoCodec};
+use nido_shared::{
+    ChunkInfo, DecoderConfig, FRAME_HEADER_LEN, FrameHeader, FrameKind, Timestamp, VideoCodec,
+};
 
 /// A small valid JPEG-shaped payload whose bytes encode `seed`, padded to `len` bytes.
 pub fn jpeg(seed: u64, len: usize) -> Vec<u8> {
@@ -86,8 +88,12 @@ impl LayeredStream {
                 temporal_layers: self.layers,
             },
         };
-        let payload = br#"{"codec":"vp8","coded_width":640,"coded_height":480}"#;
-        [&header.encode()[..], payload].concat().into()
+        let config = DecoderConfig {
+            codec: "vp8".into(),
+            coded_width: 640,
+            coded_height: 480,
+        };
+        [header.encode(), config.encode()].concat().into()
     }
 
     /// The next chunk, of `len` payload bytes (at least 16), captured at `capture_time`; a

@@ -101,18 +101,21 @@ fn camera_page(me: Me) -> AnyView {
                 paused: paused.get_untracked(),
             },
         };
-        let join = JoinAs {
-            room: join_room.clone(),
-            role: Role::Camera,
-            camera_key: Some(camera_key.clone()),
-            chat_only: false,
-            decodes: Vec::new(),
-            encodes: None,
-        };
+        let (room, camera_key) = (join_room.clone(), camera_key.clone());
         phase.set(Phase::Starting);
         spawn_local(async move {
-            let join_room = move || RoomLink::open(join, signals, Box::new(|_| {}));
-            match Broadcast::start(video, plan, join_room, signals.clock, stats).await {
+            let join_room = move |encodes| {
+                let join = JoinAs {
+                    room,
+                    role: Role::Camera,
+                    camera_key: Some(camera_key),
+                    chat_only: false,
+                    decodes: Vec::new(),
+                    encodes,
+                };
+                RoomLink::open(join, signals, Box::new(|_| {}))
+            };
+            match Broadcast::start(video, plan, join_room, signals, stats).await {
                 Ok(started) => {
                     broadcast.set_value(Some(started));
                     phase.set(Phase::Streaming);
@@ -233,7 +236,18 @@ fn camera_page(me: Me) -> AnyView {
                     <span class="stat" data-testid="sent-kbps">
                         {move || format!("{} kbit/s {}", whole_number(stats.get().kilobits_per_second), i18n.t(Text::Sent))}
                     </span>
+                    <Show when=streaming>
+                        <span class="stat" data-testid="sent-codec">
+                            {move || match stats.get().vp8 {
+                                Some(layers) => format!("VP8 {layers}"),
+                                None => "JPEG".to_owned(),
+                            }}
+                        </span>
+                    </Show>
                 </div>
+                <Show when=move || streaming() && stats.get().vp8.is_some() && stats.get().jpeg>
+                    <p class="note" data-testid="also-jpeg">{move || i18n.t(Text::AlsoJpeg)}</p>
+                </Show>
                 <div class="controls card">
                     <div class="buttons">
                         <Show

@@ -6,16 +6,18 @@ use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use nido_shared::api::Me;
 use nido_shared::{CameraStatus, ErrorCode, Role};
+use wasm_bindgen_futures::spawn_local;
 
 use super::{log_in_again_when_session_ends, route_room, with_present};
 use crate::components::{
     RoomSidebar, RoomStateBadges, TopBar, camera_status, reconnecting_text, signed_in,
     ticking_clock,
 };
-use crate::frame_painter::{FramePainter, PaintStats};
 use crate::i18n::{Text, use_i18n, whole_number};
 use crate::room::{ChatRequest, JoinAs, RoomLink, RoomSignals};
 use crate::socket::LinkStatus;
+use crate::video::frame_painter::{FramePainter, PaintStats, VideoForm};
+use crate::video::support::decodable_codecs;
 
 const STATS_EVERY_MS: u32 = 500;
 
@@ -41,26 +43,33 @@ fn viewer_page(me: Me) -> AnyView {
     let join_room = room.clone();
     Effect::new(move |_| {
         let Some(canvas) = canvas.get() else { return };
-        if link.with_value(Option::is_some) {
+        if painter.with_value(Option::is_some) {
             return;
         }
         let Some(new_painter) = FramePainter::new(canvas, signals.clock, showing) else {
             return;
         };
         let receiver = Rc::clone(&new_painter);
-        link.set_value(Some(RoomLink::open(
-            JoinAs {
-                room: join_room.clone(),
+        painter.set_value(Some(new_painter));
+        let room = join_room.clone();
+        // The browser is asked what it decodes first: the join tells the server.
+        spawn_local(async move {
+            let join = JoinAs {
+                room,
                 role: Role::Viewer,
                 camera_key: None,
                 chat_only: false,
-                decodes: Vec::new(),
+                decodes: decodable_codecs().await,
                 encodes: None,
-            },
-            signals,
-            Box::new(move |frame| receiver.receive(&frame)),
-        )));
-        painter.set_value(Some(new_painter));
+            };
+            let opened = RoomLink::open(
+                join,
+                signals,
+                Box::new(move |frame| receiver.receive(&frame)),
+            );
+            // Gone if the page was left meanwhile: the link is dropped, and closes, here.
+            let _ = link.try_set_value(Some(opened));
+        });
         stats_timer.set_value(Some(Interval::new(STATS_EVERY_MS, move || {
             with_present(painter, |p| stats.set(p.stats()));
         })));
@@ -157,6 +166,28 @@ fn viewer_page(me: Me) -> AnyView {
                             None => format!("{} –", i18n.t(Text::Delay)),
                         }}
                     </span>
+                    <span class="stat" data-testid="received">
+                        {move || {
+                            let stats = stats.get();
+                            let form = match stats.form {
+                                Some(VideoForm::Vp8) => "VP8",
+                                Some(VideoForm::Jpeg) => "JPEG",
+                                None => "–",
+                            };
+                            format!("{form} · {} kbit/s", whole_number(stats.kilobits_per_second))
+                        }}
+                    </span>
+                    // Only a layered stream has layers to leave out.
+                    <label class="stat toggle" title=move || i18n.t(Text::DataSaverHint)
+                        hidden=move || stats.get().form != Some(VideoForm::Vp8)>
+                        <input type="checkbox" data-testid="data-saver"
+                            prop:checked=move || signals.data_saver.get()
+                            on:change=move |event| {
+                                let on = event_target_checked(&event);
+                                with_present(link, |l| l.set_data_saver(on));
+                            }/>
+                        {move || i18n.t(Text::DataSaver)}
+                    </label>
                 </div>
             </section>
             <RoomSidebar

@@ -1,6 +1,7 @@
 //! This node's camera video waiting to be published to the other nodes: JPEG frames are
 //! latest-frame-wins (a newer one replaces one not yet sent), chunks of a layered stream wait
-//! in order, since each depends on the ones before it. Nothing waits without bound: when
+//! in order, since each depends on the ones before it, until a newer keyframe makes them
+//! useless. Nothing waits without bound: when
 //! chunks pile up or one could not be published, the rest of its keyframe group is dropped
 //! and publishing resumes at the next keyframe, which goes out with the decoder
 //! configuration so that a node that missed it can decode from there.
@@ -81,7 +82,7 @@ impl OutgoingVideo {
 #[cfg(test)]
 mod tests {
     use nido_shared::Timestamp;
-    use nido_testkit::frames::{LayeredStream, frame};
+    use nido_testkit::frames::{LayeredStream, frame, jpeg};
 
     use super::*;
 
@@ -110,21 +111,34 @@ mod tests {
         let chunks: Vec<Bytes> = (0..5)
             .map(|_| stream.next_chunk(100, now, false).message)
             .collect();
-        push(
-            &mut video,
-            frame(1, now, &nido_testkit::frames::jpeg(1, 100)),
-        );
-        for chunk in &chunks {
+        push(&mut video, frame(1, now, &jpeg(1, 100)));
+        for chunk in &chunks[..4] {
             push(&mut video, chunk.clone());
         }
-        let newest_jpeg = frame(2, now, &nido_testkit::frames::jpeg(2, 100));
+        let newest_jpeg = frame(2, now, &jpeg(2, 100));
         push(&mut video, newest_jpeg.clone());
         let mut expected = vec![config.clone()];
         expected.extend(chunks[..4].iter().cloned());
-        expected.push(config);
-        expected.push(chunks[4].clone());
         expected.push(newest_jpeg);
-        assert_eq!(drain(&mut video), expected);
+        assert_eq!(drain(&mut video), expected, "JPEG 1 was replaced by 2");
+
+        push(&mut video, chunks[4].clone());
+        assert_eq!(drain(&mut video), [config, chunks[4].clone()]);
+    }
+
+    #[test]
+    fn a_keyframe_supersedes_the_chunks_still_waiting() {
+        let now = Timestamp::UNIX_EPOCH;
+        let mut video = OutgoingVideo::default();
+        let mut stream = LayeredStream::new(3, 1_000);
+        let config = stream.config(now);
+        push(&mut video, config.clone());
+        for _ in 0..3 {
+            push(&mut video, stream.next_chunk(100, now, false).message);
+        }
+        let key = stream.next_chunk(100, now, true).message;
+        push(&mut video, key.clone());
+        assert_eq!(drain(&mut video), [config, key]);
     }
 
     #[test]

@@ -1,0 +1,148 @@
+//! Video in VP8 with temporal layers, in headless Chromiums with a fake camera: the camera
+//! page finds it can encode VP8 and sends it; a viewer decodes it and its picture moves; a
+//! viewer whose browser has no WebCodecs watches JPEG beside it, which the camera then sends
+//! as well and says so; a late joiner gets a picture without anyone asking for a keyframe;
+//! and a viewer whose decoder fails recovers by itself.
+
+use nido_e2e::*;
+use nido_shared::UserRole;
+
+const ROOM: &str = "pollitos";
+
+/// How a viewer reaches Nido.
+#[derive(PartialEq)]
+enum Reached {
+    /// On this machine: a secure context, with WebCodecs.
+    Locally,
+    /// By plain http from the network (`nido.test`, resolved to this machine): browsers
+    /// offer no WebCodecs there, like a browser without them (Firefox on Android).
+    WithoutWebCodecs,
+}
+
+/// The room's viewer page as `username` (a family member of the room) sees it.
+async fn viewer(
+    driver: &Driver,
+    server: &InProcessServer,
+    size: (u32, u32),
+    reached: Reached,
+    username: &str,
+) -> Browser {
+    server
+        .person(UserRole::Family, username, username, &[ROOM])
+        .await;
+    let origin = match reached {
+        Reached::Locally => format!("http://{}", server.addr),
+        Reached::WithoutWebCodecs => format!("http://nido.test:{}", server.addr.port()),
+    };
+    let rules = ["--host-resolver-rules=MAP nido.test 127.0.0.1".to_owned()];
+    let browser = driver.browser_with(size, &rules).await;
+    browser
+        .log_in_at(&format!("{origin}/login"), username, username)
+        .await;
+    browser.goto(&format!("{origin}/watch/{ROOM}")).await;
+    browser
+}
+
+/// The server's count of keyframes asked of cameras, as `/metrics` says it.
+fn keyframes_requested(server: &InProcessServer) -> u64 {
+    let live_cameras = server.state.hub.live_camera_count();
+    server
+        .state
+        .metrics
+        .encode(live_cameras)
+        .lines()
+        .find_map(|line| line.strip_prefix("nido_video_keyframes_requested_total "))
+        .map_or(0, |count| count.trim().parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vp8_reaches_viewers_beside_jpeg_late_joiners_see_at_once_and_a_broken_decoder_recovers() {
+    let dist = dist_dir();
+    // Nido also answers to `nido.test`, its name on the network.
+    let server = InProcessServer::start_with(Some(&dist), |config| {
+        config.public_url = Some("https://nido.test".parse().expect("an address"));
+    })
+    .await;
+    server.set_local_time("2026-11-25T10:00:00+01:00");
+    server.room(ROOM, "Pollitos", Default::default()).await;
+    server
+        .person(UserRole::Caregiver, "marta", "Seño Marta", &[ROOM])
+        .await;
+    let driver = Driver::start().await;
+
+    // A viewer that decodes VP8 waits for the camera.
+    let ana = viewer(&driver, &server, PHONE, Reached::Locally, "ana").await;
+    let support = ana
+        .js("return typeof VideoDecoder === 'function' && (await VideoDecoder.isConfigSupported({codec: 'vp8'})).supported")
+        .await;
+    assert_eq!(support, true, "this Chromium decodes VP8");
+
+    let camera = driver.browser(LAPTOP).await;
+    camera.log_in(&server, "marta", "Seño Marta").await;
+    camera.click(&format!("stream-{ROOM}")).await;
+    camera.click("start").await;
+    camera.wait_for_text("camera-state", "Live").await;
+    camera.wait_for_text("sent-codec", "VP8 L1T").await;
+
+    ana.wait_for_moving_picture().await;
+    ana.wait_for_text("received", "VP8").await;
+    let also_jpeg = camera
+        .js("return document.querySelector(\"[data-testid='also-jpeg']\") !== null")
+        .await;
+    assert_eq!(also_jpeg, false, "nobody needs JPEG yet");
+
+    // A browser without WebCodecs watches JPEG; the camera sends it too, and says so.
+    let bea = viewer(&driver, &server, PHONE, Reached::WithoutWebCodecs, "bea").await;
+    assert_eq!(bea.js("return typeof VideoDecoder").await, "undefined");
+    bea.wait_for_moving_picture().await;
+    bea.wait_for_text("received", "JPEG").await;
+    camera.wait_for_text("also-jpeg", "Also sent as JPEG").await;
+    ana.wait_for_text("received", "VP8").await;
+
+    // A late joiner gets a picture from the room's cached keyframe, asking for none.
+    let asked_before = keyframes_requested(&server);
+    let carla = viewer(&driver, &server, LAPTOP, Reached::Locally, "carla").await;
+    carla.wait_for_moving_picture().await;
+    carla.wait_for_text("received", "VP8").await;
+    assert_eq!(keyframes_requested(&server), asked_before);
+
+    // Ana's decoder is fed a broken keyframe: it fails, a fresh decoder takes over at the
+    // next keyframe, and the picture moves again.
+    ana.js(
+        "window.nidoDecoders = 0;
+         const Original = VideoDecoder;
+         window.VideoDecoder = class extends Original {
+           constructor(init) { super(init); window.nidoDecoders++; }
+         };
+         const decode = Original.prototype.decode;
+         Original.prototype.decode = function (chunk) {
+           Original.prototype.decode = decode;
+           const broken = new EncodedVideoChunk({ type: 'key', timestamp: chunk.timestamp, data: new Uint8Array(64) });
+           return decode.call(this, broken);
+         };",
+    )
+    .await;
+    eventually("a fresh decoder after the failure", || async {
+        let made = ana.js("return window.nidoDecoders").await;
+        (made.as_u64() >= Some(1)).then_some(())
+    })
+    .await;
+    ana.wait_for_moving_picture().await;
+
+    // The viewer shows what it receives, in both languages, on a phone and a laptop.
+    for lang in ["en", "es"] {
+        for page in [&ana, &carla] {
+            page.choose_language(lang).await;
+        }
+        ana.wait_for_text("received", "kbit/s").await;
+        ana.screenshot(&format!("viewer-vp8-phone-{lang}")).await;
+        carla.screenshot(&format!("viewer-vp8-laptop-{lang}")).await;
+        camera.choose_language(lang).await;
+        camera
+            .screenshot(&format!("camera-vp8-and-jpeg-laptop-{lang}"))
+            .await;
+    }
+    camera
+        .wait_for_text("also-jpeg", "También se envía en JPEG")
+        .await;
+}
