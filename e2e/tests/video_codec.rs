@@ -128,6 +128,10 @@ async fn vp8_reaches_viewers_beside_jpeg_late_joiners_see_at_once_and_a_broken_d
     })
     .await;
     ana.wait_for_moving_picture().await;
+    eventually("the recovered picture's frame rate to show", || async {
+        (!ana.text_of("fps").await.starts_with('0')).then_some(())
+    })
+    .await;
 
     // The viewer shows what it receives, in both languages, on a phone and a laptop.
     for lang in ["en", "es"] {

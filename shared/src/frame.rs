@@ -170,6 +170,29 @@ pub enum FrameError {
 }
 
 impl FrameHeader {
+    /// A VP8 chunk's header: chunk `sequence` of a stream with `temporal_layers`, in `layer`,
+    /// depending on the keyframe numbered `key_sequence` (itself, for a keyframe).
+    pub fn vp8_chunk(
+        sequence: u64,
+        key_sequence: u64,
+        capture_time: Timestamp,
+        layer: u8,
+        temporal_layers: u8,
+    ) -> Self {
+        let key_distance = sequence.saturating_sub(key_sequence);
+        Self {
+            sequence,
+            capture_time,
+            kind: FrameKind::Chunk(ChunkInfo {
+                codec: VideoCodec::Vp8,
+                key: key_distance == 0,
+                temporal_layer: layer,
+                temporal_layers,
+                key_distance: u32::try_from(key_distance).unwrap_or(u32::MAX),
+            }),
+        }
+    }
+
     /// The header's bytes, to be followed by the payload: version 1 for a JPEG (which every
     /// viewer reads), version 2 for the rest.
     pub fn encode(&self) -> Vec<u8> {

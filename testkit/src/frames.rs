@@ -2,9 +2,7 @@
 //! and VP8-shaped layered streams, with a check of what a viewer received of one.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use nido_shared::{
-    ChunkInfo, DecoderConfig, FRAME_HEADER_LEN, FrameHeader, FrameKind, Timestamp, VideoCodec,
-};
+use nido_shared::{DecoderConfig, FRAME_HEADER_LEN, FrameHeader, FrameKind, Timestamp, VideoCodec};
 
 /// A small valid JPEG-shaped payload whose bytes encode `seed`, padded to `len` bytes.
 pub fn jpeg(seed: u64, len: usize) -> Vec<u8> {
@@ -112,17 +110,13 @@ impl LayeredStream {
         let distance = self.sequence - self.key_sequence;
         let key = distance == 0;
         let layer = self.layer_at(distance);
-        let header = FrameHeader {
-            sequence: self.sequence,
+        let header = FrameHeader::vp8_chunk(
+            self.sequence,
+            self.key_sequence,
             capture_time,
-            kind: FrameKind::Chunk(ChunkInfo {
-                codec: VideoCodec::Vp8,
-                key,
-                temporal_layer: layer,
-                temporal_layers: self.layers,
-                key_distance: u32::try_from(distance).expect("a short group"),
-            }),
-        };
+            layer,
+            self.layers,
+        );
         // A VP8 frame tag (bit 0 clear on a keyframe), then a keyframe's start code.
         let mut payload = vec![if key { 0x10 } else { 0x11 }, 0, 0, 0x9D, 0x01, 0x2A];
         payload.extend_from_slice(&self.sequence.to_be_bytes());

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use js_sys::{Reflect, Uint8Array};
 use nido_shared::{
-    ChunkInfo, DecoderConfig, FRAME_HEADER_V2_LEN, FrameHeader, FrameKind, Timestamp, VideoCodec,
+    DecoderConfig, FRAME_HEADER_V2_LEN, FrameHeader, FrameKind, Timestamp, VideoCodec,
 };
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -221,17 +221,13 @@ impl Stream {
                 self.link.socket().send_bytes(&message);
             }
         }
-        let header = FrameHeader {
-            sequence: self.sequence,
+        let header = FrameHeader::vp8_chunk(
+            self.sequence,
+            self.key_sequence,
             capture_time,
-            kind: FrameKind::Chunk(ChunkInfo {
-                codec: VideoCodec::Vp8,
-                key,
-                temporal_layer: temporal_layer(metadata).min(self.temporal_layers - 1),
-                temporal_layers: self.temporal_layers,
-                key_distance: u32::try_from(self.sequence - self.key_sequence).unwrap_or(u32::MAX),
-            }),
-        };
+            temporal_layer(metadata).min(self.temporal_layers - 1),
+            self.temporal_layers,
+        );
         let message = Uint8Array::new_with_length(FRAME_HEADER_V2_LEN as u32 + chunk.byte_length());
         message.set(&Uint8Array::from(&header.encode()[..]), 0);
         let body = message.subarray(FRAME_HEADER_V2_LEN as u32, message.length());
