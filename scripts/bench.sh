@@ -2,7 +2,9 @@
 #! Runs the relay comparison of docs/performance.md: release builds, every relay pinned to
 #! core 0 and the load generator to core 1. Writes docs/bench/results.{json,md}.
 #! Extra options go to nido-bench (see `--help`), e.g. `scripts/bench.sh --seconds 5`;
-#! `scripts/bench.sh --nodes 3` runs the multi-node mode (docs/bench/multi-node.{json,md}).
+#! `scripts/bench.sh --nodes 3` runs the multi-node mode (docs/bench/multi-node.{json,md}),
+#! `scripts/bench.sh --codec` JPEG's and VP8's quality per byte in Chromium
+#! (docs/bench/codec-quality.{json,md}).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh --test

@@ -5,6 +5,7 @@ mod camera;
 mod churn;
 mod client_size;
 mod clock;
+mod codec_quality;
 mod generator_health;
 mod images;
 mod login_burst;
@@ -67,6 +68,10 @@ struct Options {
     /// Measures a real login during a burst of 400 wrong ones from one address instead.
     #[arg(long)]
     login_burst: bool,
+    /// Measures JPEG's and VP8's quality per byte in headless Chromium instead; writes
+    /// codec-quality.{json,md}.
+    #[arg(long)]
+    codec: bool,
     /// Defaults to the `nido-server` beside this program.
     #[arg(long)]
     nido_server: Option<PathBuf>,
@@ -104,6 +109,9 @@ async fn run(options: Options) -> anyhow::Result<()> {
     let clock = clock::Clock::start();
     if options.quick {
         return quick(&programs, clock, options.seconds).await;
+    }
+    if options.codec {
+        return codec(&options).await;
     }
     if options.login_burst {
         println!("{}", login_burst::run(&programs).await?.describe());
@@ -151,15 +159,33 @@ async fn multi_node(
         seconds: options.seconds,
     };
     let result = multi_node::run(programs, &load, clock).await?;
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
-    let machine = Machine::describe(command.clone());
+    let machine = Machine::describe(std::env::args().collect::<Vec<_>>().join(" "));
+    let markdown = result.markdown(&machine.command);
+    write_results(options, "multi-node", &machine, &result, &markdown)
+}
+
+async fn codec(options: &Options) -> anyhow::Result<()> {
+    let report = codec_quality::run().await?;
+    let machine = Machine::describe(std::env::args().collect::<Vec<_>>().join(" "));
+    let markdown = report.markdown(&machine);
+    write_results(options, "codec-quality", &machine, &report, &markdown)
+}
+
+/// Writes a mode's `name.json` (the machine and the result) and `name.md` into the output
+/// directory, and prints the markdown.
+fn write_results(
+    options: &Options,
+    name: &str,
+    machine: &Machine,
+    result: &impl serde::Serialize,
+    markdown: &str,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.out)?;
     std::fs::write(
-        options.out.join("multi-node.json"),
+        options.out.join(format!("{name}.json")),
         serde_json::to_string_pretty(&serde_json::json!({"machine": machine, "result": result}))?,
     )?;
-    let markdown = result.markdown(&command);
-    std::fs::write(options.out.join("multi-node.md"), &markdown)?;
+    std::fs::write(options.out.join(format!("{name}.md")), markdown)?;
     println!("{markdown}");
     Ok(())
 }
