@@ -4,7 +4,8 @@
 #! Extra options go to nido-bench (see `--help`), e.g. `scripts/bench.sh --seconds 5`;
 #! `scripts/bench.sh --nodes 3` runs the multi-node mode (docs/bench/multi-node.{json,md}),
 #! `scripts/bench.sh --codec` JPEG's and VP8's quality per byte in Chromium
-#! (docs/bench/codec-quality.{json,md}).
+#! (docs/bench/codec-quality.{json,md}), `scripts/bench.sh --layered` a VP8 stream through
+#! the relay: late joiners, a viewer at 150 kbit/s (docs/bench/layered.{json,md}).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh --test

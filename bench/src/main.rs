@@ -8,6 +8,7 @@ mod clock;
 mod codec_quality;
 mod generator_health;
 mod images;
+mod layered;
 mod login_burst;
 mod multi_node;
 mod nido_setup;
@@ -72,6 +73,10 @@ struct Options {
     /// codec-quality.{json,md}.
     #[arg(long)]
     codec: bool,
+    /// Measures a VP8 stream with temporal layers through Nido instead (late joiners, a
+    /// viewer at 150 kbit/s), for at least 20 s; writes layered.{json,md}.
+    #[arg(long)]
+    layered: bool,
     /// Defaults to the `nido-server` beside this program.
     #[arg(long)]
     nido_server: Option<PathBuf>,
@@ -112,6 +117,12 @@ async fn run(options: Options) -> anyhow::Result<()> {
     }
     if options.codec {
         return codec(&options).await;
+    }
+    if options.layered {
+        let report = layered::run(&programs, options.seconds.max(20)).await?;
+        let machine = Machine::describe(std::env::args().collect::<Vec<_>>().join(" "));
+        let markdown = report.markdown(&machine);
+        return write_results(&options, "layered", &machine, &report, &markdown);
     }
     if options.login_burst {
         println!("{}", login_burst::run(&programs).await?.describe());

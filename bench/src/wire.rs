@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
-use nido_shared::{ClientMessage, Role, ServerMessage, SocketError};
+use nido_shared::{ClientMessage, Role, ServerMessage, SocketError, VideoCodec};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
@@ -50,6 +50,16 @@ pub enum Joiner {
     Viewer,
     /// A viewer with its own account, for chat.
     Chatter(usize),
+    /// A camera that sends VP8 chunks.
+    Vp8Camera,
+    /// A viewer that decodes VP8.
+    Vp8Viewer,
+}
+
+impl Joiner {
+    fn is_camera(self) -> bool {
+        matches!(self, Self::Camera | Self::Vp8Camera)
+    }
 }
 
 impl Connection {
@@ -77,7 +87,7 @@ impl Connection {
         match peer.kind {
             PeerKind::RawTcp => {
                 let mut stream = BufReader::with_capacity(READ_BUFFER_BYTES, stream);
-                let role = if joiner == Joiner::Camera { b'c' } else { b'v' };
+                let role = if joiner.is_camera() { b'c' } else { b'v' };
                 stream.get_mut().write_all(&[role]).await?;
                 Ok(Self::Raw(stream))
             }
@@ -87,8 +97,8 @@ impl Connection {
             PeerKind::Nido => {
                 let access = peer.nido.as_ref().context("Nido accounts")?;
                 let cookie = match joiner {
-                    Joiner::Camera => &access.camera_cookie,
-                    Joiner::Viewer => &access.viewer_cookie,
+                    Joiner::Camera | Joiner::Vp8Camera => &access.camera_cookie,
+                    Joiner::Viewer | Joiner::Vp8Viewer => &access.viewer_cookie,
                     Joiner::Chatter(n) => access
                         .chat_cookies
                         .get(n)
@@ -97,16 +107,19 @@ impl Connection {
                 let mut socket = handshake(peer, stream, Some(cookie)).await?;
                 let join = ClientMessage::Join {
                     room: access.room.to_string(),
-                    role: if joiner == Joiner::Camera {
+                    role: if joiner.is_camera() {
                         Role::Camera
                     } else {
                         Role::Viewer
                     },
-                    camera_key: (joiner == Joiner::Camera).then(|| "bench-camera-0001".to_owned()),
+                    camera_key: joiner.is_camera().then(|| "bench-camera-0001".to_owned()),
                     after_seq: None,
                     chat_only: false,
-                    decodes: Vec::new(),
-                    encodes: None,
+                    decodes: match joiner {
+                        Joiner::Vp8Viewer => vec![VideoCodec::Vp8],
+                        _ => Vec::new(),
+                    },
+                    encodes: (joiner == Joiner::Vp8Camera).then_some(VideoCodec::Vp8),
                 };
                 socket
                     .send(Message::text(serde_json::to_string(&join)?))
