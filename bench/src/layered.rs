@@ -5,8 +5,9 @@
 //! keyframe it can decode (its first picture), and the keyframes asked of the camera are
 //! counted. Second half: a viewer whose link carries 150 kbit/s watches (every chunk must be
 //! decodable; how many pictures a second, of which layers). A full-rate viewer watches
-//! throughout.
+//! throughout. Then the relay's CPU for VP8 against JPEG (`relay_cost`).
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -15,12 +16,17 @@ use nido_testkit::frames::{DecoderCheck, LayeredStream};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::peer::{PeerKind, Programs};
+use crate::relay_cost::{self, RelayCost, Stream};
 use crate::wire::{Connection, Incoming, Joiner};
 
-const FPS: u64 = 10;
+pub const FPS: u64 = 10;
+/// The camera page's keyframe interval: 3 s.
+pub const KEYFRAME_EVERY: u64 = 3 * FPS;
 /// Chromium's VP8 at 250 kbit/s in `--codec`: keyframes of about 20 KB, deltas by layer.
 const KEYFRAME_BYTES: usize = 20_000;
 const DELTA_BYTES: [usize; 3] = [3_600, 2_400, 1_700];
+/// How long the relay's CPU is measured for each stream.
+const RELAY_COST_SECONDS: u64 = 20;
 const JOINERS: usize = 100;
 /// 150 kbit/s.
 const SLOW_LINK_BYTES_PER_SECOND: u64 = 150_000 / 8;
@@ -41,6 +47,8 @@ pub struct LayeredReport {
     pub slow_viewer_chunks_by_layer: [u64; 3],
     pub full_viewer_pictures_per_second: f64,
     pub seconds: u64,
+    /// The relay's CPU for VP8 and for JPEG, the same viewers watching each.
+    pub relay_costs: Vec<RelayCost>,
 }
 
 /// Streams for `seconds` while joiners come and go and a slow viewer and a full-rate one
@@ -53,7 +61,7 @@ pub async fn run(programs: &Programs, seconds: u64) -> anyhow::Result<LayeredRep
     let half = seconds / 2;
 
     let streaming = tokio::spawn(async move {
-        let mut stream = LayeredStream::new(3, 3 * FPS);
+        let mut stream = LayeredStream::new(3, KEYFRAME_EVERY);
         let now = Timestamp::from_micros(0);
         camera.send_frame(stream.config(now)).await?;
         let mut tick = tokio::time::interval(Duration::from_millis(1_000 / FPS));
@@ -61,13 +69,7 @@ pub async fn run(programs: &Programs, seconds: u64) -> anyhow::Result<LayeredRep
         let mut bytes = 0;
         for n in 0..seconds * FPS {
             tick.tick().await;
-            let key = n % (3 * FPS) == 0;
-            let layer = stream.layer_at(n % (3 * FPS));
-            let len = if key {
-                KEYFRAME_BYTES
-            } else {
-                DELTA_BYTES[usize::from(layer)]
-            };
+            let len = chunk_len(&stream, n % KEYFRAME_EVERY);
             let chunk = stream.next_chunk(len, now, false);
             bytes += chunk.message.len();
             camera.send_frame(chunk.message).await?;
@@ -76,7 +78,7 @@ pub async fn run(programs: &Programs, seconds: u64) -> anyhow::Result<LayeredRep
     });
     let watch = |mut connection: Connection, seconds: u64| {
         tokio::spawn(async move {
-            let stream = LayeredStream::new(3, 3 * FPS);
+            let stream = LayeredStream::new(3, KEYFRAME_EVERY);
             let mut check = DecoderCheck::default();
             let (mut layers, mut bytes) = ([0u64; 3], 0usize);
             let until = Instant::now() + Duration::from_secs(seconds);
@@ -133,6 +135,10 @@ pub async fn run(programs: &Programs, seconds: u64) -> anyhow::Result<LayeredRep
     let (full_layers, _) = full_watching.await??;
     camera.close().await;
     nido.stop().await;
+    let mut relay_costs = Vec::new();
+    for stream in Stream::ALL {
+        relay_costs.push(relay_cost::measure(programs, stream, RELAY_COST_SECONDS).await?);
+    }
     waits.sort_by(f64::total_cmp);
     let percentile = |p: f64| waits[((waits.len() - 1) as f64 * p).round() as usize];
     let rate = |count: f64, seconds: u64| count / seconds as f64;
@@ -148,7 +154,17 @@ pub async fn run(programs: &Programs, seconds: u64) -> anyhow::Result<LayeredRep
         slow_viewer_chunks_by_layer: slow_layers,
         full_viewer_pictures_per_second: rate(full_layers.iter().sum::<u64>() as f64, seconds),
         seconds,
+        relay_costs,
     })
+}
+
+/// The payload size of the chunk `distance` chunks after its keyframe.
+pub fn chunk_len(stream: &LayeredStream, distance: u64) -> usize {
+    if distance == 0 {
+        KEYFRAME_BYTES
+    } else {
+        DELTA_BYTES[usize::from(stream.layer_at(distance))]
+    }
 }
 
 /// How many keyframes the relay has asked of cameras, from its metrics.
@@ -169,7 +185,7 @@ async fn keyframes_asked(target: &crate::peer::Target) -> anyhow::Result<u64> {
 
 impl LayeredReport {
     pub fn markdown(&self, machine: &crate::report::Machine) -> String {
-        format!(
+        let mut md = format!(
             "### A layered stream through the relay\n\n{} · {} · `{}`\n\n\
              A VP8 L1T3 stream of {:.0} kbit/s, {} s.\n\n\
              | target | measured | met |\n| --- | --- | --- |\n\
@@ -195,7 +211,25 @@ impl LayeredReport {
             yes_no(self.slow_viewer_pictures_per_second >= 2.0),
             self.full_viewer_pictures_per_second,
             yes_no(self.full_viewer_pictures_per_second >= FPS as f64 * 0.95),
-        )
+        );
+        md.push_str(
+            "\nThe relay's CPU, the same viewers watching each stream on a fresh relay:\n\n\
+             | stream | viewers | kbit/s per viewer | CPU s | CPU s per delivered GB | CPU ms per viewer-minute |\n\
+             | --- | ---: | ---: | ---: | ---: | ---: |\n",
+        );
+        for cost in &self.relay_costs {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                cost.stream.describe(),
+                cost.viewers,
+                cost.kbit_per_viewer,
+                cost.cpu_seconds,
+                cost.cpu_seconds_per_gb,
+                cost.cpu_ms_per_viewer_minute
+            );
+        }
+        md
     }
 }
 

@@ -2,6 +2,7 @@
 //! writes the results as JSON and markdown.
 
 mod camera;
+mod capture_to_screen;
 mod churn;
 mod client_size;
 mod clock;
@@ -15,6 +16,7 @@ mod nido_setup;
 mod pausing_link;
 mod peer;
 mod proc_stats;
+mod relay_cost;
 mod report;
 mod scenarios;
 mod step;
@@ -77,6 +79,11 @@ struct Options {
     /// viewer at 150 kbit/s), for at least 20 s; writes layered.{json,md}.
     #[arg(long)]
     layered: bool,
+    /// Measures capture to screen with VP8 and with JPEG in headless Chromium instead
+    /// (`--seconds` each, at least 30; needs the app built into dist/); writes
+    /// capture-to-screen.{json,md}.
+    #[arg(long)]
+    latency: bool,
     /// Defaults to the `nido-server` beside this program.
     #[arg(long)]
     nido_server: Option<PathBuf>,
@@ -118,11 +125,15 @@ async fn run(options: Options) -> anyhow::Result<()> {
     if options.codec {
         return codec(&options).await;
     }
+    if options.latency {
+        let report = capture_to_screen::run(options.seconds.max(30)).await?;
+        return write_results(&options, "capture-to-screen", &report, |m| {
+            report.markdown(m)
+        });
+    }
     if options.layered {
         let report = layered::run(&programs, options.seconds.max(20)).await?;
-        let machine = Machine::describe(std::env::args().collect::<Vec<_>>().join(" "));
-        let markdown = report.markdown(&machine);
-        return write_results(&options, "layered", &machine, &report, &markdown);
+        return write_results(&options, "layered", &report, |m| report.markdown(m));
     }
     if options.login_burst {
         println!("{}", login_burst::run(&programs).await?.describe());
@@ -170,16 +181,14 @@ async fn multi_node(
         seconds: options.seconds,
     };
     let result = multi_node::run(programs, &load, clock).await?;
-    let machine = Machine::describe(std::env::args().collect::<Vec<_>>().join(" "));
-    let markdown = result.markdown(&machine.command);
-    write_results(options, "multi-node", &machine, &result, &markdown)
+    write_results(options, "multi-node", &result, |m| {
+        result.markdown(&m.command)
+    })
 }
 
 async fn codec(options: &Options) -> anyhow::Result<()> {
     let report = codec_quality::run().await?;
-    let machine = Machine::describe(std::env::args().collect::<Vec<_>>().join(" "));
-    let markdown = report.markdown(&machine);
-    write_results(options, "codec-quality", &machine, &report, &markdown)
+    write_results(options, "codec-quality", &report, |m| report.markdown(m))
 }
 
 /// Writes a mode's `name.json` (the machine and the result) and `name.md` into the output
@@ -187,16 +196,17 @@ async fn codec(options: &Options) -> anyhow::Result<()> {
 fn write_results(
     options: &Options,
     name: &str,
-    machine: &Machine,
     result: &impl serde::Serialize,
-    markdown: &str,
+    markdown: impl FnOnce(&Machine) -> String,
 ) -> anyhow::Result<()> {
+    let machine = Machine::describe(std::env::args().collect::<Vec<_>>().join(" "));
+    let markdown = markdown(&machine);
     std::fs::create_dir_all(&options.out)?;
     std::fs::write(
         options.out.join(format!("{name}.json")),
         serde_json::to_string_pretty(&serde_json::json!({"machine": machine, "result": result}))?,
     )?;
-    std::fs::write(options.out.join(format!("{name}.md")), markdown)?;
+    std::fs::write(options.out.join(format!("{name}.md")), &markdown)?;
     println!("{markdown}");
     Ok(())
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use fantoccini::{Client, ClientBuilder, Locator};
+use nido_shared::UserRole;
 pub use nido_testkit::{InProcessServer, PASSWORD, ProcessGroup, TIME_ZONE};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -376,6 +377,83 @@ impl Browser {
             )
             .await;
         serde_json::from_value(sample).ok().flatten()
+    }
+}
+
+/// The switch that makes a browser resolve `nido.test`, Nido's name on the network in these
+/// tests, to this machine; by plain http there, browsers offer no WebCodecs.
+pub const NIDO_TEST_NAME: &str = "--host-resolver-rules=MAP nido.test 127.0.0.1";
+
+/// A Nido serving the built app, also as `nido.test`, on a school morning (a Wednesday,
+/// 10:00 in Madrid) with room `room` ("Pollitos") and its caregiver `marta` ("Seño Marta").
+pub async fn classroom(room: &str) -> InProcessServer {
+    let server = InProcessServer::start_with(Some(&dist_dir()), |config| {
+        config.public_url = Some("https://nido.test".parse().expect("an address"));
+    })
+    .await;
+    server.set_local_time("2026-11-25T10:00:00+01:00");
+    server.room(room, "Pollitos", Default::default()).await;
+    server
+        .person(UserRole::Caregiver, "marta", "Seño Marta", &[room])
+        .await;
+    server
+}
+
+impl Driver {
+    /// The camera page of `room` as Marta opens it on a laptop, live; `prepare` runs on the
+    /// page before it starts (to stand in for the browser's media APIs).
+    pub async fn camera_page(
+        &self,
+        server: &InProcessServer,
+        room: &str,
+        prepare: &str,
+    ) -> Browser {
+        let camera = self.browser(LAPTOP).await;
+        camera.log_in(server, "marta", "Seño Marta").await;
+        camera.click(&format!("stream-{room}")).await;
+        if !prepare.is_empty() {
+            camera.js(prepare).await;
+        }
+        camera.click("start").await;
+        camera.wait_for_text("camera-state", "Live").await;
+        camera
+    }
+}
+
+/// How a viewer reaches Nido.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    /// On this machine: a secure context, with WebCodecs.
+    Locally,
+    /// By plain http from the network (`nido.test`, resolved to this machine): browsers
+    /// offer no WebCodecs there, like a browser without them (Firefox on Android).
+    WithoutWebCodecs,
+}
+
+impl Driver {
+    /// The viewer page of `room` as `username`, a family member of the room made now, sees
+    /// it.
+    pub async fn viewer_page(
+        &self,
+        server: &InProcessServer,
+        room: &str,
+        size: (u32, u32),
+        reached: Reached,
+        username: &str,
+    ) -> Browser {
+        server
+            .person(UserRole::Family, username, username, &[room])
+            .await;
+        let origin = match reached {
+            Reached::Locally => format!("http://{}", server.addr),
+            Reached::WithoutWebCodecs => format!("http://nido.test:{}", server.addr.port()),
+        };
+        let browser = self.browser_with(size, &[NIDO_TEST_NAME.to_owned()]).await;
+        browser
+            .log_in_at(&format!("{origin}/login"), username, username)
+            .await;
+        browser.goto(&format!("{origin}/watch/{room}")).await;
+        browser
     }
 }
 

@@ -5,43 +5,8 @@
 //! and a viewer whose decoder fails recovers by itself.
 
 use nido_e2e::*;
-use nido_shared::UserRole;
 
 const ROOM: &str = "pollitos";
-
-/// How a viewer reaches Nido.
-#[derive(PartialEq)]
-enum Reached {
-    /// On this machine: a secure context, with WebCodecs.
-    Locally,
-    /// By plain http from the network (`nido.test`, resolved to this machine): browsers
-    /// offer no WebCodecs there, like a browser without them (Firefox on Android).
-    WithoutWebCodecs,
-}
-
-/// The room's viewer page as `username` (a family member of the room) sees it.
-async fn viewer(
-    driver: &Driver,
-    server: &InProcessServer,
-    size: (u32, u32),
-    reached: Reached,
-    username: &str,
-) -> Browser {
-    server
-        .person(UserRole::Family, username, username, &[ROOM])
-        .await;
-    let origin = match reached {
-        Reached::Locally => format!("http://{}", server.addr),
-        Reached::WithoutWebCodecs => format!("http://nido.test:{}", server.addr.port()),
-    };
-    let rules = ["--host-resolver-rules=MAP nido.test 127.0.0.1".to_owned()];
-    let browser = driver.browser_with(size, &rules).await;
-    browser
-        .log_in_at(&format!("{origin}/login"), username, username)
-        .await;
-    browser.goto(&format!("{origin}/watch/{ROOM}")).await;
-    browser
-}
 
 /// The server's count of keyframes asked of cameras, as `/metrics` says it.
 fn keyframes_requested(server: &InProcessServer) -> u64 {
@@ -57,31 +22,19 @@ fn keyframes_requested(server: &InProcessServer) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vp8_reaches_viewers_beside_jpeg_late_joiners_see_at_once_and_a_broken_decoder_recovers() {
-    let dist = dist_dir();
-    // Nido also answers to `nido.test`, its name on the network.
-    let server = InProcessServer::start_with(Some(&dist), |config| {
-        config.public_url = Some("https://nido.test".parse().expect("an address"));
-    })
-    .await;
-    server.set_local_time("2026-11-25T10:00:00+01:00");
-    server.room(ROOM, "Pollitos", Default::default()).await;
-    server
-        .person(UserRole::Caregiver, "marta", "Seño Marta", &[ROOM])
-        .await;
+    let server = classroom(ROOM).await;
     let driver = Driver::start().await;
 
     // A viewer that decodes VP8 waits for the camera.
-    let ana = viewer(&driver, &server, PHONE, Reached::Locally, "ana").await;
+    let ana = driver
+        .viewer_page(&server, ROOM, PHONE, Reached::Locally, "ana")
+        .await;
     let support = ana
         .js("return typeof VideoDecoder === 'function' && (await VideoDecoder.isConfigSupported({codec: 'vp8'})).supported")
         .await;
     assert_eq!(support, true, "this Chromium decodes VP8");
 
-    let camera = driver.browser(LAPTOP).await;
-    camera.log_in(&server, "marta", "Seño Marta").await;
-    camera.click(&format!("stream-{ROOM}")).await;
-    camera.click("start").await;
-    camera.wait_for_text("camera-state", "Live").await;
+    let camera = driver.camera_page(&server, ROOM, "").await;
     camera.wait_for_text("sent-codec", "VP8 L1T").await;
 
     ana.wait_for_moving_picture().await;
@@ -92,7 +45,9 @@ async fn vp8_reaches_viewers_beside_jpeg_late_joiners_see_at_once_and_a_broken_d
     assert_eq!(also_jpeg, false, "nobody needs JPEG yet");
 
     // A browser without WebCodecs watches JPEG; the camera sends it too, and says so.
-    let bea = viewer(&driver, &server, PHONE, Reached::WithoutWebCodecs, "bea").await;
+    let bea = driver
+        .viewer_page(&server, ROOM, PHONE, Reached::WithoutWebCodecs, "bea")
+        .await;
     assert_eq!(bea.js("return typeof VideoDecoder").await, "undefined");
     bea.wait_for_moving_picture().await;
     bea.wait_for_text("received", "JPEG").await;
@@ -101,7 +56,9 @@ async fn vp8_reaches_viewers_beside_jpeg_late_joiners_see_at_once_and_a_broken_d
 
     // A late joiner gets a picture from the room's cached keyframe, asking for none.
     let asked_before = keyframes_requested(&server);
-    let carla = viewer(&driver, &server, LAPTOP, Reached::Locally, "carla").await;
+    let carla = driver
+        .viewer_page(&server, ROOM, LAPTOP, Reached::Locally, "carla")
+        .await;
     carla.wait_for_moving_picture().await;
     carla.wait_for_text("received", "VP8").await;
     assert_eq!(keyframes_requested(&server), asked_before);
@@ -149,4 +106,52 @@ async fn vp8_reaches_viewers_beside_jpeg_late_joiners_see_at_once_and_a_broken_d
     camera
         .wait_for_text("also-jpeg", "También se envía en JPEG")
         .await;
+}
+
+/// A camera whose encoder falls behind (a busy phone: Chromium takes pictures in at once and
+/// turns them out late, its `encodeQueueSize` at 0) is given one picture at a time, so that
+/// no backlog of pictures reaches viewers late; a picture the encoder drops does not stop it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_encoder_is_given_one_picture_at_a_time_and_a_dropped_one_does_not_stop_it() {
+    let server = classroom(ROOM).await;
+    let driver = Driver::start().await;
+    // Every chunk comes out 400 ms after its picture went in; the third never does.
+    let camera = driver
+        .camera_page(
+            &server,
+            ROOM,
+            "window.nidoEncoder = { given: 0, out: 0, most: 0 };
+             const Original = VideoEncoder;
+             window.VideoEncoder = class extends Original {
+               constructor(init) {
+                 let outputs = 0;
+                 super({ error: init.error, output: (chunk, metadata) => {
+                   if (++outputs === 3) { nidoEncoder.out++; return; }
+                   setTimeout(() => { nidoEncoder.out++; init.output(chunk, metadata); }, 400);
+                 } });
+               }
+               encode(frame, options) {
+                 nidoEncoder.given++;
+                 nidoEncoder.most = Math.max(nidoEncoder.most, nidoEncoder.given - nidoEncoder.out);
+                 return super.encode(frame, options);
+               }
+             };",
+        )
+        .await;
+    camera.wait_for_text("sent-codec", "VP8 L1T").await;
+
+    let ana = driver
+        .viewer_page(&server, ROOM, PHONE, Reached::Locally, "ana")
+        .await;
+    ana.wait_for_moving_picture().await;
+    ana.wait_for_text("received", "VP8").await;
+    let encoder = eventually("a dozen pictures encoded", || async {
+        let encoder = camera.js("return window.nidoEncoder").await;
+        (encoder["given"].as_u64() >= Some(12)).then_some(encoder)
+    })
+    .await;
+    assert_eq!(
+        encoder["most"], 1,
+        "never more than one picture in the encoder: {encoder}"
+    );
 }

@@ -5,6 +5,7 @@
 //! uplink, lowered while the socket's send buffer fills and raised again once it is empty.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Reflect, Uint8Array};
@@ -25,8 +26,13 @@ use crate::room::RoomLink;
 const KEYFRAME_EVERY_MS: f64 = 3_000.0;
 /// The server's keyframe requests are honoured at most this often: each costs every viewer.
 const KEYFRAME_REQUESTS_EVERY_MS: f64 = 1_000.0;
-/// Pictures waiting in the encoder beyond which new ones are skipped.
-const MAX_ENCODE_QUEUE: u32 = 2;
+/// A picture is skipped while the encoder still works on an earlier one: Chromium takes
+/// pictures in faster than a starved encoder turns them out (its `encodeQueueSize` stays 0
+/// meanwhile), and what it queued would reach viewers seconds late.
+const MAX_PICTURES_IN_ENCODER: usize = 1;
+/// A picture still in the encoder after this long was dropped by it (its rate control
+/// may): it no longer holds the next one back.
+const PICTURE_LOST_AFTER_MS: f64 = 1_000.0;
 /// The bitrate never goes below this, however slow the uplink.
 const MIN_BITS_PER_SECOND: u32 = 60_000;
 /// Bitrate changes at most this often, so that each one's effect on the backlog shows.
@@ -44,6 +50,9 @@ struct Stream {
     config: Option<Vec<u8>>,
     chunks_sent: u32,
     bytes_sent: f64,
+    /// Pictures given to the encoder and not out yet: their timestamps, and when they went in
+    /// (the page's clock, ms).
+    in_encoder: VecDeque<(f64, f64)>,
 }
 
 pub struct ChunkEncoder {
@@ -74,6 +83,7 @@ impl ChunkEncoder {
             config: None,
             chunks_sent: 0,
             bytes_sent: 0.0,
+            in_encoder: VecDeque::new(),
         }));
         let failed = Rc::new(Cell::new(false));
         let on_output = Closure::<dyn FnMut(EncodedVideoChunk, JsValue)>::new({
@@ -126,17 +136,24 @@ impl ChunkEncoder {
     }
 
     /// Encodes a picture taken at `now_ms` (the page's clock), unless the encoder is still
-    /// busy with earlier ones; a keyframe when one is due or was asked for.
+    /// busy with an earlier one; a keyframe when one is due or was asked for.
     pub fn encode(&self, frame: &VideoFrame, now_ms: f64) {
-        if self.has_failed() || self.encoder.encode_queue_size() > MAX_ENCODE_QUEUE {
+        if self.has_failed() || self.stream.borrow_mut().encoder_busy(now_ms) {
             return;
         }
         let key =
             self.force_key.replace(false) || now_ms - self.last_key_ms.get() >= KEYFRAME_EVERY_MS;
         let options = VideoEncoderEncodeOptions::new();
         options.set_key_frame(key);
-        if self.encoder.encode_with_options(frame, &options).is_ok() && key {
-            self.last_key_ms.set(now_ms);
+        if self.encoder.encode_with_options(frame, &options).is_ok() {
+            let timestamp = frame.timestamp();
+            self.stream
+                .borrow_mut()
+                .in_encoder
+                .push_back((timestamp, now_ms));
+            if key {
+                self.last_key_ms.set(now_ms);
+            }
         }
     }
 
@@ -197,9 +214,26 @@ impl Drop for ChunkEncoder {
 }
 
 impl Stream {
+    /// Whether a picture given to the encoder less than [`PICTURE_LOST_AFTER_MS`] ago is
+    /// still in it.
+    fn encoder_busy(&mut self, now_ms: f64) -> bool {
+        self.in_encoder
+            .retain(|(_, given_ms)| now_ms - given_ms < PICTURE_LOST_AFTER_MS);
+        self.in_encoder.len() >= MAX_PICTURES_IN_ENCODER
+    }
+
     /// Sends an encoder output: the configuration first if it came with one or this is a
     /// keyframe, then the chunk.
     fn send(&mut self, chunk: &EncodedVideoChunk, metadata: &JsValue) {
+        // Outputs come in order: this picture and any the encoder dropped before it are out.
+        let timestamp = chunk.timestamp();
+        while self
+            .in_encoder
+            .front()
+            .is_some_and(|(given, _)| *given <= timestamp)
+        {
+            self.in_encoder.pop_front();
+        }
         if let Some(config) = decoder_config(metadata) {
             self.config = Some(config.encode());
         }
