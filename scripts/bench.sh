@@ -5,7 +5,9 @@
 #! `scripts/bench.sh --nodes 3` runs the multi-node mode (docs/bench/multi-node.{json,md}),
 #! `scripts/bench.sh --codec` JPEG's and VP8's quality per byte in Chromium
 #! (docs/bench/codec-quality.{json,md}), `scripts/bench.sh --layered` a VP8 stream through
-#! the relay: late joiners, a viewer at 150 kbit/s (docs/bench/layered.{json,md}).
+#! the relay: late joiners, a viewer at 150 kbit/s, the relay's CPU against JPEG
+#! (docs/bench/layered.{json,md}), `scripts/bench.sh --latency --seconds 60` capture to screen
+#! with VP8 and with JPEG in Chromium (docs/bench/capture-to-screen.{json,md}).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh --test
@@ -19,4 +21,9 @@ cargo build --release --locked -p nido-server -p nido-bench
 NIDO_TEST_POSTGRES="$(scripts/test-postgres.sh $$)"
 export NIDO_TEST_POSTGRES
 say "running the comparison"
+case " $* " in
+    # Nido in the benchmark's process and two Chromiums: pinned to one core, they would
+    # measure their contention.
+    *" --codec "* | *" --latency "*) exec target/release/nido-bench "$@" ;;
+esac
 exec taskset -c 1 target/release/nido-bench --server-core 0 "$@"

@@ -9,10 +9,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::deployment::{self, CAMERA_KEY, Deployment, camera_on, connect, sees_camera_live};
+use common::deployment::{
+    self, CAMERA_KEY, Deployment, camera_on, connect, sees_camera_live, vp8_camera_on,
+    vp8_viewer_on,
+};
 use common::*;
 use nido_shared::api::Me;
-use nido_shared::{CameraStatus, ChatLine, ErrorCode, FrameHeader, FrameKind, Role, VideoCodec};
+use nido_shared::{CameraStatus, ChatLine, ErrorCode, FrameHeader, FrameKind, Role, ServerMessage};
 use nido_testkit::frames::{DecoderCheck, LayeredStream};
 use tokio::time::Instant;
 
@@ -571,24 +574,10 @@ async fn chat_sent_while_nats_is_down_and_back_reaches_every_node_once_in_order(
 async fn a_layered_stream_crosses_nodes_whole_and_a_jpeg_only_viewer_elsewhere_gets_jpeg() {
     let deployment = deployment::start(3, &[]).await;
     let family = deployment.family("abuela").await;
-    let mut vp8_viewer = connect(&deployment, 1, &deployment.admin).await;
-    vp8_viewer
-        .send_join_with_video("sala-1", Role::Viewer, None, vec![VideoCodec::Vp8], None)
-        .await;
-    vp8_viewer.welcome().await;
+    let mut vp8_viewer = vp8_viewer_on(&deployment, 1).await;
     let mut jpeg_viewer = connect(&deployment, 2, &family).await;
     jpeg_viewer.join("sala-1", Role::Viewer, None).await;
-    let mut camera = connect(&deployment, 0, &deployment.admin).await;
-    camera
-        .send_join_with_video(
-            "sala-1",
-            Role::Camera,
-            Some(CAMERA_KEY),
-            Vec::new(),
-            Some(VideoCodec::Vp8),
-        )
-        .await;
-    camera.welcome().await;
+    let mut camera = vp8_camera_on(&deployment, 0).await;
     // Node 2 reports a viewer that reads JPEG only.
     while !camera.next_video_demand().await {}
     sees_camera_live(&mut vp8_viewer).await;
@@ -624,4 +613,40 @@ async fn a_layered_stream_crosses_nodes_whole_and_a_jpeg_only_viewer_elsewhere_g
     }
     drop(jpeg_viewer);
     while camera.next_video_demand().await {}
+}
+
+#[tokio::test]
+async fn a_viewer_that_lost_its_chain_on_another_node_has_the_camera_asked_for_a_keyframe() {
+    let deployment = deployment::start(2, &[]).await;
+    let mut stalled = vp8_viewer_on(&deployment, 1).await;
+    let mut camera = vp8_camera_on(&deployment, 0).await;
+    sees_camera_live(&mut stalled).await;
+
+    // One layer and no regular keyframe: once node 1 could not give its viewer, who reads
+    // nothing for 3 s, a chunk, that viewer needs a keyframe only the camera on node 0 can
+    // make, which node 1 finds out when the viewer reads again.
+    let now = Timestamp::from_micros(1_796_212_800_000_000);
+    let mut stream = LayeredStream::new(1, 1_000_000);
+    camera.send_binary(stream.config(now).to_vec()).await;
+    let mut schedule = tokio::time::interval(Duration::from_millis(33));
+    let mut asked = 0;
+    for n in 0..150 {
+        schedule.tick().await;
+        let chunk = stream.next_chunk(100_000, now, false);
+        camera.send_binary(chunk.message.to_vec()).await;
+        if n >= 90 {
+            stalled.received_within(Duration::from_millis(1)).await;
+        }
+        asked += camera
+            .received_within(Duration::from_millis(1))
+            .await
+            .iter()
+            .filter(|r| matches!(r, Received::Json(ServerMessage::KeyframeRequest {})))
+            .count();
+    }
+    assert!(asked >= 1, "the camera on node 0 was asked for a keyframe");
+    assert!(
+        asked <= 6,
+        "at most once a second, node 1's asks and node 0's: {asked} in 5 s"
+    );
 }

@@ -140,6 +140,11 @@ impl Backplane {
         format!("{}.room.{room}.presence", self.subjects.prefix)
     }
 
+    /// Where a node whose viewer waits for a keyframe asks the camera's node for one.
+    pub fn keyframe_subject(&self, room: &RoomId) -> String {
+        format!("{}.room.{room}.keyframe", self.subjects.prefix)
+    }
+
     /// Where a room's stored chat messages and deletions are announced.
     pub fn chat_subject(&self, room: &RoomId) -> String {
         format!("{}.room.{room}.chat", self.subjects.prefix)

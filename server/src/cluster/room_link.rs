@@ -1,6 +1,6 @@
 //! One room's traffic with the other nodes, while this node has members of it: its camera
 //! frames out (JPEG the newest only, chunks in order up to a bound: `outgoing_video`), other
-//! nodes' frames in, each node's report of
+//! nodes' frames in, asks for a keyframe from the camera's node, each node's report of
 //! who is there, and the chat feed. Each is a task of its own, so that none waits for
 //! another; all stop, and their subscriptions end, when the room's last member leaves.
 
@@ -29,6 +29,13 @@ const PRESENCE_EVERY: Duration = Duration::from_secs(1);
 /// is replaced by the next; presence and chat are sent again or read from the database).
 const PUBLISH_TIMEOUT: Duration = Duration::from_millis(200);
 
+/// A node's ask for a keyframe from the room's camera on another node: a viewer there lost
+/// its chain.
+#[derive(Serialize, Deserialize)]
+struct KeyframeWanted {
+    node: NodeId,
+}
+
 /// A node's report of its members of a room, as sent on NATS.
 #[derive(Serialize, Deserialize)]
 struct PresenceReport {
@@ -44,7 +51,7 @@ pub struct RoomLink {
     presence_changed: Arc<Notify>,
     chat: mpsc::UnboundedSender<ChatInput>,
     chat_ready: watch::Receiver<bool>,
-    _tasks: [AbortOnDropHandle<()>; 4],
+    _tasks: [AbortOnDropHandle<()>; 5],
 }
 
 impl RoomLink {
@@ -60,6 +67,7 @@ impl RoomLink {
                 Arc::clone(&frames),
             )),
             spawn(receive_frames(cluster.clone(), room.clone())),
+            spawn(hear_keyframe_wishes(cluster.clone(), room.clone())),
             spawn(exchange_presence(
                 cluster.clone(),
                 room.clone(),
@@ -215,6 +223,37 @@ async fn receive_frames(cluster: Cluster, room: RoomHandle) {
             metrics,
         ) {
             metrics.backplane_frame_in(size, envelope.age(cluster.now()));
+        }
+        if room.take_keyframe_wanted_from_afar() {
+            let subject = backplane.keyframe_subject(room.id());
+            let wish = KeyframeWanted {
+                node: cluster.node().clone(),
+            };
+            let cluster = cluster.clone();
+            tokio::spawn(async move { publish_json(&cluster, subject, &wish).await });
+        }
+    }
+}
+
+/// Takes other nodes' asks for a keyframe to this node's camera, if it is here. A lost ask
+/// costs its viewer the wait for the camera's next regular keyframe.
+async fn hear_keyframe_wishes(cluster: Cluster, room: RoomHandle) {
+    let backplane = cluster.backplane();
+    let mut wishes = match backplane
+        .control()
+        .subscribe(backplane.keyframe_subject(room.id()))
+        .await
+    {
+        Ok(wishes) => wishes,
+        Err(error) => {
+            return tracing::error!(%error, room = %room.id(), "cannot subscribe to a room's keyframe asks");
+        }
+    };
+    while let Some(message) = wishes.next().await {
+        match serde_json::from_slice::<KeyframeWanted>(&message.payload) {
+            Ok(wish) if wish.node != *cluster.node() => room.keyframe_wanted_elsewhere(),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "dropped a malformed keyframe ask"),
         }
     }
 }

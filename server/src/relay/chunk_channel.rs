@@ -213,6 +213,11 @@ impl ChunkChannel {
         lock(&self.shared.cache).restart();
     }
 
+    /// A viewer elsewhere waits for a keyframe: the next asking says so.
+    pub fn want_keyframe(&self) {
+        self.shared.keyframe_wanted.store(true, Ordering::Relaxed);
+    }
+
     /// Whether a viewer waits for a keyframe that will not come by itself, since the last
     /// time this was asked.
     pub fn take_keyframe_wanted(&self) -> bool {

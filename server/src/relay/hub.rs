@@ -97,8 +97,17 @@ struct Members {
     /// The newest camera seat epoch a frame was accepted under: frames of older seats (a
     /// camera taken over elsewhere) are dropped.
     video_epoch: u64,
-    /// When the camera was last asked for a keyframe.
+    /// When the camera (or, for a camera on another node, its node) was last asked for a
+    /// keyframe.
     keyframe_asked_at: Option<Instant>,
+}
+
+impl Members {
+    /// Whether the last ask for a keyframe was long enough ago.
+    fn keyframe_ask_due(&self) -> bool {
+        self.keyframe_asked_at
+            .is_none_or(|at| at.elapsed() >= KEYFRAME_REQUEST_EVERY)
+    }
 }
 
 /// One node's members of a room, as it reports them to the others.
@@ -670,10 +679,7 @@ impl Room {
         else {
             return;
         };
-        let due = members
-            .keyframe_asked_at
-            .is_none_or(|at| at.elapsed() >= KEYFRAME_REQUEST_EVERY);
-        if due && self.video.take_keyframe_wanted() {
+        if members.keyframe_ask_due() && self.video.take_keyframe_wanted() {
             seat.member
                 .outbox
                 .push_message(&ServerMessage::KeyframeRequest {});
@@ -744,6 +750,33 @@ impl RoomHandle {
         drop(members);
         publication.run(metrics);
         true
+    }
+
+    /// Whether a viewer here waits for a keyframe from the room's camera on another node (at
+    /// most once per [`KEYFRAME_REQUEST_EVERY`]): that node is then asked to ask its camera.
+    pub fn take_keyframe_wanted_from_afar(&self) -> bool {
+        let Some(room) = self.room.upgrade() else {
+            return false;
+        };
+        let mut members = lock(&room.members);
+        if members.camera.is_some()
+            || !members.keyframe_ask_due()
+            || !room.video.take_keyframe_wanted()
+        {
+            return false;
+        }
+        members.keyframe_asked_at = Some(Instant::now());
+        true
+    }
+
+    /// A viewer on another node waits for a keyframe: this node's camera, if it is here, is
+    /// asked for one with its next frame, as for a viewer here (at most once a second).
+    pub fn keyframe_wanted_elsewhere(&self) {
+        if let Some(room) = self.room.upgrade()
+            && lock(&room.members).camera.is_some()
+        {
+            room.video.want_keyframe();
+        }
     }
 
     /// Another node's report of its members of this room.

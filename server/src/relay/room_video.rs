@@ -140,6 +140,11 @@ impl RoomVideo {
         }
     }
 
+    /// A viewer on another node waits for a keyframe from this node's camera.
+    pub fn want_keyframe(&self) {
+        self.families.chunks.want_keyframe();
+    }
+
     /// Whether a viewer waits for a keyframe that will not come by itself.
     pub fn take_keyframe_wanted(&self) -> bool {
         // Both asked: each flag is cleared by the asking.

@@ -35,3 +35,35 @@ pub async fn camera_on(deployment: &Deployment, node: usize, key: &str) -> TestC
         .await;
     camera
 }
+
+/// The admin's camera on `node`, sending VP8 chunks, welcomed.
+pub async fn vp8_camera_on(deployment: &Deployment, node: usize) -> TestClient {
+    let mut camera = connect(deployment, node, &deployment.admin).await;
+    camera
+        .send_join_with_video(
+            "sala-1",
+            nido_shared::Role::Camera,
+            Some(CAMERA_KEY),
+            Vec::new(),
+            Some(nido_shared::VideoCodec::Vp8),
+        )
+        .await;
+    camera.welcome().await;
+    camera
+}
+
+/// The admin watching on `node` with a browser that decodes VP8, welcomed.
+pub async fn vp8_viewer_on(deployment: &Deployment, node: usize) -> TestClient {
+    let mut viewer = connect(deployment, node, &deployment.admin).await;
+    viewer
+        .send_join_with_video(
+            "sala-1",
+            nido_shared::Role::Viewer,
+            None,
+            vec![nido_shared::VideoCodec::Vp8],
+            None,
+        )
+        .await;
+    viewer.welcome().await;
+    viewer
+}
