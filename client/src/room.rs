@@ -1,6 +1,7 @@
 //! A page's live link to one room: the socket, and signals for its status, presence, chat
 //! and the server-clock estimate that both pages show.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
@@ -73,11 +74,15 @@ pub struct JoinAs {
 pub struct RoomLink {
     socket: Rc<RoomSocket>,
     signals: RoomSignals,
+    /// A camera's codec for chunks, as every join (also after a reconnect) says it.
+    encodes: Rc<Cell<Option<VideoCodec>>>,
     _time_sync: Interval,
 }
 
 impl RoomLink {
     pub fn open(join: JoinAs, signals: RoomSignals, on_frame: Box<dyn Fn(ArrayBuffer)>) -> Self {
+        let encodes = Rc::new(Cell::new(join.encodes));
+        let joins_encoding = Rc::clone(&encodes);
         let join = Box::new(move || ClientMessage::Join {
             room: join.room.clone(),
             role: join.role,
@@ -85,7 +90,7 @@ impl RoomLink {
             after_seq: signals.chat.with_untracked(ChatLog::last_seq),
             chat_only: join.chat_only,
             decodes: join.decodes.clone(),
-            encodes: join.encodes,
+            encodes: joins_encoding.get(),
         });
         // The socket is created before the handlers that answer through it, so they reach it
         // through this slot.
@@ -124,6 +129,7 @@ impl RoomLink {
         Self {
             socket,
             signals,
+            encodes,
             _time_sync: time_sync,
         }
     }
@@ -169,6 +175,13 @@ impl RoomLink {
             ChatRequest::Unmute(user_id) => ClientMessage::Unmute { user_id },
         };
         self.socket.send(&message);
+    }
+
+    /// A camera whose encoder failed for good: from now on it sends JPEG only, and says so
+    /// (now, and in its joins after a reconnect).
+    pub fn send_jpeg_only(&self) {
+        self.encodes.set(None);
+        self.socket.send(&ClientMessage::JpegOnly {});
     }
 
     /// A viewer's choice of the base layer only, remembered in this browser.

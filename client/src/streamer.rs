@@ -30,6 +30,10 @@ const STATS_EVERY_MS: u32 = 1_000;
 /// VP8's bitrate aims at this many bits per pixel per frame: 250 kbit/s at 640×480 and
 /// 10 fps (docs/performance.md, "Video in fewer bytes").
 const VP8_BITS_PER_PIXEL: f64 = 0.08;
+/// After this many VP8 encoder failures, each less than [`ENCODER_FAILURES_FORGOTTEN_MS`]
+/// after the one before, the camera sends JPEG only (a browser whose encoder cannot work).
+const MAX_ENCODER_FAILURES: u32 = 3;
+const ENCODER_FAILURES_FORGOTTEN_MS: f64 = 60_000.0;
 
 /// What the camera page shows about the stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -86,6 +90,10 @@ struct CaptureLoop {
     vp8: RefCell<Option<ChunkEncoder>>,
     /// The server's keyframe requests handled so far.
     keyframes_handled: Cell<u64>,
+    encoder_failures: Cell<u32>,
+    last_encoder_failure_ms: Cell<f64>,
+    /// VP8 failed for good: JPEG only until the broadcast ends.
+    vp8_given_up: Cell<bool>,
     settings: Cell<LiveSettings>,
     jpeg_frames_sent: Cell<u32>,
     jpeg_bytes_sent: Cell<f64>,
@@ -131,6 +139,9 @@ impl Broadcast {
             vp8_plan,
             vp8: RefCell::new(vp8),
             keyframes_handled: Cell::new(0),
+            encoder_failures: Cell::new(0),
+            last_encoder_failure_ms: Cell::new(f64::NEG_INFINITY),
+            vp8_given_up: Cell::new(false),
             settings: Cell::new(settings),
             jpeg_frames_sent: Cell::new(0),
             jpeg_bytes_sent: Cell::new(0.0),
@@ -271,9 +282,13 @@ impl CaptureLoop {
     }
 
     /// Passes the server's keyframe requests on, follows the uplink, and replaces an encoder
-    /// the browser closed after an error (its first picture is a keyframe).
+    /// the browser closed after an error (its first picture is a keyframe); after
+    /// [`MAX_ENCODER_FAILURES`] failures close together, it sends JPEG only.
     fn keep_vp8_going(&self, backlog: u32, now_ms: f64) {
         let Some(plan) = &self.vp8_plan else { return };
+        if self.vp8_given_up.get() {
+            return;
+        }
         let failed = self
             .vp8
             .borrow()
@@ -286,6 +301,17 @@ impl CaptureLoop {
                 .as_ref()
                 .map_or(plan.clone(), ChunkEncoder::plan);
             self.vp8.replace(None);
+            if now_ms - self.last_encoder_failure_ms.replace(now_ms) > ENCODER_FAILURES_FORGOTTEN_MS
+            {
+                self.encoder_failures.set(0);
+            }
+            self.encoder_failures.set(self.encoder_failures.get() + 1);
+            if self.encoder_failures.get() >= MAX_ENCODER_FAILURES {
+                leptos::logging::warn!("Nido video: the VP8 encoder keeps failing; sending JPEG");
+                self.vp8_given_up.set(true);
+                self.link.send_jpeg_only();
+                return;
+            }
             self.vp8
                 .replace(ChunkEncoder::start(plan, Rc::clone(&self.link)));
         }

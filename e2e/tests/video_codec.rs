@@ -155,3 +155,39 @@ async fn a_slow_encoder_is_given_one_picture_at_a_time_and_a_dropped_one_does_no
         "never more than one picture in the encoder: {encoder}"
     );
 }
+
+/// A camera whose VP8 encoder keeps failing (a browser that offers one that cannot work)
+/// sends JPEG only and says so, and a viewer that decodes VP8 is sent that JPEG.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_camera_whose_encoder_keeps_failing_sends_jpeg_to_every_viewer() {
+    let server = classroom(ROOM).await;
+    let driver = Driver::start().await;
+    let ana = driver
+        .viewer_page(&server, ROOM, PHONE, Reached::Locally, "ana")
+        .await;
+    // Every encoder fails at its first picture, as the browser reports a broken one: it
+    // closes the encoder and calls its error callback.
+    let camera = driver
+        .camera_page(
+            &server,
+            ROOM,
+            "window.nidoEncodersMade = 0;
+             const Original = VideoEncoder;
+             window.VideoEncoder = class extends Original {
+               constructor(init) { super(init); this.onError = init.error; window.nidoEncodersMade++; }
+               encode() {
+                 this.close();
+                 this.onError(new DOMException('the encoder broke', 'EncodingError'));
+               }
+             };",
+        )
+        .await;
+    camera.wait_for_text("sent-codec", "JPEG").await;
+    ana.wait_for_moving_picture().await;
+    ana.wait_for_text("received", "JPEG").await;
+    assert_eq!(
+        camera.js("return window.nidoEncodersMade").await,
+        3,
+        "two fresh encoders were tried before JPEG"
+    );
+}

@@ -329,3 +329,33 @@ async fn malformed_or_unannounced_chunks_are_refused_and_close_the_camera() {
     assert_eq!(got, sent);
     assert_eq!(FrameHeader::decode(&got).unwrap().0.kind, FrameKind::Jpeg);
 }
+
+#[tokio::test]
+async fn a_camera_whose_encoder_failed_for_good_is_relayed_as_jpeg_to_everyone() {
+    let server = TestServer::start().await;
+    let mut viewer = vp8_viewer(&server, "Ana").await;
+    let mut camera = vp8_camera(&server).await;
+    let mut stream = LayeredStream::new(3, 8);
+    let config = stream.config(NOW);
+    camera.send_binary(config.to_vec()).await;
+    let key = stream.next_chunk(1_000, NOW, false);
+    send(&mut camera, &key).await;
+    assert_eq!(viewer.next_frame().await, config);
+    assert_eq!(viewer.next_frame().await, key.message);
+
+    camera.send(&ClientMessage::JpegOnly {}).await;
+    let picture = frame(1, &jpeg(1, 2_000));
+    camera.send_binary(picture.to_vec()).await;
+    assert_eq!(
+        viewer.next_frame().await,
+        picture,
+        "the viewer that decodes VP8 is sent the camera's JPEG now"
+    );
+    // A chunk after that is one the camera no longer announces; a viewer cannot say it.
+    send(&mut camera, &stream.next_chunk(1_000, NOW, true)).await;
+    camera
+        .expect_error(ErrorCode::InvalidFrame, Some(1007))
+        .await;
+    viewer.send(&ClientMessage::JpegOnly {}).await;
+    viewer.expect_error(ErrorCode::NotCamera, Some(1008)).await;
+}

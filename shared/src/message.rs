@@ -95,6 +95,9 @@ pub enum ClientMessage {
     /// Viewer: with `on`, only the base layer of a layered stream is sent (fewer frames a
     /// second, fewer bytes); without, every layer the connection keeps up with.
     SetDataSaver { on: bool },
+    /// Camera that joined with `encodes`: its encoder failed for good, and from now on it
+    /// sends JPEG only; every viewer is then sent JPEG.
+    JpegOnly {},
     /// Any `type` this version does not know; the server answers `unknown_message_type`.
     #[serde(other)]
     Unknown,
@@ -264,6 +267,7 @@ mod tests {
                 client_time_us: Timestamp::from_micros(42),
             },
             ClientMessage::SetDataSaver { on: true },
+            ClientMessage::JpegOnly {},
         ];
         for message in messages {
             assert_eq!(round_trip(&message), message);

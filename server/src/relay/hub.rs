@@ -201,6 +201,8 @@ pub struct Membership {
     role: Role,
     /// A camera's codec for chunks.
     encodes: Option<VideoCodec>,
+    /// The camera said it sends JPEG only from now on (see [`Membership::send_jpeg_only`]).
+    jpeg_only: AtomicBool,
     name: DisplayName,
     /// `Members::mutes_announced` when it joined.
     mutes_announced_at_join: u64,
@@ -283,6 +285,7 @@ impl Hub {
             id,
             role: request.role,
             encodes: request.encodes,
+            jpeg_only: AtomicBool::new(false),
             name: request.name,
             mutes_announced_at_join,
         })
@@ -478,9 +481,29 @@ impl Membership {
         self.role
     }
 
-    /// The codec this camera said it sends chunks in.
+    /// The codec this camera sends chunks in, if it still does.
     pub fn encodes(&self) -> Option<VideoCodec> {
         self.encodes
+            .filter(|_| !self.jpeg_only.load(Ordering::Relaxed))
+    }
+
+    /// The camera's encoder failed for good: from now on it sends JPEG only, so every viewer
+    /// of the room, here and on the other nodes, is moved to JPEG. Nothing changes for a
+    /// camera that lost its seat.
+    pub fn send_jpeg_only(&self) {
+        self.jpeg_only.store(true, Ordering::Relaxed);
+        let mut members = lock(&self.room.members);
+        let Some(seat) = members
+            .camera
+            .as_mut()
+            .filter(|seat| seat.member.id == self.id)
+        else {
+            return;
+        };
+        seat.encodes = None;
+        seat.jpeg_demand_told = None;
+        self.room.route_video(&mut members);
+        self.room.members_changed();
     }
 
     /// Relays a validated frame (`header` read from `frame`), read at `received_at`, to

@@ -235,6 +235,15 @@ impl Connection {
             (ClientMessage::SetDataSaver { on }, Some(_)) => {
                 self.data_saver.store(on, Ordering::Relaxed);
             }
+            (ClientMessage::JpegOnly {}, Some(joined)) => {
+                if joined.membership.role() != Role::Camera {
+                    return self.refuse(SocketError::new(
+                        ErrorCode::NotCamera,
+                        "only the room's camera says what it sends",
+                    ));
+                }
+                joined.membership.send_jpeg_only();
+            }
             (ClientMessage::TimeSync { client_time_us }, Some(_)) => {
                 self.outbox.push_message(&ServerMessage::TimeSync {
                     client_time_us,
