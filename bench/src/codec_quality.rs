@@ -16,8 +16,10 @@ const SCRIPT: &str = include_str!("../browser/codec_quality.js");
 /// The JPEG quality the camera page starts with.
 const JPEG_QUALITY: f64 = 0.7;
 /// The VP8 bitrates tried; 250 kbit/s is what the camera page sends at this size and rate.
-const VP8_BITRATES: [u32; 8] = [
-    150_000, 200_000, 250_000, 300_000, 400_000, 500_000, 650_000, 800_000,
+/// The highest show where real-time VP8's quality levels off on the clip.
+const VP8_BITRATES: [u32; 11] = [
+    150_000, 200_000, 250_000, 300_000, 400_000, 500_000, 650_000, 800_000, 1_000_000, 1_500_000,
+    2_500_000,
 ];
 const CAMERA_PAGE_BITRATE: u32 = 250_000;
 /// The target: VP8 at most this share of JPEG's bytes at equal or better SSIM.
