@@ -3,7 +3,8 @@
 //! numbered once whichever node stores it and reaches everyone; presence counts every node;
 //! one camera per room holds across nodes; access changed on one node closes sockets on the
 //! others within a second, also while NATS is down; and a layered stream crosses nodes whole,
-//! with JPEG beside it while a viewer on another node needs it.
+//! with JPEG beside it while a viewer on another node needs it, a keyframe asked for from
+//! another node, and JPEG only once the camera falls back to it.
 
 mod common;
 
@@ -649,4 +650,37 @@ async fn a_viewer_that_lost_its_chain_on_another_node_has_the_camera_asked_for_a
         asked <= 6,
         "at most once a second, node 1's asks and node 0's: {asked} in 5 s"
     );
+}
+
+#[tokio::test]
+async fn a_camera_that_falls_back_to_jpeg_is_watched_as_jpeg_on_another_node() {
+    let deployment = deployment::start(2, &[]).await;
+    let mut viewer = vp8_viewer_on(&deployment, 1).await;
+    let mut camera = vp8_camera_on(&deployment, 0).await;
+    sees_camera_live(&mut viewer).await;
+    let now = Timestamp::from_micros(1_796_212_800_000_000);
+    let mut stream = LayeredStream::new(3, 8);
+    let config = stream.config(now);
+    camera.send_binary(config.to_vec()).await;
+    let key = stream.next_chunk(3_000, now, false);
+    camera.send_binary(key.message.to_vec()).await;
+    assert_eq!(viewer.next_frame().await, config);
+    assert_eq!(viewer.next_frame().await, key.message);
+
+    // The camera's encoder failed for good; node 1 hears it from node 0's presence report and
+    // sends its viewer the JPEG that crosses from node 0.
+    camera.send(&nido_shared::ClientMessage::JpegOnly {}).await;
+    let mut got_jpeg = false;
+    for n in 1..=30u64 {
+        camera.send_binary(frame(n, &jpeg(n, 2_000))).await;
+        got_jpeg = viewer
+            .received_within(Duration::from_millis(100))
+            .await
+            .iter()
+            .any(|r| matches!(r, Received::Frame(f) if FrameHeader::decode(f).unwrap().0.kind == FrameKind::Jpeg));
+        if got_jpeg {
+            break;
+        }
+    }
+    assert!(got_jpeg, "the viewer on node 1 watches the camera's JPEG");
 }
