@@ -13,6 +13,8 @@ use anyhow::{Context, bail};
 use nido_e2e::{Browser, Driver, InProcessServer, LAPTOP, Reached, classroom};
 use serde::{Deserialize, Serialize};
 
+use crate::report::percentile;
+
 const SCRIPT: &str = include_str!("../browser/capture_to_screen.js");
 const ROOM: &str = "pollitos";
 /// The target: VP8's p99 at most this much above JPEG's.
@@ -114,7 +116,7 @@ async fn measure(
     }
     let mut delays = taken.delays_ms;
     delays.sort_unstable();
-    let percentile = |p: f64| delays[((delays.len() - 1) as f64 * p).round() as usize];
+    let percentile = |p: f64| percentile(&delays, p);
     Ok(PathLatency {
         path,
         pictures: delays.len(),

@@ -17,6 +17,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::peer::{PeerKind, Programs};
 use crate::relay_cost::{self, RelayCost, Stream};
+use crate::report::percentile;
 use crate::wire::{Connection, Incoming, Joiner};
 
 pub const FPS: u64 = 10;
@@ -140,7 +141,7 @@ pub async fn run(programs: &Programs, seconds: u64) -> anyhow::Result<LayeredRep
         relay_costs.push(relay_cost::measure(programs, stream, RELAY_COST_SECONDS).await?);
     }
     waits.sort_by(f64::total_cmp);
-    let percentile = |p: f64| waits[((waits.len() - 1) as f64 * p).round() as usize];
+    let percentile = |p: f64| percentile(&waits, p);
     let rate = |count: f64, seconds: u64| count / seconds as f64;
     Ok(LayeredReport {
         joiners: JOINERS,

@@ -422,3 +422,8 @@ fn cpu_per_gb_by_step(c: &Comparison) -> Vec<StepCpu> {
         })
         .collect()
 }
+
+/// The value at fraction `p` (0 to 1) of `sorted`, which is not empty.
+pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> T {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}

@@ -9,13 +9,7 @@ const ROOM: &str = "pollitos";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_viewer_back_from_offline_shows_every_missed_message_in_order() {
-    let dist = dist_dir();
-    let server = InProcessServer::start(Some(&dist)).await;
-    server.set_local_time("2026-11-25T10:00:00+01:00");
-    server.room(ROOM, "Pollitos", Default::default()).await;
-    server
-        .person(UserRole::Caregiver, "marta", "Seño Marta", &[ROOM])
-        .await;
+    let server = classroom(ROOM).await;
     server
         .person(UserRole::Family, "ana", "Ana (mamá de Leo)", &[ROOM])
         .await;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::Cluster;
-use super::room_link::publish_json;
+use super::room_link::{publish_json, subscribe};
 use crate::relay::hub::RoomHandle;
 
 /// The most messages one gap fill reads; a node further behind than this (only after a
@@ -76,11 +76,9 @@ pub async fn run(
 ) {
     let backplane = cluster.backplane();
     let subject = backplane.chat_subject(room.id());
-    let mut notes = match backplane.control().subscribe(subject.clone()).await {
-        Ok(notes) => notes,
-        Err(error) => {
-            return tracing::error!(%error, room = %room.id(), "cannot subscribe to a room's chat");
-        }
+    let Some(mut notes) = subscribe(backplane.control(), subject.clone(), &room, "chat").await
+    else {
+        return;
     };
     let start = loop {
         match cluster

@@ -20,7 +20,7 @@ use super::outgoing_video::OutgoingVideo;
 use super::video_envelope::VideoEnvelope;
 use super::{Cluster, NodeId};
 use crate::infra::mutex::lock;
-use crate::relay::hub::{NodePresence, RoomHandle};
+use crate::relay::hub::{NodePresence, RemoteFrame, RoomHandle};
 
 /// How often a node reports its members of a room even when nothing changed, so that the
 /// others can tell a node that died (their copy expires) from one that is quiet.
@@ -190,15 +190,9 @@ async fn send_frames(cluster: Cluster, room: RoomHandle, frames: Arc<Outgoing>) 
 /// slots keep only the newest, so a slow viewer here skips frames as with a local camera.
 async fn receive_frames(cluster: Cluster, room: RoomHandle) {
     let backplane = cluster.backplane();
-    let mut frames = match backplane
-        .video()
-        .subscribe(backplane.video_subject(room.id()))
-        .await
-    {
-        Ok(frames) => frames,
-        Err(error) => {
-            return tracing::error!(%error, room = %room.id(), "cannot subscribe to a room's video");
-        }
+    let subject = backplane.video_subject(room.id());
+    let Some(mut frames) = subscribe(backplane.video(), subject, &room, "video").await else {
+        return;
     };
     let metrics = cluster.metrics();
     while let Some(message) = frames.next().await {
@@ -215,16 +209,18 @@ async fn receive_frames(cluster: Cluster, room: RoomHandle) {
             }
         };
         let size = message.payload.len();
-        if room.publish_remote_frame(
+        let relayed = room.publish_remote_frame(
             envelope.epoch,
             &header,
             &message.payload,
             received_at,
             metrics,
-        ) {
-            metrics.backplane_frame_in(size, envelope.age(cluster.now()));
-        }
-        if room.take_keyframe_wanted_from_afar() {
+        );
+        let RemoteFrame::Relayed { keyframe_wanted } = relayed else {
+            continue;
+        };
+        metrics.backplane_frame_in(size, envelope.age(cluster.now()));
+        if keyframe_wanted {
             let subject = backplane.keyframe_subject(room.id());
             let wish = KeyframeWanted {
                 node: cluster.node().clone(),
@@ -239,15 +235,10 @@ async fn receive_frames(cluster: Cluster, room: RoomHandle) {
 /// costs its viewer the wait for the camera's next regular keyframe.
 async fn hear_keyframe_wishes(cluster: Cluster, room: RoomHandle) {
     let backplane = cluster.backplane();
-    let mut wishes = match backplane
-        .control()
-        .subscribe(backplane.keyframe_subject(room.id()))
-        .await
-    {
-        Ok(wishes) => wishes,
-        Err(error) => {
-            return tracing::error!(%error, room = %room.id(), "cannot subscribe to a room's keyframe asks");
-        }
+    let subject = backplane.keyframe_subject(room.id());
+    let Some(mut wishes) = subscribe(backplane.control(), subject, &room, "keyframe asks").await
+    else {
+        return;
     };
     while let Some(message) = wishes.next().await {
         match serde_json::from_slice::<KeyframeWanted>(&message.payload) {
@@ -263,11 +254,10 @@ async fn hear_keyframe_wishes(cluster: Cluster, room: RoomHandle) {
 async fn exchange_presence(cluster: Cluster, room: RoomHandle, changed: Arc<Notify>) {
     let backplane = cluster.backplane();
     let subject = backplane.presence_subject(room.id());
-    let mut reports = match backplane.control().subscribe(subject.clone()).await {
-        Ok(reports) => reports,
-        Err(error) => {
-            return tracing::error!(%error, room = %room.id(), "cannot subscribe to a room's presence");
-        }
+    let Some(mut reports) =
+        subscribe(backplane.control(), subject.clone(), &room, "presence").await
+    else {
+        return;
     };
     let mut every = tokio::time::interval(PRESENCE_EVERY);
     every.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -298,6 +288,23 @@ async fn exchange_presence(cluster: Cluster, room: RoomHandle, changed: Arc<Noti
             presence,
         };
         publish_json(&cluster, subject.clone(), &report).await;
+    }
+}
+
+/// Subscribes to one of the room's subjects; `None`, logged, when NATS refuses (the task
+/// asking then ends).
+pub(super) async fn subscribe(
+    client: &async_nats::Client,
+    subject: String,
+    room: &RoomHandle,
+    what: &str,
+) -> Option<async_nats::Subscriber> {
+    match client.subscribe(subject).await {
+        Ok(subscriber) => Some(subscriber),
+        Err(error) => {
+            tracing::error!(%error, room = %room.id(), "cannot subscribe to a room's {what}");
+            None
+        }
     }
 }
 

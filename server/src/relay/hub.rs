@@ -695,20 +695,29 @@ impl Room {
     /// Asks this node's camera for a keyframe if a viewer waits for one and the last ask was
     /// long enough ago.
     fn ask_for_keyframe_if_wanted(&self, members: &mut Members, metrics: &Metrics) {
-        let Some(seat) = members
+        let sends_chunks = members
             .camera
             .as_ref()
-            .filter(|seat| seat.encodes.is_some())
-        else {
-            return;
-        };
-        if members.keyframe_ask_due() && self.video.take_keyframe_wanted() {
+            .is_some_and(|seat| seat.encodes.is_some());
+        if sends_chunks
+            && self.take_keyframe_ask(members)
+            && let Some(seat) = &members.camera
+        {
             seat.member
                 .outbox
                 .push_message(&ServerMessage::KeyframeRequest {});
-            members.keyframe_asked_at = Some(Instant::now());
             metrics.keyframe_requested();
         }
+    }
+
+    /// Whether a viewer waits for a keyframe and the last ask for one was long enough ago;
+    /// if so, the ask is counted as made now.
+    fn take_keyframe_ask(&self, members: &mut Members) -> bool {
+        let ask = members.keyframe_ask_due() && self.video.take_keyframe_wanted();
+        if ask {
+            members.keyframe_asked_at = Some(Instant::now());
+        }
+        ask
     }
 
     fn broadcast(&self, message: &ServerMessage) {
@@ -734,6 +743,16 @@ impl Room {
     }
 }
 
+/// What became of a frame from the room's camera on another node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteFrame {
+    /// Paused, or from an older camera seat.
+    Dropped,
+    /// Relayed. `keyframe_wanted`: a viewer here waits for a keyframe, so the camera's node is
+    /// to be asked for one (at most once per [`KEYFRAME_REQUEST_EVERY`]).
+    Relayed { keyframe_wanted: bool },
+}
+
 /// A room as its link with the other nodes sees it: held weakly, so that the link never
 /// keeps a room (or the hub) alive.
 #[derive(Clone)]
@@ -757,39 +776,23 @@ impl RoomHandle {
         frame: &Bytes,
         received_at: Instant,
         metrics: &Metrics,
-    ) -> bool {
+    ) -> RemoteFrame {
         let Some(room) = self.room.upgrade() else {
-            return false;
+            return RemoteFrame::Dropped;
         };
         let mut members = lock(&room.members);
         let local_seat = members.camera.as_ref().map_or(0, |seat| seat.epoch);
         if members.paused || epoch < members.video_epoch || epoch <= local_seat {
-            return false;
+            return RemoteFrame::Dropped;
         }
         members.video_epoch = epoch;
+        let keyframe_wanted = members.camera.is_none() && room.take_keyframe_ask(&mut members);
         let publication = room
             .video
             .publish(header, frame, received_at, members.hours.open);
         drop(members);
         publication.run(metrics);
-        true
-    }
-
-    /// Whether a viewer here waits for a keyframe from the room's camera on another node (at
-    /// most once per [`KEYFRAME_REQUEST_EVERY`]): that node is then asked to ask its camera.
-    pub fn take_keyframe_wanted_from_afar(&self) -> bool {
-        let Some(room) = self.room.upgrade() else {
-            return false;
-        };
-        let mut members = lock(&room.members);
-        if members.camera.is_some()
-            || !members.keyframe_ask_due()
-            || !room.video.take_keyframe_wanted()
-        {
-            return false;
-        }
-        members.keyframe_asked_at = Some(Instant::now());
-        true
+        RemoteFrame::Relayed { keyframe_wanted }
     }
 
     /// A viewer on another node waits for a keyframe: this node's camera, if it is here, is
