@@ -191,3 +191,47 @@ async fn a_camera_whose_encoder_keeps_failing_sends_jpeg_to_every_viewer() {
         "two fresh encoders were tried before JPEG"
     );
 }
+
+/// A viewer whose decoder is slower than the stream (a busy phone: the browser takes chunks
+/// in at once and turns pictures out as the CPU allows) is given no chunk of the top layer
+/// while it is behind, so that its pictures stay current instead of queueing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_decoder_skips_the_top_layer_instead_of_queueing_pictures() {
+    let server = classroom(ROOM).await;
+    let driver = Driver::start().await;
+    let ana = driver
+        .viewer_page(&server, ROOM, PHONE, Reached::Locally, "ana")
+        .await;
+    // Pictures come out of the decoder one every 150 ms: fewer than the camera's 10 a second.
+    ana.js("window.nidoDecoder = { given: 0, out: 0, most: 0 };
+         const Original = VideoDecoder;
+         window.VideoDecoder = class extends Original {
+           constructor(init) {
+             const waiting = [];
+             super({ error: init.error, output: (frame) => waiting.push(frame) });
+             setInterval(() => {
+               const frame = waiting.shift();
+               if (frame) { nidoDecoder.out++; init.output(frame); }
+             }, 150);
+           }
+           decode(chunk) {
+             nidoDecoder.given++;
+             nidoDecoder.most = Math.max(nidoDecoder.most, nidoDecoder.given - nidoDecoder.out);
+             return super.decode(chunk);
+           }
+         };")
+        .await;
+    let camera = driver.camera_page(&server, ROOM, "").await;
+    camera.wait_for_text("sent-codec", "VP8 L1T3").await;
+    ana.wait_for_moving_picture().await;
+    let decoder = eventually("40 chunks decoded", || async {
+        let decoder = ana.js("return window.nidoDecoder").await;
+        (decoder["given"].as_u64() >= Some(40)).then_some(decoder)
+    })
+    .await;
+    assert!(
+        decoder["most"].as_u64() <= Some(4),
+        "a few chunks in the decoder at most, not a growing queue: {decoder}"
+    );
+    ana.wait_for_moving_picture().await;
+}

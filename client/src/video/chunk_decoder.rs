@@ -2,9 +2,13 @@
 //! every chunk the server sends (the server never sends one it could not decode) and hands
 //! each picture to the painter. After an error the browser closes the decoder: the next
 //! chunk finds that out, and a fresh decoder waits for the next keyframe, so a broken chain
-//! is never shown as a live picture.
+//! is never shown as a live picture. A decoder that falls behind (a busy phone: the browser
+//! takes chunks in at once and turns them out as the CPU allows) is given no chunk of the top
+//! layer, which nothing depends on, until it has caught up, so that its pictures stay
+//! current rather than queue.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::Uint8Array;
@@ -18,6 +22,9 @@ use web_sys::{
 
 use super::support::decoder_config;
 
+/// With this many chunks inside the decoder, chunks of the top layer are skipped.
+const BEHIND_CHUNKS: usize = 2;
+
 pub struct ChunkDecoder {
     decoder: RefCell<Option<VideoDecoder>>,
     /// The stream's configuration as the server last sent it, for every fresh decoder.
@@ -26,6 +33,8 @@ pub struct ChunkDecoder {
     waiting_for_key: Cell<bool>,
     /// Set by the error callback; the decoder is replaced before the next chunk.
     failed: Rc<Cell<bool>>,
+    /// The timestamps of the chunks given to the decoder whose pictures are not out yet.
+    in_decoder: Rc<RefCell<VecDeque<f64>>>,
     on_output: Closure<dyn FnMut(VideoFrame)>,
     on_error: Closure<dyn FnMut(JsValue)>,
 }
@@ -45,12 +54,27 @@ impl ChunkDecoder {
                 broke();
             }
         });
+        let in_decoder = Rc::new(RefCell::new(VecDeque::new()));
+        let on_output = Closure::<dyn FnMut(VideoFrame)>::new({
+            let in_decoder = Rc::clone(&in_decoder);
+            move |frame: VideoFrame| {
+                // Pictures come out in order: this one and any the decoder dropped are out.
+                let timestamp = frame.timestamp();
+                let mut waiting = in_decoder.borrow_mut();
+                while waiting.front().is_some_and(|given| *given <= timestamp) {
+                    waiting.pop_front();
+                }
+                drop(waiting);
+                paint(frame);
+            }
+        });
         Self {
             decoder: RefCell::new(None),
             config: RefCell::new(None),
             waiting_for_key: Cell::new(true),
             failed,
-            on_output: Closure::new(paint),
+            in_decoder,
+            on_output,
             on_error,
         }
     }
@@ -70,6 +94,9 @@ impl ChunkDecoder {
         if !chunk.key && self.waiting_for_key.get() {
             return;
         }
+        if chunk.discardable() && self.in_decoder.borrow().len() >= BEHIND_CHUNKS {
+            return;
+        }
         let Some(decoder) = self.ready_decoder() else {
             return;
         };
@@ -79,11 +106,15 @@ impl ChunkDecoder {
             EncodedVideoChunkType::Delta
         };
         let init = EncodedVideoChunkInit::new(payload, 0, kind);
-        init.set_timestamp_f64(header.capture_time.as_micros() as f64);
+        let timestamp = header.capture_time.as_micros() as f64;
+        init.set_timestamp_f64(timestamp);
         let decoded = EncodedVideoChunk::new(&init).and_then(|encoded| decoder.decode(&encoded));
         if decoded.is_err() {
             self.drop_decoder();
-        } else if chunk.key {
+            return;
+        }
+        self.in_decoder.borrow_mut().push_back(timestamp);
+        if chunk.key {
             self.waiting_for_key.set(false);
         }
     }
@@ -125,6 +156,7 @@ impl ChunkDecoder {
         {
             let _ = decoder.close();
         }
+        self.in_decoder.borrow_mut().clear();
         self.waiting_for_key.set(true);
     }
 }
