@@ -355,13 +355,22 @@ impl Browser {
     }
 
     /// Waits until two samples of the viewer's picture, taken apart, differ: the picture
-    /// is live, not frozen.
+    /// is live, not frozen. If they do not within [`PATIENCE`], the panic says what the page
+    /// showed instead (its video status: codec, rate, frames per second), and a screenshot
+    /// is kept.
     pub async fn wait_for_moving_picture(&self) {
-        let first = eventually("a picture", || self.picture_sample()).await;
-        eventually("the picture to change", || async {
-            self.picture_sample().await.filter(|later| *later != first)
-        })
-        .await;
+        let moving = async {
+            let first = poll(|| self.picture_sample()).await;
+            poll(|| async { self.picture_sample().await.filter(|later| *later != first) }).await;
+        };
+        if tokio::time::timeout(PATIENCE, moving).await.is_err() {
+            let page = self.js("return document.body.innerText").await;
+            self.screenshot("no-moving-picture").await;
+            panic!(
+                "gave up waiting for a moving picture (screenshot no-moving-picture.png); \
+                 the page showed: {page}"
+            );
+        }
     }
 
     /// Pixels sampled across the viewer's picture, or `None` while it shows nothing.
@@ -454,6 +463,19 @@ impl Driver {
             .await;
         browser.goto(&format!("{origin}/watch/{room}")).await;
         browser
+    }
+}
+
+/// Polls `check` until it returns `Some`, without a deadline of its own.
+async fn poll<T, Fut>(mut check: impl FnMut() -> Fut) -> T
+where
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
