@@ -3,7 +3,7 @@
 // textured walls, shelves and floor, children and a caregiver moving about, sensor noise on
 // every frame), encodes it the two ways Nido's camera page does (JPEG through the canvas,
 // VP8 through WebCodecs' VideoEncoder in real time), decodes what a viewer would receive,
-// and compares every decoded picture with its source by SSIM on luma.
+// and compares every decoded picture with its source by SSIM, on luma and on R, G and B.
 window.nidoCodec = (() => {
   const WIDTH = 640, HEIGHT = 480, FPS = 10, FRAMES = 100;
 
@@ -56,9 +56,12 @@ window.nidoCodec = (() => {
         pixels.data[i] += d; pixels.data[i + 1] += d; pixels.data[i + 2] += d;
       }
     }
-    // Seen through a webcam's lens: softly.
+    // Seen through a webcam's lens: softly. The blur fades the picture's edges into
+    // transparency, so it is drawn over the sharp picture: every pixel stays opaque, as a
+    // camera's are (JPEG and VP8 drop transparency, which would count as loss).
     g.putImageData(pixels, 0, 0);
     const seen = new OffscreenCanvas(WIDTH, HEIGHT).getContext('2d');
+    seen.drawImage(canvas, 0, 0);
     seen.filter = 'blur(1.2px)';
     seen.drawImage(canvas, 0, 0);
     return seen.getImageData(0, 0, WIDTH, HEIGHT);
@@ -104,27 +107,45 @@ window.nidoCodec = (() => {
     g.putImageData(pixels, 0, 0);
   }
 
-  function luma(data) {
-    const y = new Float32Array(WIDTH * HEIGHT);
-    for (let i = 0, p = 0; p < y.length; i += 4, p++) {
-      y[p] = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+  // The planes a picture is scored on: luma as JPEG defines it (BT.601), and each of red,
+  // green and blue, which no codec's own colour matrix favours.
+  const PLANES = { luma: [0.299, 0.587, 0.114], red: [1, 0, 0], green: [0, 1, 0], blue: [0, 0, 1] };
+
+  function plane(data, [r, g, b]) {
+    const out = new Float32Array(WIDTH * HEIGHT);
+    for (let i = 0, p = 0; p < out.length; i += 4, p++) {
+      out[p] = r * data[i] + g * data[i + 1] + b * data[i + 2];
     }
-    return y;
+    return out;
   }
 
   let sources;
-  /** Every source frame's luma, made once. */
-  function sourceLuma() {
+  /** Every source frame's pixels, made once. */
+  function sourcePixels() {
     if (!sources) {
       const canvas = new OffscreenCanvas(WIDTH, HEIGHT);
       const g = canvas.getContext('2d', { willReadFrequently: true });
       sources = [];
       for (let i = 0; i < FRAMES; i++) {
         draw(g, i);
-        sources.push(luma(g.getImageData(0, 0, WIDTH, HEIGHT).data));
+        const data = g.getImageData(0, 0, WIDTH, HEIGHT).data;
+        for (let a = 3; a < data.length; a += 4) {
+          if (data[a] !== 255) throw new Error(`frame ${i} of the clip is not opaque`);
+        }
+        sources.push(data);
       }
     }
     return sources;
+  }
+
+  /** A decoded picture's SSIM against source frame `i`: on luma, and the mean of R, G, B. */
+  function score(i, decoded) {
+    const source = sourcePixels()[i];
+    const on = (weights) => ssim(plane(source, weights), plane(decoded, weights));
+    return {
+      luma: on(PLANES.luma),
+      rgb: (on(PLANES.red) + on(PLANES.green) + on(PLANES.blue)) / 3,
+    };
   }
 
   /** Mean SSIM over 8×8 windows of luma (Wang et al. 2004, constants for 8-bit). */
@@ -149,20 +170,26 @@ window.nidoCodec = (() => {
     return sum / windows;
   }
 
+  function spread(values) {
+    const sorted = [...values].sort((a, b) => a - b);
+    return {
+      mean: values.reduce((a, b) => a + b, 0) / values.length,
+      p5: sorted[Math.floor(sorted.length * 0.05)],
+    };
+  }
+
   function summary(name, bytes, scores, decoded) {
-    const sorted = [...scores].sort((a, b) => a - b);
     return {
       name,
       bytes_per_second: Math.round(bytes * FPS / FRAMES),
       frames_decoded: decoded,
-      ssim_mean: scores.reduce((a, b) => a + b, 0) / scores.length,
-      ssim_p5: sorted[Math.floor(sorted.length * 0.05)],
+      luma_ssim: spread(scores.map((s) => s.luma)),
+      rgb_ssim: spread(scores.map((s) => s.rgb)),
     };
   }
 
   /** The camera page's JPEG: canvas to JPEG at `quality`, decoded as the viewer does. */
   async function jpeg(quality) {
-    const reference = sourceLuma();
     const canvas = new OffscreenCanvas(WIDTH, HEIGHT);
     const g = canvas.getContext('2d', { willReadFrequently: true });
     let bytes = 0; const scores = [];
@@ -172,7 +199,7 @@ window.nidoCodec = (() => {
       bytes += blob.size + 24;
       const bitmap = await createImageBitmap(blob);
       g.drawImage(bitmap, 0, 0); bitmap.close();
-      scores.push(ssim(reference[i], luma(g.getImageData(0, 0, WIDTH, HEIGHT).data)));
+      scores.push(score(i, g.getImageData(0, 0, WIDTH, HEIGHT).data));
     }
     return summary(`JPEG q${quality}`, bytes, scores, FRAMES);
   }
@@ -182,7 +209,6 @@ window.nidoCodec = (() => {
    * whole, and with only the base layer when `baseOnly` (the data saver).
    */
   async function vp8(bitrate, mode, baseOnly) {
-    const reference = sourceLuma();
     const chunks = []; let encodeError = null;
     const encoder = new VideoEncoder({
       output: (chunk, metadata) => {
@@ -212,7 +238,7 @@ window.nidoCodec = (() => {
       output: (frame) => {
         const i = Math.round(frame.timestamp * FPS / 1e6);
         g.drawImage(frame, 0, 0); frame.close();
-        scores.push(ssim(reference[i], luma(g.getImageData(0, 0, WIDTH, HEIGHT).data)));
+        scores.push(score(i, g.getImageData(0, 0, WIDTH, HEIGHT).data));
       },
       error: (e) => { decodeError = String(e); },
     });
