@@ -7,7 +7,9 @@
 #! (docs/bench/codec-quality.{json,md}), `scripts/bench.sh --layered` a VP8 stream through
 #! the relay: late joiners, a viewer at 150 kbit/s, the relay's CPU against JPEG
 #! (docs/bench/layered.{json,md}), `scripts/bench.sh --latency --seconds 60` capture to screen
-#! with VP8 and with JPEG in Chromium (docs/bench/capture-to-screen.{json,md}).
+#! with VP8 and with JPEG in Chromium (docs/bench/capture-to-screen.{json,md}),
+#! `scripts/bench.sh --slow-viewer --seconds 60` a viewer on a 150 kbit/s link beside a
+#! full-rate one in Chromium (docs/bench/slow-viewer.{json,md}).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh --test
@@ -24,6 +26,6 @@ say "running the comparison"
 case " $* " in
     # Nido in the benchmark's process and two Chromiums: pinned to one core, they would
     # measure their contention.
-    *" --codec "* | *" --latency "*) exec target/release/nido-bench "$@" ;;
+    *" --codec "* | *" --latency "* | *" --slow-viewer "*) exec target/release/nido-bench "$@" ;;
 esac
 exec taskset -c 1 target/release/nido-bench --server-core 0 "$@"

@@ -251,5 +251,5 @@ window.nidoCodec = (() => {
     return summary(name, bytes, scores, scores.length);
   }
 
-  return { jpeg, vp8, WIDTH, HEIGHT, FPS, FRAMES };
+  return { jpeg, vp8, draw, WIDTH, HEIGHT, FPS, FRAMES };
 })();

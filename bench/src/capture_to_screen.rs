@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::report::percentile;
 
-const SCRIPT: &str = include_str!("../browser/capture_to_screen.js");
+pub const SCRIPT: &str = include_str!("../browser/capture_to_screen.js");
 const ROOM: &str = "pollitos";
 /// The target: VP8's p99 at most this much above JPEG's.
 const TARGET_EXTRA_P99_MS: f64 = 30.0;
@@ -38,11 +38,14 @@ impl Path {
     }
 }
 
-/// What the viewer page measured.
+/// What a viewer page measured.
 #[derive(Debug, Deserialize)]
-struct Taken {
-    delays_ms: Vec<u32>,
-    unreadable: u32,
+pub struct Taken {
+    /// From capture to screen, each picture's.
+    pub delays_ms: Vec<u32>,
+    pub unreadable: u32,
+    /// The decoder failures the page logged.
+    pub decoder_failures: u32,
 }
 
 /// One path's delays.
@@ -128,7 +131,8 @@ async fn measure(
     })
 }
 
-async fn take(viewer: &Browser) -> anyhow::Result<Taken> {
+/// What `viewer` (with the script's `watchViewer` running) measured since the last call.
+pub async fn take(viewer: &Browser) -> anyhow::Result<Taken> {
     let taken = viewer.js("return nidoLatency.take();").await;
     serde_json::from_value(taken).context("the viewer page's delays")
 }

@@ -13,7 +13,7 @@ use nido_e2e::Driver;
 use nido_testkit::InProcessServer;
 use serde::{Deserialize, Serialize};
 
-const SCRIPT: &str = include_str!("../browser/codec_quality.js");
+pub const SCRIPT: &str = include_str!("../browser/codec_quality.js");
 /// The JPEG quality the camera page starts with.
 const JPEG_QUALITY: f64 = 0.7;
 /// The VP8 bitrates tried; 250 kbit/s is what the camera page sends at this size and rate.

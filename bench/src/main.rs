@@ -19,6 +19,8 @@ mod proc_stats;
 mod relay_cost;
 mod report;
 mod scenarios;
+mod slow_link;
+mod slow_viewer;
 mod step;
 mod viewer;
 mod window;
@@ -84,6 +86,11 @@ struct Options {
     /// capture-to-screen.{json,md}.
     #[arg(long)]
     latency: bool,
+    /// Measures a viewer on a 150 kbit/s link beside a full-rate one, VP8 in headless
+    /// Chromium, instead (`--seconds`, at least 30; needs the app built into dist/); writes
+    /// slow-viewer.{json,md}.
+    #[arg(long)]
+    slow_viewer: bool,
     /// Defaults to the `nido-server` beside this program.
     #[arg(long)]
     nido_server: Option<PathBuf>,
@@ -130,6 +137,10 @@ async fn run(options: Options) -> anyhow::Result<()> {
         return write_results(&options, "capture-to-screen", &report, |m| {
             report.markdown(m)
         });
+    }
+    if options.slow_viewer {
+        let report = slow_viewer::run(options.seconds.max(30)).await?;
+        return write_results(&options, "slow-viewer", &report, |m| report.markdown(m));
     }
     if options.layered {
         let report = layered::run(&programs, options.seconds.max(20)).await?;

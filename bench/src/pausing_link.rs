@@ -27,6 +27,14 @@ pub async fn connect(relay: SocketAddr, pause: Pause) -> anyhow::Result<TcpStrea
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let viewer_end = TcpStream::connect(listener.local_addr()?).await?;
     let (proxy_end, _) = listener.accept().await?;
+    let upstream = link_end(relay).await?;
+    proxy_end.set_nodelay(true)?;
+    tokio::spawn(carry(proxy_end, upstream, pause));
+    Ok(viewer_end)
+}
+
+/// A link's connection to `relay`, with the link's own small buffer.
+pub async fn link_end(relay: SocketAddr) -> anyhow::Result<TcpStream> {
     let upstream = TcpSocket::new_v4()?;
     upstream.set_recv_buffer_size(LINK_BUFFER_BYTES)?;
     let upstream = upstream
@@ -34,9 +42,7 @@ pub async fn connect(relay: SocketAddr, pause: Pause) -> anyhow::Result<TcpStrea
         .await
         .context("the link could not reach the relay")?;
     upstream.set_nodelay(true)?;
-    proxy_end.set_nodelay(true)?;
-    tokio::spawn(carry(proxy_end, upstream, pause));
-    Ok(viewer_end)
+    Ok(upstream)
 }
 
 /// Carries bytes both ways until either side closes; the relay's bytes stop for a while.

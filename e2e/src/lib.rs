@@ -437,6 +437,9 @@ pub enum Reached {
     /// By plain http from the network (`nido.test`, resolved to this machine): browsers
     /// offer no WebCodecs there, like a browser without them (Firefox on Android).
     WithoutWebCodecs,
+    /// Through a relay on this machine at this address (a cuttable or slow link): a
+    /// secure context, with WebCodecs.
+    Through(SocketAddr),
 }
 
 impl Driver {
@@ -456,6 +459,7 @@ impl Driver {
         let origin = match reached {
             Reached::Locally => format!("http://{}", server.addr),
             Reached::WithoutWebCodecs => format!("http://nido.test:{}", server.addr.port()),
+            Reached::Through(relay) => format!("http://{relay}"),
         };
         let browser = self.browser_with(size, &[NIDO_TEST_NAME.to_owned()]).await;
         browser
