@@ -27,16 +27,16 @@ pub async fn connect(relay: SocketAddr, pause: Pause) -> anyhow::Result<TcpStrea
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let viewer_end = TcpStream::connect(listener.local_addr()?).await?;
     let (proxy_end, _) = listener.accept().await?;
-    let upstream = link_end(relay).await?;
+    let upstream = link_end(relay, LINK_BUFFER_BYTES).await?;
     proxy_end.set_nodelay(true)?;
     tokio::spawn(carry(proxy_end, upstream, pause));
     Ok(viewer_end)
 }
 
-/// A link's connection to `relay`, with the link's own small buffer.
-pub async fn link_end(relay: SocketAddr) -> anyhow::Result<TcpStream> {
+/// A link's connection to `relay`, taking in at most `buffer_bytes` that it has not passed on.
+pub async fn link_end(relay: SocketAddr, buffer_bytes: u32) -> anyhow::Result<TcpStream> {
     let upstream = TcpSocket::new_v4()?;
-    upstream.set_recv_buffer_size(LINK_BUFFER_BYTES)?;
+    upstream.set_recv_buffer_size(buffer_bytes)?;
     let upstream = upstream
         .connect(relay)
         .await

@@ -1,8 +1,8 @@
 //! A slow network link for browsers: a proxy on loopback that, once slowed down, carries
 //! only so many bytes a second towards the browser on each connection, like a parent's phone
 //! on a poor mobile network (the page loads at full speed first, then the link slows, so
-//! that only watching is measured). What the server sends waits in the link's small buffer
-//! and the server's socket, as it would at a real bottleneck.
+//! that only watching is measured). What the server sends waits in the server's socket,
+//! unacknowledged, as it would before a real bottleneck.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,7 +14,11 @@ use tokio_util::task::AbortOnDropHandle;
 
 use crate::pausing_link;
 
-const READ_BYTES: usize = 16 * 1024;
+/// What the link takes in beyond what it has carried: the least Linux allows. A real
+/// bottleneck's queue holds bytes the server has not had acknowledged yet, so they count in
+/// the server's send buffer, which Nido bounds; a large buffer here would hide them from it.
+const BUFFER_BYTES: u32 = 4 * 1024;
+const FAST_READ_BYTES: usize = 16 * 1024;
 /// The most carried at once towards the browser once slowed down.
 const SLOW_PIECE_BYTES: usize = 1024;
 
@@ -63,7 +67,7 @@ async fn carry(
     server: SocketAddr,
     rate: watch::Receiver<Option<u64>>,
 ) -> anyhow::Result<()> {
-    let upstream = pausing_link::link_end(server).await?;
+    let upstream = pausing_link::link_end(server, BUFFER_BYTES).await?;
     browser.set_nodelay(true)?;
     let (mut from_server, mut to_server) = upstream.into_split();
     let (mut from_browser, mut to_browser) = browser.into_split();
@@ -71,29 +75,30 @@ async fn carry(
         let _ = tokio::io::copy(&mut from_browser, &mut to_server).await;
     };
     let down = async {
-        let mut chunk = vec![0; READ_BYTES];
+        let mut chunk = vec![0; FAST_READ_BYTES];
         loop {
-            let read = match from_server.read(&mut chunk).await {
+            // Once slowed, the link takes a small piece only when it can carry it: what
+            // waits, waits in the server's socket.
+            let most = if rate.borrow().is_some() {
+                SLOW_PIECE_BYTES
+            } else {
+                FAST_READ_BYTES
+            };
+            let read = match from_server.read(&mut chunk[..most]).await {
                 Ok(0) | Err(_) => return,
                 Ok(read) => read,
             };
-            let mut carrying = &chunk[..read];
-            while !carrying.is_empty() {
-                // Once slowed, each piece arrives after the time the link needs to carry it.
+            for piece in chunk[..read].chunks(SLOW_PIECE_BYTES) {
+                // Each piece arrives after the time the link needs to carry it (a read
+                // taken at full speed just before the link slowed is carried slowly too).
                 let limit = *rate.borrow();
-                let piece = match limit {
-                    Some(bytes_per_second) => {
-                        let piece = carrying.len().min(SLOW_PIECE_BYTES);
-                        let takes = piece as f64 / bytes_per_second as f64;
-                        tokio::time::sleep(Duration::from_secs_f64(takes)).await;
-                        piece
-                    }
-                    None => carrying.len(),
-                };
-                if to_browser.write_all(&carrying[..piece]).await.is_err() {
+                if let Some(bytes_per_second) = limit {
+                    let carrying = piece.len() as f64 / bytes_per_second as f64;
+                    tokio::time::sleep(Duration::from_secs_f64(carrying)).await;
+                }
+                if to_browser.write_all(piece).await.is_err() {
                     return;
                 }
-                carrying = &carrying[piece..];
             }
         }
     };
