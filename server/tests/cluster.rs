@@ -23,6 +23,8 @@ use tokio::time::Instant;
 const OTHER_CAMERA_KEY: &str = "camera-key-sala-1-0002";
 /// Access changed on one node closes the sockets it affects on every node within this.
 const ACCESS_WITHIN: Duration = Duration::from_secs(1);
+/// When the layered streams' chunks say they were captured.
+const CAPTURED: Timestamp = Timestamp::from_micros(1_796_212_800_000_000);
 
 fn count(connection: &serde_json::Value, field: &str) -> u64 {
     connection[field].as_u64().unwrap()
@@ -584,13 +586,12 @@ async fn a_layered_stream_crosses_nodes_whole_and_a_jpeg_only_viewer_elsewhere_g
     sees_camera_live(&mut vp8_viewer).await;
     sees_camera_live(&mut jpeg_viewer).await;
 
-    let now = Timestamp::from_micros(1_796_212_800_000_000);
     let mut stream = LayeredStream::new(3, 8);
-    let config = stream.config(now);
+    let config = stream.config(CAPTURED);
     camera.send_binary(config.to_vec()).await;
     let mut sent = Vec::new();
     for n in 1..=12u64 {
-        let chunk = stream.next_chunk(3_000, now, false);
+        let chunk = stream.next_chunk(3_000, CAPTURED, false);
         camera.send_binary(chunk.message.to_vec()).await;
         camera.send_binary(frame(n, &jpeg(n, 2_000))).await;
         sent.push(chunk.sequence);
@@ -626,14 +627,13 @@ async fn a_viewer_that_lost_its_chain_on_another_node_has_the_camera_asked_for_a
     // One layer and no regular keyframe: once node 1 could not give its viewer, who reads
     // nothing for 3 s, a chunk, that viewer needs a keyframe only the camera on node 0 can
     // make, which node 1 finds out when the viewer reads again.
-    let now = Timestamp::from_micros(1_796_212_800_000_000);
     let mut stream = LayeredStream::new(1, 1_000_000);
-    camera.send_binary(stream.config(now).to_vec()).await;
+    camera.send_binary(stream.config(CAPTURED).to_vec()).await;
     let mut schedule = tokio::time::interval(Duration::from_millis(33));
     let mut asked = 0;
     for n in 0..150 {
         schedule.tick().await;
-        let chunk = stream.next_chunk(100_000, now, false);
+        let chunk = stream.next_chunk(100_000, CAPTURED, false);
         camera.send_binary(chunk.message.to_vec()).await;
         if n >= 90 {
             stalled.received_within(Duration::from_millis(1)).await;
@@ -658,11 +658,10 @@ async fn a_camera_that_falls_back_to_jpeg_is_watched_as_jpeg_on_another_node() {
     let mut viewer = vp8_viewer_on(&deployment, 1).await;
     let mut camera = vp8_camera_on(&deployment, 0).await;
     sees_camera_live(&mut viewer).await;
-    let now = Timestamp::from_micros(1_796_212_800_000_000);
     let mut stream = LayeredStream::new(3, 8);
-    let config = stream.config(now);
+    let config = stream.config(CAPTURED);
     camera.send_binary(config.to_vec()).await;
-    let key = stream.next_chunk(3_000, now, false);
+    let key = stream.next_chunk(3_000, CAPTURED, false);
     camera.send_binary(key.message.to_vec()).await;
     assert_eq!(viewer.next_frame().await, config);
     assert_eq!(viewer.next_frame().await, key.message);
