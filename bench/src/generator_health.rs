@@ -6,7 +6,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use tokio_util::sync::CancellationToken;
 
-use crate::proc_stats;
+use nido_testkit::proc_stats;
 
 /// Busier than this share of its core, the generator is saturated.
 const MAX_BUSY: f64 = 0.9;

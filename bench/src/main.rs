@@ -15,7 +15,6 @@ mod multi_node;
 mod nido_setup;
 mod pausing_link;
 mod peer;
-mod proc_stats;
 mod relay_cost;
 mod report;
 mod scenarios;

@@ -17,8 +17,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::layered::{FPS, KEYFRAME_EVERY, chunk_len};
 use crate::peer::{PeerKind, Programs};
-use crate::proc_stats;
 use crate::wire::{Connection, Incoming, Joiner};
+use nido_testkit::proc_stats;
 
 /// Viewers of each stream.
 pub const VIEWERS: usize = 1_000;

@@ -17,10 +17,10 @@ use crate::generator_health::{self, GeneratorHealth};
 use crate::images::TestImage;
 use crate::pausing_link::{self, LINK_BUFFER_BYTES, Pause};
 use crate::peer::{PeerKind, Programs, RunningPeer, Target};
-use crate::proc_stats;
 use crate::viewer::{self, Chatting, Expected, Reading, Recovery, ViewerReport, latency_histogram};
 use crate::window::Window;
 use crate::wire::{Connection, Joiner};
+use nido_testkit::proc_stats;
 
 /// Frames before the window are not counted: the relay and the viewers settle.
 const WARM_UP: Duration = Duration::from_secs(1);

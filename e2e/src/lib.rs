@@ -355,22 +355,29 @@ impl Browser {
     }
 
     /// Waits until two samples of the viewer's picture, taken apart, differ: the picture
-    /// is live, not frozen. If they do not within [`PATIENCE`], the panic says what the page
-    /// showed instead (its video status: codec, rate, frames per second), and a screenshot
-    /// is kept.
+    /// is live, not frozen. Panics with [`Browser::moving_picture`]'s account otherwise.
     pub async fn wait_for_moving_picture(&self) {
+        if let Err(account) = self.moving_picture().await {
+            panic!("{account}");
+        }
+    }
+
+    /// Whether the viewer's picture moves within [`PATIENCE`]; if not, what the page showed
+    /// instead (its video status: codec, rate, frames per second), with a screenshot kept.
+    pub async fn moving_picture(&self) -> Result<(), String> {
         let moving = async {
             let first = poll(|| self.picture_sample()).await;
             poll(|| async { self.picture_sample().await.filter(|later| *later != first) }).await;
         };
-        if tokio::time::timeout(PATIENCE, moving).await.is_err() {
-            let page = self.js("return document.body.innerText").await;
-            self.screenshot("no-moving-picture").await;
-            panic!(
-                "gave up waiting for a moving picture (screenshot no-moving-picture.png); \
-                 the page showed: {page}"
-            );
+        if tokio::time::timeout(PATIENCE, moving).await.is_ok() {
+            return Ok(());
         }
+        let page = self.js("return document.body.innerText").await;
+        self.screenshot("no-moving-picture").await;
+        Err(format!(
+            "gave up waiting for a moving picture (screenshot no-moving-picture.png); \
+             the page showed: {page}"
+        ))
     }
 
     /// Pixels sampled across the viewer's picture, or `None` while it shows nothing.

@@ -29,13 +29,13 @@ async fn a_camera_on_one_node_streams_and_chats_with_parents_on_two_others() {
     ana.choose_language("es").await;
     ana.click(&format!("watch-{ROOM}")).await;
     ana.wait_for_text("camera-state", "En directo").await;
-    ana.wait_for_moving_picture().await;
+    picture_moves(&ana, &deployment).await;
 
     let luis = driver.browser(LAPTOP).await;
     luis.log_in_at(&login(2), "luis", "luis").await;
     luis.click(&format!("watch-{ROOM}")).await;
     luis.wait_for_text("camera-state", "Live").await;
-    luis.wait_for_moving_picture().await;
+    picture_moves(&luis, &deployment).await;
 
     // Presence counts the viewers of every node.
     for name in ["ana", "luis"] {
@@ -69,6 +69,14 @@ async fn a_camera_on_one_node_streams_and_chats_with_parents_on_two_others() {
     ana.screenshot("nodes-viewer-on-node-2-phone-es").await;
     luis.screenshot("nodes-viewer-on-node-3-laptop-en").await;
     camera.screenshot("nodes-camera-on-node-1-laptop-en").await;
+}
+
+/// Waits for the page's moving picture; if it does not come, the failure says what every
+/// node and NATS saw of the video.
+async fn picture_moves(page: &Browser, deployment: &Deployment) {
+    if let Err(account) = page.moving_picture().await {
+        panic!("{account}\n{}", deployment.video_diagnosis().await);
+    }
 }
 
 async fn say(page: &Browser, line: &str) {

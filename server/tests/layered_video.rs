@@ -1,7 +1,8 @@
 //! Layered video (VP8 chunks with temporal layers, frame header version 2): relayed whole to
 //! the viewers that decode it and JPEG beside it to those that do not, a joiner's picture
 //! from the cached keyframe, a slow viewer losing layers but never a chunk it needs, the
-//! data saver, keyframe requests, and malformed headers refused.
+//! data saver, keyframe requests, malformed headers refused, and a family that joins a paused
+//! stream waiting idle.
 
 mod common;
 
@@ -10,9 +11,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::*;
 use nido_shared::{
-    ClientMessage, ErrorCode, FrameHeader, FrameKind, Role, ServerMessage, VideoCodec,
+    CameraStatus, ClientMessage, ErrorCode, FrameHeader, FrameKind, Role, ServerMessage, VideoCodec,
 };
 use nido_testkit::frames::{DecoderCheck, LayeredStream, SentChunk};
+use nido_testkit::proc_stats;
 
 const NOW: Timestamp = Timestamp::from_micros(1_796_212_800_000_000);
 
@@ -358,4 +360,84 @@ async fn a_camera_whose_encoder_failed_for_good_is_relayed_as_jpeg_to_everyone()
         .await;
     viewer.send(&ClientMessage::JpegOnly {}).await;
     viewer.expect_error(ErrorCode::NotCamera, Some(1008)).await;
+}
+
+/// A family that opens the viewer while the room is paused, after the camera's chunks were
+/// cleared, waits without costing the server anything, and gets the picture from the next
+/// keyframe once the room resumes. Its writer once went round for ever instead (it saw
+/// chunks it had not decided about that were no longer there), which froze a node on two
+/// cores; on the real binary, so that a spin shows as the server process's CPU time.
+#[tokio::test]
+async fn a_family_joining_a_paused_layered_stream_waits_idle_then_starts_at_the_next_keyframe() {
+    let data = tempfile::tempdir().unwrap();
+    create_admin(data.path(), "directora").await;
+    let (server, addr) = spawn_server(data.path(), &["--listen", "127.0.0.1:0"]).await;
+    let api = Api::new(&addr);
+    let admin = api.log_in("directora", PASSWORD).await.unwrap();
+    let room = nido_shared::RoomId::try_from("sala-1".to_owned()).unwrap();
+    api.create_open_room(&admin, &room, "Sala 1").await.unwrap();
+    let invite = api
+        .invite(&admin, nido_shared::UserRole::Family, &[room], 1)
+        .await
+        .unwrap();
+    let family = api.register(&invite, "familia", PASSWORD).await.unwrap();
+    let url = format!("ws://{addr}/ws");
+
+    let mut camera = TestClient::connect(&url, Some(&admin)).await;
+    camera
+        .send_join_with_video(
+            "sala-1",
+            Role::Camera,
+            None,
+            Vec::new(),
+            Some(VideoCodec::Vp8),
+        )
+        .await;
+    camera.welcome().await;
+    let mut stream = LayeredStream::new(3, 8);
+    let config = stream.config(NOW);
+    camera.send_binary(config.to_vec()).await;
+    for _ in 0..4 {
+        send(&mut camera, &stream.next_chunk(2_000, NOW, false)).await;
+    }
+    camera
+        .send(&ClientMessage::SetPaused { paused: true })
+        .await;
+    camera
+        .presence_where(|p| p.camera == CameraStatus::Paused)
+        .await;
+
+    let mut viewer = TestClient::connect(&url, Some(&family)).await;
+    viewer
+        .send_join_with_video("sala-1", Role::Viewer, None, vec![VideoCodec::Vp8], None)
+        .await;
+    viewer.welcome().await;
+    viewer
+        .presence_where(|p| p.camera == CameraStatus::Paused)
+        .await;
+    let pid = server.id().expect("the server runs");
+    let before = proc_stats::sample(Some(pid)).unwrap();
+    let waited = viewer.received_within(Duration::from_secs(1)).await;
+    let after = proc_stats::sample(Some(pid)).unwrap();
+    assert!(frames(&waited).is_empty(), "nothing is sent while paused");
+    let busy = after.cpu_seconds - before.cpu_seconds;
+    assert!(
+        busy < 0.5,
+        "a paused room with one family waiting cost the server {busy:.2} s of CPU in 1 s"
+    );
+
+    camera
+        .send(&ClientMessage::SetPaused { paused: false })
+        .await;
+    viewer
+        .presence_where(|p| p.camera == CameraStatus::Live)
+        .await;
+    send(&mut camera, &stream.next_chunk(2_000, NOW, false)).await;
+    camera
+        .wait_for(|r| matches!(r, Received::Json(ServerMessage::KeyframeRequest {})).then_some(()))
+        .await;
+    let key = stream.next_chunk(2_000, NOW, true);
+    send(&mut camera, &key).await;
+    assert_eq!(viewer.next_frame().await, config, "the configuration first");
+    assert_eq!(viewer.next_frame().await, key.message, "then the keyframe");
 }

@@ -127,6 +127,53 @@ impl Deployment {
             .collect())
     }
 
+    /// What each running node and NATS say about the room's video, for a failing test to
+    /// print: the node's warnings and errors, its video and backplane counters, and each
+    /// node's video connection to NATS (its subscriptions and message counts).
+    pub async fn video_diagnosis(&self) -> String {
+        let mut report = String::new();
+        // A node that stopped answering is part of the answer.
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .expect("an HTTP client");
+        for index in self.live_nodes() {
+            let url = format!("http://{}/metrics", self.addr(index));
+            let metrics = match http.get(url).send().await {
+                Ok(response) => response.text().await.unwrap_or_default(),
+                Err(error) => format!("no metrics: {error}"),
+            };
+            let counters: Vec<&str> = metrics
+                .lines()
+                .filter(|line| {
+                    !line.starts_with('#')
+                        && !line.contains("_bucket")
+                        && (line.starts_with("nido_backplane") || line.starts_with("nido_video"))
+                })
+                .collect();
+            report += &format!(
+                "node {index}:\n  problems: {:?}\n  {}\n",
+                self.problems(index),
+                counters.join("\n  ")
+            );
+        }
+        match self.nats_video_connections().await {
+            Ok(connections) => {
+                for connection in connections {
+                    report += &format!(
+                        "NATS {}: subscriptions {}, in {} msgs, out {} msgs\n",
+                        connection["name"],
+                        connection["subscriptions_list"],
+                        connection["in_msgs"],
+                        connection["out_msgs"]
+                    );
+                }
+            }
+            Err(error) => report += &format!("NATS monitoring: {error}\n"),
+        }
+        report
+    }
+
     pub fn addr(&self, index: usize) -> &str {
         &self.nodes[index].as_ref().expect("the node runs").addr
     }

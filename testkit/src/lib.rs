@@ -10,6 +10,7 @@ pub mod log_lines;
 pub mod nats;
 pub mod nido_process;
 pub mod postgres;
+pub mod proc_stats;
 pub mod process_group;
 pub mod wait;
 

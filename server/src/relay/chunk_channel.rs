@@ -371,13 +371,25 @@ impl ChunkSlot {
     fn choose(&self, metrics: &Metrics) -> Option<ChunkToSend> {
         let mut state = lock(&self.viewer.state);
         let cursor = state.gate.cursor();
-        let marks: Vec<ChunkMark> = lock(&self.shared.cache)
+        let cache = lock(&self.shared.cache);
+        let marks: Vec<ChunkMark> = cache
             .chunks
             .iter()
             .map(|chunk| chunk.mark)
             .filter(|mark| mark.number > cursor)
             .collect();
+        let published = cache.published;
+        drop(cache);
         if marks.is_empty() {
+            if published > cursor {
+                // Cleared before this viewer was sent them: they are passed over, so that
+                // `has_undecided` turns false and the writer parks instead of asking again.
+                state.gate = state.gate.lost_up_to(published);
+                self.viewer
+                    .cursor
+                    .store(state.gate.cursor(), Ordering::SeqCst);
+                self.shared.keyframe_wanted.store(true, Ordering::Relaxed);
+            }
             return None;
         }
         let decision = state
@@ -415,5 +427,69 @@ impl Drop for ChunkSlot {
         change_viewers(&self.shared, |viewers| {
             viewers.retain(|viewer| !Arc::ptr_eq(viewer, &self.viewer));
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use futures_util::FutureExt;
+    use nido_shared::{FrameHeader, FrameKind, Timestamp};
+    use nido_testkit::frames::LayeredStream;
+
+    use super::*;
+
+    /// Publishes a camera's message as the room does.
+    fn publish(channel: &ChunkChannel, bytes: &Bytes) {
+        let (header, _) = FrameHeader::decode(bytes).expect("a valid header");
+        let message = SharedBinary::new(bytes);
+        match header.kind {
+            FrameKind::DecoderConfig { .. } => channel.publish_config(message),
+            FrameKind::Chunk(info) => {
+                if let Some(fan_out) =
+                    channel.publish(message, info, header.sequence, Instant::now())
+                {
+                    fan_out.run(&Metrics::default());
+                }
+            }
+            FrameKind::Jpeg => unreachable!("a layered stream"),
+        }
+    }
+
+    #[test]
+    fn a_viewer_who_joins_a_cleared_stream_waits_for_the_next_keyframe_with_nothing_undecided() {
+        let now = Timestamp::UNIX_EPOCH;
+        let channel = ChunkChannel::new();
+        let mut stream = LayeredStream::new(3, 8);
+        publish(&channel, &stream.config(now));
+        for _ in 0..4 {
+            publish(&channel, &stream.next_chunk(100, now, false).message);
+        }
+        channel.clear();
+        assert!(!channel.take_keyframe_wanted());
+
+        // A connection without a plain socket: its writer sends every chunk itself.
+        let mut slot = channel.watch(SocketTurn::new(None), Arc::default());
+        assert!(
+            slot.next(&Metrics::default()).now_or_never().is_none(),
+            "the cleared chunks are not sent"
+        );
+        assert!(
+            !slot.has_undecided(),
+            "so the writer parks: were anything left undecided, it would ask again at once, \
+             for ever"
+        );
+        assert!(channel.take_keyframe_wanted(), "the viewer waits for one");
+
+        let key = stream.next_chunk(100, now, true).message;
+        publish(&channel, &key);
+        let next = slot
+            .next(&Metrics::default())
+            .now_or_never()
+            .flatten()
+            .expect("the keyframe");
+        assert!(next.config.is_some(), "after the configuration");
+        assert_eq!(next.chunk.message.payload(), &key[..]);
+        assert!(!slot.has_undecided());
     }
 }

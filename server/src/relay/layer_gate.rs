@@ -161,6 +161,14 @@ impl LayerGate {
         }
     }
 
+    /// The chunks up to `newest` were dropped from the channel (the stream was cleared)
+    /// before this viewer was sent them: its chain is broken, and it waits for a keyframe.
+    pub fn lost_up_to(mut self, newest: u64) -> Self {
+        self.cursor = self.cursor.max(newest);
+        self.chain = None;
+        self
+    }
+
     fn nothing(self, wants_key: bool, layers_dropped: u32) -> Decision {
         Decision {
             send: None,

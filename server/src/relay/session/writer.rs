@@ -147,6 +147,12 @@ pub(super) async fn write_loop(
                         || presence.has_changed().unwrap_or(false)
                         || video.as_ref().is_some_and(VideoFeed::has_undecided)
                 });
+                if !parked {
+                    // Round again, but as a good neighbour: a wake-up that never settles
+                    // would otherwise hold a runtime thread, and with it every connection
+                    // of the node, for ever.
+                    tokio::task::coop::consume_budget().await;
+                }
             }
             WriterStep::Resume => {
                 if !until_interrupted(writer.finish_unsent(), &mut interrupts).await {
