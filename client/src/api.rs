@@ -71,6 +71,10 @@ pub fn patch(path: &str) -> RequestBuilder {
     Request::patch(path)
 }
 
+pub fn put(path: &str) -> RequestBuilder {
+    Request::put(path)
+}
+
 pub fn delete(path: &str) -> RequestBuilder {
     Request::delete(path)
 }

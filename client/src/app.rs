@@ -10,7 +10,9 @@ use crate::account::Account;
 use crate::components::TopBar;
 use crate::i18n::{I18n, Text};
 #[cfg(feature = "staff-pages")]
-use crate::pages::{AdminAuditPage, AdminPeoplePage, AdminRoomsPage, CameraPage};
+use crate::pages::{
+    AdminAuditPage, AdminChildrenPage, AdminPeoplePage, AdminRoomsPage, AttendancePage, CameraPage,
+};
 use crate::pages::{HomePage, InvitePage, InvitesPage, LoginPage, ViewerPage};
 
 #[component]
@@ -38,8 +40,10 @@ fn StaffRoutes() -> AnyNestedRoute {
     view! {
         <Route path=path!("/admin/rooms") view=AdminRoomsPage/>
         <Route path=path!("/admin/people") view=AdminPeoplePage/>
+        <Route path=path!("/admin/children") view=AdminChildrenPage/>
         <Route path=path!("/admin/audit") view=AdminAuditPage/>
         <Route path=path!("/camera/:room") view=CameraPage/>
+        <Route path=path!("/attendance/:room") view=AttendancePage/>
     }
     .into_inner()
     .into_any_nested_route()
@@ -52,6 +56,7 @@ fn StaffRoutes() -> AnyNestedRoute {
     view! {
         <Route path=path!("/admin/*page") view=LoadWholeApp/>
         <Route path=path!("/camera/:room") view=LoadWholeApp/>
+        <Route path=path!("/attendance/:room") view=LoadWholeApp/>
     }
     .into_inner()
     .into_any_nested_route()

@@ -91,6 +91,16 @@ impl I18n {
         text.in_lang(self.lang.get())
     }
 
+    /// One of two sentences, Spanish or English, in the current language; reactive. For
+    /// the staff pages' own sentences: written where they are used, they stay out of the
+    /// families' build, which every `Text` is part of.
+    pub fn pick(self, es: &'static str, en: &'static str) -> &'static str {
+        match self.lang() {
+            Lang::Es => es,
+            Lang::En => en,
+        }
+    }
+
     /// "Opens Monday 07:00", or that the room has no viewing hours at all.
     pub fn opening(self, opens_at: Option<nido_shared::Opening>) -> String {
         match opens_at {
@@ -154,6 +164,14 @@ pub enum Text {
     CameraOffHint,
     CameraPausedHint,
     WaitingForPicture,
+    WentHomeAt,
+    ArrivedAt,
+    MyChildren,
+    Attendance,
+    NotArrivedYet,
+    NoChildHere,
+    AttendanceHint,
+    WatermarkNote,
     Watching,
     NobodyWatching,
     Fullscreen,
@@ -369,6 +387,23 @@ impl Text {
                 "The caregivers paused the camera for a moment.",
             ),
             WaitingForPicture => ("Esperando la imagen…", "Waiting for the picture…"),
+            WentHomeAt => ("se fue a casa a las", "went home at"),
+            MyChildren => ("Mis peques hoy", "My children today"),
+            Attendance => ("Asistencia", "Attendance"),
+            ArrivedAt => ("llegó a las", "arrived at"),
+            NotArrivedYet => ("todavía no ha llegado", "has not arrived yet"),
+            NoChildHere => (
+                "Ningún niño ni niña de tu familia está en la lista de esta sala.",
+                "No child of your family is on this room's list.",
+            ),
+            AttendanceHint => (
+                "En esta sala, tu familia ve la imagen mientras tu peque está en ella.",
+                "In this room, your family sees the picture while your child is in it.",
+            ),
+            WatermarkNote => (
+                "Tu nombre y la hora van sobre la imagen: en ella salen también los hijos de otras familias.",
+                "Your name and the time are drawn over the picture: other families' children are in it too.",
+            ),
             Watching => ("mirando", "watching"),
             NobodyWatching => ("Nadie mirando todavía", "Nobody watching yet"),
             Fullscreen => ("Pantalla completa", "Full screen"),

@@ -76,6 +76,26 @@ fn describe(lang: Lang, problem: &Problem) -> String {
         Problem::WrongCode => fixed(Text::WrongCode),
         Problem::OwnSecondFactorFirst => fixed(Text::OwnSecondFactorFirst),
         Problem::SecondFactorRequired => fixed(Text::SecondFactorRequired),
+        Problem::NotAFamily => pick(
+            "Solo se pueden vincular cuentas de familia.".into(),
+            "Only family accounts can be linked.".into(),
+        ),
+        Problem::AlreadyCheckedIn => pick(
+            "Ya estaba registrada la llegada.".into(),
+            "The arrival was already recorded.".into(),
+        ),
+        Problem::NotCheckedIn => pick(
+            "No consta que haya llegado.".into(),
+            "There is no arrival to close.".into(),
+        ),
+        Problem::NothingToUndo => pick(
+            "No hay nada de hoy que deshacer.".into(),
+            "There is nothing of today to undo.".into(),
+        ),
+        Problem::StayTimes => pick(
+            "La salida va después de la llegada, y ninguna en el futuro.".into(),
+            "A departure comes after its arrival, and neither in the future.".into(),
+        ),
         Problem::MalformedRequest => fixed(Text::NetworkError),
     }
 }

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use gloo_timers::callback::Interval;
 use js_sys::ArrayBuffer;
 use leptos::prelude::*;
+use nido_shared::attendance::ChildToday;
 use nido_shared::{
     ClientMessage, MutedMember, Presence, Role, ServerMessage, Timestamp, UserId, VideoCodec,
 };
@@ -39,6 +40,8 @@ pub struct RoomSignals {
     pub keyframes_asked: RwSignal<u64>,
     /// For a viewer: only the base layer of a layered stream (remembered in this browser).
     pub data_saver: RwSignal<bool>,
+    /// For a family in a room that ties viewing to attendance: its children there today.
+    pub children: RwSignal<Vec<ChildToday>>,
 }
 
 impl RoomSignals {
@@ -53,6 +56,7 @@ impl RoomSignals {
             jpeg_wanted: RwSignal::new(false),
             keyframes_asked: RwSignal::new(0),
             data_saver: RwSignal::new(remembered(DATA_SAVER_KEY).is_some_and(|on| on == "on")),
+            children: RwSignal::new(Vec::new()),
         }
     }
 }
@@ -252,6 +256,7 @@ fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMe
         ServerMessage::Mutes { muted } => signals.mutes.set(muted),
         ServerMessage::VideoDemand { jpeg } => signals.jpeg_wanted.set(jpeg),
         ServerMessage::KeyframeRequest {} => signals.keyframes_asked.update(|asked| *asked += 1),
+        ServerMessage::Attendance { children } => signals.children.set(children),
         ServerMessage::TimeSync {
             client_time_us,
             server_time_us,

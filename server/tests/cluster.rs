@@ -4,7 +4,9 @@
 //! one camera per room holds across nodes; access changed on one node closes sockets on the
 //! others within a second, also while NATS is down; and a layered stream crosses nodes whole,
 //! with JPEG beside it while a viewer on another node needs it, a keyframe asked for from
-//! another node, and JPEG only once the camera falls back to it.
+//! another node, and JPEG only once the camera falls back to it. A room that ties viewing to
+//! attendance holds its rule on every node: a check-in or check-out on one node gives or
+//! takes a family's picture on another within a second.
 
 mod common;
 
@@ -682,4 +684,112 @@ async fn a_camera_that_falls_back_to_jpeg_is_watched_as_jpeg_on_another_node() {
         }
     }
     assert!(got_jpeg, "the viewer on node 1 watches the camera's JPEG");
+}
+
+/// A check-in on node 0 and the family's viewer on node 1 (no camera there) once it hears
+/// the child's day: whether that says the child is in.
+async fn tap_and_hear(
+    deployment: &Deployment,
+    child: i64,
+    action: &str,
+    viewer: &mut TestClient,
+) -> (bool, Duration) {
+    let tapped = Instant::now();
+    let response = deployment
+        .api(0)
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/children/{child}/attendance"),
+            Some(&deployment.admin),
+        )
+        .json(&serde_json::json!({ "action": action }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{action}: {}",
+        response.status()
+    );
+    let children = viewer
+        .wait_for(|received| match received {
+            Received::Json(ServerMessage::Attendance { children }) => Some(children.clone()),
+            _ => None,
+        })
+        .await;
+    (children[0].today.is_in(), tapped.elapsed())
+}
+
+#[tokio::test]
+async fn attendance_on_one_node_gives_and_takes_a_familys_picture_on_another_within_1_s() {
+    let mut deployment = deployment::start(2, &[]).await;
+    let (_, family, mut viewer) = family_watching(&deployment, "madre").await;
+    patch(
+        &deployment,
+        "/api/rooms/sala-1",
+        serde_json::json!({"attendance_required": true}),
+    )
+    .await;
+    let created: serde_json::Value = deployment
+        .api(0)
+        .request(
+            reqwest::Method::POST,
+            "/api/children",
+            Some(&deployment.admin),
+        )
+        .json(&serde_json::json!({"name": "Lucía", "room": "sala-1", "families": [family]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let child = created["id"].as_i64().unwrap();
+    let mut camera = camera_on(&deployment, 0, CAMERA_KEY).await;
+    sees_camera_live(&mut viewer).await;
+    let mut staff = connect(&deployment, 1, &deployment.admin).await;
+    staff.join("sala-1", Role::Viewer, None).await;
+    let mut sequence = 0;
+    let mut frame_reaches = async |viewer: &mut TestClient, staff: &mut TestClient| {
+        sequence += 1;
+        camera
+            .send_binary(frame(sequence, &jpeg(sequence, 700)))
+            .await;
+        assert_eq!(
+            sequence_of(&staff.next_frame().await),
+            sequence,
+            "staff see it"
+        );
+        // Newly given the picture, it may first get the frame before (the picture at once).
+        let got = viewer.received_within(Duration::from_millis(400)).await;
+        got.iter().rev().find_map(|received| match received {
+            Received::Frame(frame) => Some(sequence_of(frame)),
+            _ => None,
+        }) == Some(sequence)
+    };
+    assert!(
+        !frame_reaches(&mut viewer, &mut staff).await,
+        "not arrived yet"
+    );
+
+    let (is_in, took) = tap_and_hear(&deployment, child, "check_in", &mut viewer).await;
+    assert!(
+        is_in && took < ACCESS_WITHIN,
+        "checked in, heard in {took:?}"
+    );
+    assert!(frame_reaches(&mut viewer, &mut staff).await);
+    let (is_in, took) = tap_and_hear(&deployment, child, "check_out", &mut viewer).await;
+    assert!(
+        !is_in && took < ACCESS_WITHIN,
+        "checked out, heard in {took:?}"
+    );
+    assert!(!frame_reaches(&mut viewer, &mut staff).await);
+
+    // Without NATS, the other node reads the change when the access epoch moves.
+    deployment.nats.kill().await;
+    let (is_in, took) = tap_and_hear(&deployment, child, "check_in", &mut viewer).await;
+    assert!(
+        is_in && took < ACCESS_WITHIN_WITHOUT_NATS,
+        "without NATS, heard in {took:?}"
+    );
 }

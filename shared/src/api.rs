@@ -140,6 +140,12 @@ pub struct RoomSummary {
     pub open_now: bool,
     /// When it next opens, while closed.
     pub opens_at: Option<Opening>,
+    /// Families see the picture only while one of their children is checked in here.
+    #[serde(default)]
+    pub attendance_required: bool,
+    /// Each family viewer draws its own name and the time over the picture.
+    #[serde(default)]
+    pub watermark: bool,
 }
 
 /// A new room (admin).
@@ -158,6 +164,10 @@ pub struct RoomChanges {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<WeeklySchedule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendance_required: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<bool>,
 }
 
 /// Someone with an account (admin view).
@@ -309,10 +319,21 @@ pub enum SecurityEventKind {
     RecoveryCodeUsed,
     /// Whether staff must use two-step sign-in changed (`amount`: 1 on, 0 off).
     SettingsChanged,
+    /// `room`'s families now see its picture only while a child of theirs is checked in
+    /// (`amount` 1), or whenever the hours allow again (0).
+    AttendanceRuleChanged,
+    /// `room`'s watermark turned on (`amount` 1) or off (0).
+    WatermarkChanged,
+    /// Child number `amount` of `room` was added, changed (its name, room or family
+    /// accounts) or removed.
+    ChildChanged,
+    /// An admin corrected stay number `amount` of a child of `room`: changed, added or
+    /// removed.
+    AttendanceCorrected,
 }
 
 impl SecurityEventKind {
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 21] = [
         Self::LoginFailed,
         Self::JoinRefused,
         Self::InviteCreated,
@@ -330,6 +351,10 @@ impl SecurityEventKind {
         Self::SecondFactorDisabled,
         Self::RecoveryCodeUsed,
         Self::SettingsChanged,
+        Self::AttendanceRuleChanged,
+        Self::WatermarkChanged,
+        Self::ChildChanged,
+        Self::AttendanceCorrected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -351,6 +376,10 @@ impl SecurityEventKind {
             Self::SecondFactorDisabled => "second_factor_disabled",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::SettingsChanged => "settings_changed",
+            Self::AttendanceRuleChanged => "attendance_rule_changed",
+            Self::WatermarkChanged => "watermark_changed",
+            Self::ChildChanged => "child_changed",
+            Self::AttendanceCorrected => "attendance_corrected",
         }
     }
 
@@ -384,6 +413,13 @@ impl SecurityEventKind {
             ),
             Self::RecoveryCodeUsed => ("Código de recuperación usado", "Recovery code used"),
             Self::SettingsChanged => ("Ajustes cambiados", "Settings changed"),
+            Self::AttendanceRuleChanged => (
+                "Visionado ligado a la asistencia cambiado",
+                "Viewing tied to attendance changed",
+            ),
+            Self::WatermarkChanged => ("Marca de agua cambiada", "Watermark changed"),
+            Self::ChildChanged => ("Ficha de niño o niña cambiada", "Child's record changed"),
+            Self::AttendanceCorrected => ("Asistencia corregida", "Attendance corrected"),
         };
         match lang {
             ExportLanguage::Es => es,

@@ -67,6 +67,17 @@ database_id! {
     InviteId
 }
 
+database_id! {
+    /// A child's number, given by the database.
+    ChildId
+}
+
+database_id! {
+    /// The number of one stay of a child (a check-in and its check-out), given by the
+    /// database.
+    StayId
+}
+
 /// A classroom's short id, as it appears in URLs: `[a-z0-9-]{1,32}`, not starting with '-'.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -8,6 +8,7 @@
 mod account;
 pub mod api;
 pub mod app_build;
+pub mod attendance;
 mod error_code;
 mod frame;
 mod ids;
@@ -24,7 +25,7 @@ pub use frame::{
     ChunkInfo, DecoderConfig, FRAME_HEADER_LEN, FRAME_HEADER_V2_LEN, FRAME_MAGIC, FrameError,
     FrameHeader, FrameKind, MAX_TEMPORAL_LAYERS, VideoCodec,
 };
-pub use ids::{CameraKey, ChatId, DisplayName, IdError, InviteId, RoomId, UserId};
+pub use ids::{CameraKey, ChatId, ChildId, DisplayName, IdError, InviteId, RoomId, StayId, UserId};
 pub use message::{
     CameraStatus, ChatLine, ClientMessage, Limits, MutedMember, Presence, Role, ServerMessage,
 };

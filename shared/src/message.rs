@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attendance::ChildToday;
 use crate::{ChatId, DisplayName, Opening, RoomId, SocketError, Timestamp, UserId, VideoCodec};
 
 /// Whether a connection sends the room's video or watches it.
@@ -123,6 +124,13 @@ pub struct Presence {
     /// camera as it is (`live`) while families see `closed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub families_watching_allowed: Option<bool>,
+    /// The room shows a family its picture only while one of their children is checked
+    /// in there ([`ServerMessage::Attendance`] tells each family about theirs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attendance_required: bool,
+    /// Each family viewer draws its own name and the time over the picture.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub watermark: bool,
     pub viewer_count: usize,
     /// Names of everyone watching, in the order they joined; sent to staff only, families
     /// get an empty list.
@@ -203,6 +211,10 @@ pub enum ServerMessage {
     /// To a camera that encodes chunks, on joining and whenever it changes: whether a viewer
     /// that reads only JPEG is watching, so that it must send JPEG frames as well.
     VideoDemand { jpeg: bool },
+    /// To a family member in a room that ties viewing to attendance: their children there
+    /// and their day, on joining and at every change. The picture comes only while one of
+    /// them is checked in.
+    Attendance { children: Vec<ChildToday> },
     /// To a camera that encodes chunks: a viewer lost the chain and waits for a keyframe;
     /// send one soon. At most one a second.
     KeyframeRequest {},
@@ -341,6 +353,8 @@ mod tests {
                 camera_name: Some(name.clone()),
                 opens_at: None,
                 families_watching_allowed: Some(true),
+                attendance_required: true,
+                watermark: true,
                 viewer_count: 1,
                 viewers: vec![name.clone()],
             }),
@@ -362,6 +376,15 @@ mod tests {
             },
             ServerMessage::VideoDemand { jpeg: true },
             ServerMessage::KeyframeRequest {},
+            ServerMessage::Attendance {
+                children: vec![ChildToday {
+                    name: DisplayName::try_from("Lucía".to_owned()).unwrap(),
+                    today: crate::attendance::Attendance {
+                        checked_in_at: Some(Timestamp::from_micros(5)),
+                        checked_out_at: None,
+                    },
+                }],
+            },
         ];
         for message in messages {
             assert_eq!(round_trip(&message), message);
@@ -375,6 +398,8 @@ mod tests {
             camera_name: None,
             opens_at: None,
             families_watching_allowed: None,
+            attendance_required: false,
+            watermark: false,
             viewer_count: 0,
             viewers: vec![],
         }))

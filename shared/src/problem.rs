@@ -51,6 +51,16 @@ pub enum Problem {
     OwnSecondFactorFirst,
     #[error("two-step sign-in is required for staff and cannot be turned off")]
     SecondFactorRequired,
+    #[error("a child's people are family accounts")]
+    NotAFamily,
+    #[error("the child is checked in already")]
+    AlreadyCheckedIn,
+    #[error("the child is not checked in")]
+    NotCheckedIn,
+    #[error("there is nothing of today to undo")]
+    NothingToUndo,
+    #[error("a check-out comes after its check-in, and neither is in the future")]
+    StayTimes,
     /// The body or the query could not be read at all; `message` says where.
     #[error("the request is malformed")]
     MalformedRequest,
@@ -92,6 +102,11 @@ enum Reason {
     WrongCode,
     OwnSecondFactorFirst,
     SecondFactorRequired,
+    NotAFamily,
+    AlreadyCheckedIn,
+    NotCheckedIn,
+    NothingToUndo,
+    StayTimes,
     MalformedRequest,
 }
 
@@ -122,6 +137,11 @@ impl TryFrom<ProblemFields> for Problem {
             Reason::WrongCode => Self::WrongCode,
             Reason::OwnSecondFactorFirst => Self::OwnSecondFactorFirst,
             Reason::SecondFactorRequired => Self::SecondFactorRequired,
+            Reason::NotAFamily => Self::NotAFamily,
+            Reason::AlreadyCheckedIn => Self::AlreadyCheckedIn,
+            Reason::NotCheckedIn => Self::NotCheckedIn,
+            Reason::NothingToUndo => Self::NothingToUndo,
+            Reason::StayTimes => Self::StayTimes,
             Reason::MalformedRequest => Self::MalformedRequest,
         })
     }
@@ -195,6 +215,11 @@ mod tests {
             Problem::WrongCode,
             Problem::OwnSecondFactorFirst,
             Problem::SecondFactorRequired,
+            Problem::NotAFamily,
+            Problem::AlreadyCheckedIn,
+            Problem::NotCheckedIn,
+            Problem::NothingToUndo,
+            Problem::StayTimes,
             Problem::MalformedRequest,
         ];
         for problem in every {
@@ -218,6 +243,11 @@ mod tests {
                 | Problem::WrongCode
                 | Problem::OwnSecondFactorFirst
                 | Problem::SecondFactorRequired
+                | Problem::NotAFamily
+                | Problem::AlreadyCheckedIn
+                | Problem::NotCheckedIn
+                | Problem::NothingToUndo
+                | Problem::StayTimes
                 | Problem::MalformedRequest => {}
             }
             let json = serde_json::to_string(&problem).unwrap();

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use nido_server::store::{NewRoomRow, NewUser, StoreError};
 use nido_server::{AppState, Config};
-use nido_shared::{DisplayName, RoomId, Timestamp, UserId, UserRole, Username, WeeklySchedule};
+use nido_shared::{
+    ChildId, DisplayName, RoomId, Timestamp, UserId, UserRole, Username, WeeklySchedule,
+};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -142,6 +144,36 @@ impl InProcessServer {
             .await
             .expect("their rooms");
         id
+    }
+
+    /// Adds a child to a room, linked to these family accounts: their id. The room's new
+    /// policy reaches the hub as an admin's change would.
+    pub async fn child(&self, name: &str, room: &str, families: &[UserId]) -> ChildId {
+        let name = DisplayName::try_from(name.to_owned()).expect("a name");
+        let now = self.state.clock.now();
+        let (id, (room, policy)) = self
+            .state
+            .store
+            .create_child(&name, &room_id(room), families, now)
+            .await
+            .expect("a new child");
+        self.state.hub.offer_policy(&room, policy);
+        id
+    }
+
+    /// Ties a room's viewing to attendance and turns its watermark on, or off.
+    pub async fn room_options(&self, room: &str, attendance_required: bool, watermark: bool) {
+        let room = room_id(room);
+        let store = &self.state.store;
+        store
+            .set_attendance_required(&room, attendance_required)
+            .await
+            .expect("the attendance option");
+        let policy = store
+            .set_watermark(&room, watermark)
+            .await
+            .expect("the watermark option");
+        self.state.hub.offer_policy(&room, policy);
     }
 
     /// Shuts down as on SIGTERM (every client gets close 1001) and waits for the server to

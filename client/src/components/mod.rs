@@ -3,6 +3,7 @@
 #[cfg(feature = "staff-pages")]
 mod camera_settings;
 mod chat_panel;
+mod child_day;
 mod muted_list;
 mod room_sidebar;
 mod second_factor;
@@ -16,6 +17,7 @@ mod viewer_list;
 #[cfg(feature = "staff-pages")]
 pub use camera_settings::{CameraSettings, RESOLUTIONS};
 pub use chat_panel::ChatPanel;
+pub use child_day::{AwayOverlay, clock_time, day_line};
 pub use muted_list::MutedList;
 pub use room_sidebar::RoomSidebar;
 pub use second_factor::SecondFactorCard;

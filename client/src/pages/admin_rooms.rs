@@ -1,4 +1,5 @@
-//! Admin: the classrooms — create, rename, set viewing hours, delete.
+//! Admin: the classrooms — create, rename, set viewing hours and the two options (viewing
+//! tied to attendance, the families' watermark), delete.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -95,6 +96,8 @@ fn room_editor(i18n: I18n, room: RoomSummary, reload: impl Fn() + Copy + 'static
         .map(|day| DayDraft::from(room.schedule.days[day.index()]))
         .collect();
     let days = RwSignal::new(days);
+    let attendance_required = RwSignal::new(room.attendance_required);
+    let watermark = RwSignal::new(room.watermark);
     let status = RwSignal::new(None::<String>);
     let save_path = format!("/api/rooms/{id}");
     let save = move |_| {
@@ -116,6 +119,8 @@ fn room_editor(i18n: I18n, room: RoomSummary, reload: impl Fn() + Copy + 'static
         let changes = RoomChanges {
             name: Some(name.get_untracked()),
             schedule: Some(schedule),
+            attendance_required: Some(attendance_required.get_untracked()),
+            watermark: Some(watermark.get_untracked()),
         };
         let path = save_path.clone();
         spawn_local(async move {
@@ -174,6 +179,26 @@ fn room_editor(i18n: I18n, room: RoomSummary, reload: impl Fn() + Copy + 'static
             <fieldset class="schedule">
                 <legend>{move || i18n.t(Text::ViewingHours)}</legend>
                 {day_rows}
+            </fieldset>
+            <fieldset class="options">
+                <label class="check">
+                    <input type="checkbox" data-testid="attendance-required"
+                        prop:checked=move || attendance_required.get()
+                        on:change=move |ev| attendance_required.set(event_target_checked(&ev))/>
+                    {move || i18n.pick(
+                        "Cada familia ve la imagen solo mientras su peque está registrado en la sala",
+                        "Each family sees the picture only while their child is checked in here",
+                    )}
+                </label>
+                <label class="check">
+                    <input type="checkbox" data-testid="watermark"
+                        prop:checked=move || watermark.get()
+                        on:change=move |ev| watermark.set(event_target_checked(&ev))/>
+                    {move || i18n.pick(
+                        "Marca de agua: el nombre de quien mira y la hora sobre la imagen de las familias",
+                        "Watermark: the viewer's name and the time over the families' picture",
+                    )}
+                </label>
             </fieldset>
             <div class="row">
                 <button type="button" class="primary" data-testid="save-room" on:click=save>{move || i18n.t(Text::Save)}</button>

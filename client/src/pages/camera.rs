@@ -175,6 +175,12 @@ fn camera_page(me: Me) -> AnyView {
     });
 
     let streaming = move || phase.get() == Phase::Streaming;
+    // The room's options, as whichever of the page's two links heard them.
+    let room_asks = move |option: fn(&nido_shared::Presence) -> bool| {
+        [signals.presence, room_signals.presence]
+            .iter()
+            .any(|presence| presence.with(|p| p.as_ref().is_some_and(option)))
+    };
     let problem = move || match (phase.get(), signals.status.get()) {
         (Phase::Failed(error), _) => Some(i18n.t(error.text())),
         (_, LinkStatus::Refused(Some(ErrorCode::CameraBusy))) => {
@@ -247,6 +253,18 @@ fn camera_page(me: Me) -> AnyView {
                 </div>
                 <Show when=move || streaming() && stats.get().vp8.is_some() && stats.get().jpeg>
                     <p class="note" data-testid="also-jpeg">{move || i18n.t(Text::AlsoJpeg)}</p>
+                </Show>
+                <Show when=move || room_asks(|p| p.watermark)>
+                    <p class="note" data-testid="watermarked">{move || i18n.pick(
+                        "Las familias ven la imagen con su nombre y la hora encima (marca de agua).",
+                        "Families see the picture with their name and the time over it (watermark).",
+                    )}</p>
+                </Show>
+                <Show when=move || room_asks(|p| p.attendance_required)>
+                    <p class="note" data-testid="attendance-rule">{move || i18n.pick(
+                        "Cada familia ve la imagen solo mientras su peque está registrado en la sala.",
+                        "Each family sees the picture only while their child is checked in here.",
+                    )}</p>
                 </Show>
                 <div class="controls card">
                     <div class="buttons">

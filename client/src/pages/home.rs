@@ -1,13 +1,15 @@
 //! Home: the rooms this person may enter, each opening its viewer (and, for staff, its
-//! camera page), and the way to invites and administration.
+//! camera and attendance pages), a family's children and their day, and the way to invites
+//! and administration.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nido_shared::api::{ApiErrorCode, Me, PasswordChange, RoomSummary};
+use nido_shared::attendance::Child;
 use nido_shared::{UserRole, check_new_password};
 
 use crate::api;
-use crate::components::{SecondFactorCard, TopBar, signed_in};
+use crate::components::{SecondFactorCard, TopBar, day_line, signed_in};
 use crate::i18n::{I18n, Text, use_i18n};
 
 #[component]
@@ -50,12 +52,14 @@ fn home(me: Me) -> AnyView {
                     </a>
                 })}
             </section>
+            {(me.role == UserRole::Family).then(|| children_card(i18n))}
             {(me.role == UserRole::Admin).then(|| view! {
                 <section class="card">
                     <h2>{move || i18n.t(Text::Administration)}</h2>
                     <nav class="admin-links">
                         <a class="button" href="/admin/rooms" data-testid="admin-rooms">{move || i18n.t(Text::Rooms)}</a>
                         <a class="button" href="/admin/people" data-testid="admin-people">{move || i18n.t(Text::People)}</a>
+                        <a class="button" href="/admin/children" data-testid="admin-children">{move || i18n.pick("Niños y niñas", "Children")}</a>
                         <a class="button" href="/admin/audit" data-testid="admin-audit">{move || i18n.t(Text::AuditLog)}</a>
                     </nav>
                 </section>
@@ -66,6 +70,30 @@ fn home(me: Me) -> AnyView {
         </main>
     }
     .into_any()
+}
+
+/// A family's children and their day so far: whether each is in, and since when.
+fn children_card(i18n: I18n) -> impl IntoView {
+    let children = LocalResource::new(|| api::get::<Vec<Child>>("/api/children"));
+    move || {
+        let children = children
+            .get()
+            .and_then(Result::ok)
+            .filter(|c| !c.is_empty())?;
+        let lines = children
+            .into_iter()
+            .map(|child| {
+                let line = move || day_line(i18n, child.name.as_str(), child.today);
+                view! { <li class:in=child.today.is_in()>{line}</li> }
+            })
+            .collect_view();
+        Some(view! {
+            <section class="card">
+                <h2>{move || i18n.t(Text::MyChildren)}</h2>
+                <ul class="child-days" data-testid="my-children">{lines}</ul>
+            </section>
+        })
+    }
 }
 
 /// Changing one's password; every other session of the account ends.
@@ -143,6 +171,9 @@ fn room_row(i18n: I18n, room: RoomSummary, staff: bool) -> impl IntoView {
                 {staff.then(|| view! {
                     <a class="button" href=format!("/camera/{id}") data-testid=format!("stream-{id}")>
                         {move || i18n.t(Text::Stream)}
+                    </a>
+                    <a class="button" href=format!("/attendance/{id}") data-testid=format!("attendance-{id}")>
+                        {move || i18n.t(Text::Attendance)}
                     </a>
                 })}
             </div>

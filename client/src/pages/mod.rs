@@ -3,9 +3,13 @@
 #[cfg(feature = "staff-pages")]
 mod admin_audit;
 #[cfg(feature = "staff-pages")]
+mod admin_children;
+#[cfg(feature = "staff-pages")]
 mod admin_people;
 #[cfg(feature = "staff-pages")]
 mod admin_rooms;
+#[cfg(feature = "staff-pages")]
+mod attendance;
 #[cfg(feature = "staff-pages")]
 mod camera;
 mod home;
@@ -17,9 +21,13 @@ mod viewer;
 #[cfg(feature = "staff-pages")]
 pub use admin_audit::AdminAuditPage;
 #[cfg(feature = "staff-pages")]
+pub use admin_children::AdminChildrenPage;
+#[cfg(feature = "staff-pages")]
 pub use admin_people::AdminPeoplePage;
 #[cfg(feature = "staff-pages")]
 pub use admin_rooms::AdminRoomsPage;
+#[cfg(feature = "staff-pages")]
+pub use attendance::AttendancePage;
 #[cfg(feature = "staff-pages")]
 pub use camera::CameraPage;
 pub use home::HomePage;

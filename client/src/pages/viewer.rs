@@ -1,16 +1,19 @@
-//! The family's page: the live picture, its state and delay, who is watching, and the chat.
+//! The family's page: the live picture, its state and delay, who is watching, and the chat;
+//! where the room asks for it, the family's watermark over the picture, and while the room
+//! ties viewing to attendance and no child of theirs is in, why there is no picture.
 
 use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use nido_shared::api::Me;
-use nido_shared::{CameraStatus, ErrorCode, Role};
+use nido_shared::attendance::ChildToday;
+use nido_shared::{CameraStatus, ErrorCode, Role, UserRole};
 use wasm_bindgen_futures::spawn_local;
 
-use super::{log_in_again_when_session_ends, route_room, with_present};
+use super::{format_time, log_in_again_when_session_ends, route_room, with_present};
 use crate::components::{
-    RoomSidebar, RoomStateBadges, TopBar, camera_status, reconnecting_text, signed_in,
+    AwayOverlay, RoomSidebar, RoomStateBadges, TopBar, camera_status, reconnecting_text, signed_in,
     ticking_clock,
 };
 use crate::i18n::{Text, use_i18n, whole_number};
@@ -75,10 +78,24 @@ fn viewer_page(me: Me) -> AnyView {
         })));
     });
 
-    // Not live, or not connected: blank the picture at once rather than freeze it.
+    let family = me.role == UserRole::Family;
+    let room_asks = move |option: fn(&nido_shared::Presence) -> bool| {
+        family && signals.presence.with(|p| p.as_ref().is_some_and(option))
+    };
+    // The room ties viewing to attendance and no child of this family is in: their day.
+    let away = move || -> Option<Vec<ChildToday>> {
+        let children = signals.children.get();
+        let in_now = children.iter().any(|child| child.today.is_in());
+        (room_asks(|p| p.attendance_required) && !in_now).then_some(children)
+    };
+    let watermarked = move || room_asks(|p| p.watermark);
+
+    // Not live, not connected, or not this family's time: blank the picture at once rather
+    // than freeze it.
     Effect::new(move |_| {
         let live = camera_status(signals.presence.get()) == CameraStatus::Live
-            && signals.status.get() == LinkStatus::Joined;
+            && signals.status.get() == LinkStatus::Joined
+            && away().is_none();
         if !live {
             with_present(painter, |p| p.clear());
             stats.set(PaintStats::default());
@@ -86,7 +103,18 @@ fn viewer_page(me: Me) -> AnyView {
     });
 
     let now = ticking_clock();
+    let name = me.display_name.to_string();
+    Effect::new(move |_| {
+        let text = watermarked().then(|| format!("{name} · {}", format_time(i18n, now.get())));
+        with_present(painter, |p| p.set_watermark(text));
+    });
+
     let overlay = move || {
+        let joined = signals.status.get() == LinkStatus::Joined;
+        let live = camera_status(signals.presence.get()) == CameraStatus::Live;
+        if let Some(children) = away().filter(|_| joined && live) {
+            return Some(view! { <AwayOverlay i18n=i18n children=children/> }.into_any());
+        }
         let presence = signals.presence.get();
         let opens_at = presence.as_ref().and_then(|p| p.opens_at);
         let (title, hint) = match (signals.status.get(), camera_status(presence)) {
@@ -189,6 +217,9 @@ fn viewer_page(me: Me) -> AnyView {
                         {move || i18n.t(Text::DataSaver)}
                     </label>
                 </div>
+                <p class="watermark-note" data-testid="watermark-note" hidden=move || !watermarked()>
+                    {move || i18n.t(Text::WatermarkNote)}
+                </p>
             </section>
             <RoomSidebar
                 signals=signals

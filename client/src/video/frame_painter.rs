@@ -3,7 +3,8 @@
 //! replacing each other, so the picture is always the newest and nothing piles up. VP8 chunks
 //! go to the decoder (`chunk_decoder`) in order, and each picture it makes is drawn and closed
 //! at once. Either way the page learns how many pictures a second it shows, their delay and
-//! the bitrate received.
+//! the bitrate received; where the room asks for it, each picture gets the family's
+//! watermark.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -20,6 +21,7 @@ use web_sys::{
 };
 
 use super::chunk_decoder::ChunkDecoder;
+use super::watermark;
 use crate::browser::window;
 use crate::clock::{self, ClockOffset};
 
@@ -58,6 +60,8 @@ pub struct FramePainter {
     /// Whether a picture is on the canvas: set the moment the first one is painted, so the
     /// page drops its "waiting" notice at once.
     showing: RwSignal<bool>,
+    /// The watermark's text, drawn into every picture while set.
+    watermark: RefCell<Option<String>>,
 }
 
 impl FramePainter {
@@ -94,6 +98,7 @@ impl FramePainter {
                 received: RefCell::new(VecDeque::new()),
                 form: Cell::new(None),
                 showing,
+                watermark: RefCell::new(None),
             }
         }))
     }
@@ -233,7 +238,22 @@ impl FramePainter {
         }
     }
 
+    /// Draws `text` into every picture from now on; none: no watermark.
+    pub fn set_watermark(&self, text: Option<String>) {
+        self.watermark.replace(text);
+    }
+
     fn painted_one(&self, capture_time: Timestamp) {
+        if let Some(text) = self.watermark.borrow().as_deref() {
+            let (width, height) = (self.canvas.width(), self.canvas.height());
+            watermark::draw(
+                &self.context,
+                text,
+                width.into(),
+                height.into(),
+                clock::now(),
+            );
+        }
         if !self.showing.get_untracked() {
             self.showing.set(true);
         }

@@ -1,6 +1,7 @@
 //! The picture's way through the browser: the camera's capture and encoders (`capture`,
-//! `chunk_encoder`), the viewer's decoders and painter (`chunk_decoder`, `frame_painter`), and
-//! what this browser's WebCodecs can do (`support`).
+//! `chunk_encoder`), the viewer's decoders and painter (`chunk_decoder`, `frame_painter`) with
+//! the family's watermark (`watermark`), and what this browser's WebCodecs can do
+//! (`support`).
 
 #[cfg(feature = "staff-pages")]
 pub mod capture;
@@ -9,3 +10,4 @@ pub mod chunk_decoder;
 pub mod chunk_encoder;
 pub mod frame_painter;
 pub mod support;
+pub mod watermark;

@@ -126,7 +126,7 @@ async fn recheck_access(state: &AppState) -> Result<(), crate::store::StoreError
     state.sockets.apply_access(&access, state.clock.now());
     for room in rooms {
         if let Some(policy) = access.rooms.get(&room) {
-            state.hub.offer_policy(&room, *policy);
+            state.hub.offer_policy(&room, policy.clone());
         }
     }
     Ok(())

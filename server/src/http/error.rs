@@ -121,6 +121,12 @@ impl From<StoreError> for AppError {
         match error {
             StoreError::NotFound => Self::NotFound,
             StoreError::Conflict => Self::Conflict(Problem::UsernameTaken),
+            StoreError::Refused(
+                problem @ (Problem::AlreadyCheckedIn
+                | Problem::NotCheckedIn
+                | Problem::NothingToUndo),
+            ) => Self::Conflict(problem),
+            StoreError::Refused(problem) => Self::Invalid(problem),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -45,6 +45,30 @@ impl ViewingHours {
         }
     }
 
+    /// When the local day holding `now` began: attendance counts by the daycare's day.
+    pub fn day_start(&self, now: Timestamp) -> Timestamp {
+        let midnight = jiff::Timestamp::from_microsecond(now.as_micros())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_zoned_datetime(self.zone.clone())
+            .start_of_day();
+        match midnight {
+            Ok(midnight) => Timestamp::from_micros(midnight.timestamp().as_microsecond()),
+            // Only at the edges of jiff's range, where no daycare is.
+            Err(_) => now,
+        }
+    }
+
+    /// When this local date began, or `None` for a date jiff cannot place in the zone.
+    pub fn start_of(&self, date: jiff::civil::Date) -> Option<Timestamp> {
+        let midnight = date
+            .to_zoned_datetime(self.zone.clone())
+            .and_then(|day| day.start_of_day())
+            .ok()?;
+        Some(Timestamp::from_micros(
+            midnight.timestamp().as_microsecond(),
+        ))
+    }
+
     fn local(&self, now: Timestamp) -> (Weekday, TimeOfDay) {
         let now = jiff::Timestamp::from_microsecond(now.as_micros())
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
@@ -91,5 +115,23 @@ mod tests {
             })
         );
         assert_eq!(hours.zone_name(), "Europe/Madrid");
+    }
+
+    #[test]
+    fn a_day_starts_at_local_midnight() {
+        let hours = ViewingHours::new(TimeZone::get("Europe/Madrid").unwrap());
+        assert_eq!(
+            hours.day_start(at("2026-11-23T00:30:00+01:00[Europe/Madrid]")),
+            at("2026-11-23T00:00:00+01:00[Europe/Madrid]"),
+            "23:30 UTC the day before"
+        );
+        assert_eq!(
+            hours.day_start(at("2026-11-23T23:59:59+01:00[Europe/Madrid]")),
+            at("2026-11-23T00:00:00+01:00[Europe/Madrid]")
+        );
+        assert_eq!(
+            hours.start_of("2026-11-23".parse().unwrap()),
+            Some(at("2026-11-23T00:00:00+01:00[Europe/Madrid]"))
+        );
     }
 }

@@ -18,7 +18,9 @@
 //! Each room's policy has one authoritative copy here, kept whether or not the room has
 //! members: joins and changes offer the copy they read from the database, and the newer
 //! version wins, so a join that read the policy just before a change can never put the old
-//! one back.
+//! one back. Where a room ties viewing to attendance, the policy's children decide per
+//! family member whether it is given a video feed at all: without one, not a byte of video
+//! reaches its socket, and it is told about its children's day instead.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,9 +28,10 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
+use nido_shared::attendance::ChildToday;
 use nido_shared::{
     CameraKey, CameraStatus, ChatLine, DisplayName, ErrorCode, FrameHeader, Presence, Role, RoomId,
-    ServerMessage, SocketError, UserId, VideoCodec,
+    ServerMessage, SocketError, Timestamp, UserId, VideoCodec,
 };
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -84,6 +87,10 @@ struct Members {
     /// The policy's pause and hours as last applied (see `HubInner::apply_policy`).
     paused: bool,
     hours: HoursNow,
+    /// The policy as last applied: its options and children decide each family's view.
+    policy: RoomPolicy,
+    /// The start of the daycare's day when it was last applied: attendance counts by day.
+    day_start: Timestamp,
     /// In the order they joined.
     viewers: Vec<Member>,
     /// Joined for the chat and presence only (the camera page before it streams): no
@@ -141,6 +148,8 @@ struct Member {
     audience: Audience,
     outbox: Outbox,
     video: MemberVideo,
+    /// What a family member was last told of its children's day (see `tell_attendance`).
+    attendance_told: Option<Vec<ChildToday>>,
 }
 
 /// What a member reads of the video, and for a viewer, what it watches now.
@@ -240,6 +249,7 @@ impl Hub {
                 data_saver: request.data_saver,
                 feed: None,
             },
+            attendance_told: None,
         };
         match request.role {
             Role::Camera => {
@@ -275,7 +285,8 @@ impl Hub {
         broadcast_presence(&members);
         room.members_changed();
         let mutes_announced_at_join = members.mutes_announced;
-        // A viewer that joins while the camera is live gets a picture at once.
+        tell_attendance(&mut members);
+        // A viewer that joins while the camera is live gets a picture at once (if it may).
         room.route_video(&mut members);
         drop(members);
 
@@ -389,6 +400,7 @@ impl Hub {
         let policy = self.inner.policy(id);
         let mut rooms = lock(&self.inner.rooms);
         let mut made = false;
+        let now = self.inner.clock.now();
         let room = rooms.entry(id.clone()).or_insert_with(|| {
             made = true;
             Arc::new(Room {
@@ -396,10 +408,9 @@ impl Hub {
                 members: Mutex::new(Members {
                     camera: None,
                     paused: policy.paused,
-                    hours: self
-                        .inner
-                        .hours
-                        .at(&policy.schedule, self.inner.clock.now()),
+                    hours: self.inner.hours.at(&policy.schedule, now),
+                    day_start: self.inner.hours.day_start(now),
+                    policy,
                     viewers: Vec::new(),
                     listeners: Vec::new(),
                     mutes_announced: 0,
@@ -429,7 +440,7 @@ impl HubInner {
     fn merge_policy(&self, id: &RoomId, offered: RoomPolicy) {
         let mut policies = lock(&self.policies);
         let newest = match policies.get(id) {
-            Some(known) => known.newer(offered),
+            Some(known) => known.clone().newer(offered),
             None => offered,
         };
         policies.insert(id.clone(), newest);
@@ -439,16 +450,22 @@ impl HubInner {
     fn policy(&self, id: &RoomId) -> RoomPolicy {
         lock(&self.policies)
             .get(id)
-            .copied()
+            .cloned()
             .expect("a room's policy is merged before it is read")
     }
 
     /// Applies the room's newest policy at this moment: if that paused it or closed it to
-    /// families, their frame slots are emptied first; any change is told to everyone.
+    /// families, their frame slots are emptied first; a change of its options or children,
+    /// or a new day, gives or takes each family member's video feed; any change is told to
+    /// everyone.
     fn apply_policy(&self, room: &Room, members: &mut Members) {
         let policy = self.policy(&room.id);
-        let hours = self.hours.at(&policy.schedule, self.clock.now());
-        if hours == members.hours && policy.paused == members.paused {
+        let now = self.clock.now();
+        let hours = self.hours.at(&policy.schedule, now);
+        let day_start = self.hours.day_start(now);
+        let same_families =
+            policy.version == members.policy.version && day_start == members.day_start;
+        if hours == members.hours && policy.paused == members.paused && same_families {
             return;
         }
         if policy.paused {
@@ -458,6 +475,14 @@ impl HubInner {
         }
         members.hours = hours;
         members.paused = policy.paused;
+        members.policy = policy;
+        members.day_start = day_start;
+        if !same_families {
+            // Feeds first: a family that may no longer watch loses its feed before it is
+            // told why.
+            room.route_video(members);
+            tell_attendance(members);
+        }
         broadcast_presence(members);
     }
 
@@ -657,24 +682,34 @@ impl Room {
     fn route_video(&self, members: &mut Members) {
         let codec = stream_codec(members);
         let reads_chunks = |video: &MemberVideo| codec.is_some_and(|c| video.decodes.contains(&c));
+        let (policy, day_start) = (&members.policy, members.day_start);
         for viewer in &mut members.viewers {
-            let feed = if reads_chunks(&viewer.video) {
-                Feed::Chunks
-            } else {
-                Feed::Jpeg
-            };
-            if viewer.video.feed != Some(feed) {
-                viewer.video.feed = Some(feed);
-                let watching = self.video.watch(
-                    viewer.audience == Audience::Family,
-                    feed,
-                    viewer.outbox.turn(),
-                    Arc::clone(&viewer.video.data_saver),
-                );
+            let may_watch = viewer.audience == Audience::Staff
+                || policy.lets_family_watch(viewer.user_id, day_start);
+            let feed = may_watch.then(|| {
+                if reads_chunks(&viewer.video) {
+                    Feed::Chunks
+                } else {
+                    Feed::Jpeg
+                }
+            });
+            if viewer.video.feed != feed {
+                viewer.video.feed = feed;
+                let watching = feed.map(|feed| {
+                    self.video.watch(
+                        viewer.audience == Audience::Family,
+                        feed,
+                        viewer.outbox.turn(),
+                        Arc::clone(&viewer.video.data_saver),
+                    )
+                });
                 viewer.outbox.push(Outgoing::WatchFrames(watching));
             }
         }
-        let jpeg_wanted = members.viewers.iter().any(|v| !reads_chunks(&v.video))
+        let jpeg_wanted = members
+            .viewers
+            .iter()
+            .any(|v| v.video.feed == Some(Feed::Jpeg))
             || members
                 .remote
                 .values()
@@ -840,7 +875,7 @@ impl RoomHandle {
             jpeg_only_viewers: members
                 .viewers
                 .iter()
-                .any(|viewer| viewer.video.decodes.is_empty()),
+                .any(|viewer| viewer.video.feed.is_some() && viewer.video.decodes.is_empty()),
         })
     }
 
@@ -910,8 +945,34 @@ fn presence(members: &Members, audience: Audience) -> Presence {
             members.hours.opens_at
         },
         families_watching_allowed: (audience == Audience::Staff).then_some(members.hours.open),
+        attendance_required: members.policy.attendance_required,
+        watermark: members.policy.watermark,
         viewer_count,
         viewers,
+    }
+}
+
+/// Tells each family member of a room that ties viewing to attendance about its children's
+/// day there, when that changed since it was last told.
+fn tell_attendance(members: &mut Members) {
+    let (policy, day_start) = (&members.policy, members.day_start);
+    let family = members
+        .viewers
+        .iter_mut()
+        .chain(&mut members.listeners)
+        .filter(|member| member.audience == Audience::Family);
+    for member in family {
+        let days = policy
+            .attendance_required
+            .then(|| policy.days_of(member.user_id, day_start));
+        if member.attendance_told != days {
+            if let Some(children) = &days {
+                member.outbox.push_message(&ServerMessage::Attendance {
+                    children: children.clone(),
+                });
+            }
+            member.attendance_told = days;
+        }
     }
 }
 
@@ -1020,6 +1081,9 @@ mod tests {
                     version: 1,
                     schedule: self.schedule,
                     paused: false,
+                    attendance_required: false,
+                    watermark: false,
+                    children: Arc::new([]),
                 },
                 role: self.role,
                 audience: self.audience,
@@ -1049,7 +1113,7 @@ mod tests {
             match outgoing {
                 Outgoing::Text(text) => texts.push(text.as_str().to_owned()),
                 Outgoing::Notice(notice) => texts.push(notice.take().as_str().to_owned()),
-                Outgoing::WatchFrames(frames) => slot = Some(frames),
+                Outgoing::WatchFrames(frames) => slot = frames,
                 Outgoing::Close(..) => {}
             }
         }

@@ -33,8 +33,8 @@ pub const OUTBOX_CAPACITY: usize = 256;
 pub enum Outgoing {
     /// A JSON message, serialised once and shared by every recipient.
     Text(Utf8Bytes),
-    /// Start sending the room's video from this feed (instead of any before).
-    WatchFrames(VideoFeed),
+    /// Send the room's video from this feed instead of any before; none: no video at all.
+    WatchFrames(Option<VideoFeed>),
     /// A notice, of which at most one waits at a time.
     Notice(Notice),
     /// Send a close frame with this code and reason, then stop.

@@ -53,6 +53,16 @@ pub(super) enum Connection<'a> {
     Postgres(&'a mut PgConnection),
 }
 
+impl Connection<'_> {
+    /// The same connection for one more call, keeping this one for the calls after it.
+    pub fn reborrow(&mut self) -> Connection<'_> {
+        match self {
+            Self::Sqlite(connection) => Connection::Sqlite(connection),
+            Self::Postgres(connection) => Connection::Postgres(connection),
+        }
+    }
+}
+
 impl<'a> From<&'a mut SqliteConnection> for Connection<'a> {
     fn from(connection: &'a mut SqliteConnection) -> Self {
         Self::Sqlite(connection)

@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use super::backend::Backend;
+use super::children::children_by_room;
+use super::rooms::{POLICY_COLUMNS, PolicyRecord};
 use super::{SessionId, Store, StoreError, parse};
 use crate::relay::room_policy::RoomPolicy;
 
@@ -54,9 +56,8 @@ struct PersonRecord {
 #[derive(sqlx::FromRow)]
 struct PolicyRow {
     slug: String,
-    schedule: String,
-    paused: bool,
-    policy_version: i64,
+    #[sqlx(flatten)]
+    policy: PolicyRecord,
 }
 
 impl Store {
@@ -246,12 +247,13 @@ impl Store {
         .bind(&user_ids)
         .fetch_all(&mut *transaction)
         .await?;
-        let policies: Vec<PolicyRow> = sqlx::query_as(
-            "SELECT slug, schedule, paused, policy_version FROM rooms WHERE slug = ANY($1)",
-        )
+        let policies: Vec<PolicyRow> = sqlx::query_as(&format!(
+            "SELECT slug, {POLICY_COLUMNS} FROM rooms WHERE slug = ANY($1)"
+        ))
         .bind(&slugs)
         .fetch_all(&mut *transaction)
         .await?;
+        let mut children = children_by_room((&mut *transaction).into()).await?;
         let staff_second_factor =
             sqlx::query_scalar("SELECT staff_second_factor FROM settings WHERE id = 1")
                 .fetch_one(&mut *transaction)
@@ -284,14 +286,11 @@ impl Store {
                 .insert(parse(slug, RoomId::try_from)?);
         }
         for row in policies {
-            let policy = RoomPolicy {
-                version: row.policy_version,
-                schedule: parse(row.schedule, |json| serde_json::from_str(&json))?,
-                paused: row.paused,
-            };
-            access
-                .rooms
-                .insert(parse(row.slug, RoomId::try_from)?, policy);
+            let room = parse(row.slug, RoomId::try_from)?;
+            let policy = row
+                .policy
+                .into_policy(children.remove(&room).unwrap_or_default().into())?;
+            access.rooms.insert(room, policy);
         }
         Ok(access)
     }

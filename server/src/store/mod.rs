@@ -11,6 +11,7 @@ mod backup;
 mod chat;
 mod chat_batch;
 mod chat_writer;
+mod children;
 mod cluster;
 mod ids;
 mod invites;
@@ -36,6 +37,7 @@ use backend::Backend;
 pub use audit::NewViewing;
 pub use chat::{Appended, NewChat};
 use chat_writer::ChatWriter;
+pub use children::{ChildScope, PolicyChange};
 pub use cluster::{AccessNow, PersonAccess};
 pub use ids::{SessionId, ViewingId};
 pub use invites::{InviteClaim, InviteRow, Inviter, NewInviteRow, NewRegistration};
@@ -64,6 +66,10 @@ pub enum StoreError {
     /// The household's invite places are all taken; nothing was created.
     #[error("no invite places left")]
     LimitReached,
+    /// The change breaks a rule the person can put right (a child checked in twice, a
+    /// child linked to a staff account); nothing was changed.
+    #[error("{0}")]
+    Refused(nido_shared::Problem),
     /// A stored value no longer passes validation: a bug or a hand-edited database.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),

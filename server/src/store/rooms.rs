@@ -1,11 +1,15 @@
-//! Classrooms: their ids, names, policies (viewing hours and pause) and members.
+//! Classrooms: their ids, names, policies (viewing hours, pause, options and children) and
+//! members.
+
+use std::sync::Arc;
 
 use nido_shared::{RoomId, Timestamp, UserId, WeeklySchedule};
 use sqlx::{Encode, Postgres, Sqlite, Type};
 
 use super::backend::Connection;
+use super::children::{children_by_room, children_of_room};
 use super::{Store, StoreError, conflict_or, found, parse};
-use crate::relay::room_policy::RoomPolicy;
+use crate::relay::room_policy::{ChildStay, RoomPolicy};
 
 /// A classroom as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,44 +35,65 @@ struct RoomRecord {
 }
 
 #[derive(sqlx::FromRow)]
-struct PolicyRecord {
+pub(super) struct PolicyRecord {
     schedule: String,
     paused: bool,
     policy_version: i64,
+    attendance_required: bool,
+    watermark: bool,
 }
 
-impl TryFrom<PolicyRecord> for RoomPolicy {
-    type Error = StoreError;
-
-    fn try_from(record: PolicyRecord) -> Result<Self, StoreError> {
-        Ok(Self {
-            version: record.policy_version,
-            schedule: parse(record.schedule, |json| serde_json::from_str(&json))?,
-            paused: record.paused,
+impl PolicyRecord {
+    /// The policy, with the room's children.
+    pub(super) fn into_policy(self, children: Arc<[ChildStay]>) -> Result<RoomPolicy, StoreError> {
+        Ok(RoomPolicy {
+            version: self.policy_version,
+            schedule: parse(self.schedule, |json| serde_json::from_str(&json))?,
+            paused: self.paused,
+            attendance_required: self.attendance_required,
+            watermark: self.watermark,
+            children,
         })
     }
 }
 
-impl TryFrom<RoomRecord> for RoomRow {
-    type Error = StoreError;
-
-    fn try_from(record: RoomRecord) -> Result<Self, StoreError> {
-        Ok(Self {
-            slug: parse(record.slug, RoomId::try_from)?,
-            name: record.name,
-            policy: RoomPolicy::try_from(record.policy)?,
+impl RoomRecord {
+    fn into_row(self, children: Arc<[ChildStay]>) -> Result<RoomRow, StoreError> {
+        Ok(RoomRow {
+            slug: parse(self.slug, RoomId::try_from)?,
+            name: self.name,
+            policy: self.policy.into_policy(children)?,
         })
     }
 }
 
-const ROOM_COLUMNS: &str = "r.slug, r.name, r.schedule, r.paused, r.policy_version";
+/// Rooms read together, each with its children.
+async fn with_children(
+    connection: Connection<'_>,
+    records: Vec<RoomRecord>,
+) -> Result<Vec<RoomRow>, StoreError> {
+    let mut children = children_by_room(connection).await?;
+    records
+        .into_iter()
+        .map(|record| {
+            let room = parse(record.slug.clone(), RoomId::try_from)?;
+            record.into_row(children.remove(&room).unwrap_or_default().into())
+        })
+        .collect()
+}
+
+const ROOM_COLUMNS: &str =
+    "r.slug, r.name, r.schedule, r.paused, r.policy_version, r.attendance_required, r.watermark";
+/// A policy as an UPDATE of the room returns it.
+pub(super) const POLICY_COLUMNS: &str =
+    "schedule, paused, policy_version, attendance_required, watermark";
 
 fn schedule_json(schedule: &WeeklySchedule) -> String {
     serde_json::to_string(schedule).expect("a schedule always serialises")
 }
 
 /// The next number of the room policy counter, in the caller's transaction.
-async fn next_policy_version(connection: Connection<'_>) -> Result<i64, StoreError> {
+pub(super) async fn next_policy_version(connection: Connection<'_>) -> Result<i64, StoreError> {
     Ok(with_connection!(connection, |connection| {
         sqlx::query_scalar(
             "UPDATE room_policy_counter SET last = last + 1 WHERE id = 1 RETURNING last",
@@ -108,6 +133,9 @@ impl Store {
                     version,
                     schedule: room.schedule,
                     paused: false,
+                    attendance_required: false,
+                    watermark: false,
+                    children: Arc::new([]),
                 },
             })
         })
@@ -115,44 +143,46 @@ impl Store {
 
     pub async fn room(&self, slug: &RoomId) -> Result<Option<RoomRow>, StoreError> {
         with_pool!(self, |pool| {
-            sqlx::query_as::<_, RoomRecord>(&format!(
+            let mut connection = pool.acquire().await?;
+            let Some(record) = sqlx::query_as::<_, RoomRecord>(&format!(
                 "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.slug = $1"
             ))
             .bind(slug.as_str())
-            .fetch_optional(pool)
+            .fetch_optional(&mut *connection)
             .await?
-            .map(RoomRow::try_from)
-            .transpose()
+            else {
+                return Ok(None);
+            };
+            let children = children_of_room((&mut *connection).into(), slug).await?;
+            record.into_row(children).map(Some)
         })
     }
 
     /// Every room, by id.
     pub async fn rooms(&self) -> Result<Vec<RoomRow>, StoreError> {
         with_pool!(self, |pool| {
-            sqlx::query_as::<_, RoomRecord>(&format!(
+            let mut connection = pool.acquire().await?;
+            let records = sqlx::query_as::<_, RoomRecord>(&format!(
                 "SELECT {ROOM_COLUMNS} FROM rooms r ORDER BY r.slug"
             ))
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(RoomRow::try_from)
-            .collect()
+            .fetch_all(&mut *connection)
+            .await?;
+            with_children((&mut *connection).into(), records).await
         })
     }
 
     /// The rooms a person was given, by id.
     pub async fn rooms_of_user(&self, user_id: UserId) -> Result<Vec<RoomRow>, StoreError> {
         with_pool!(self, |pool| {
-            sqlx::query_as::<_, RoomRecord>(&format!(
+            let mut connection = pool.acquire().await?;
+            let records = sqlx::query_as::<_, RoomRecord>(&format!(
                 "SELECT {ROOM_COLUMNS} FROM rooms r JOIN room_members m ON m.room_id = r.id
                  WHERE m.user_id = $1 ORDER BY r.slug"
             ))
             .bind(user_id.get())
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(RoomRow::try_from)
-            .collect()
+            .fetch_all(&mut *connection)
+            .await?;
+            with_children((&mut *connection).into(), records).await
         })
     }
 
@@ -206,6 +236,21 @@ impl Store {
         self.change_policy(slug, "paused", paused).await
     }
 
+    /// Ties families' viewing of a room to their children's attendance, or unties it.
+    pub async fn set_attendance_required(
+        &self,
+        slug: &RoomId,
+        required: bool,
+    ) -> Result<RoomPolicy, StoreError> {
+        self.change_policy(slug, "attendance_required", required)
+            .await
+    }
+
+    /// Turns the families' watermark of a room on or off.
+    pub async fn set_watermark(&self, slug: &RoomId, on: bool) -> Result<RoomPolicy, StoreError> {
+        self.change_policy(slug, "watermark", on).await
+    }
+
     async fn change_policy<T>(
         &self,
         slug: &RoomId,
@@ -224,7 +269,7 @@ impl Store {
             let version = next_policy_version((&mut *transaction).into()).await?;
             let record = sqlx::query_as::<_, PolicyRecord>(&format!(
                 "UPDATE rooms SET {column} = $1, policy_version = $2 WHERE slug = $3
-             RETURNING schedule, paused, policy_version"
+             RETURNING {POLICY_COLUMNS}"
             ))
             .bind(value)
             .bind(version)
@@ -232,8 +277,9 @@ impl Store {
             .fetch_optional(&mut *transaction)
             .await?
             .ok_or(StoreError::NotFound)?;
+            let children = children_of_room((&mut *transaction).into(), slug).await?;
             transaction.commit().await?;
-            RoomPolicy::try_from(record)
+            record.into_policy(children)
         })
     }
 

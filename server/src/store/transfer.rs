@@ -1,7 +1,8 @@
 //! `migrate-to-postgres`: copies everything of a single Nido's SQLite database (accounts,
-//! rooms and their hours, invites, sessions, chat with its numbers, mutes, second factors,
-//! the audit and security logs) into an empty PostgreSQL database, in one transaction on
-//! each side, so the copy is either whole and consistent or not made at all.
+//! rooms and their hours, children and their attendance, invites, sessions, chat with its
+//! numbers, mutes, second factors, the audit and security logs) into an empty PostgreSQL
+//! database, in one transaction on each side, so the copy is either whole and consistent or
+//! not made at all.
 //!
 //! Tables are copied column by column as PostgreSQL's schema names them, with every id kept
 //! (so chat numbers, invite links and sessions stay valid), and the identity counters are
@@ -22,6 +23,9 @@ const TABLES: &[(&str, &str)] = &[
     ("users", "id"),
     ("rooms", "id"),
     ("room_members", "room_id, user_id"),
+    ("children", "id"),
+    ("child_families", "child_id, user_id"),
+    ("stays", "id"),
     ("sessions", "id"),
     ("invites", "id"),
     ("invite_rooms", "invite_id, room_id"),

@@ -65,6 +65,8 @@ pub fn room_summary(state: &AppState, room: RoomRow) -> RoomSummary {
         schedule,
         open_now: hours.open,
         opens_at: hours.opens_at,
+        attendance_required: room.policy.attendance_required,
+        watermark: room.policy.watermark,
     }
 }
 

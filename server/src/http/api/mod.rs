@@ -2,6 +2,7 @@
 
 mod account;
 mod audit;
+mod children;
 mod invites;
 mod login;
 mod people;
@@ -14,7 +15,7 @@ use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 
 use crate::auth::Peer;
 use crate::http::error::AppError;
@@ -40,6 +41,23 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/rooms/{id}",
             patch(rooms::update_room).delete(rooms::delete_room),
+        )
+        .route(
+            "/children",
+            get(children::list_children).post(children::create_child),
+        )
+        .route(
+            "/children/{id}",
+            patch(children::update_child).delete(children::delete_child),
+        )
+        .route("/children/{id}/attendance", post(children::mark_attendance))
+        .route(
+            "/children/{id}/stays",
+            get(children::list_stays).post(children::add_stay),
+        )
+        .route(
+            "/children/{id}/stays/{stay}",
+            put(children::correct_stay).delete(children::delete_stay),
         )
         .route("/people", get(people::list_people))
         .route("/people/{id}", patch(people::update_person))

@@ -45,7 +45,9 @@ pub async fn create_room(
         Err(StoreError::Conflict) => Err(AppError::Conflict(Problem::RoomIdTaken)),
         other => other.map_err(AppError::from),
     }?;
-    state.hub.offer_policy(&created.slug, created.policy);
+    state
+        .hub
+        .offer_policy(&created.slug, created.policy.clone());
     let details = in_room(&auth, &created.slug);
     state
         .record_event(SecurityEventKind::RoomCreated, details, &peer.addr())
@@ -76,6 +78,25 @@ pub async fn update_room(
             .record_event(SecurityEventKind::HoursChanged, details, &peer.addr())
             .await;
     }
+    let options = [
+        (changes.attendance_required, RoomOption::Attendance),
+        (changes.watermark, RoomOption::Watermark),
+    ];
+    for (on, option) in options {
+        let Some(on) = on else { continue };
+        let policy = match option {
+            RoomOption::Attendance => state.store.set_attendance_required(&id, on).await?,
+            RoomOption::Watermark => state.store.set_watermark(&id, on).await?,
+        };
+        state.hub.offer_policy(&id, policy);
+        let details = EventDetails {
+            amount: Some(i64::from(on)),
+            ..in_room(&auth, &id)
+        };
+        state
+            .record_event(option.event(), details, &peer.addr())
+            .await;
+    }
     let room = state.store.room(&id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(room_summary(&state, room)))
 }
@@ -94,6 +115,22 @@ pub async fn delete_room(
         .record_event(SecurityEventKind::RoomDeleted, details, &peer.addr())
         .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The options a room's policy has beside its hours and pause.
+#[derive(Clone, Copy)]
+enum RoomOption {
+    Attendance,
+    Watermark,
+}
+
+impl RoomOption {
+    fn event(self) -> SecurityEventKind {
+        match self {
+            Self::Attendance => SecurityEventKind::AttendanceRuleChanged,
+            Self::Watermark => SecurityEventKind::WatermarkChanged,
+        }
+    }
 }
 
 /// An event by this admin about this room.

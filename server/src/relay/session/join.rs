@@ -151,7 +151,7 @@ impl Connection {
         let request = JoinRequest {
             room: room.clone(),
             user_id: self.account.user.id,
-            policy: admitted.room.policy,
+            policy: admitted.room.policy.clone(),
             role,
             audience: access::audience(admitted.user_role),
             name,

@@ -58,7 +58,7 @@ impl Interrupts {
 
 enum WriterStep {
     Send(Frame),
-    Watch(VideoFeed),
+    Watch(Option<VideoFeed>),
     Video(VideoItem),
     /// The fan-out gave the socket back: finish the frame it started, if any.
     Resume,
@@ -159,7 +159,7 @@ pub(super) async fn write_loop(
                     return;
                 }
             }
-            WriterStep::Watch(feed) => video = Some(feed),
+            WriterStep::Watch(feed) => video = feed,
             WriterStep::Send(message) => {
                 let text_bytes = match &message {
                     Frame::Text(text) => text.len(),
