@@ -276,7 +276,7 @@ async fn caregivers_check_in_check_out_and_undo_and_only_their_rooms_staff_may()
         .json()
         .await
         .unwrap();
-    assert!(checked_in.today.is_in());
+    assert!(checked_in.today().is_in());
     assert_eq!(
         problem(tap(&caregiver, AttendanceAction::CheckIn).await).await,
         Problem::AlreadyCheckedIn
@@ -286,7 +286,7 @@ async fn caregivers_check_in_check_out_and_undo_and_only_their_rooms_staff_may()
         .json()
         .await
         .unwrap();
-    assert!(!out.today.is_in() && out.today.checked_out_at.is_some());
+    assert!(!out.today().is_in() && out.today().checked_out_at.is_some());
     assert_eq!(
         problem(tap(&caregiver, AttendanceAction::CheckOut).await).await,
         Problem::NotCheckedIn
@@ -296,13 +296,17 @@ async fn caregivers_check_in_check_out_and_undo_and_only_their_rooms_staff_may()
         .json()
         .await
         .unwrap();
-    assert!(undone.today.is_in(), "the check-out was a mistake");
+    assert!(undone.today().is_in(), "the check-out was a mistake");
     let undone: Child = tap(&caregiver, AttendanceAction::Undo)
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(undone.today, Default::default(), "and so was the check-in");
+    assert_eq!(
+        undone.today(),
+        Default::default(),
+        "and so was the check-in"
+    );
     assert_eq!(
         problem(tap(&caregiver, AttendanceAction::Undo).await).await,
         Problem::NothingToUndo
@@ -377,7 +381,7 @@ async fn an_admin_corrects_a_day_and_the_correction_is_in_the_security_log() {
     .unwrap();
     assert_eq!(corrected.checked_in_at, earlier);
     let seen: Vec<Child> = server.get_as("/api/children", &ana).await;
-    assert!(!seen[0].today.is_in(), "the correction counts at once");
+    assert!(!seen[0].today().is_in(), "the correction counts at once");
 
     let events: Vec<SecurityEvent> = server
         .get_as(
@@ -398,11 +402,11 @@ async fn a_family_receives_frames_only_while_its_child_is_checked_in() {
     let mut viewer = daycare.viewer(&ana).await;
     let day = told(&mut viewer).await;
     assert_eq!(day.len(), 1);
-    assert!(!day[0].today.is_in(), "Lucía has not arrived yet");
+    assert!(!day[0].today().is_in(), "Lucía has not arrived yet");
     assert!(!daycare.frame_reaches(&mut viewer).await);
 
     daycare.check(&lucia, AttendanceAction::CheckIn).await;
-    assert!(told(&mut viewer).await[0].today.is_in());
+    assert!(told(&mut viewer).await[0].today().is_in());
     assert!(
         daycare.frame_reaches(&mut viewer).await,
         "within the moment"
@@ -410,13 +414,13 @@ async fn a_family_receives_frames_only_while_its_child_is_checked_in() {
 
     daycare.check(&lucia, AttendanceAction::CheckOut).await;
     let day = told(&mut viewer).await;
-    assert!(day[0].today.checked_out_at.is_some(), "Lucía went home");
+    assert!(day[0].today().checked_out_at.is_some(), "Lucía went home");
     assert!(!daycare.frame_reaches(&mut viewer).await);
 
     // A reconnect changes nothing.
     drop(viewer);
     let mut again = daycare.viewer(&ana).await;
-    assert!(!told(&mut again).await[0].today.is_in());
+    assert!(!told(&mut again).await[0].today().is_in());
     assert!(!daycare.frame_reaches(&mut again).await);
 
     // With the option off, attendance does not count.
@@ -507,7 +511,7 @@ async fn hours_and_attendance_both_hold_and_a_check_in_of_yesterday_does_not_cou
             _ => {}
         }
     }
-    assert!(!day.unwrap()[0].today.is_in());
+    assert!(!day.unwrap()[0].today().is_in());
     assert!(
         !daycare.frame_reaches(&mut viewer).await,
         "open, but not in"

@@ -717,7 +717,7 @@ async fn tap_and_hear(
             _ => None,
         })
         .await;
-    (children[0].today.is_in(), tapped.elapsed())
+    (children[0].today().is_in(), tapped.elapsed())
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attendance::ChildToday;
+
 use crate::{
     DisplayName, InviteId, Opening, Problem, Role, RoomId, Timestamp, UserId, UserRole, Username,
     WeeklySchedule,
@@ -128,6 +130,9 @@ pub struct Me {
     /// secure one (the camera).
     #[serde(default)]
     pub secure_address: Option<String>,
+    /// A family's children in its rooms and their day so far; empty for staff.
+    #[serde(default)]
+    pub children: Vec<ChildToday>,
 }
 
 /// A room as its members see it.

@@ -15,17 +15,29 @@ pub struct Child {
     pub room: RoomId,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub families: Vec<UserId>,
-    #[serde(flatten)]
-    pub today: Attendance,
+    /// Today's last check-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<Timestamp>,
+    /// Its check-out, once they left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_out_at: Option<Timestamp>,
+}
+
+impl Child {
+    pub fn today(&self) -> Attendance {
+        Attendance {
+            checked_in_at: self.checked_in_at,
+            checked_out_at: self.checked_out_at,
+        }
+    }
 }
 
 /// A child's day so far: the last check-in today, and its check-out once they left.
-/// Both absent: not arrived yet today.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Both absent: not arrived yet today. (On the wire its two fields stand in the child's
+/// own object: a struct of its own there would cost the parents' app another decoder.)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Attendance {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_in_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_out_at: Option<Timestamp>,
 }
 
@@ -95,8 +107,27 @@ pub struct StayTimes {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChildToday {
     pub name: DisplayName,
-    #[serde(flatten)]
-    pub today: Attendance,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_out_at: Option<Timestamp>,
+}
+
+impl ChildToday {
+    pub fn new(name: DisplayName, today: Attendance) -> Self {
+        Self {
+            name,
+            checked_in_at: today.checked_in_at,
+            checked_out_at: today.checked_out_at,
+        }
+    }
+
+    pub fn today(&self) -> Attendance {
+        Attendance {
+            checked_in_at: self.checked_in_at,
+            checked_out_at: self.checked_out_at,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -110,10 +141,8 @@ mod tests {
             name: DisplayName::try_from("Lucía M.".to_owned()).unwrap(),
             room: RoomId::try_from("sala-1".to_owned()).unwrap(),
             families: Vec::new(),
-            today: Attendance {
-                checked_in_at: Some(Timestamp::from_micros(5)),
-                checked_out_at: None,
-            },
+            checked_in_at: Some(Timestamp::from_micros(5)),
+            checked_out_at: None,
         };
         let json = serde_json::to_value(&child).unwrap();
         assert_eq!(
@@ -121,10 +150,10 @@ mod tests {
             serde_json::json!({"id": 3, "name": "Lucía M.", "room": "sala-1", "checked_in_at": 5})
         );
         assert_eq!(serde_json::from_value::<Child>(json).unwrap(), child);
-        assert!(child.today.is_in());
+        assert!(child.today().is_in());
         let gone = Attendance {
             checked_out_at: Some(Timestamp::from_micros(9)),
-            ..child.today
+            ..child.today()
         };
         assert!(!gone.is_in() && !Attendance::default().is_in());
     }

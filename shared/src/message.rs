@@ -379,10 +379,8 @@ mod tests {
             ServerMessage::Attendance {
                 children: vec![ChildToday {
                     name: DisplayName::try_from("Lucía".to_owned()).unwrap(),
-                    today: crate::attendance::Attendance {
-                        checked_in_at: Some(Timestamp::from_micros(5)),
-                        checked_out_at: None,
-                    },
+                    checked_in_at: Some(Timestamp::from_micros(5)),
+                    checked_out_at: None,
                 }],
             },
         ];

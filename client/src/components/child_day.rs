@@ -21,14 +21,13 @@ pub fn day_line(i18n: I18n, name: &str, today: Attendance) -> String {
 
 /// Over the picture: each of the family's children's day, and why that decides the
 /// picture.
-#[component]
-pub fn AwayOverlay(i18n: I18n, children: Vec<ChildToday>) -> impl IntoView {
+pub fn away_overlay(i18n: I18n, children: &[ChildToday]) -> impl IntoView + use<> {
     let lines = if children.is_empty() {
         vec![i18n.t(Text::NoChildHere).to_owned()]
     } else {
         children
             .iter()
-            .map(|child| day_line(i18n, child.name.as_str(), child.today))
+            .map(|child| day_line(i18n, child.name.as_str(), child.today()))
             .collect()
     };
     view! {

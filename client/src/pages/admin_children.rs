@@ -195,7 +195,7 @@ fn child_card(
             }
         });
     };
-    let day = day_line(i18n, child.name.as_str(), child.today);
+    let day = day_line(i18n, child.name.as_str(), child.today());
     view! {
         <section class="card" data-testid=format!("child-card-{id}")>
             <h2>{day}</h2>

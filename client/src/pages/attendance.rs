@@ -74,7 +74,7 @@ fn attendance_page(_: Me) -> AnyView {
 
     let row = move |child: Child| {
         let id = child.id;
-        let is_in = child.today.is_in();
+        let is_in = child.today().is_in();
         let (action, label, test_id) = if is_in {
             (
                 AttendanceAction::CheckOut,
@@ -88,7 +88,7 @@ fn attendance_page(_: Me) -> AnyView {
                 "check-in",
             )
         };
-        let line = day_line(i18n, child.name.as_str(), child.today);
+        let line = day_line(i18n, child.name.as_str(), child.today());
         view! {
             <li class="child-row" class:in=is_in data-testid=format!("child-{id}")>
                 <span class="child-day">{line}</span>
@@ -119,7 +119,7 @@ fn attendance_page(_: Me) -> AnyView {
             return view! { <p class="muted">{none}</p> }.into_any();
         }
         let (inside, outside): (Vec<Child>, Vec<Child>) =
-            all.into_iter().partition(|child| child.today.is_in());
+            all.into_iter().partition(|child| child.today().is_in());
         let summary = format!(
             "{} {} {}",
             inside.len(),

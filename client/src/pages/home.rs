@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use nido_shared::api::{ApiErrorCode, Me, PasswordChange, RoomSummary};
-use nido_shared::attendance::Child;
+use nido_shared::attendance::ChildToday;
 use nido_shared::{UserRole, check_new_password};
 
 use crate::api;
@@ -52,7 +52,7 @@ fn home(me: Me) -> AnyView {
                     </a>
                 })}
             </section>
-            {(me.role == UserRole::Family).then(|| children_card(i18n))}
+            {(!me.children.is_empty()).then(|| children_card(i18n, me.children))}
             {(me.role == UserRole::Admin).then(|| view! {
                 <section class="card">
                     <h2>{move || i18n.t(Text::Administration)}</h2>
@@ -73,26 +73,20 @@ fn home(me: Me) -> AnyView {
 }
 
 /// A family's children and their day so far: whether each is in, and since when.
-fn children_card(i18n: I18n) -> impl IntoView {
-    let children = LocalResource::new(|| api::get::<Vec<Child>>("/api/children"));
-    move || {
-        let children = children
-            .get()
-            .and_then(Result::ok)
-            .filter(|c| !c.is_empty())?;
-        let lines = children
-            .into_iter()
-            .map(|child| {
-                let line = move || day_line(i18n, child.name.as_str(), child.today);
-                view! { <li class:in=child.today.is_in()>{line}</li> }
-            })
-            .collect_view();
-        Some(view! {
-            <section class="card">
-                <h2>{move || i18n.t(Text::MyChildren)}</h2>
-                <ul class="child-days" data-testid="my-children">{lines}</ul>
-            </section>
+fn children_card(i18n: I18n, children: Vec<ChildToday>) -> impl IntoView {
+    let lines = children
+        .into_iter()
+        .map(|child| {
+            let is_in = child.today().is_in();
+            let line = move || day_line(i18n, child.name.as_str(), child.today());
+            view! { <li class:in=is_in>{line}</li> }
         })
+        .collect_view();
+    view! {
+        <section class="card">
+            <h2>{move || i18n.t(Text::MyChildren)}</h2>
+            <ul class="child-days" data-testid="my-children">{lines}</ul>
+        </section>
     }
 }
 

@@ -13,8 +13,8 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::{format_time, log_in_again_when_session_ends, route_room, with_present};
 use crate::components::{
-    AwayOverlay, RoomSidebar, RoomStateBadges, TopBar, camera_status, reconnecting_text, signed_in,
-    ticking_clock,
+    RoomSidebar, RoomStateBadges, TopBar, away_overlay, camera_status, reconnecting_text,
+    signed_in, ticking_clock,
 };
 use crate::i18n::{Text, use_i18n, whole_number};
 use crate::room::{ChatRequest, JoinAs, RoomLink, RoomSignals};
@@ -85,7 +85,7 @@ fn viewer_page(me: Me) -> AnyView {
     // The room ties viewing to attendance and no child of this family is in: their day.
     let away = move || -> Option<Vec<ChildToday>> {
         let children = signals.children.get();
-        let in_now = children.iter().any(|child| child.today.is_in());
+        let in_now = children.iter().any(|child| child.today().is_in());
         (room_asks(|p| p.attendance_required) && !in_now).then_some(children)
     };
     let watermarked = move || room_asks(|p| p.watermark);
@@ -113,7 +113,7 @@ fn viewer_page(me: Me) -> AnyView {
         let joined = signals.status.get() == LinkStatus::Joined;
         let live = camera_status(signals.presence.get()) == CameraStatus::Live;
         if let Some(children) = away().filter(|_| joined && live) {
-            return Some(view! { <AwayOverlay i18n=i18n children=children/> }.into_any());
+            return Some(away_overlay(i18n, &children).into_any());
         }
         let presence = signals.presence.get();
         let opens_at = presence.as_ref().and_then(|p| p.opens_at);

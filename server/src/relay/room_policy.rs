@@ -68,10 +68,7 @@ impl RoomPolicy {
     /// This family account's children here and their day, as the socket tells it.
     pub fn days_of(&self, family: UserId, day_start: Timestamp) -> Vec<ChildToday> {
         self.children_of(family)
-            .map(|child| ChildToday {
-                name: child.name.clone(),
-                today: child.today(day_start),
-            })
+            .map(|child| ChildToday::new(child.name.clone(), child.today(day_start)))
             .collect()
     }
 
@@ -129,9 +126,9 @@ mod tests {
         assert!(!watches(11), "no child here");
         let days = room.days_of(UserId::new(8), DAY_START);
         assert_eq!(days.len(), 2);
-        assert!(days[0].today.is_in() && !days[1].today.is_in());
+        assert!(days[0].today().is_in() && !days[1].today().is_in());
         assert_eq!(
-            room.days_of(UserId::new(10), DAY_START)[0].today,
+            room.days_of(UserId::new(10), DAY_START)[0].today(),
             Attendance::default(),
             "not arrived yet today"
         );

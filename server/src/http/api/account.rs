@@ -35,8 +35,17 @@ pub async fn me(State(state): State<AppState>, signed_in: SignedIn) -> Result<Js
         }
         _ => None,
     };
+    let day_start = state.hours.day_start(state.clock.now());
+    let children = match user.role {
+        UserRole::Family => rooms
+            .iter()
+            .flat_map(|room| room.policy.days_of(user.id, day_start))
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(Json(Me {
         id: user.id,
+        children,
         rooms: rooms
             .into_iter()
             .map(|room| room_summary(&state, room))

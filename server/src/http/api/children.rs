@@ -178,8 +178,10 @@ pub async fn delete_stay(
 
 /// A child as this person may see them: a family is not shown who else is linked.
 fn shown(room: RoomId, child: ChildStay, day_start: Timestamp, staff: bool) -> Child {
+    let today = child.today(day_start);
     Child {
-        today: child.today(day_start),
+        checked_in_at: today.checked_in_at,
+        checked_out_at: today.checked_out_at,
         id: child.id,
         name: child.name,
         room,
