@@ -148,9 +148,11 @@ pub fn use_i18n() -> I18n {
     expect_context::<I18n>()
 }
 
-/// Every sentence the interface shows.
+/// Every sentence the interface shows. Those only the staff's pages show are left out of
+/// the families' build, which a parent's phone downloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Text {
+    #[cfg(feature = "staff-pages")]
     InvalidRoom,
     NotFound,
     Room,
@@ -184,25 +186,43 @@ pub enum Text {
     ChatClosed,
     Caregiver,
     You,
+    #[cfg(feature = "staff-pages")]
     Camera,
+    #[cfg(feature = "staff-pages")]
     Resolution,
+    #[cfg(feature = "staff-pages")]
     FrameRate,
+    #[cfg(feature = "staff-pages")]
     Quality,
+    #[cfg(feature = "staff-pages")]
     Start,
+    #[cfg(feature = "staff-pages")]
     Stop,
+    #[cfg(feature = "staff-pages")]
     Pause,
+    #[cfg(feature = "staff-pages")]
     Resume,
+    #[cfg(feature = "staff-pages")]
     Sent,
+    #[cfg(feature = "staff-pages")]
     AlsoJpeg,
     DataSaver,
     DataSaverHint,
+    #[cfg(feature = "staff-pages")]
     PreviewIdle,
+    #[cfg(feature = "staff-pages")]
     PermissionDenied,
+    #[cfg(feature = "staff-pages")]
     NoCamera,
+    #[cfg(feature = "staff-pages")]
     CameraInUse,
+    #[cfg(feature = "staff-pages")]
     InsecureContext,
+    #[cfg(feature = "staff-pages")]
     CameraFailed,
+    #[cfg(feature = "staff-pages")]
     CameraBusyElsewhere,
+    #[cfg(feature = "staff-pages")]
     CameraReplaced,
     Refused,
     Privacy,
@@ -232,18 +252,29 @@ pub enum Text {
     People,
     Invites,
     AuditLog,
+    #[cfg(feature = "staff-pages")]
     OnlyStaffStream,
     LoopbackInviteLink,
     InsecureConnection,
+    #[cfg(feature = "staff-pages")]
     ViewingSessions,
+    #[cfg(feature = "staff-pages")]
     SecurityEvents,
+    #[cfg(feature = "staff-pages")]
     Event,
+    #[cfg(feature = "staff-pages")]
     When,
+    #[cfg(feature = "staff-pages")]
     By,
+    #[cfg(feature = "staff-pages")]
     Details,
+    #[cfg(feature = "staff-pages")]
     MinutesUnit,
+    #[cfg(feature = "staff-pages")]
     MessageNumber,
+    #[cfg(feature = "staff-pages")]
     UsesUnit,
+    #[cfg(feature = "staff-pages")]
     InviteNumber,
     Monday,
     Tuesday,
@@ -276,25 +307,44 @@ pub enum Text {
     Expires,
     InvitesLeft,
     NotAllowed,
+    #[cfg(feature = "staff-pages")]
     RoomId,
+    #[cfg(feature = "staff-pages")]
     RoomName,
+    #[cfg(feature = "staff-pages")]
     ViewingHours,
+    #[cfg(feature = "staff-pages")]
     TimeZone,
     Save,
+    #[cfg(feature = "staff-pages")]
     Saved,
+    #[cfg(feature = "staff-pages")]
     Delete,
+    #[cfg(feature = "staff-pages")]
     ConfirmDelete,
+    #[cfg(feature = "staff-pages")]
     Unlock,
+    #[cfg(feature = "staff-pages")]
     Locked,
+    #[cfg(feature = "staff-pages")]
     RevokedPerson,
+    #[cfg(feature = "staff-pages")]
     ConfirmRevoke,
+    #[cfg(feature = "staff-pages")]
     FamilyInviteLimit,
+    #[cfg(feature = "staff-pages")]
     From,
+    #[cfg(feature = "staff-pages")]
     To,
+    #[cfg(feature = "staff-pages")]
     ExportCsv,
+    #[cfg(feature = "staff-pages")]
     Started,
+    #[cfg(feature = "staff-pages")]
     Ended,
+    #[cfg(feature = "staff-pages")]
     Address,
+    #[cfg(feature = "staff-pages")]
     Ongoing,
     NoEntries,
     CameraClosed,
@@ -316,10 +366,14 @@ pub enum Text {
     ServerBusy,
     FamilyNeedsRooms,
     NoSuchRoom,
+    #[cfg(feature = "staff-pages")]
     RoomIdTaken,
+    #[cfg(feature = "staff-pages")]
     LastAdmin,
     WrongCode,
+    #[cfg(feature = "staff-pages")]
     OwnSecondFactorFirst,
+    #[cfg(feature = "staff-pages")]
     SecondFactorRequired,
     SecondFactorSetupNeeded,
     EnterCode,
@@ -337,19 +391,27 @@ pub enum Text {
     RecoveryCodesHint,
     SavedThem,
     RecoveryCodesLeft,
+    #[cfg(feature = "staff-pages")]
     RequireStaffSecondFactor,
+    #[cfg(feature = "staff-pages")]
     ResetSecondFactor,
+    #[cfg(feature = "staff-pages")]
     ConfirmResetSecondFactor,
+    #[cfg(feature = "staff-pages")]
     TwoStepBadge,
+    #[cfg(feature = "staff-pages")]
     TimeFormat,
     FamiliesSeeClosed,
     MutedUntil,
     MutedInChat,
     Until,
     Unmute,
+    #[cfg(feature = "staff-pages")]
     ControlHint,
+    #[cfg(feature = "staff-pages")]
     OpenSecurely,
     UsedUp,
+    #[cfg(feature = "staff-pages")]
     ClosesBeforeOpening,
 }
 
@@ -365,6 +427,7 @@ impl Text {
     fn both(self) -> (&'static str, &'static str) {
         use Text::*;
         match self {
+            #[cfg(feature = "staff-pages")]
             InvalidRoom => (
                 "La sala usa minúsculas, números y guiones (máx. 32).",
                 "Room ids use lowercase letters, digits and dashes (max 32).",
@@ -393,16 +456,16 @@ impl Text {
             ArrivedAt => ("llegó a las", "arrived at"),
             NotArrivedYet => ("todavía no ha llegado", "has not arrived yet"),
             NoChildHere => (
-                "Ningún niño ni niña de tu familia está en la lista de esta sala.",
-                "No child of your family is on this room's list.",
+                "Tu familia no tiene peques en esta sala.",
+                "Your family has no child in this room.",
             ),
             AttendanceHint => (
-                "En esta sala, tu familia ve la imagen mientras tu peque está en ella.",
-                "In this room, your family sees the picture while your child is in it.",
+                "Aquí ves la imagen mientras tu peque está en la sala.",
+                "Here you see the picture while your child is in the room.",
             ),
             WatermarkNote => (
-                "Tu nombre y la hora van sobre la imagen: en ella salen también los hijos de otras familias.",
-                "Your name and the time are drawn over the picture: other families' children are in it too.",
+                "Tu nombre y la hora van sobre la imagen: salen otros peques también.",
+                "Your name and the time are on the picture: other children are in it too.",
             ),
             Watching => ("mirando", "watching"),
             NobodyWatching => ("Nadie mirando todavía", "Nobody watching yet"),
@@ -416,15 +479,25 @@ impl Text {
             ChatClosed => ("El chat se abre al conectar.", "Chat opens once connected."),
             Caregiver => ("Sala", "Classroom"),
             You => ("tú", "you"),
+            #[cfg(feature = "staff-pages")]
             Camera => ("Cámara", "Camera"),
+            #[cfg(feature = "staff-pages")]
             Resolution => ("Resolución", "Resolution"),
+            #[cfg(feature = "staff-pages")]
             FrameRate => ("Imágenes por segundo", "Frames per second"),
+            #[cfg(feature = "staff-pages")]
             Quality => ("Calidad", "Quality"),
+            #[cfg(feature = "staff-pages")]
             Start => ("Empezar a transmitir", "Start streaming"),
+            #[cfg(feature = "staff-pages")]
             Stop => ("Apagar la cámara", "Turn the camera off"),
+            #[cfg(feature = "staff-pages")]
             Pause => ("Pausa de privacidad", "Privacy pause"),
+            #[cfg(feature = "staff-pages")]
             Resume => ("Reanudar", "Resume"),
+            #[cfg(feature = "staff-pages")]
             Sent => ("enviado", "sent"),
+            #[cfg(feature = "staff-pages")]
             AlsoJpeg => (
                 "También se envía en JPEG: alguien mira con un navegador que no decodifica VP8.",
                 "Also sent as JPEG: someone is watching on a browser that cannot decode VP8.",
@@ -434,34 +507,42 @@ impl Text {
                 "Menos imágenes por segundo, la mitad de datos",
                 "Fewer pictures a second, half the data",
             ),
+            #[cfg(feature = "staff-pages")]
             PreviewIdle => (
                 "Pulsa «Empezar a transmitir» para encender la cámara.",
                 "Press “Start streaming” to turn the camera on.",
             ),
+            #[cfg(feature = "staff-pages")]
             PermissionDenied => (
                 "El navegador no permite usar la cámara. Permite el acceso a la cámara en los ajustes del sitio y vuelve a intentarlo.",
                 "The browser does not allow the camera. Allow camera access in the site settings and try again.",
             ),
+            #[cfg(feature = "staff-pages")]
             NoCamera => (
                 "No se encuentra ninguna cámara en este dispositivo.",
                 "No camera was found on this device.",
             ),
+            #[cfg(feature = "staff-pages")]
             CameraInUse => (
                 "Otra aplicación está usando la cámara. Ciérrala y vuelve a intentarlo.",
                 "Another app is using the camera. Close it and try again.",
             ),
+            #[cfg(feature = "staff-pages")]
             InsecureContext => (
                 "El navegador solo da la cámara a páginas seguras: abre Nido con https:// (o en este mismo equipo con http://localhost).",
                 "Browsers only give the camera to secure pages: open Nido over https:// (or on this machine at http://localhost).",
             ),
+            #[cfg(feature = "staff-pages")]
             CameraFailed => (
                 "No se pudo abrir la cámara.",
                 "The camera could not be opened.",
             ),
+            #[cfg(feature = "staff-pages")]
             CameraBusyElsewhere => (
                 "Otra cámara ya está transmitiendo esta sala.",
                 "Another camera is already streaming this room.",
             ),
+            #[cfg(feature = "staff-pages")]
             CameraReplaced => (
                 "Esta cámara se abrió en otra pestaña o dispositivo.",
                 "This camera was opened in another tab or device.",
@@ -521,6 +602,7 @@ impl Text {
             People => ("Personas", "People"),
             Invites => ("Invitaciones", "Invites"),
             AuditLog => ("Registro de accesos", "Access log"),
+            #[cfg(feature = "staff-pages")]
             OnlyStaffStream => (
                 "Solo el personal de la sala puede emitir su cámara.",
                 "Only the room's staff can stream its camera.",
@@ -533,15 +615,25 @@ impl Text {
                 "Conexión sin cifrar: las contraseñas, el chat y el vídeo cruzan la red a la vista. Abre Nido con https.",
                 "This connection is not encrypted: passwords, chat and video cross the network in the clear. Open Nido over https.",
             ),
+            #[cfg(feature = "staff-pages")]
             ViewingSessions => ("Quién vio cada sala", "Who watched each room"),
+            #[cfg(feature = "staff-pages")]
             SecurityEvents => ("Eventos de seguridad", "Security events"),
+            #[cfg(feature = "staff-pages")]
             Event => ("Evento", "Event"),
+            #[cfg(feature = "staff-pages")]
             When => ("Cuándo", "When"),
+            #[cfg(feature = "staff-pages")]
             By => ("Por", "By"),
+            #[cfg(feature = "staff-pages")]
             Details => ("Detalles", "Details"),
+            #[cfg(feature = "staff-pages")]
             MinutesUnit => ("minutos:", "minutes:"),
+            #[cfg(feature = "staff-pages")]
             MessageNumber => ("mensaje n.º", "message no."),
+            #[cfg(feature = "staff-pages")]
             UsesUnit => ("usos:", "uses:"),
+            #[cfg(feature = "staff-pages")]
             InviteNumber => ("invitación n.º", "invite no."),
             Monday => ("lunes", "Monday"),
             Tuesday => ("martes", "Tuesday"),
@@ -592,40 +684,59 @@ impl Text {
                 "No tienes permiso para esto.",
                 "You are not allowed to do this.",
             ),
+            #[cfg(feature = "staff-pages")]
             RoomId => (
                 "Identificador (va en la dirección)",
                 "Id (goes in the address)",
             ),
+            #[cfg(feature = "staff-pages")]
             RoomName => ("Nombre", "Name"),
+            #[cfg(feature = "staff-pages")]
             ViewingHours => ("Horario para las familias", "Viewing hours for families"),
+            #[cfg(feature = "staff-pages")]
             TimeZone => ("Zona horaria", "Time zone"),
             Save => ("Guardar", "Save"),
+            #[cfg(feature = "staff-pages")]
             Saved => ("Guardado", "Saved"),
+            #[cfg(feature = "staff-pages")]
             Delete => ("Eliminar", "Delete"),
+            #[cfg(feature = "staff-pages")]
             ConfirmDelete => (
                 "¿Eliminar esta sala? Se cerrarán sus conexiones.",
                 "Delete this room? Its connections will close.",
             ),
+            #[cfg(feature = "staff-pages")]
             Unlock => ("Desbloquear", "Unlock"),
+            #[cfg(feature = "staff-pages")]
             Locked => (
                 "Bloqueada por intentos fallidos",
                 "Locked after failed logins",
             ),
+            #[cfg(feature = "staff-pages")]
             RevokedPerson => ("Acceso revocado", "Access revoked"),
+            #[cfg(feature = "staff-pages")]
             ConfirmRevoke => (
                 "¿Revocar el acceso? Se cerrarán sus sesiones ahora.",
                 "Revoke access? Their sessions end now.",
             ),
+            #[cfg(feature = "staff-pages")]
             FamilyInviteLimit => (
                 "Invitaciones por familiar (0 = ninguna)",
                 "Invites per family member (0 = none)",
             ),
+            #[cfg(feature = "staff-pages")]
             From => ("Desde", "From"),
+            #[cfg(feature = "staff-pages")]
             To => ("Hasta", "To"),
+            #[cfg(feature = "staff-pages")]
             ExportCsv => ("Exportar CSV", "Export CSV"),
+            #[cfg(feature = "staff-pages")]
             Started => ("Inicio", "Start"),
+            #[cfg(feature = "staff-pages")]
             Ended => ("Fin", "End"),
+            #[cfg(feature = "staff-pages")]
             Address => ("Dirección IP", "Address"),
+            #[cfg(feature = "staff-pages")]
             Ongoing => ("en curso", "ongoing"),
             NoEntries => ("Nada que mostrar.", "Nothing to show."),
             CameraClosed => ("Cámara cerrada", "Camera closed"),
@@ -665,10 +776,12 @@ impl Text {
                 "Choose the family's rooms.",
             ),
             NoSuchRoom => ("Esa sala no existe.", "That room does not exist."),
+            #[cfg(feature = "staff-pages")]
             RoomIdTaken => (
                 "Ya hay una sala con ese identificador.",
                 "A room with this id already exists.",
             ),
+            #[cfg(feature = "staff-pages")]
             LastAdmin => (
                 "Nido necesita al menos una persona administradora.",
                 "Nido needs at least one admin.",
@@ -677,10 +790,12 @@ impl Text {
                 "El código no es correcto o ya se usó.",
                 "The code is not right, or was already used.",
             ),
+            #[cfg(feature = "staff-pages")]
             OwnSecondFactorFirst => (
                 "Activa primero la verificación en dos pasos en tu propia cuenta.",
                 "Turn on two-step sign-in for your own account first.",
             ),
+            #[cfg(feature = "staff-pages")]
             SecondFactorRequired => (
                 "La verificación en dos pasos es obligatoria para el personal y no se puede desactivar.",
                 "Two-step sign-in is required for staff and cannot be turned off.",
@@ -719,18 +834,24 @@ impl Text {
             ),
             SavedThem => ("Ya los he guardado", "I have saved them"),
             RecoveryCodesLeft => ("códigos de recuperación sin usar", "recovery codes left"),
+            #[cfg(feature = "staff-pages")]
             RequireStaffSecondFactor => (
                 "Exigir verificación en dos pasos a administración y educadoras",
                 "Require two-step sign-in for admins and caregivers",
             ),
+            #[cfg(feature = "staff-pages")]
             ResetSecondFactor => ("Quitar verificación en dos pasos", "Reset two-step sign-in"),
+            #[cfg(feature = "staff-pages")]
             ConfirmResetSecondFactor => (
                 "¿Quitar su verificación en dos pasos? Tendrá que volver a entrar (y activarla de nuevo si es obligatoria).",
                 "Reset their two-step sign-in? They will have to log in again (and set it up again if it is required).",
             ),
+            #[cfg(feature = "staff-pages")]
             TwoStepBadge => ("2 pasos", "2-step"),
             UsedUp => ("Usada", "Used"),
+            #[cfg(feature = "staff-pages")]
             OpenSecurely => ("Abrir con https", "Open over https"),
+            #[cfg(feature = "staff-pages")]
             ControlHint => (
                 "Apagar termina la emisión. La pausa de privacidad deja de enviar la imagen: las familias ven «En pausa» hasta que la reanudes, aunque la cámara se reconecte.",
                 "Turning off ends the stream. The privacy pause stops sending the picture: families see \"Paused\" until you resume it, even if the camera reconnects.",
@@ -746,10 +867,12 @@ impl Text {
                 "Fuera de horario: las familias ven la sala cerrada",
                 "Outside viewing hours: families see the room closed",
             ),
+            #[cfg(feature = "staff-pages")]
             TimeFormat => (
                 "escribe las horas como HH:MM, de 00:00 a 24:00",
                 "write the times as HH:MM, from 00:00 to 24:00",
             ),
+            #[cfg(feature = "staff-pages")]
             ClosesBeforeOpening => (
                 "la hora de cierre debe ser posterior a la de apertura",
                 "the closing time must be after the opening time",

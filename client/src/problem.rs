@@ -46,14 +46,6 @@ fn describe(lang: Lang, problem: &Problem) -> String {
             format!("La contraseña tiene de {min} a {max} caracteres."),
             format!("A password is {min} to {max} characters."),
         ),
-        Problem::RoomIdShape { max } => pick(
-            format!("El identificador usa minúsculas, números y guiones (máx. {max})."),
-            format!("A room id uses lowercase letters, digits and dashes (max {max})."),
-        ),
-        Problem::RoomNameLength { max } => pick(
-            format!("El nombre de la sala tiene de 1 a {max} caracteres."),
-            format!("A room name is 1 to {max} characters."),
-        ),
         Problem::InviteExpiry { max_hours } => pick(
             format!("Una invitación dura de 1 a {max_hours} horas."),
             format!("An invite lasts 1 to {max_hours} hours."),
@@ -62,40 +54,75 @@ fn describe(lang: Lang, problem: &Problem) -> String {
             format!("Una invitación es para 1 a {max} personas."),
             format!("An invite is for 1 to {max} people."),
         ),
-        Problem::InviteLimitTooHigh { max } => pick(
-            format!("Cada familia puede invitar como mucho a {max} personas."),
-            format!("Families may invite at most {max} people each."),
-        ),
         Problem::UnknownRole => fixed(Text::NotAllowed),
         Problem::FamilyNeedsRooms => fixed(Text::FamilyNeedsRooms),
         Problem::NoSuchRoom => fixed(Text::NoSuchRoom),
         Problem::WrongCurrentPassword => fixed(Text::WrongCurrentPassword),
         Problem::UsernameTaken => fixed(Text::UsernameTaken),
-        Problem::RoomIdTaken => fixed(Text::RoomIdTaken),
-        Problem::LastAdmin => fixed(Text::LastAdmin),
         Problem::WrongCode => fixed(Text::WrongCode),
-        Problem::OwnSecondFactorFirst => fixed(Text::OwnSecondFactorFirst),
-        Problem::SecondFactorRequired => fixed(Text::SecondFactorRequired),
-        Problem::NotAFamily => pick(
-            "Solo se pueden vincular cuentas de familia.".into(),
-            "Only family accounts can be linked.".into(),
-        ),
-        Problem::AlreadyCheckedIn => pick(
-            "Ya estaba registrada la llegada.".into(),
-            "The arrival was already recorded.".into(),
-        ),
-        Problem::NotCheckedIn => pick(
-            "No consta que haya llegado.".into(),
-            "There is no arrival to close.".into(),
-        ),
-        Problem::NothingToUndo => pick(
-            "No hay nada de hoy que deshacer.".into(),
-            "There is nothing of today to undo.".into(),
-        ),
-        Problem::StayTimes => pick(
-            "La salida va después de la llegada, y ninguna en el futuro.".into(),
-            "A departure comes after its arrival, and neither in the future.".into(),
-        ),
+        Problem::RoomIdShape { .. }
+        | Problem::RoomNameLength { .. }
+        | Problem::InviteLimitTooHigh { .. }
+        | Problem::RoomIdTaken
+        | Problem::LastAdmin
+        | Problem::OwnSecondFactorFirst
+        | Problem::SecondFactorRequired
+        | Problem::NotAFamily
+        | Problem::AlreadyCheckedIn
+        | Problem::NotCheckedIn
+        | Problem::NothingToUndo
+        | Problem::StayTimes => staff_problem(lang, problem),
         Problem::MalformedRequest => fixed(Text::NetworkError),
     }
+}
+
+/// The problems only the staff's pages meet: their words stay out of the families' build.
+#[cfg(feature = "staff-pages")]
+fn staff_problem(lang: Lang, problem: &Problem) -> String {
+    let pick = |es: String, en: String| if lang == Lang::Es { es } else { en };
+    let fixed = |text: Text| text.in_lang(lang).to_owned();
+    let both = |es: &str, en: &str| pick(es.to_owned(), en.to_owned());
+    match problem {
+        Problem::RoomIdShape { max } => pick(
+            format!("El identificador usa minúsculas, números y guiones (máx. {max})."),
+            format!("A room id uses lowercase letters, digits and dashes (max {max})."),
+        ),
+        Problem::RoomNameLength { max } => pick(
+            format!("El nombre de la sala tiene de 1 a {max} caracteres."),
+            format!("A room name is 1 to {max} characters."),
+        ),
+        Problem::InviteLimitTooHigh { max } => pick(
+            format!("Cada familia puede invitar como mucho a {max} personas."),
+            format!("Families may invite at most {max} people each."),
+        ),
+        Problem::RoomIdTaken => fixed(Text::RoomIdTaken),
+        Problem::LastAdmin => fixed(Text::LastAdmin),
+        Problem::OwnSecondFactorFirst => fixed(Text::OwnSecondFactorFirst),
+        Problem::SecondFactorRequired => fixed(Text::SecondFactorRequired),
+        Problem::NotAFamily => both(
+            "Solo se pueden vincular cuentas de familia.",
+            "Only family accounts can be linked.",
+        ),
+        Problem::AlreadyCheckedIn => both(
+            "Ya estaba registrada la llegada.",
+            "The arrival was already recorded.",
+        ),
+        Problem::NotCheckedIn => both(
+            "No consta que haya llegado.",
+            "There is no arrival to close.",
+        ),
+        Problem::NothingToUndo => both(
+            "No hay nada de hoy que deshacer.",
+            "There is nothing of today to undo.",
+        ),
+        _ => both(
+            "La salida va después de la llegada, y ninguna en el futuro.",
+            "A departure comes after its arrival, and neither in the future.",
+        ),
+    }
+}
+
+#[cfg(not(feature = "staff-pages"))]
+fn staff_problem(lang: Lang, _: &Problem) -> String {
+    Text::NotAllowed.in_lang(lang).to_owned()
 }

@@ -256,7 +256,7 @@ fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMe
         ServerMessage::Mutes { muted } => signals.mutes.set(muted),
         ServerMessage::VideoDemand { jpeg } => signals.jpeg_wanted.set(jpeg),
         ServerMessage::KeyframeRequest {} => signals.keyframes_asked.update(|asked| *asked += 1),
-        ServerMessage::Attendance { children } => signals.children.set(children),
+        ServerMessage::Attendance(children) => signals.children.set(children),
         ServerMessage::TimeSync {
             client_time_us,
             server_time_us,

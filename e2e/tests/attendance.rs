@@ -65,6 +65,7 @@ async fn a_check_in_starts_a_familys_watermarked_picture_and_a_check_out_stops_i
 
     // Ana's picture starts, watermarked, and her page says why the watermark is there.
     ana.wait_for_moving_picture().await;
+    ana.wait_for_text("received", "VP8").await;
     ana.wait_for_text("watermark-note", "Tu nombre y la hora")
         .await;
     ana.screenshot("attendance-viewer-watermarked-phone-es")
@@ -76,6 +77,7 @@ async fn a_check_in_starts_a_familys_watermarked_picture_and_a_check_out_stops_i
     luis.wait_for_text("my-children", "Lucía arrived at").await;
     luis.click(&format!("watch-{ROOM}")).await;
     luis.wait_for_moving_picture().await;
+    luis.wait_for_text("received", "VP8").await;
     luis.wait_for_text("watermark-note", "Your name and the time")
         .await;
     luis.screenshot("attendance-viewer-watermarked-laptop-en")
@@ -84,6 +86,7 @@ async fn a_check_in_starts_a_familys_watermarked_picture_and_a_check_out_stops_i
     // Staff watch without a watermark.
     paula.goto(&server.url(&format!("/watch/{ROOM}"))).await;
     paula.wait_for_moving_picture().await;
+    paula.wait_for_text("received", "VP8").await;
     let staff_note_hidden = paula
         .js("return document.querySelector(\"[data-testid='watermark-note']\").hidden")
         .await;
@@ -98,6 +101,7 @@ async fn a_check_in_starts_a_familys_watermarked_picture_and_a_check_out_stops_i
     paula
         .goto(&server.url(&format!("/attendance/{ROOM}")))
         .await;
+    paula.wait_for_text("children-in", "Lucía").await;
     paula.choose_language("en").await;
     paula.resize(PHONE).await;
     paula.wait_for_text("children-in", "Lucía arrived at").await;

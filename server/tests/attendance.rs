@@ -167,7 +167,7 @@ async fn request(
 async fn told(viewer: &mut TestClient) -> Vec<ChildToday> {
     viewer
         .wait_for(|received| match received {
-            Received::Json(ServerMessage::Attendance { children }) => Some(children.clone()),
+            Received::Json(ServerMessage::Attendance(children)) => Some(children.clone()),
             _ => None,
         })
         .await
@@ -506,7 +506,7 @@ async fn hours_and_attendance_both_hold_and_a_check_in_of_yesterday_does_not_cou
     let (mut day, mut live) = (None, false);
     while day.is_none() || !live {
         match viewer.next().await {
-            Received::Json(ServerMessage::Attendance { children }) => day = Some(children),
+            Received::Json(ServerMessage::Attendance(children)) => day = Some(children),
             Received::Json(ServerMessage::Presence(p)) => live = p.camera == CameraStatus::Live,
             _ => {}
         }

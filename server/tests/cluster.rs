@@ -713,7 +713,7 @@ async fn tap_and_hear(
     );
     let children = viewer
         .wait_for(|received| match received {
-            Received::Json(ServerMessage::Attendance { children }) => Some(children.clone()),
+            Received::Json(ServerMessage::Attendance(children)) => Some(children.clone()),
             _ => None,
         })
         .await;

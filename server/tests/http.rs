@@ -123,6 +123,11 @@ async fn families_get_the_families_build_and_staff_pages_the_whole_app() {
     }
     let (status, body) = get(&server, "/families/app.js").await;
     assert!(status == 200 && body.ends_with("families()"), "{body}");
+    assert!(
+        body.contains("x-content-type-options: nosniff")
+            && !body.contains("content-security-policy"),
+        "a script gets nosniff, not the policies browsers apply to pages: {body}"
+    );
     // Each page's inline start-up script is allowed by its hash.
     let (_, body) = get(&server, "/").await;
     let policy = body

@@ -251,6 +251,11 @@ async fn answers_carry_the_security_headers() {
     );
     let api = server.http.get(server.url("/api/me")).send().await.unwrap();
     assert_eq!(api.headers()["cache-control"], "no-store");
+    assert_eq!(api.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        api.headers().get("content-security-policy").is_none(),
+        "the page policies are for pages; browsers ignore them elsewhere"
+    );
 
     let proxied =
         TestServer::start_with(|c| c.trusted_proxy = vec!["127.0.0.1".parse().unwrap()]).await;

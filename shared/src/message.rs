@@ -214,7 +214,7 @@ pub enum ServerMessage {
     /// To a family member in a room that ties viewing to attendance: their children there
     /// and their day, on joining and at every change. The picture comes only while one of
     /// them is checked in.
-    Attendance { children: Vec<ChildToday> },
+    Attendance(Vec<ChildToday>),
     /// To a camera that encodes chunks: a viewer lost the chain and waits for a keyframe;
     /// send one soon. At most one a second.
     KeyframeRequest {},
@@ -376,13 +376,11 @@ mod tests {
             },
             ServerMessage::VideoDemand { jpeg: true },
             ServerMessage::KeyframeRequest {},
-            ServerMessage::Attendance {
-                children: vec![ChildToday {
-                    name: DisplayName::try_from("Lucía".to_owned()).unwrap(),
-                    checked_in_at: Some(Timestamp::from_micros(5)),
-                    checked_out_at: None,
-                }],
-            },
+            ServerMessage::Attendance(vec![ChildToday {
+                name: DisplayName::try_from("Lucía".to_owned()).unwrap(),
+                checked_in_at: Some(Timestamp::from_micros(5)),
+                checked_out_at: None,
+            }]),
         ];
         for message in messages {
             assert_eq!(round_trip(&message), message);

@@ -1,8 +1,7 @@
 //! A family's children and their day, in words: "Lucía arrived at 08:30", "Lucía went home
-//! at 15:42", "Lucía has not arrived yet"; and, over the viewer's picture where the room
-//! ties viewing to attendance, why there is no picture now.
+//! at 15:42", "Lucía has not arrived yet": on a family's home page, and over the viewer's
+//! picture where the room ties viewing to attendance and none of them is in.
 
-use leptos::prelude::*;
 use nido_shared::Timestamp;
 use nido_shared::attendance::{Attendance, ChildToday};
 
@@ -10,32 +9,28 @@ use crate::i18n::{I18n, Text};
 
 /// A child's day in one line.
 pub fn day_line(i18n: I18n, name: &str, today: Attendance) -> String {
-    match (today.checked_in_at, today.checked_out_at) {
-        (_, Some(out)) => format!("{name} {} {}", i18n.t(Text::WentHomeAt), clock_time(out)),
-        (Some(arrived), None) => {
-            format!("{name} {} {}", i18n.t(Text::ArrivedAt), clock_time(arrived))
-        }
-        (None, None) => format!("{name} {}", i18n.t(Text::NotArrivedYet)),
-    }
+    let (words, at) = match (today.checked_in_at, today.checked_out_at) {
+        (_, Some(out)) => (Text::WentHomeAt, Some(out)),
+        (Some(arrived), None) => (Text::ArrivedAt, Some(arrived)),
+        (None, None) => (Text::NotArrivedYet, None),
+    };
+    let at = at.map(clock_time).unwrap_or_default();
+    format!("{name} {} {at}", i18n.t(words))
+        .trim_end()
+        .to_owned()
 }
 
-/// Over the picture: each of the family's children's day, and why that decides the
-/// picture.
-pub fn away_overlay(i18n: I18n, children: &[ChildToday]) -> impl IntoView + use<> {
-    let lines = if children.is_empty() {
-        vec![i18n.t(Text::NoChildHere).to_owned()]
-    } else {
-        children
-            .iter()
-            .map(|child| day_line(i18n, child.name.as_str(), child.today()))
-            .collect()
-    };
-    view! {
-        <div class="stage-overlay" data-testid="stage-overlay">
-            {lines.into_iter().map(|line| view! { <p class="overlay-title">{line}</p> }).collect_view()}
-            <p class="overlay-hint">{i18n.t(Text::AttendanceHint)}</p>
-        </div>
+/// Over the picture, where the room ties viewing to attendance and none of the family's
+/// children is in: each one's day, a line each.
+pub fn away_text(i18n: I18n, children: &[ChildToday]) -> String {
+    if children.is_empty() {
+        return i18n.t(Text::NoChildHere).to_owned();
     }
+    children
+        .iter()
+        .map(|child| day_line(i18n, child.name.as_str(), child.today()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// "15:42": hours and minutes of a server time, in the visitor's time zone.

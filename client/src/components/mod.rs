@@ -17,7 +17,7 @@ mod viewer_list;
 #[cfg(feature = "staff-pages")]
 pub use camera_settings::{CameraSettings, RESOLUTIONS};
 pub use chat_panel::ChatPanel;
-pub use child_day::{away_overlay, clock_time, day_line};
+pub use child_day::{away_text, clock_time, day_line};
 pub use muted_list::MutedList;
 pub use room_sidebar::RoomSidebar;
 pub use second_factor::SecondFactorCard;

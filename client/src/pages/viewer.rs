@@ -13,8 +13,8 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::{format_time, log_in_again_when_session_ends, route_room, with_present};
 use crate::components::{
-    RoomSidebar, RoomStateBadges, TopBar, away_overlay, camera_status, reconnecting_text,
-    signed_in, ticking_clock,
+    RoomSidebar, RoomStateBadges, TopBar, away_text, camera_status, reconnecting_text, signed_in,
+    ticking_clock,
 };
 use crate::i18n::{Text, use_i18n, whole_number};
 use crate::room::{ChatRequest, JoinAs, RoomLink, RoomSignals};
@@ -43,6 +43,8 @@ fn viewer_page(me: Me) -> AnyView {
     let link = StoredValue::new_local(None::<RoomLink>);
     let stats_timer = StoredValue::new_local(None::<Interval>);
 
+    let family = me.role == UserRole::Family;
+    let name = me.display_name.to_string();
     let join_room = room.clone();
     Effect::new(move |_| {
         let Some(canvas) = canvas.get() else { return };
@@ -78,7 +80,6 @@ fn viewer_page(me: Me) -> AnyView {
         })));
     });
 
-    let family = me.role == UserRole::Family;
     let room_asks = move |option: fn(&nido_shared::Presence) -> bool| {
         family && signals.presence.with(|p| p.as_ref().is_some_and(option))
     };
@@ -103,26 +104,21 @@ fn viewer_page(me: Me) -> AnyView {
     });
 
     let now = ticking_clock();
-    let name = me.display_name.to_string();
+    // Set before the first picture is drawn, and its time kept current.
     Effect::new(move |_| {
         let text = watermarked().then(|| format!("{name} · {}", format_time(i18n, now.get())));
         with_present(painter, |p| p.set_watermark(text));
     });
-
     let overlay = move || {
-        let joined = signals.status.get() == LinkStatus::Joined;
-        let live = camera_status(signals.presence.get()) == CameraStatus::Live;
-        if let Some(children) = away().filter(|_| joined && live) {
-            return Some(away_overlay(i18n, &children).into_any());
-        }
         let presence = signals.presence.get();
         let opens_at = presence.as_ref().and_then(|p| p.opens_at);
+        let text = |text: Text| i18n.t(text).to_owned();
         let (title, hint) = match (signals.status.get(), camera_status(presence)) {
             (LinkStatus::Refused(Some(ErrorCode::RoomForbidden | ErrorCode::AccessRevoked)), _) => {
-                (Text::NoAccess, None)
+                (text(Text::NoAccess), None)
             }
-            (LinkStatus::Refused(_), _) => (Text::Refused, None),
-            (LinkStatus::Connecting, _) => (Text::Connecting, None),
+            (LinkStatus::Refused(_), _) => (text(Text::Refused), None),
+            (LinkStatus::Connecting, _) => (text(Text::Connecting), None),
             (LinkStatus::Reconnecting { retry_at }, _) => {
                 return Some(
                     view! {
@@ -133,27 +129,22 @@ fn viewer_page(me: Me) -> AnyView {
                     .into_any(),
                 );
             }
-            (_, CameraStatus::Off) => (Text::CameraOff, Some(Text::CameraOffHint)),
-            (_, CameraStatus::Paused) => (Text::CameraPaused, Some(Text::CameraPausedHint)),
-            (_, CameraStatus::Closed) => {
-                return Some(
-                    view! {
-                        <div class="stage-overlay" data-testid="stage-overlay">
-                            <p class="overlay-title">{i18n.t(Text::CameraClosed)}</p>
-                            <p class="overlay-hint">{i18n.opening(opens_at)}</p>
-                        </div>
-                    }
-                    .into_any(),
-                );
+            (_, CameraStatus::Off) => (text(Text::CameraOff), Some(text(Text::CameraOffHint))),
+            (_, CameraStatus::Paused) => {
+                (text(Text::CameraPaused), Some(text(Text::CameraPausedHint)))
             }
-            (_, CameraStatus::Live) if !showing.get() => (Text::WaitingForPicture, None),
-            (_, CameraStatus::Live) => return None,
+            (_, CameraStatus::Closed) => (text(Text::CameraClosed), Some(i18n.opening(opens_at))),
+            (_, CameraStatus::Live) => match away() {
+                Some(children) => (away_text(i18n, &children), Some(text(Text::AttendanceHint))),
+                None if !showing.get() => (text(Text::WaitingForPicture), None),
+                None => return None,
+            },
         };
         Some(
             view! {
                 <div class="stage-overlay" data-testid="stage-overlay">
-                    <p class="overlay-title">{i18n.t(title)}</p>
-                    {hint.map(|h| view! { <p class="overlay-hint">{i18n.t(h)}</p> })}
+                    <p class="overlay-title">{title}</p>
+                    {hint.map(|hint| view! { <p class="overlay-hint">{hint}</p> })}
                 </div>
             }
             .into_any(),

@@ -11,8 +11,12 @@ use nido_shared::Timestamp;
 /// text visits every part of it.
 const ACROSS_SECONDS: f64 = 37.0;
 const DOWN_SECONDS: f64 = 23.0;
+/// The text's size, in the picture's pixels (a 640×480 picture has 20 lines of it).
+const FONT_PX: f64 = 24.0;
+const FONT: &str = "600 24px system-ui, sans-serif";
 
-/// Draws `text` over a `width` × `height` picture at the place it has reached at `now`.
+/// Draws `text` over a `width` × `height` picture at the place it has reached at `now`:
+/// light letters on a dark shade, readable on any picture.
 pub fn draw(
     context: &CanvasRenderingContext2d,
     text: &str,
@@ -20,19 +24,20 @@ pub fn draw(
     height: f64,
     now: Timestamp,
 ) {
-    let size = (height / 18.0).max(12.0);
-    context.set_font(&format!("600 {}px system-ui, sans-serif", size as u32));
-    let text_width = context
-        .measure_text(text)
-        .map_or(width / 2.0, |metrics| metrics.width());
+    context.set_font(FONT);
+    // About the width of the text, without asking the browser to measure it.
+    let text_width = 0.55 * FONT_PX * text.len() as f64;
     let seconds = now.as_micros() as f64 / 1_000_000.0;
     let x = bounce(seconds / ACROSS_SECONDS) * (width - text_width).max(0.0);
-    let y = size + bounce(seconds / DOWN_SECONDS) * (height - 1.5 * size).max(0.0);
-    context.set_line_width((size / 8.0).max(1.0));
-    context.set_stroke_style_str("rgba(0, 0, 0, 0.35)");
-    context.set_fill_style_str("rgba(255, 255, 255, 0.55)");
-    let _ = context.stroke_text(text, x, y);
-    let _ = context.fill_text(text, x, y);
+    let y = FONT_PX + bounce(seconds / DOWN_SECONDS) * (height - 1.5 * FONT_PX).max(0.0);
+    let shade = 2.0;
+    for (style, offset) in [
+        ("rgba(0, 0, 0, 0.35)", shade),
+        ("rgba(255, 255, 255, 0.55)", 0.0),
+    ] {
+        context.set_fill_style_str(style);
+        let _ = context.fill_text(text, x + offset, y + offset);
+    }
 }
 
 /// 0 → 1 → 0 over each whole number of `turns`: straight lines, so no trigonometry (and no

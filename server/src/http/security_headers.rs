@@ -1,6 +1,8 @@
-//! The headers every answer carries: a Content-Security-Policy that allows only what the
-//! app needs, COOP, `nosniff`, no framing, no referrer, HSTS over https, and
-//! `Cache-Control: no-store` on the API (its answers are personal).
+//! The headers answers carry: on every one `nosniff`, no referrer, HSTS over https, and
+//! `Cache-Control: no-store` on the API (its answers are personal); on pages, also a
+//! Content-Security-Policy that allows only what the app needs, COOP, no framing and the
+//! permissions policy. Browsers apply those four to documents only, so a script or the WASM
+//! module is sent without them: about 600 bytes less of each on a parent's first visit.
 
 use axum::Router;
 use axum::body::Body;
@@ -75,27 +77,38 @@ pub async fn add_security_headers(
     let api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // A page, or an answer that does not say what it is: given the page policies too.
+    let document = headers
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|kind| kind.as_bytes().starts_with(b"text/html"));
     let mut set = |name: HeaderName, value: HeaderValue| {
         headers.entry(name).or_insert(value);
     };
-    if let Ok(policy) = HeaderValue::from_str(&state.content_security_policy) {
-        set(header::CONTENT_SECURITY_POLICY, policy);
-    }
-    let fixed = [
+    let everywhere = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ),
-        (
-            HeaderName::from_static("permissions-policy"),
-            "camera=(self), microphone=(), geolocation=()",
-        ),
     ];
-    for (name, value) in fixed {
+    for (name, value) in everywhere {
         set(name, HeaderValue::from_static(value));
+    }
+    if document {
+        if let Ok(policy) = HeaderValue::from_str(&state.content_security_policy) {
+            set(header::CONTENT_SECURITY_POLICY, policy);
+        }
+        let on_pages = [
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (
+                HeaderName::from_static("cross-origin-opener-policy"),
+                "same-origin",
+            ),
+            (
+                HeaderName::from_static("permissions-policy"),
+                "camera=(self), microphone=(), geolocation=()",
+            ),
+        ];
+        for (name, value) in on_pages {
+            set(name, HeaderValue::from_static(value));
+        }
     }
     if peer.https {
         set(

@@ -967,9 +967,9 @@ fn tell_attendance(members: &mut Members) {
             .then(|| policy.days_of(member.user_id, day_start));
         if member.attendance_told != days {
             if let Some(children) = &days {
-                member.outbox.push_message(&ServerMessage::Attendance {
-                    children: children.clone(),
-                });
+                member
+                    .outbox
+                    .push_message(&ServerMessage::Attendance(children.clone()));
             }
             member.attendance_told = days;
         }
