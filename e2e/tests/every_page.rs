@@ -34,9 +34,10 @@ async fn every_page_fits_a_phone_and_a_laptop_in_both_languages() {
     server
         .person(UserRole::Admin, "directora", "Carmen (dirección)", &[])
         .await;
-    server
+    let ana = server
         .person(UserRole::Family, "ana", "Ana (mamá de Leo)", &[ROOM])
         .await;
+    server.child("Leo", ROOM, &[ana]).await;
     let driver = Driver::start().await;
 
     let admin = driver.browser(LAPTOP).await;
@@ -55,6 +56,8 @@ async fn every_page_fits_a_phone_and_a_laptop_in_both_languages() {
         ("admin-rooms", "/admin/rooms"),
         ("admin-people", "/admin/people"),
         ("admin-audit", "/admin/audit"),
+        ("admin-children", "/admin/children"),
+        ("attendance", "/attendance/pollitos"),
         ("viewer-admin", "/watch/pollitos"),
         ("camera", "/camera/pollitos"),
         ("not-found", "/no-such-page"),

@@ -75,11 +75,21 @@ fn children_page(_: Me) -> AnyView {
             })
             .collect_view()
     };
+    let room_name = move |id: &RoomId| {
+        rooms
+            .get()
+            .and_then(Result::ok)
+            .and_then(|all| all.into_iter().find(|summary| summary.id == *id))
+            .map_or_else(|| id.to_string(), |summary| summary.name)
+    };
     let list = move || {
         children.get().map(|result| match result {
             Ok(all) => all
                 .into_iter()
-                .map(|child| child_card(i18n, child, families, move || children.refetch()))
+                .map(|child| {
+                    let room = room_name(&child.room);
+                    child_card(i18n, child, room, families, move || children.refetch())
+                })
                 .collect_view()
                 .into_any(),
             Err(failure) => {
@@ -113,7 +123,7 @@ fn children_page(_: Me) -> AnyView {
                 </form>
                 <p class="problem" role="alert">{move || problem.get()}</p>
             </section>
-            {list}
+            <div class="card-list" data-testid="children">{list}</div>
         </main>
     }
     .into_any()
@@ -163,6 +173,7 @@ fn FamilyChecks(
 fn child_card(
     i18n: I18n,
     child: Child,
+    room_name: String,
     families: Signal<Vec<Person>>,
     reload: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
@@ -199,7 +210,7 @@ fn child_card(
     view! {
         <section class="card" data-testid=format!("child-card-{id}")>
             <h2>{day}</h2>
-            <p class="muted">{format!("/watch/{room}")}</p>
+            <p class="muted">{room_name}</p>
             <FamilyChecks i18n=i18n families=families room=Signal::stored(room) linked=linked/>
             <div class="row">
                 <button type="button" class="primary" on:click=save>{move || i18n.t(Text::Save)}</button>
@@ -216,9 +227,11 @@ fn child_card(
 #[component]
 fn DayRecord(i18n: I18n, child: nido_shared::ChildId) -> impl IntoView {
     let day = RwSignal::new(today());
+    // Each answer with the day it is of, so a slow answer is never shown as another day's.
     let stays = LocalResource::new(move || {
-        let path = format!("/api/children/{child}/stays?day={}", day.get());
-        async move { api::get::<Vec<Stay>>(&path).await }
+        let day = day.get();
+        let path = format!("/api/children/{child}/stays?day={day}");
+        async move { (day, api::get::<Vec<Stay>>(&path).await) }
     });
     let status = RwSignal::new(None::<String>);
     let send = move |stay: Option<nido_shared::StayId>, times: Option<StayTimes>| {
@@ -247,7 +260,21 @@ fn DayRecord(i18n: I18n, child: nido_shared::ChildId) -> impl IntoView {
         });
     };
     let rows = move || {
-        let all = stays.get().and_then(Result::ok).unwrap_or_default();
+        let (shown_day, answer) = stays.get()?;
+        let all = match answer {
+            Ok(all) => all,
+            Err(failure) => {
+                let problem = failure_text(i18n, &failure);
+                return Some(view! { <p class="problem">{problem}</p> }.into_any());
+            }
+        };
+        let empty = all.is_empty().then(|| {
+            view! {
+                <p class="muted" data-testid="no-stays">
+                    {move || format!("{shown_day}: {}", i18n.pick("nada registrado", "nothing recorded"))}
+                </p>
+            }
+        });
         let existing = all.into_iter().map(|stay| {
             let arrived = RwSignal::new(clock_time(stay.checked_in_at));
             let left = RwSignal::new(stay.checked_out_at.map(clock_time).unwrap_or_default());
@@ -258,8 +285,8 @@ fn DayRecord(i18n: I18n, child: nido_shared::ChildId) -> impl IntoView {
             view! {
                 <div class="stay-row">
                     <StayFields i18n=i18n arrived=arrived left=left/>
-                    <button type="button" on:click=save>{move || i18n.t(Text::Save)}</button>
-                    <button type="button" class="danger" on:click=move |_| send(Some(stay.id), None)>
+                    <button type="button" data-testid="save-stay" on:click=save>{move || i18n.t(Text::Save)}</button>
+                    <button type="button" class="danger" data-testid="delete-stay" on:click=move |_| send(Some(stay.id), None)>
                         {move || i18n.t(Text::Delete)}
                     </button>
                 </div>
@@ -275,23 +302,24 @@ fn DayRecord(i18n: I18n, child: nido_shared::ChildId) -> impl IntoView {
             Some(times) => send(None, Some(times)),
             None => status.set(Some(i18n.t(Text::TimeFormat).to_owned())),
         };
-        view! {
+        Some(view! {
+            {empty}
             {existing.collect_view()}
             <div class="stay-row">
                 <StayFields i18n=i18n arrived=arrived left=left/>
-                <button type="button" on:click=add>{move || i18n.pick("Añadir", "Add")}</button>
+                <button type="button" data-testid="add-stay" on:click=add>{move || i18n.pick("Añadir", "Add")}</button>
             </div>
-        }
+        }.into_any())
     };
     view! {
-        <details class="day-record">
+        <details class="day-record" data-testid="day-record">
             <summary>{move || i18n.pick("Registro del día", "Day's record")}</summary>
             <label>
                 <span>{move || i18n.pick("Día", "Day")}</span>
-                <input type="date" prop:value=move || day.get() on:change=move |ev| day.set(event_target_value(&ev))/>
+                <input type="date" data-testid="record-day" prop:value=move || day.get() on:change=move |ev| day.set(event_target_value(&ev))/>
             </label>
             {rows}
-            <p class="muted" role="status">{move || status.get()}</p>
+            <p class="muted" role="status" data-testid="day-record-status">{move || status.get()}</p>
         </details>
     }
 }
