@@ -265,6 +265,7 @@ async fn send_chat(
     let message = ClientMessage::Chat {
         id: format!("bench-{client}-{number:06}"),
         text: format!("sent {}", clock.now_us()),
+        thread: None,
     };
     connection.send_json(&message).await
 }

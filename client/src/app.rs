@@ -12,8 +12,9 @@ use crate::i18n::{I18n, Text};
 #[cfg(feature = "staff-pages")]
 use crate::pages::{
     AdminAuditPage, AdminChildrenPage, AdminPeoplePage, AdminRoomsPage, AttendancePage, CameraPage,
+    InboxPage, InvitesPage,
 };
-use crate::pages::{HomePage, InvitePage, InvitesPage, LoginPage, ViewerPage};
+use crate::pages::{HomePage, InvitePage, LoginPage, ViewerPage};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -25,18 +26,17 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/invite/:token") view=InvitePage/>
-                <Route path=path!("/invites") view=InvitesPage/>
                 <Route path=path!("/watch/:room") view=ViewerPage/>
-                <StaffRoutes/>
+                <WholeAppRoutes/>
             </Routes>
         </Router>
     }
 }
 
-/// The staff's pages.
+/// The pages only the whole app has: the staff's, and making invites.
 #[cfg(feature = "staff-pages")]
 #[component(transparent)]
-fn StaffRoutes() -> AnyNestedRoute {
+fn WholeAppRoutes() -> AnyNestedRoute {
     view! {
         <Route path=path!("/admin/rooms") view=AdminRoomsPage/>
         <Route path=path!("/admin/people") view=AdminPeoplePage/>
@@ -44,25 +44,29 @@ fn StaffRoutes() -> AnyNestedRoute {
         <Route path=path!("/admin/audit") view=AdminAuditPage/>
         <Route path=path!("/camera/:room") view=CameraPage/>
         <Route path=path!("/attendance/:room") view=AttendancePage/>
+        <Route path=path!("/inbox/:room") view=InboxPage/>
+        <Route path=path!("/invites") view=InvitesPage/>
     }
     .into_inner()
     .into_any_nested_route()
 }
 
-/// In the families' build, the staff's pages load the whole app.
+/// In the families' build, those pages load the whole app.
 #[cfg(not(feature = "staff-pages"))]
 #[component(transparent)]
-fn StaffRoutes() -> AnyNestedRoute {
+fn WholeAppRoutes() -> AnyNestedRoute {
     view! {
         <Route path=path!("/admin/*page") view=LoadWholeApp/>
         <Route path=path!("/camera/:room") view=LoadWholeApp/>
         <Route path=path!("/attendance/:room") view=LoadWholeApp/>
+        <Route path=path!("/inbox/:room") view=LoadWholeApp/>
+        <Route path=path!("/invites") view=LoadWholeApp/>
     }
     .into_inner()
     .into_any_nested_route()
 }
 
-/// A staff page reached from a families' page: loaded again from the server, which serves
+/// A page of the whole app reached from a families' page: loaded again from the server, which serves
 /// the whole app for it (`nido_shared::app_build`).
 #[cfg(not(feature = "staff-pages"))]
 #[component]

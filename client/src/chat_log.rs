@@ -125,6 +125,7 @@ mod tests {
 
     fn line(seq: u64, id: &str) -> ChatLine {
         ChatLine {
+            thread: None,
             seq,
             id: ChatId::try_from(id.to_owned()).unwrap(),
             user_id: UserId::new(1),

@@ -1,5 +1,6 @@
 //! A page's live link to one room: the socket, and signals for its status, presence, chat
-//! and the server-clock estimate that both pages show.
+//! (the room's, and the private thread open beside it) and the server-clock estimate that
+//! both pages show.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -9,7 +10,8 @@ use js_sys::ArrayBuffer;
 use leptos::prelude::*;
 use nido_shared::attendance::ChildToday;
 use nido_shared::{
-    ClientMessage, MutedMember, Presence, Role, ServerMessage, Timestamp, UserId, VideoCodec,
+    ClientMessage, MutedMember, Presence, Role, ServerMessage, ThreadState, Timestamp, UserId,
+    VideoCodec,
 };
 
 use crate::browser::{random_token, remember, remembered, websocket_url};
@@ -42,6 +44,12 @@ pub struct RoomSignals {
     pub data_saver: RwSignal<bool>,
     /// For a family in a room that ties viewing to attendance: its children there today.
     pub children: RwSignal<Vec<ChildToday>>,
+    /// The private threads this person reads here, newest message first.
+    pub threads: RwSignal<Vec<ThreadState>>,
+    /// The private thread open beside the room's chat (named by its family account).
+    pub thread: RwSignal<Option<UserId>>,
+    /// The open thread's messages.
+    pub thread_chat: RwSignal<ChatLog>,
 }
 
 impl RoomSignals {
@@ -57,7 +65,28 @@ impl RoomSignals {
             keyframes_asked: RwSignal::new(0),
             data_saver: RwSignal::new(remembered(DATA_SAVER_KEY).is_some_and(|on| on == "on")),
             children: RwSignal::new(Vec::new()),
+            threads: RwSignal::new(Vec::new()),
+            thread: RwSignal::new(None),
+            thread_chat: RwSignal::new(ChatLog::default()),
         }
+    }
+
+    /// The log of a conversation: the room's chat, the open thread, or none (a thread not
+    /// open here, whose state the server tells apart).
+    fn log_of(self, thread: Option<UserId>) -> Option<RwSignal<ChatLog>> {
+        match thread {
+            None => Some(self.chat),
+            Some(thread) => {
+                (self.thread.get_untracked() == Some(thread)).then_some(self.thread_chat)
+            }
+        }
+    }
+
+    /// The open thread's state, if one is open.
+    pub fn open_thread_state(self) -> Option<ThreadState> {
+        let open = self.thread.get()?;
+        self.threads
+            .with(|threads| threads.iter().find(|state| state.thread == open).cloned())
     }
 }
 
@@ -142,41 +171,53 @@ impl RoomLink {
         &self.socket
     }
 
-    /// Carries out what the chat panel asks: a message is kept as pending until the server
-    /// acknowledges it, and sent again after a reconnect.
+    /// Carries out what the chat panel asks, in the conversation it shows: a message is kept
+    /// as pending until the server acknowledges it, and sent again after a reconnect.
     pub fn chat(&self, request: ChatRequest) {
+        let signals = self.signals;
+        let thread = signals.thread.get_untracked();
+        let log = signals.log_of(thread).unwrap_or(signals.chat);
         let message = match request {
             ChatRequest::Send(text) => {
                 let id = random_token();
-                self.signals
-                    .chat
-                    .update(|log| log.queue(id.clone(), text.clone()));
-                ClientMessage::Chat { id, text }
+                log.update(|log| log.queue(id.clone(), text.clone()));
+                ClientMessage::Chat { id, text, thread }
             }
             ChatRequest::Retry(id) => {
-                let Some(pending) = self.signals.chat.try_update(|log| log.retry(&id)).flatten()
-                else {
+                let Some(pending) = log.try_update(|log| log.retry(&id)).flatten() else {
                     return;
                 };
                 ClientMessage::Chat {
                     id: pending.id,
                     text: pending.text,
+                    thread,
                 }
             }
             ChatRequest::Older => {
-                let Some(before_seq) = self
-                    .signals
-                    .chat
-                    .try_update(ChatLog::ask_for_older)
-                    .flatten()
-                else {
+                let Some(before_seq) = log.try_update(ChatLog::ask_for_older).flatten() else {
                     return;
                 };
-                ClientMessage::OlderChat { before_seq }
+                ClientMessage::OlderChat { before_seq, thread }
             }
-            ChatRequest::Delete(seq) => ClientMessage::DeleteChat { seq },
+            ChatRequest::Delete(seq) => ClientMessage::DeleteChat { seq, thread },
             ChatRequest::Mute { user_id, minutes } => ClientMessage::Mute { user_id, minutes },
             ChatRequest::Unmute(user_id) => ClientMessage::Unmute { user_id },
+            ChatRequest::Open(open) => {
+                if open == thread {
+                    return;
+                }
+                signals.thread.set(open);
+                signals.thread_chat.set(ChatLog::default());
+                let Some(open) = open else {
+                    return;
+                };
+                self.socket.send(&ClientMessage::OpenThread {
+                    thread: open,
+                    after_seq: None,
+                });
+                read_if_unread(signals, &|message| self.socket.send(message));
+                return;
+            }
         };
         self.socket.send(&message);
     }
@@ -213,6 +254,8 @@ pub enum ChatRequest {
     },
     /// Staff: let a muted family member chat again.
     Unmute(UserId),
+    /// Show a private thread beside the room's chat (`None`: the room's chat only).
+    Open(Option<UserId>),
 }
 
 fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMessage)) {
@@ -231,27 +274,76 @@ fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMe
             });
             // What was not acknowledged before the connection dropped goes again; the
             // server keeps only one copy of each.
-            for pending in signals.chat.with_untracked(ChatLog::unacknowledged) {
-                send(&ClientMessage::Chat {
-                    id: pending.id,
-                    text: pending.text,
+            let open = signals.thread.get_untracked();
+            let mut conversations = vec![(None, signals.chat)];
+            if open.is_some() {
+                conversations.push((open, signals.thread_chat));
+            }
+            for (thread, log) in conversations {
+                for pending in log.with_untracked(ChatLog::unacknowledged) {
+                    send(&ClientMessage::Chat {
+                        id: pending.id,
+                        text: pending.text,
+                        thread,
+                    });
+                }
+            }
+            // The open thread continues where it was.
+            if let Some(thread) = open {
+                send(&ClientMessage::OpenThread {
+                    thread,
+                    after_seq: signals.thread_chat.with_untracked(ChatLog::last_seq),
                 });
             }
         }
         ServerMessage::Presence(presence) => signals.presence.set(Some(presence)),
-        ServerMessage::Chat(line) => signals.chat.update(|log| log.add(line)),
+        ServerMessage::Chat(line) => {
+            if let Some(log) = signals.log_of(line.thread) {
+                log.update(|log| log.add(line));
+            }
+        }
         ServerMessage::ChatBacklog {
             lines,
             has_older,
             replace,
             deleted,
-        } => signals
-            .chat
-            .update(|log| log.apply_backlog(lines, has_older, replace, &deleted)),
-        ServerMessage::OlderChat { lines, has_older } => {
-            signals.chat.update(|log| log.add_older(lines, has_older));
+            thread,
+        } => {
+            if let Some(log) = signals.log_of(thread) {
+                log.update(|log| log.apply_backlog(lines, has_older, replace, &deleted));
+            }
         }
-        ServerMessage::ChatDeleted { seq } => signals.chat.update(|log| log.remove(seq)),
+        ServerMessage::OlderChat {
+            lines,
+            has_older,
+            thread,
+        } => {
+            if let Some(log) = signals.log_of(thread) {
+                log.update(|log| log.add_older(lines, has_older));
+            }
+        }
+        ServerMessage::ChatDeleted { seq, thread } => {
+            if let Some(log) = signals.log_of(thread) {
+                log.update(|log| log.remove(seq));
+            }
+        }
+        ServerMessage::Threads { threads, replace } => {
+            signals.threads.update(|known| {
+                if replace {
+                    known.clear();
+                }
+                // Newest message first, as the server lists them.
+                for state in threads {
+                    known.retain(|old| old.thread != state.thread);
+                    let place = known
+                        .iter()
+                        .position(|other| other.last_at_us <= state.last_at_us)
+                        .unwrap_or(known.len());
+                    known.insert(place, state);
+                }
+            });
+            read_if_unread(signals, send);
+        }
         ServerMessage::MuteState { until_us } => signals.muted_until.set(until_us),
         ServerMessage::Mutes { muted } => signals.mutes.set(muted),
         ServerMessage::VideoDemand { jpeg } => signals.jpeg_wanted.set(jpeg),
@@ -270,9 +362,28 @@ fn handle(message: ServerMessage, signals: RoomSignals, send: &impl Fn(&ClientMe
         }
         ServerMessage::Error(error) => {
             if let Some(id) = &error.chat_id {
-                signals.chat.update(|log| log.fail(id));
+                for log in [signals.chat, signals.thread_chat] {
+                    log.update(|log| log.fail(id));
+                }
             }
             leptos::logging::warn!("server refused: {error}");
         }
+    }
+}
+
+/// While a thread is open here, what arrives in it is read: the server hears so when it
+/// counts messages this person has not read.
+fn read_if_unread(signals: RoomSignals, send: &impl Fn(&ClientMessage)) {
+    let unread = signals.thread.with_untracked(|open| {
+        let open = (*open)?;
+        signals.threads.with_untracked(|threads| {
+            threads
+                .iter()
+                .find(|state| state.thread == open && state.unread > 0)
+                .map(|state| (open, state.last_seq))
+        })
+    });
+    if let Some((thread, seq)) = unread {
+        send(&ClientMessage::ReadThread { thread, seq });
     }
 }

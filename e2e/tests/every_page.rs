@@ -58,6 +58,7 @@ async fn every_page_fits_a_phone_and_a_laptop_in_both_languages() {
         ("admin-audit", "/admin/audit"),
         ("admin-children", "/admin/children"),
         ("attendance", "/attendance/pollitos"),
+        ("inbox", "/inbox/pollitos"),
         ("viewer-admin", "/watch/pollitos"),
         ("camera", "/camera/pollitos"),
         ("not-found", "/no-such-page"),

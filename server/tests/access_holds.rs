@@ -305,8 +305,23 @@ async fn a_deleted_room_leaves_no_chat_behind() {
     parent.join("sala-1", Role::Viewer, None).await;
     parent.chat("un mensaje del año pasado").await;
     parent.next_chat().await;
+    // And one to the staff alone, which they read.
+    parent
+        .send(&ClientMessage::Chat {
+            id: new_chat_id(),
+            text: "solo para el equipo".into(),
+            thread: Some(before.id),
+        })
+        .await;
+    parent.next_chat().await;
     let mut staff = server.connect_as(&admin).await;
     staff.join("sala-1", Role::Viewer, None).await;
+    staff
+        .send(&ClientMessage::ReadThread {
+            thread: before.id,
+            seq: 1,
+        })
+        .await;
     staff
         .send(&ClientMessage::Mute {
             user_id: before.id,
@@ -324,7 +339,9 @@ async fn a_deleted_room_leaves_no_chat_behind() {
         .unwrap();
     assert_eq!(deleted.status(), 204);
     let left: i64 = count_rows(&server, "chat_messages").await
-        + count_rows(&server, "chat_rooms").await
+        + count_rows(&server, "chat_threads").await
+        + count_rows(&server, "chat_reads").await
+        + count_rows(&server, "thread_guests").await
         + count_rows(&server, "chat_mutes").await;
     assert_eq!(left, 0, "chat rows outlived their room");
 
@@ -447,6 +464,7 @@ async fn a_new_family_member_sees_the_chat_from_when_they_got_the_room() {
     viewer
         .send(&ClientMessage::OlderChat {
             before_seq: lines[0].seq,
+            thread: None,
         })
         .await;
     let older = viewer

@@ -257,6 +257,7 @@ async fn a_burst_from_a_viewer_that_reads_everything_is_refused_but_never_evicts
         let chat = ClientMessage::Chat {
             id: new_chat_id(),
             text: format!("ráfaga {n}"),
+            thread: None,
         };
         let chat = serde_json::to_string(&chat).unwrap();
         bursty.socket.feed(Message::text(chat)).await.unwrap();

@@ -1,8 +1,9 @@
-//! Chat survives crashes: clients send 1,000 messages, each with its own id, while the real
-//! server is killed with SIGKILL at random moments and restarted, 20 times; the clients
-//! resend whatever was not acknowledged. Afterwards every acknowledged message is stored
-//! exactly once, with the number it was acknowledged with, the numbers have no gaps, and
-//! the database passes `PRAGMA integrity_check`.
+//! Chat survives crashes: clients send 1,000 messages, each with its own id, to the room's
+//! chat (staff) and to a family's private thread (the family), while the real server is
+//! killed with SIGKILL at random moments and restarted, 20 times; the clients resend
+//! whatever was not acknowledged. Afterwards every acknowledged message is stored exactly
+//! once, with the number it was acknowledged with, each conversation's numbers have no
+//! gaps, and the database passes `PRAGMA integrity_check`.
 
 mod common;
 
@@ -12,19 +13,22 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::{SinkExt, StreamExt};
-use nido_server::store::{Location, Store};
-use nido_shared::{ClientMessage, Role, RoomId, ServerMessage, SocketError};
+use nido_server::store::{Conversation, Location, Store};
+use nido_shared::api::Me;
+use nido_shared::{ClientMessage, Role, RoomId, ServerMessage, SocketError, UserId, UserRole};
 use rand::Rng;
 use tokio_tungstenite::tungstenite::Message;
 
 const MESSAGES: usize = 1_000;
 const WRITERS: usize = 5;
+/// Writers from this one on are the family, writing to its private thread.
+const FIRST_FAMILY_WRITER: usize = 3;
 const KILLS: usize = 20;
 /// Under the server's limit of 10 JSON messages a second per connection.
 const PACE: Duration = Duration::from_millis(110);
 
-/// Message id → the sequence number the server acknowledged it with.
-type Acks = Arc<Mutex<HashMap<String, u64>>>;
+/// Message id → the conversation and number the server acknowledged it with.
+type Acks = Arc<Mutex<HashMap<String, (Option<UserId>, u64)>>>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_messages_survive_sigkill_exactly_once_without_gaps() {
@@ -37,6 +41,14 @@ async fn acknowledged_messages_survive_sigkill_exactly_once_without_gaps() {
     )
     .await;
     let cookie = admin_with_room(&addr, "directora", "sala-1").await;
+    let api = Api::new(&addr);
+    let room = RoomId::try_from("sala-1".to_owned()).unwrap();
+    let invite = api
+        .invite(&cookie, UserRole::Family, std::slice::from_ref(&room), 1)
+        .await
+        .unwrap();
+    let family_cookie = api.register(&invite, "mama", PASSWORD).await.unwrap();
+    let family: Me = api.get_json(&family_cookie, "/api/me").await.unwrap();
 
     let acks: Acks = Arc::default();
     let writers: Vec<_> = (0..WRITERS)
@@ -45,10 +57,16 @@ async fn acknowledged_messages_survive_sigkill_exactly_once_without_gaps() {
                 .filter(|n| n % WRITERS == writer)
                 .map(|n| format!("crash-{n:05}"))
                 .collect();
+            let (cookie, thread) = if writer >= FIRST_FAMILY_WRITER {
+                (family_cookie.clone(), Some(family.id))
+            } else {
+                (cookie.clone(), None)
+            };
             tokio::spawn(write_until_acknowledged(
                 ids,
+                thread,
                 format!("ws://{addr}/ws"),
-                cookie.clone(),
+                cookie,
                 Arc::clone(&acks),
             ))
         })
@@ -76,24 +94,41 @@ async fn acknowledged_messages_survive_sigkill_exactly_once_without_gaps() {
     let acks = acks.lock().unwrap().clone();
     assert_eq!(acks.len(), MESSAGES);
     let store = Store::open(Location::Sqlite(data.path())).await.unwrap();
-    let room = RoomId::try_from("sala-1".to_owned()).unwrap();
-    let stored = store
-        .chat_after(&room, None, 0, 2 * MESSAGES as u32)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(stored.len(), MESSAGES, "each message exactly once");
-    for (n, line) in stored.iter().enumerate() {
-        assert_eq!(line.seq, n as u64 + 1, "numbers without gaps");
-        assert_eq!(acks[line.id.as_str()], line.seq, "stored as acknowledged");
+    let mut stored_in_all = 0;
+    for thread in [None, Some(family.id)] {
+        let conversation = Conversation {
+            room: &room,
+            thread,
+        };
+        let stored = store
+            .chat_after(conversation, None, 0, 2 * MESSAGES as u32)
+            .await
+            .unwrap()
+            .unwrap();
+        for (n, line) in stored.iter().enumerate() {
+            assert_eq!(line.seq, n as u64 + 1, "{thread:?}: numbers without gaps");
+            assert_eq!(
+                acks[line.id.as_str()],
+                (thread, line.seq),
+                "stored as acknowledged"
+            );
+        }
+        stored_in_all += stored.len();
     }
+    assert_eq!(stored_in_all, MESSAGES, "each message exactly once");
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
     store.close().await;
 }
 
 /// Sends its messages in order, one per `PACE`, and after every lost connection sends again
 /// whatever was not acknowledged, until all are.
-async fn write_until_acknowledged(ids: Vec<String>, url: String, cookie: String, acks: Acks) {
+async fn write_until_acknowledged(
+    ids: Vec<String>,
+    thread: Option<UserId>,
+    url: String,
+    cookie: String,
+    acks: Acks,
+) {
     loop {
         let unacknowledged: Vec<String> = {
             let acks = acks.lock().unwrap();
@@ -134,7 +169,7 @@ async fn write_until_acknowledged(ids: Vec<String>, url: String, cookie: String,
             tokio::select! {
                 _ = pace.tick() => {
                     let Some(id) = to_send.next() else { continue };
-                    let chat = ClientMessage::Chat { text: format!("mensaje {id}"), id };
+                    let chat = ClientMessage::Chat { text: format!("mensaje {id}"), id, thread };
                     if sink.send(Message::text(serde_json::to_string(&chat).unwrap())).await.is_err() {
                         break;
                     }
@@ -143,8 +178,9 @@ async fn write_until_acknowledged(ids: Vec<String>, url: String, cookie: String,
                     Some(Ok(Message::Text(text))) => {
                         match serde_json::from_str::<ServerMessage>(text.as_str()) {
                             Ok(ServerMessage::Chat(line)) => {
-                                let previous = acks.lock().unwrap().insert(line.id.as_str().to_owned(), line.seq);
-                                assert!(previous.is_none_or(|seq| seq == line.seq), "acknowledged twice with different numbers");
+                                let acked = (line.thread, line.seq);
+                                let previous = acks.lock().unwrap().insert(line.id.as_str().to_owned(), acked);
+                                assert!(previous.is_none_or(|before| before == acked), "acknowledged twice with different numbers");
                                 if ids.iter().all(|id| acks.lock().unwrap().contains_key(id)) {
                                     return;
                                 }

@@ -17,6 +17,7 @@ async fn store_message(server: &TestServer, author: &Account, n: u64) -> u64 {
     let id = ChatId::try_from(format!("stored-{n:05}")).unwrap();
     let chat = NewChat {
         room: &RoomId::try_from("sala-1".to_owned()).unwrap(),
+        thread: None,
         user_id: author.id,
         client_id: &id,
         name: &DisplayName::try_from("Seño".to_owned()).unwrap(),
@@ -122,13 +123,16 @@ async fn joining_shows_the_latest_fifty_and_older_pages_follow() {
     let mut pages = Vec::new();
     loop {
         reader
-            .send(&ClientMessage::OlderChat { before_seq: before })
+            .send(&ClientMessage::OlderChat {
+                before_seq: before,
+                thread: None,
+            })
             .await;
         let (lines, has_older) = reader
             .wait_for(|r| match r {
-                Received::Json(ServerMessage::OlderChat { lines, has_older }) => {
-                    Some((lines.clone(), *has_older))
-                }
+                Received::Json(ServerMessage::OlderChat {
+                    lines, has_older, ..
+                }) => Some((lines.clone(), *has_older)),
                 _ => None,
             })
             .await;
@@ -155,12 +159,15 @@ async fn staff_delete_messages_for_everyone_and_a_reload_does_not_show_them() {
     family.next_chat().await;
 
     seño
-        .send(&ClientMessage::DeleteChat { seq: line.seq })
+        .send(&ClientMessage::DeleteChat {
+            seq: line.seq,
+            thread: None,
+        })
         .await;
     for client in [&mut seño, &mut family] {
         let deleted = client
             .wait_for(|r| match r {
-                Received::Json(ServerMessage::ChatDeleted { seq }) => Some(*seq),
+                Received::Json(ServerMessage::ChatDeleted { seq, .. }) => Some(*seq),
                 _ => None,
             })
             .await;
@@ -179,7 +186,12 @@ async fn staff_delete_messages_for_everyone_and_a_reload_does_not_show_them() {
     assert_eq!(deleted, [line.seq], "a catch-up reports the deletion");
 
     // A family member may not delete.
-    family.send(&ClientMessage::DeleteChat { seq: 1 }).await;
+    family
+        .send(&ClientMessage::DeleteChat {
+            seq: 1,
+            thread: None,
+        })
+        .await;
     family.expect_error(ErrorCode::NotStaff, Some(1008)).await;
 }
 
@@ -320,6 +332,7 @@ async fn messages_stored_together_are_numbered_per_room_without_gaps() {
     let appended = futures_util::future::join_all(sends.iter().map(|(room, id)| {
         let chat = NewChat {
             room: &rooms[*room],
+            thread: None,
             user_id: author.id,
             client_id: id,
             name: &name,

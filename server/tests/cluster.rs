@@ -6,7 +6,9 @@
 //! with JPEG beside it while a viewer on another node needs it, a keyframe asked for from
 //! another node, and JPEG only once the camera falls back to it. A room that ties viewing to
 //! attendance holds its rule on every node: a check-in or check-out on one node gives or
-//! takes a family's picture on another within a second.
+//! takes a family's picture on another within a second. A family's private thread reaches
+//! the staff on another node, and its read state the family, also while NATS is down, and
+//! nobody else.
 
 mod common;
 
@@ -18,7 +20,10 @@ use common::deployment::{
 };
 use common::*;
 use nido_shared::api::Me;
-use nido_shared::{CameraStatus, ChatLine, ErrorCode, FrameHeader, FrameKind, Role, ServerMessage};
+use nido_shared::{
+    CameraStatus, ChatLine, ClientMessage, ErrorCode, FrameHeader, FrameKind, Role, ServerMessage,
+    ThreadState,
+};
 use nido_testkit::frames::{DecoderCheck, LayeredStream};
 use tokio::time::Instant;
 
@@ -791,5 +796,96 @@ async fn attendance_on_one_node_gives_and_takes_a_familys_picture_on_another_wit
     assert!(
         is_in && took < ACCESS_WITHIN_WITHOUT_NATS,
         "without NATS, heard in {took:?}"
+    );
+}
+
+/// The next message of a private thread, or of its state, `client` receives.
+async fn next_in_thread(client: &mut TestClient) -> ServerMessage {
+    client
+        .wait_for(|r| match r {
+            Received::Json(message @ ServerMessage::Chat(line)) if line.thread.is_some() => {
+                Some(message.clone())
+            }
+            Received::Json(message @ ServerMessage::Threads { replace: false, .. }) => {
+                Some(message.clone())
+            }
+            _ => None,
+        })
+        .await
+}
+
+/// Waits for message `seq` of a private thread.
+async fn thread_line(client: &mut TestClient, seq: u64) -> ChatLine {
+    loop {
+        if let ServerMessage::Chat(line) = next_in_thread(client).await
+            && line.seq == seq
+        {
+            return line;
+        }
+    }
+}
+
+/// Waits for a thread's state that `want` accepts.
+async fn thread_state(client: &mut TestClient, want: impl Fn(&ThreadState) -> bool) -> ThreadState {
+    loop {
+        if let ServerMessage::Threads { threads, .. } = next_in_thread(client).await
+            && let Some(state) = threads.into_iter().find(|state| want(state))
+        {
+            return state;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_private_thread_crosses_nodes_to_its_readers_only_also_while_nats_is_down() {
+    let mut deployment = deployment::start(2, &["--chat-per-10s", "100"]).await;
+    let ana = deployment.family("ana").await;
+    let luis = deployment.family("luis").await;
+    let me: Me = deployment.api(0).get_json(&ana, "/api/me").await.unwrap();
+    let thread = me.id;
+    let mut writer = connect(&deployment, 0, &ana).await;
+    writer.join("sala-1", Role::Viewer, None).await;
+    let mut staff = connect(&deployment, 1, &deployment.admin).await;
+    staff.join("sala-1", Role::Viewer, None).await;
+    let mut other_family = connect(&deployment, 1, &luis).await;
+    other_family.join("sala-1", Role::Viewer, None).await;
+    let write = async |client: &mut TestClient, text: &str| {
+        client
+            .send(&ClientMessage::Chat {
+                id: new_chat_id(),
+                text: text.into(),
+                thread: Some(thread),
+            })
+            .await;
+    };
+
+    // Ana writes on node 0: the staff on node 1 hear it, with it unread.
+    write(&mut writer, "¿Ha comido?").await;
+    assert_eq!(thread_line(&mut staff, 1).await.text, "¿Ha comido?");
+    thread_state(&mut staff, |s| s.last_seq == 1 && s.unread == 1).await;
+    // They read it on node 1: Ana's page on node 0 sees it seen.
+    staff
+        .send(&ClientMessage::ReadThread { thread, seq: 1 })
+        .await;
+    thread_state(&mut writer, |s| s.seen_seq == 1).await;
+    // Their answer reaches her, unread.
+    write(&mut staff, "Sí, todo").await;
+    assert!(thread_line(&mut writer, 2).await.staff);
+    thread_state(&mut writer, |s| s.last_seq == 2 && s.unread == 1).await;
+
+    // With NATS down, the database fills the gap.
+    deployment.nats.kill().await;
+    write(&mut writer, "Gracias").await;
+    thread_line(&mut staff, 3).await;
+    deployment.nats.start_again().await.unwrap();
+
+    // The other family, on node 1 all along, heard nothing of it.
+    let heard = other_family
+        .received_within(Duration::from_millis(500))
+        .await;
+    assert!(
+        !heard.iter().any(|r| matches!(r,
+            Received::Json(ServerMessage::Chat(line)) if line.thread.is_some())),
+        "{heard:?}"
     );
 }

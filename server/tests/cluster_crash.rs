@@ -61,6 +61,7 @@ async fn send_all(
         let chat = ClientMessage::Chat {
             id: id.clone(),
             text: format!("mensaje {message} de {client}"),
+            thread: None,
         };
         let text = serde_json::to_string(&chat).unwrap();
         let sent = connected.socket.send(Message::text(text)).await.is_ok();

@@ -92,7 +92,7 @@ async fn health_and_the_app_with_its_routes_are_served() {
 }
 
 #[tokio::test]
-async fn families_get_the_families_build_and_staff_pages_the_whole_app() {
+async fn families_get_the_families_build_and_staff_pages_and_making_invites_the_whole_app() {
     let dist = tempfile::tempdir().unwrap();
     let families = dist.path().join("families");
     std::fs::create_dir_all(&families).unwrap();
@@ -104,19 +104,19 @@ async fn families_get_the_families_build_and_staff_pages_the_whole_app() {
     std::fs::write(families.join("app.js"), "families()").unwrap();
     let server = TestServer::start_with(|c| c.dist = Some(dist.path().to_owned())).await;
 
-    for route in [
-        "/",
-        "/login",
-        "/watch/sala-1",
-        "/invite/abc",
-        "/invites",
-        "/nowhere",
-    ] {
+    for route in ["/", "/login", "/watch/sala-1", "/invite/abc", "/nowhere"] {
         let (status, body) = get(&server, route).await;
         assert_eq!(status, 200, "{route}");
         assert!(body.contains("<title>families</title>"), "{route}: {body}");
     }
-    for route in ["/camera/sala-1", "/admin/rooms", "/admin/audit"] {
+    for route in [
+        "/camera/sala-1",
+        "/attendance/sala-1",
+        "/inbox/sala-1",
+        "/admin/rooms",
+        "/admin/audit",
+        "/invites",
+    ] {
         let (status, body) = get(&server, route).await;
         assert_eq!(status, 200, "{route}");
         assert!(body.contains("<title>whole app</title>"), "{route}: {body}");

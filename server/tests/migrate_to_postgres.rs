@@ -71,9 +71,29 @@ async fn a_single_nidos_database_moves_to_postgresql_with_nothing_lost() {
         parent.chat_with_id(id, text).await;
         assert_eq!(parent.next_chat().await.id.as_str(), id);
     }
-    camera.send(&ClientMessage::DeleteChat { seq: 2 }).await;
+    camera
+        .send(&ClientMessage::DeleteChat {
+            seq: 2,
+            thread: None,
+        })
+        .await;
     let me: nido_shared::api::Me = api.get_json(&madre, "/api/me").await.unwrap();
     let madre_id = me.id;
+    // A private message to the staff, which they read.
+    parent
+        .send(&ClientMessage::Chat {
+            id: "m-0000004".into(),
+            text: "solo para el equipo".into(),
+            thread: Some(madre_id),
+        })
+        .await;
+    assert_eq!(parent.next_chat().await.seq, 1);
+    camera
+        .send(&ClientMessage::ReadThread {
+            thread: madre_id,
+            seq: 1,
+        })
+        .await;
     camera
         .send(&ClientMessage::Mute {
             user_id: madre_id,
@@ -107,7 +127,9 @@ async fn a_single_nidos_database_moves_to_postgresql_with_nothing_lost() {
     let report = String::from_utf8_lossy(&migrated.stderr);
     assert!(migrated.status.success(), "{report}");
     assert!(report.contains("users: 2 rows"), "{report}");
-    assert!(report.contains("chat_messages: 3 rows"), "{report}");
+    assert!(report.contains("chat_messages: 4 rows"), "{report}");
+    assert!(report.contains("chat_threads: 2 rows"), "{report}");
+    assert!(report.contains("chat_reads: 2 rows"), "{report}");
 
     let postgres_node = nido_binary()
         .start(

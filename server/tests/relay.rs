@@ -202,7 +202,10 @@ async fn a_second_camera_is_refused_but_a_reconnecting_one_takes_its_place() {
                 assert_eq!(sequence_of(&bytes), 1);
                 break;
             }
-            Received::Json(nido_shared::ServerMessage::ChatBacklog { .. }) => {}
+            Received::Json(
+                nido_shared::ServerMessage::ChatBacklog { .. }
+                | nido_shared::ServerMessage::Threads { .. },
+            ) => {}
             Received::Json(nido_shared::ServerMessage::Presence(p)) => {
                 assert_eq!(
                     p.camera,

@@ -101,7 +101,10 @@ async fn every_security_event_is_recorded_with_who_what_and_where() {
     let mut staff = server.connect_as(&caregiver).await;
     staff.join("sala-1", Role::Camera, None).await;
     staff
-        .send(&ClientMessage::DeleteChat { seq: line.seq })
+        .send(&ClientMessage::DeleteChat {
+            seq: line.seq,
+            thread: None,
+        })
         .await;
     staff
         .send(&ClientMessage::Mute {

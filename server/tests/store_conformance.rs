@@ -7,9 +7,13 @@
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
-use nido_server::store::{Appended, Location, NewChat, NewRoomRow, NewUser, Store, StoreError};
+use nido_server::store::{
+    Appended, Conversation, Location, NewChat, NewRoomRow, NewUser, Store, StoreError, ThreadGuest,
+    ThreadReader, ThreadsShown,
+};
 use nido_shared::{
-    ChatId, DisplayName, Role, RoomId, Timestamp, UserRole, Username, WeeklySchedule,
+    ChatId, DisplayName, Role, RoomId, ThreadState, Timestamp, UserId, UserRole, Username,
+    WeeklySchedule,
 };
 use sqlx::postgres::PgConnectOptions;
 
@@ -87,20 +91,40 @@ async fn say(
     user: nido_shared::UserId,
     id: &str,
 ) -> Result<Appended, StoreError> {
+    say_in(store, room, None, user, false, id).await
+}
+
+/// Message `id` of `user` (staff or not) in a room's chat or one of its threads.
+async fn say_in(
+    store: &Store,
+    room: &RoomId,
+    thread: Option<UserId>,
+    user: UserId,
+    staff: bool,
+    id: &str,
+) -> Result<Appended, StoreError> {
     store
         .append_chat(
             &NewChat {
                 room,
+                thread,
                 user_id: user,
                 client_id: &ChatId::try_from(format!("message-{id}")).unwrap(),
                 name: &DisplayName::try_from("Ana".to_owned()).unwrap(),
                 role: Role::Viewer,
-                staff: false,
+                staff,
                 text: id,
             },
             NOW,
         )
         .await
+}
+
+/// The number a message was stored under.
+fn seq_of(appended: Result<Appended, StoreError>) -> u64 {
+    match appended.unwrap() {
+        Appended::New(line) | Appended::Existing(line) => line.seq,
+    }
 }
 
 async fn accounts_and_rooms(store: &Store) {
@@ -191,6 +215,195 @@ async fn chat_numbers_resends_and_deletes(store: &Store) {
     assert_eq!(third.seq, 3, "numbers are never reused");
 }
 on_both_backends!(chat_numbers_resends_and_deletes);
+
+/// The threads of a room as its staff see them.
+async fn staff_threads(store: &Store, room: &RoomId) -> Vec<ThreadState> {
+    store
+        .thread_states(room, ThreadReader::Staff, ThreadsShown::All)
+        .await
+        .unwrap()
+}
+
+async fn private_threads(store: &Store) {
+    let ana = person(store, "ana", UserRole::Family).await;
+    let luis = person(store, "luis", UserRole::Family).await;
+    let seño = person(store, "marta", UserRole::Caregiver).await;
+    let sala = room(store, "sala").await;
+    let ana_thread = Conversation {
+        room: &sala,
+        thread: Some(ana),
+    };
+    // Each thread numbers its own messages, apart from the room's chat.
+    assert_eq!(
+        seq_of(say_in(store, &sala, Some(ana), ana, false, "a-1").await),
+        1
+    );
+    assert_eq!(seq_of(say(store, &sala, luis, "room-1").await), 1);
+    assert_eq!(
+        seq_of(say_in(store, &sala, Some(ana), ana, false, "a-2").await),
+        2
+    );
+    assert_eq!(
+        seq_of(say_in(store, &sala, Some(luis), luis, false, "l-1").await),
+        1
+    );
+    assert_eq!(
+        seq_of(say_in(store, &sala, Some(ana), seño, true, "a-3").await),
+        3
+    );
+    assert_eq!(
+        seq_of(say_in(store, &sala, Some(ana), ana, false, "a-1").await),
+        1,
+        "a resend is the message stored before"
+    );
+    let (lines, _) = store.chat_page(ana_thread, None, None, 10).await.unwrap();
+    assert_eq!(lines.iter().map(|l| l.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(lines.iter().all(|line| line.thread == Some(ana)));
+    let (room_lines, _) = store.chat_page(&sala, None, None, 10).await.unwrap();
+    assert_eq!(room_lines.len(), 1, "the room's chat holds none of them");
+    assert!(room_lines[0].thread.is_none());
+
+    // The staff see both threads with the families' messages unread; Ana only her own,
+    // with the caregiver's answer unread.
+    let unread = |states: &[ThreadState]| -> Vec<(UserId, u64, u64)> {
+        let mut all: Vec<_> = states
+            .iter()
+            .map(|s| (s.thread, s.unread, s.seen_seq))
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(
+        unread(&staff_threads(store, &sala).await),
+        [(ana, 2, 0), (luis, 1, 0)]
+    );
+    let anas = store
+        .thread_states(&sala, ThreadReader::Family(ana), ThreadsShown::All)
+        .await
+        .unwrap();
+    assert_eq!(unread(&anas), [(ana, 1, 0)]);
+    assert_eq!(anas[0].last_seq, 3);
+    assert_eq!(anas[0].family.as_str(), "ana");
+
+    // Reading moves a side's mark on, never past the last message, never back.
+    assert!(
+        store
+            .mark_thread_read(&sala, ana, ThreadReader::Staff, 99)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .mark_thread_read(&sala, ana, ThreadReader::Staff, 2)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        unread(&staff_threads(store, &sala).await),
+        [(ana, 0, 3), (luis, 1, 0)]
+    );
+    assert!(
+        store
+            .mark_thread_read(&sala, ana, ThreadReader::Family(ana), 3)
+            .await
+            .unwrap()
+    );
+    let anas = store
+        .thread_states(&sala, ThreadReader::Family(ana), ThreadsShown::One(ana))
+        .await
+        .unwrap();
+    assert_eq!(unread(&anas), [(ana, 0, 3)]);
+    // A deleted message is not unread.
+    say_in(store, &sala, Some(ana), seño, true, "a-4")
+        .await
+        .unwrap();
+    assert!(store.delete_chat(ana_thread, 4, seño, NOW).await.unwrap());
+    assert_eq!(store.deleted_chat_since(ana_thread, 0).await.unwrap(), [4]);
+    assert_eq!(
+        store.deleted_chat_since(&sala, 0).await.unwrap(),
+        Vec::<u64>::new()
+    );
+    let anas = store
+        .thread_states(&sala, ThreadReader::Family(ana), ThreadsShown::One(ana))
+        .await
+        .unwrap();
+    assert_eq!(unread(&anas), [(ana, 0, 3)]);
+
+    // Luis, added to Ana's thread, sees it beside his own; the policy says so.
+    let guest = ThreadGuest {
+        thread: ana,
+        guest: luis,
+    };
+    let (changed, policy) = store
+        .add_thread_guest(&sala, guest, seño, NOW)
+        .await
+        .unwrap();
+    assert_eq!(changed, sala);
+    assert_eq!(&*policy.thread_guests, [guest]);
+    let luis_sees = store
+        .thread_states(&sala, ThreadReader::Family(luis), ThreadsShown::All)
+        .await
+        .unwrap();
+    let mut threads: Vec<UserId> = luis_sees.iter().map(|s| s.thread).collect();
+    threads.sort();
+    assert_eq!(threads, [ana, luis]);
+    let (_, policy) = store.remove_thread_guest(&sala, guest).await.unwrap();
+    assert!(policy.thread_guests.is_empty());
+    assert!(matches!(
+        store.remove_thread_guest(&sala, guest).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.thread_exists(&sala, ana).await.unwrap());
+    assert!(!store.thread_exists(&sala, seño).await.unwrap());
+
+    // Retention forgets threads' messages as the room's; a room's deletion takes its
+    // threads, their marks and their guests with it.
+    store
+        .add_thread_guest(&sala, guest, seño, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .forget_chat_before(NOW + std::time::Duration::from_micros(1))
+            .await
+            .unwrap(),
+        6
+    );
+    assert_eq!(
+        seq_of(say_in(store, &sala, Some(ana), ana, false, "a-5").await),
+        5
+    );
+    store.delete_room(&sala).await.unwrap();
+    let sala = room(store, "sala").await;
+    let ana_thread = Conversation {
+        room: &sala,
+        thread: Some(ana),
+    };
+    assert!(
+        store
+            .chat_page(ana_thread, None, None, 10)
+            .await
+            .unwrap()
+            .0
+            .is_empty()
+    );
+    assert!(staff_threads(store, &sala).await.is_empty());
+    assert!(
+        store
+            .room(&sala)
+            .await
+            .unwrap()
+            .unwrap()
+            .policy
+            .thread_guests
+            .is_empty()
+    );
+    assert_eq!(
+        seq_of(say_in(store, &sala, Some(ana), ana, false, "a-6").await),
+        1
+    );
+}
+on_both_backends!(private_threads);
 
 /// Two nodes on one PostgreSQL append to one room at once, each message also resent to the
 /// other node: every message is stored once, and the numbers are 1…N with no gaps.

@@ -335,10 +335,13 @@ pub enum SecurityEventKind {
     /// An admin corrected stay number `amount` of a child of `room`: changed, added or
     /// removed.
     AttendanceCorrected,
+    /// The room's staff added family account `account` to another family account's private
+    /// thread in `room` (`amount` 1), or took it off (0).
+    ThreadGuestChanged,
 }
 
 impl SecurityEventKind {
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::LoginFailed,
         Self::JoinRefused,
         Self::InviteCreated,
@@ -360,6 +363,7 @@ impl SecurityEventKind {
         Self::WatermarkChanged,
         Self::ChildChanged,
         Self::AttendanceCorrected,
+        Self::ThreadGuestChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -385,6 +389,7 @@ impl SecurityEventKind {
             Self::WatermarkChanged => "watermark_changed",
             Self::ChildChanged => "child_changed",
             Self::AttendanceCorrected => "attendance_corrected",
+            Self::ThreadGuestChanged => "thread_guest_changed",
         }
     }
 
@@ -425,6 +430,10 @@ impl SecurityEventKind {
             Self::WatermarkChanged => ("Marca de agua cambiada", "Watermark changed"),
             Self::ChildChanged => ("Ficha de niño o niña cambiada", "Child's record changed"),
             Self::AttendanceCorrected => ("Asistencia corregida", "Attendance corrected"),
+            Self::ThreadGuestChanged => (
+                "Lectores de una conversación privada cambiados",
+                "Private conversation's readers changed",
+            ),
         };
         match lang {
             ExportLanguage::Es => es,

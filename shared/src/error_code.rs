@@ -44,6 +44,9 @@ pub enum ErrorCode {
     ChatMuted,
     /// Only family members of the room can be muted. Stays open.
     CannotMute,
+    /// A private thread this account does not read (not its own, nor one the staff added it
+    /// to; for staff, not a family account of the room). Stays open.
+    NoSuchThread,
     /// The account was revoked, removed from the room, or the room deleted. Closes with 1008.
     AccessRevoked,
     /// The session ended: logout, expiry or a password change elsewhere. Closes with 1008;
@@ -81,6 +84,7 @@ impl ErrorCode {
             Self::NotStaff => "not_staff",
             Self::ChatMuted => "chat_muted",
             Self::CannotMute => "cannot_mute",
+            Self::NoSuchThread => "no_such_thread",
             Self::AccessRevoked => "access_revoked",
             Self::SessionEnded => "session_ended",
             Self::ServerError => "server_error",
@@ -115,6 +119,7 @@ mod tests {
             ErrorCode::NotStaff,
             ErrorCode::ChatMuted,
             ErrorCode::CannotMute,
+            ErrorCode::NoSuchThread,
             ErrorCode::AccessRevoked,
             ErrorCode::SessionEnded,
             ErrorCode::ServerError,

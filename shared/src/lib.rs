@@ -28,6 +28,7 @@ pub use frame::{
 pub use ids::{CameraKey, ChatId, ChildId, DisplayName, IdError, InviteId, RoomId, StayId, UserId};
 pub use message::{
     CameraStatus, ChatLine, ClientMessage, Limits, MutedMember, Presence, Role, ServerMessage,
+    ThreadState,
 };
 pub use problem::Problem;
 pub use schedule::{OpenHours, Opening, ScheduleError, TimeOfDay, Weekday, WeeklySchedule};

@@ -77,13 +77,36 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         encodes: Option<VideoCodec>,
     },
-    /// A chat line for everyone in the room. `id` is the client's own id for it: sending
-    /// the same id again never makes a second message.
-    Chat { id: String, text: String },
-    /// Asks for the page of messages before `before_seq` (scrolling up).
-    OlderChat { before_seq: u64 },
-    /// Staff: removes a message for everyone.
-    DeleteChat { seq: u64 },
+    /// A chat line for everyone in the room, or with `thread`, for that private thread. `id`
+    /// is the client's own id for it: sending the same id again never makes a second message.
+    Chat {
+        id: String,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<UserId>,
+    },
+    /// Asks for the page of messages before `before_seq` (scrolling up) of the room's chat,
+    /// or of a private thread.
+    OlderChat {
+        before_seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<UserId>,
+    },
+    /// Staff: removes a message for everyone who reads its chat or thread.
+    DeleteChat {
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<UserId>,
+    },
+    /// Opens a private thread this person may read: its latest page comes back as a
+    /// `chat_backlog` of that thread, or on a reconnect, every message after `after_seq`.
+    OpenThread {
+        thread: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_seq: Option<u64>,
+    },
+    /// The reader has seen a private thread up to message `seq`.
+    ReadThread { thread: UserId, seq: u64 },
     /// Staff: keeps a family member from chatting in this room for `minutes`.
     Mute { user_id: UserId, minutes: u32 },
     /// Staff: lets a muted family member chat again now.
@@ -137,11 +160,15 @@ pub struct Presence {
     pub viewers: Vec<DisplayName>,
 }
 
-/// One chat message as everyone in the room sees it.
+/// One chat message as everyone who reads its chat sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatLine {
-    /// The room's sequence number for it: 1, 2, 3… with no gaps, stored before anyone is
-    /// told about the message.
+    /// The private thread it belongs to (named by the family account the thread is with);
+    /// left out for the room's chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<UserId>,
+    /// Its number in the room's chat or in its thread: 1, 2, 3… with no gaps, stored before
+    /// anyone is told about the message.
     pub seq: u64,
     /// The sending client's id for it (its acknowledgement to the sender).
     pub id: ChatId,
@@ -177,22 +204,38 @@ pub enum ServerMessage {
     Presence(Presence),
     /// A new message, to everyone in the room; to its sender it is also the acknowledgement.
     Chat(ChatLine),
-    /// Right after `welcome`: the chat so far. With `replace`, the latest messages (the
-    /// client shows exactly these); without it, every message after the join's `after_seq`
-    /// (the client adds them). `deleted`: recent messages removed since, to hide.
+    /// Right after `welcome` (or `open_thread`, with its `thread`): the chat so far. With
+    /// `replace`, the latest messages (the client shows exactly these); without it, every
+    /// message after the join's `after_seq` (the client adds them). `deleted`: recent
+    /// messages removed since, to hide.
     ChatBacklog {
         lines: Vec<ChatLine>,
         has_older: bool,
         replace: bool,
         deleted: Vec<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<UserId>,
     },
     /// The answer to `older_chat`: the page before it, oldest first.
     OlderChat {
         lines: Vec<ChatLine>,
         has_older: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<UserId>,
     },
     /// A message was removed by the room's staff.
-    ChatDeleted { seq: u64 },
+    ChatDeleted {
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<UserId>,
+    },
+    /// The private threads of the room this member reads, as they stand for them: every one
+    /// on joining (`replace`), then each one again whenever it changes.
+    Threads {
+        threads: Vec<ThreadState>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replace: bool,
+    },
     /// Something the client sent was refused; with `close`, the server closes right after.
     Error(SocketError),
     /// The answer to [`ClientMessage::TimeSync`].
@@ -218,6 +261,25 @@ pub enum ServerMessage {
     /// To a camera that encodes chunks: a viewer lost the chain and waits for a keyframe;
     /// send one soon. At most one a second.
     KeyframeRequest {},
+}
+
+/// A private thread between a family account and the room's staff, as one reader sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadState {
+    /// The family account the thread is with; its id names the thread.
+    pub thread: UserId,
+    /// That account's display name.
+    pub family: DisplayName,
+    /// The number of its newest message (0 while it has none).
+    pub last_seq: u64,
+    /// When its newest message was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_at_us: Option<Timestamp>,
+    /// Messages from the other side this reader has not read yet.
+    pub unread: u64,
+    /// How far the room's staff have read it: the family's messages up to this number are
+    /// "seen by the room".
+    pub seen_seq: u64,
 }
 
 /// A family member muted in a room, as its staff see it.
@@ -264,9 +326,29 @@ mod tests {
             ClientMessage::Chat {
                 id: "msg-0001".into(),
                 text: "<b>hola</b>".into(),
+                thread: None,
             },
-            ClientMessage::OlderChat { before_seq: 7 },
-            ClientMessage::DeleteChat { seq: 3 },
+            ClientMessage::Chat {
+                id: "msg-0002".into(),
+                text: "¿Ha comido bien?".into(),
+                thread: Some(UserId::new(12)),
+            },
+            ClientMessage::OlderChat {
+                before_seq: 7,
+                thread: None,
+            },
+            ClientMessage::DeleteChat {
+                seq: 3,
+                thread: Some(UserId::new(12)),
+            },
+            ClientMessage::OpenThread {
+                thread: UserId::new(12),
+                after_seq: Some(4),
+            },
+            ClientMessage::ReadThread {
+                thread: UserId::new(12),
+                seq: 5,
+            },
             ClientMessage::Mute {
                 user_id: UserId::new(4),
                 minutes: 30,
@@ -306,6 +388,23 @@ mod tests {
             serde_json::from_str::<ClientMessage>(json).unwrap(),
             ClientMessage::Join { decodes, .. } if decodes == [VideoCodec::Vp8]
         ));
+    }
+
+    #[test]
+    fn the_room_chat_leaves_the_thread_out_of_the_wire() {
+        let json = r#"{"type":"chat","id":"msg-0001","text":"hola"}"#;
+        assert!(matches!(
+            serde_json::from_str::<ClientMessage>(json).unwrap(),
+            ClientMessage::Chat { thread: None, .. }
+        ));
+        let deleted = ServerMessage::ChatDeleted {
+            seq: 3,
+            thread: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&deleted).unwrap(),
+            r#"{"chat_deleted":{"seq":3}}"#
+        );
     }
 
     #[test]
@@ -359,6 +458,7 @@ mod tests {
                 viewers: vec![name.clone()],
             }),
             ServerMessage::Chat(ChatLine {
+                thread: Some(UserId::new(12)),
                 seq: 3,
                 id: ChatId::try_from("msg-0001".to_owned()).unwrap(),
                 user_id: UserId::new(9),
@@ -368,7 +468,21 @@ mod tests {
                 staff: true,
                 text: "hola".into(),
             }),
-            ServerMessage::ChatDeleted { seq: 3 },
+            ServerMessage::ChatDeleted {
+                seq: 3,
+                thread: None,
+            },
+            ServerMessage::Threads {
+                threads: vec![ThreadState {
+                    thread: UserId::new(12),
+                    family: DisplayName::try_from("Ana".to_owned()).unwrap(),
+                    last_seq: 4,
+                    last_at_us: Some(Timestamp::from_micros(9)),
+                    unread: 1,
+                    seen_seq: 3,
+                }],
+                replace: true,
+            },
             ServerMessage::Error(SocketError::new(ErrorCode::ChatTooLong, "too long")),
             ServerMessage::TimeSync {
                 client_time_us: Timestamp::from_micros(1),

@@ -90,6 +90,7 @@ impl ErrorCode {
             | Self::RateLimited
             | Self::ChatMuted
             | Self::CannotMute
+            | Self::NoSuchThread
             | Self::ServerError => None,
             Self::MalformedMessage | Self::InvalidFrame => Some(CloseCode::InvalidData),
             Self::MessageTooLarge => Some(CloseCode::TooBig),

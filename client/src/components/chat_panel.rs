@@ -1,15 +1,18 @@
-//! The room's chat: stored lines with names and times, always shown as plain text; this
-//! page's own messages as pending until the server stores them, or failed with a retry;
-//! older pages on scrolling up; and, for staff, deleting a message and muting its sender.
+//! A conversation, the room's chat or a private thread: stored lines with names and times,
+//! always shown as plain text; this page's own messages as pending until the server stores
+//! them, or failed with a retry, and in a family's thread, which the staff have seen; older
+//! pages on scrolling up; and, for staff, deleting a message and (in the room's chat) muting
+//! its sender.
 
 use leptos::prelude::*;
 use nido_shared::limits::MAX_CHAT_CHARS;
 use nido_shared::{ChatLine, Role, Timestamp, UserId};
 
+use super::conversations::{private_note, thread_title};
 use crate::chat_log::{ChatEntry, ChatLog, PendingChat};
 use crate::clock::js_date;
 use crate::i18n::{Text, use_i18n};
-use crate::room::ChatRequest;
+use crate::room::{ChatRequest, RoomSignals};
 
 /// The mute lengths staff can choose, in minutes.
 const MUTE_CHOICES: [(u32, Text); 3] =
@@ -17,7 +20,8 @@ const MUTE_CHOICES: [(u32, Text); 3] =
 
 #[component]
 pub fn ChatPanel(
-    log: RwSignal<ChatLog>,
+    /// The room: its chat, or the private thread open beside it, is what the panel shows.
+    signals: RoomSignals,
     /// The logged-in person's account id: their own lines are marked.
     me: UserId,
     /// Whether this person moderates the room.
@@ -31,9 +35,30 @@ pub fn ChatPanel(
     let i18n = use_i18n();
     let draft = RwSignal::new(String::new());
     let list = NodeRef::<leptos::html::Ol>::new();
+    let log = move || {
+        if signals.thread.get().is_some() {
+            signals.thread_chat
+        } else {
+            signals.chat
+        }
+    };
+    // In a family's thread, how far the room's staff have read it (shown on one's own
+    // lines); the thread's name, and who reads it.
+    let seen_up_to = move || {
+        signals
+            .open_thread_state()
+            .filter(|_| !staff)
+            .map(|state| state.seen_seq)
+    };
+    let title = move || match signals.open_thread_state() {
+        Some(state) if staff => state.family.to_string(),
+        Some(state) => thread_title(i18n, &state, me),
+        None => i18n.t(Text::Chat).to_owned(),
+    };
+    let private = move || signals.thread.get().is_some();
 
     // Keep the newest line in view when one arrives (not when older ones are loaded).
-    let newest = Memo::new(move |_| log.with(|log| (log.last_seq(), log.unacknowledged().len())));
+    let newest = Memo::new(move |_| log().with(|log| (log.last_seq(), log.unacknowledged().len())));
     Effect::new(move |_| {
         // Read, not only tracked: a memo recomputes (and notifies) only when read.
         let _ = newest.get();
@@ -60,14 +85,21 @@ pub fn ChatPanel(
 
     view! {
         <section class="chat card">
-            <h2>{move || i18n.t(Text::Chat)}</h2>
+            <header class="chat-head">
+                <h2 data-testid="chat-title">{title}</h2>
+                <p class="muted private-note" data-testid="private-note" hidden=move || !private()>
+                    {move || private_note(i18n, staff)}
+                </p>
+            </header>
             <ol class="chat-lines" node_ref=list aria-live="polite" data-testid="chat-lines" on:scroll=on_scroll>
-                <Show when=move || log.with(ChatLog::is_empty)>
+                <Show when=move || log().with(ChatLog::is_empty)>
                     <li class="muted empty">{move || i18n.t(Text::ChatEmpty)}</li>
                 </Show>
-                <For each=move || log.with(ChatLog::entries) key=entry_key let(entry)>
+                <For each=move || log().with(ChatLog::entries) key=entry_key let(entry)>
                     {match entry {
-                        ChatEntry::Stored(line) => stored_line(line, me, staff, on_chat).into_any(),
+                        ChatEntry::Stored(line) => {
+                            stored_line(line, me, staff, seen_up_to, on_chat).into_any()
+                        }
                         ChatEntry::Pending(pending) => pending_line(pending, on_chat).into_any(),
                     }}
                 </For>
@@ -96,7 +128,7 @@ pub fn ChatPanel(
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))
                 />
-                <button type="submit" class="primary" prop:disabled=move || !enabled.get()>
+                <button type="submit" class="primary" data-testid="chat-send" prop:disabled=move || !enabled.get()>
                     {move || i18n.t(Text::Send)}
                 </button>
             </form>
@@ -106,7 +138,8 @@ pub fn ChatPanel(
 
 fn entry_key(entry: &ChatEntry) -> String {
     match entry {
-        ChatEntry::Stored(line) => format!("s{}", line.seq),
+        // Numbers start again in each conversation.
+        ChatEntry::Stored(line) => format!("s{}-{}", line.thread.map_or(0, UserId::get), line.seq),
         ChatEntry::Pending(pending) => format!("p{}{}", pending.id, pending.failed),
     }
 }
@@ -115,6 +148,7 @@ fn stored_line(
     line: ChatLine,
     me: UserId,
     staff: bool,
+    seen_up_to: impl Fn() -> Option<u64> + Send + Sync + 'static,
     on_chat: Callback<ChatRequest>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -134,7 +168,8 @@ fn stored_line(
                     on:click=move |_| on_chat.run(ChatRequest::Delete(seq))>
                     {move || i18n.t(Text::DeleteMessage)}
                 </button>
-                {(!from_staff).then(|| view! {
+                // A mute is for the room's chat; a thread is the family's own line to the staff.
+                {(!from_staff && line.thread.is_none()).then(|| view! {
                     <select class="mute" aria-label=move || i18n.t(Text::MuteFor) on:change=move |ev| {
                         if let Ok(minutes) = event_target_value(&ev).parse() {
                             on_chat.run(ChatRequest::Mute { user_id: sender, minutes });
@@ -154,6 +189,10 @@ fn stored_line(
                 {from_staff.then(|| view! { <span class="tag" data-testid="staff-badge">{move || i18n.t(Text::Caregiver)}</span> })}
                 {mine.then(|| view! { <span class="muted">" ("{move || i18n.t(Text::You)}")"</span> })}
                 <time>{clock_time(line.sent_at_us)}</time>
+                <span class="seen" data-testid="seen"
+                    hidden=move || !(mine && seen_up_to().is_some_and(|seen| seen >= seq))>
+                    {move || i18n.t(Text::SeenByRoom)}
+                </span>
             </div>
             // Text, never markup: Leptos sets it as a text node.
             <p class="chat-text">{line.text}</p>

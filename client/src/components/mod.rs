@@ -4,6 +4,7 @@
 mod camera_settings;
 mod chat_panel;
 mod child_day;
+mod conversations;
 mod muted_list;
 mod room_sidebar;
 mod second_factor;

@@ -168,6 +168,9 @@ fn room_row(i18n: I18n, room: RoomSummary, staff: bool) -> impl IntoView {
                     <a class="button" href=format!("/attendance/{id}") data-testid=format!("attendance-{id}")>
                         {move || i18n.t(Text::Attendance)}
                     </a>
+                    <a class="button" href=format!("/inbox/{id}") data-testid=format!("inbox-{id}")>
+                        {move || i18n.t(Text::Inbox)}
+                    </a>
                 })}
             </div>
         </li>

@@ -13,7 +13,10 @@ mod attendance;
 #[cfg(feature = "staff-pages")]
 mod camera;
 mod home;
+#[cfg(feature = "staff-pages")]
+mod inbox;
 mod invite;
+#[cfg(feature = "staff-pages")]
 mod invites;
 mod login;
 mod viewer;
@@ -31,7 +34,10 @@ pub use attendance::AttendancePage;
 #[cfg(feature = "staff-pages")]
 pub use camera::CameraPage;
 pub use home::HomePage;
+#[cfg(feature = "staff-pages")]
+pub use inbox::InboxPage;
 pub use invite::InvitePage;
+#[cfg(feature = "staff-pages")]
 pub use invites::InvitesPage;
 pub use login::LoginPage;
 pub use viewer::ViewerPage;

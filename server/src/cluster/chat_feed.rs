@@ -1,19 +1,23 @@
-//! A room's chat across nodes: PostgreSQL holds every message; NATS only says that one was
-//! stored. This node delivers its room's messages to its members in number order, whoever
-//! stored them: the next number at once, an older one not again, and a gap (a missed or
-//! late notification) filled from the database, as is whatever the periodic position check
-//! finds this node has not delivered.
+//! A room's chat and private threads across nodes: PostgreSQL holds every message; NATS
+//! only says that one was stored. This node delivers each conversation's messages to its
+//! readers here in number order, whoever stored them: the next number at once, an older one
+//! not again, and a gap (a missed or late notification) filled from the database, as is
+//! whatever the periodic position check finds this node has not delivered.
+
+use std::collections::HashMap;
+use std::time::Duration;
 
 use futures_util::StreamExt;
-use nido_shared::{ChatLine, RoomId, ServerMessage};
+use nido_shared::{ChatLine, UserId};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
 use super::Cluster;
 use super::room_link::{publish_json, subscribe};
 use crate::relay::hub::RoomHandle;
+use crate::relay::thread_states::ThreadStates;
+use crate::store::Conversation;
 
 /// The most messages one gap fill reads; a node further behind than this (only after a
 /// long outage) moves its cursor on and its members catch up when they reconnect.
@@ -25,17 +29,20 @@ const RETRY_AFTER: Duration = Duration::from_millis(500);
 pub enum ChatInput {
     /// A message this node stored.
     Stored(ChatLine),
-    /// A message this node's staff deleted.
-    Deleted(u64),
-    /// The room's last number in the database.
-    Position(u64),
+    /// A message this node's staff deleted, of the room's chat or a thread.
+    Deleted(Option<UserId>, u64),
+    /// The last number in the database of the room's chat or a thread.
+    Position(Option<UserId>, u64),
+    /// A private thread changed on this node.
+    ThreadChanged(UserId),
 }
 
 /// What nodes tell each other of a room's chat.
 #[derive(Serialize, Deserialize)]
 enum ChatNote {
     Stored(ChatLine),
-    Deleted(u64),
+    Deleted(Option<UserId>, u64),
+    ThreadChanged(UserId),
 }
 
 /// The last number delivered here, and what to do with the next one offered.
@@ -80,13 +87,18 @@ pub async fn run(
     else {
         return;
     };
-    let start = loop {
+    let cursors = loop {
         match cluster
             .store()
             .chat_positions(std::slice::from_ref(room.id()))
             .await
         {
-            Ok(positions) => break positions.first().map_or(0, |(_, last)| *last),
+            Ok(positions) => {
+                break positions
+                    .into_iter()
+                    .map(|(_, thread, last)| (thread, Cursor(last)))
+                    .collect();
+            }
             Err(error) => {
                 tracing::warn!(%error, room = %room.id(), "cannot read a room's chat position");
                 tokio::time::sleep(RETRY_AFTER).await;
@@ -97,7 +109,7 @@ pub async fn run(
     let mut feed = Feed {
         cluster: &cluster,
         room: &room,
-        cursor: Cursor(start),
+        cursors,
     };
     loop {
         tokio::select! {
@@ -107,17 +119,19 @@ pub async fn run(
                     publish_json(&cluster, subject.clone(), &ChatNote::Stored(line.clone())).await;
                     feed.deliver(line).await;
                 }
-                Some(ChatInput::Deleted(seq)) => {
-                    publish_json(&cluster, subject.clone(), &ChatNote::Deleted(seq)).await;
+                Some(ChatInput::Deleted(thread, seq)) => {
+                    publish_json(&cluster, subject.clone(), &ChatNote::Deleted(thread, seq)).await;
                 }
-                Some(ChatInput::Position(last)) => feed.catch_up(last).await,
+                Some(ChatInput::Position(thread, last)) => feed.catch_up(thread, last).await,
+                Some(ChatInput::ThreadChanged(thread)) => {
+                    publish_json(&cluster, subject.clone(), &ChatNote::ThreadChanged(thread)).await;
+                }
             },
             note = notes.next() => match note.map(|m| serde_json::from_slice::<ChatNote>(&m.payload)) {
                 None => return,
                 Some(Ok(ChatNote::Stored(line))) => feed.deliver(line).await,
-                Some(Ok(ChatNote::Deleted(seq))) => {
-                    room.broadcast(&ServerMessage::ChatDeleted { seq });
-                }
+                Some(Ok(ChatNote::Deleted(thread, seq))) => room.deliver_chat_deleted(thread, seq),
+                Some(Ok(ChatNote::ThreadChanged(thread))) => feed.tell_thread_states(thread).await,
                 Some(Err(error)) => tracing::warn!(%error, "dropped a malformed chat notification"),
             },
         }
@@ -127,42 +141,59 @@ pub async fn run(
 struct Feed<'a> {
     cluster: &'a Cluster,
     room: &'a RoomHandle,
-    cursor: Cursor,
+    /// One per conversation: the room's chat (`None`) and each thread (a new one at 0).
+    cursors: HashMap<Option<UserId>, Cursor>,
 }
 
 impl Feed<'_> {
     async fn deliver(&mut self, line: ChatLine) {
-        match self.cursor.offer(line.seq) {
-            Offered::Next => self.room.broadcast(&ServerMessage::Chat(line)),
+        let cursor = self.cursors.entry(line.thread).or_insert(Cursor(0));
+        match cursor.offer(line.seq) {
+            Offered::Next => self.room.deliver_chat(line),
             Offered::Old => {}
-            Offered::Gap => self.catch_up(line.seq).await,
+            Offered::Gap => self.catch_up(line.thread, line.seq).await,
         }
     }
 
-    /// Delivers, from the database, every message up to `last` not delivered yet.
-    async fn catch_up(&mut self, last: u64) {
-        let Cursor(from) = self.cursor;
+    /// Tells the readers here of a thread that changed on another node how it stands now.
+    async fn tell_thread_states(&self, thread: UserId) {
+        let readers = self.room.thread_family_readers(thread);
+        let store = self.cluster.store();
+        match ThreadStates::read(store, self.room.id(), thread, readers).await {
+            Ok(states) => self.room.tell_thread_states(&states),
+            Err(error) => {
+                tracing::warn!(%error, room = %self.room.id(), "could not read a thread's state; its readers see it at their next change");
+            }
+        }
+    }
+
+    /// Delivers, from the database, every message of a conversation up to `last` not
+    /// delivered yet.
+    async fn catch_up(&mut self, thread: Option<UserId>, last: u64) {
+        let cursor = self.cursors.entry(thread).or_insert(Cursor(0));
+        let Cursor(from) = *cursor;
         if last <= from {
             return;
         }
-        let room: &RoomId = self.room.id();
+        let room = self.room.id();
+        let conversation = Conversation { room, thread };
         match self
             .cluster
             .store()
-            .chat_after(room, None, from, MAX_FILL)
+            .chat_after(conversation, None, from, MAX_FILL)
             .await
         {
             Ok(Some(lines)) => {
                 let delivered = lines.last().map_or(from, |line| line.seq);
                 for line in lines {
-                    self.room.broadcast(&ServerMessage::Chat(line));
+                    self.room.deliver_chat(line);
                 }
                 // Numbers up to `last` that were not read were deleted.
-                self.cursor = Cursor(delivered.max(last));
+                *cursor = Cursor(delivered.max(last));
             }
             Ok(None) => {
-                tracing::warn!(%room, from, last, "this node fell too far behind a room's chat; its members catch up when they reconnect");
-                self.cursor = Cursor(last);
+                tracing::warn!(%room, ?thread, from, last, "this node fell too far behind a room's chat; its members catch up when they reconnect");
+                *cursor = Cursor(last);
             }
             Err(error) => {
                 tracing::warn!(%error, %room, "could not read missed chat messages; trying again at the next check")

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use nido_shared::{ChatLine, FrameHeader};
+use nido_shared::{ChatLine, FrameHeader, UserId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, timeout};
@@ -114,13 +114,20 @@ impl RoomLink {
         let _ = self.chat.send(ChatInput::Stored(line));
     }
 
-    pub fn chat_deleted(&self, seq: u64) {
-        let _ = self.chat.send(ChatInput::Deleted(seq));
+    pub fn chat_deleted(&self, thread: Option<UserId>, seq: u64) {
+        let _ = self.chat.send(ChatInput::Deleted(thread, seq));
     }
 
-    /// The room's last chat number in the database, from the periodic check.
-    pub fn chat_position(&self, last_seq: u64) {
-        let _ = self.chat.send(ChatInput::Position(last_seq));
+    /// A private thread changed here (a message, a read, a deletion): the other nodes tell
+    /// their readers how it stands now.
+    pub fn thread_changed(&self, thread: UserId) {
+        let _ = self.chat.send(ChatInput::ThreadChanged(thread));
+    }
+
+    /// The last number in the database of the room's chat or a thread, from the periodic
+    /// check.
+    pub fn chat_position(&self, thread: Option<UserId>, last_seq: u64) {
+        let _ = self.chat.send(ChatInput::Position(thread, last_seq));
     }
 }
 

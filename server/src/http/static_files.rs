@@ -2,9 +2,9 @@
 //! into the binary (the `embed-app` feature: compressed with brotli and gzip, with ETags), or
 //! from trunk's output directory (`--dist`, for development).
 //!
-//! The staff's pages get the whole app (`dist/index.html`), every other page the families'
-//! build (`dist/families/index.html`, see `nido_shared::app_build`) where there is one: `trunk
-//! serve` builds the whole app only.
+//! The staff's pages and making invites get the whole app (`dist/index.html`), every other
+//! page the families' build (`dist/families/index.html`, see `nido_shared::app_build`) where
+//! there is one: `trunk serve` builds the whole app only.
 
 use std::convert::Infallible;
 use std::path::Path;
@@ -14,7 +14,7 @@ use axum::extract::Request;
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use nido_shared::app_build::is_staff_page;
+use nido_shared::app_build::is_whole_app_page;
 use tower::{Service, ServiceExt};
 use tower_http::services::ServeDir;
 
@@ -97,7 +97,7 @@ where
 
 /// The page of the build that has the app's route `path`.
 fn index_for(path: &str, families: bool) -> &'static str {
-    if families && !is_staff_page(path) {
+    if families && !is_whole_app_page(path) {
         FAMILIES_INDEX
     } else {
         WHOLE_APP_INDEX
@@ -125,7 +125,9 @@ mod tests {
     #[test]
     fn staff_pages_get_the_whole_app_and_without_a_families_build_everyone_does() {
         assert_eq!(index_for("/watch/sala-1", true), FAMILIES_INDEX);
+        assert_eq!(index_for("/invite/abc", true), FAMILIES_INDEX);
         assert_eq!(index_for("/camera/sala-1", true), WHOLE_APP_INDEX);
+        assert_eq!(index_for("/invites", true), WHOLE_APP_INDEX);
         assert_eq!(index_for("/admin/people", true), WHOLE_APP_INDEX);
         assert_eq!(index_for("/watch/sala-1", false), WHOLE_APP_INDEX);
     }

@@ -1,6 +1,9 @@
-//! A room's chat for one connection: every message is stored before anyone hears of it,
-//! a resent id gets the original back, the backlog and older pages come from the database,
-//! and the room's staff delete messages and mute family members.
+//! A room's chat and its private threads for one connection: every message is stored
+//! before anyone hears of it, a resent id gets the original back, the backlog and older
+//! pages come from the database, and the room's staff delete messages and mute family
+//! members. A private thread is read by its family account, the accounts the staff added to
+//! it and the room's staff; whether this connection is one of them is decided here for
+//! every request, and by the hub for every message it sends out.
 
 use std::time::Duration;
 
@@ -10,8 +13,9 @@ use nido_shared::{ChatId, ErrorCode, ServerMessage, SocketError, Timestamp, User
 
 use crate::relay::hub::Membership;
 use crate::relay::outbox::Outbox;
+use crate::relay::thread_states::ThreadStates;
 use crate::state::AppState;
-use crate::store::{Appended, EventDetails, NewChat};
+use crate::store::{Appended, Conversation, EventDetails, NewChat, ThreadReader, ThreadsShown};
 
 /// Messages a joining page is shown, and each older page.
 pub const PAGE: u32 = 50;
@@ -41,8 +45,9 @@ pub struct Chatter<'a> {
 }
 
 impl Chatter<'_> {
-    /// Stores and relays a message, or answers a resent id with the original.
-    pub async fn send(&self, id: String, text: String) -> ChatResult {
+    /// Stores and relays a message to the room's chat or a private thread, or answers a
+    /// resent id with the original.
+    pub async fn send(&self, id: String, text: String, thread: Option<UserId>) -> ChatResult {
         let Ok(id) = ChatId::try_from(id) else {
             return Err(SocketError::new(
                 ErrorCode::MalformedMessage,
@@ -62,13 +67,20 @@ impl Chatter<'_> {
             )
             .about_chat(&id));
         }
+        self.check_thread(thread)
+            .await
+            .map_err(|e| e.about_chat(&id))?;
         let room = self.membership.room();
         let store = &self.state.store;
         let now = self.state.clock.now();
-        let muted = store
-            .muted_until(room, self.user_id, now)
-            .await
-            .map_err(|e| SocketError::from(e).about_chat(&id))?;
+        // A mute keeps someone out of the room's chat, not from writing to the staff.
+        let muted = match thread {
+            None => store
+                .muted_until(room, self.user_id, now)
+                .await
+                .map_err(|e| SocketError::from(e).about_chat(&id))?,
+            Some(_) => None,
+        };
         if muted.is_some() {
             return Err(SocketError::new(
                 ErrorCode::ChatMuted,
@@ -88,6 +100,7 @@ impl Chatter<'_> {
         }
         let chat = NewChat {
             room,
+            thread,
             user_id: self.user_id,
             client_id: &id,
             name: self.membership.name(),
@@ -98,7 +111,16 @@ impl Chatter<'_> {
         match store.append_chat(&chat, now).await {
             Ok(Appended::New(line)) => {
                 self.state.metrics.chat_message();
+                let seq = line.seq;
                 self.membership.announce_chat(line);
+                if let Some(thread) = thread {
+                    // Writing answers what came before: the writer's side has read it.
+                    self.state
+                        .store
+                        .mark_thread_read(room, thread, self.reader(), seq)
+                        .await?;
+                    self.announce_thread(thread).await?;
+                }
             }
             Ok(Appended::Existing(line)) => self.outbox.push_message(&ServerMessage::Chat(line)),
             Err(error) => return Err(SocketError::from(error).about_chat(&id)),
@@ -106,14 +128,115 @@ impl Chatter<'_> {
         Ok(())
     }
 
-    /// Right after joining: the latest page, or what a reconnecting page missed.
-    pub async fn send_backlog(&self, after_seq: Option<u64>) -> ChatResult {
+    /// Opens a private thread: its latest page, or what a reconnecting page missed.
+    pub async fn open_thread(&self, thread: UserId, after_seq: Option<u64>) -> ChatResult {
+        self.check_thread(Some(thread)).await?;
+        self.send_conversation_backlog(Some(thread), None, after_seq)
+            .await
+    }
+
+    /// The reader has seen a private thread up to `seq`: their side's mark moves on, and
+    /// everyone who reads the thread hears how it stands now.
+    pub async fn read_thread(&self, thread: UserId, seq: u64) -> ChatResult {
+        self.check_thread(Some(thread)).await?;
         let room = self.membership.room();
+        let store = &self.state.store;
+        if store
+            .mark_thread_read(room, thread, self.reader(), seq)
+            .await?
+        {
+            self.announce_thread(thread).await?;
+        }
+        Ok(())
+    }
+
+    /// Right after joining: the private threads this person reads, as they stand for them.
+    pub async fn send_threads(&self) -> ChatResult {
+        let room = self.membership.room();
+        let threads = self
+            .state
+            .store
+            .thread_states(room, self.reader(), ThreadsShown::All)
+            .await?;
+        self.outbox.push_message(&ServerMessage::Threads {
+            threads,
+            replace: true,
+        });
+        Ok(())
+    }
+
+    /// This person's side of a thread.
+    fn reader(&self) -> ThreadReader {
+        if self.user_role.is_staff() {
+            ThreadReader::Staff
+        } else {
+            ThreadReader::Family(self.user_id)
+        }
+    }
+
+    /// Tells everyone who reads a thread how it stands for them now.
+    async fn announce_thread(&self, thread: UserId) -> ChatResult {
+        let readers = self.membership.thread_family_readers(thread);
+        let room = self.membership.room();
+        let states = ThreadStates::read(&self.state.store, room, thread, readers).await?;
+        self.membership.announce_thread_states(&states);
+        Ok(())
+    }
+
+    /// Whether this person reads a conversation: everyone here the room's chat; a family
+    /// account its own thread and those the staff added it to; the staff the thread of any
+    /// family account of the room, and any thread the room has had.
+    async fn check_thread(&self, thread: Option<UserId>) -> ChatResult {
+        let Some(thread) = thread else {
+            return Ok(());
+        };
+        let reads = if self.user_role.is_staff() {
+            let store = &self.state.store;
+            let room = self.membership.room();
+            let family = store
+                .user_by_id(thread)
+                .await?
+                .is_some_and(|user| user.role == UserRole::Family);
+            family
+                && (store.is_member(thread, room).await?
+                    || store.thread_exists(room, thread).await?)
+        } else {
+            self.membership
+                .lets_family_read_thread(self.user_id, thread)
+        };
+        if reads {
+            Ok(())
+        } else {
+            Err(SocketError::new(
+                ErrorCode::NoSuchThread,
+                "there is no such conversation for you in this room",
+            ))
+        }
+    }
+
+    /// Right after joining: the room chat's latest page, or what a reconnecting page missed.
+    pub async fn send_backlog(&self, after_seq: Option<u64>) -> ChatResult {
+        self.send_conversation_backlog(None, self.visible_from, after_seq)
+            .await
+    }
+
+    /// A conversation's latest page, or every message after `after_seq` (and the recent
+    /// deletions) when that is not too many.
+    async fn send_conversation_backlog(
+        &self,
+        thread: Option<UserId>,
+        visible_from: Option<Timestamp>,
+        after_seq: Option<u64>,
+    ) -> ChatResult {
+        let conversation = Conversation {
+            room: self.membership.room(),
+            thread,
+        };
         let store = &self.state.store;
         let missed = match after_seq {
             Some(after) => {
                 store
-                    .chat_after(room, self.visible_from, after, MAX_CATCH_UP)
+                    .chat_after(conversation, visible_from, after, MAX_CATCH_UP)
                     .await?
             }
             None => None,
@@ -124,17 +247,20 @@ impl Chatter<'_> {
                 has_older: false,
                 replace: false,
                 deleted: store
-                    .deleted_chat_since(room, after.saturating_sub(DELETIONS_REPORTED))
+                    .deleted_chat_since(conversation, after.saturating_sub(DELETIONS_REPORTED))
                     .await?,
+                thread,
             },
             _ => {
-                let (lines, has_older) =
-                    store.chat_page(room, self.visible_from, None, PAGE).await?;
+                let (lines, has_older) = store
+                    .chat_page(conversation, visible_from, None, PAGE)
+                    .await?;
                 ServerMessage::ChatBacklog {
                     lines,
                     has_older,
                     replace: true,
                     deleted: Vec::new(),
+                    thread,
                 }
             }
         };
@@ -142,41 +268,61 @@ impl Chatter<'_> {
         Ok(())
     }
 
-    /// The page before `before_seq`.
-    pub async fn send_older(&self, before_seq: u64) -> ChatResult {
+    /// The page before `before_seq` of the room's chat or a private thread.
+    pub async fn send_older(&self, before_seq: u64, thread: Option<UserId>) -> ChatResult {
+        self.check_thread(thread).await?;
+        let conversation = Conversation {
+            room: self.membership.room(),
+            thread,
+        };
+        // A family member reads the room's chat from when they were given the room, and the
+        // whole of a thread they read.
+        let visible_from = self.visible_from.filter(|_| thread.is_none());
         let (lines, has_older) = self
             .state
             .store
-            .chat_page(
-                self.membership.room(),
-                self.visible_from,
-                Some(before_seq),
-                PAGE,
-            )
+            .chat_page(conversation, visible_from, Some(before_seq), PAGE)
             .await?;
-        self.outbox
-            .push_message(&ServerMessage::OlderChat { lines, has_older });
+        self.outbox.push_message(&ServerMessage::OlderChat {
+            lines,
+            has_older,
+            thread,
+        });
         Ok(())
     }
 
-    /// Staff: deletes a message for everyone, now and after a reload.
-    pub async fn delete(&self, seq: u64) -> ChatResult {
+    /// Staff: deletes a message for everyone who reads it, now and after a reload.
+    pub async fn delete(&self, seq: u64, thread: Option<UserId>) -> ChatResult {
         self.require_staff()?;
+        self.check_thread(thread).await?;
         let now = self.state.clock.now();
+        let conversation = Conversation {
+            room: self.membership.room(),
+            thread,
+        };
         let deleted = self
             .state
             .store
-            .delete_chat(self.membership.room(), seq, self.user_id, now)
+            .delete_chat(conversation, seq, self.user_id, now)
             .await?;
         if deleted {
-            self.membership.announce_chat_deleted(seq);
+            self.membership.announce_chat_deleted(thread, seq);
+            // The log names the family a private thread is with.
+            let family = match thread {
+                Some(thread) => self.state.store.user_by_id(thread).await?,
+                None => None,
+            };
             let details = EventDetails {
                 amount: i64::try_from(seq).ok(),
+                account: family.as_ref().map(|user| user.username.as_str()),
                 ..self.event()
             };
             self.state
                 .record_event(SecurityEventKind::ChatDeleted, details, self.client_addr)
                 .await;
+            if let Some(thread) = thread {
+                self.announce_thread(thread).await?;
+            }
         }
         Ok(())
     }

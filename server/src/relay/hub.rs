@@ -35,7 +35,6 @@ use nido_shared::{
 };
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::cluster::{Cluster, NodeId, RoomLink};
 use crate::infra::clock::Clock;
@@ -45,6 +44,7 @@ use crate::relay::hours::{HoursNow, ViewingHours};
 use crate::relay::outbox::{Outbox, Outgoing, PresenceUpdate, serialize};
 use crate::relay::room_policy::RoomPolicy;
 use crate::relay::room_video::{Feed, RoomVideo};
+use crate::relay::thread_states::ThreadStates;
 
 /// Identifies one connection's membership of a room.
 type MemberId = u64;
@@ -384,11 +384,12 @@ impl Hub {
         }
     }
 
-    /// The last chat number the database holds for a room, to its link with the others.
-    pub fn offer_chat_position(&self, id: &RoomId, last_seq: u64) {
+    /// The last number the database holds for a room's chat or one of its threads, to its
+    /// link with the others.
+    pub fn offer_chat_position(&self, id: &RoomId, thread: Option<UserId>, last_seq: u64) {
         let room = lock(&self.inner.rooms).get(id).cloned();
         if let Some(link) = room.as_ref().and_then(|room| room.link.get()) {
-            link.chat_position(last_seq);
+            link.chat_position(thread, last_seq);
         }
     }
 
@@ -585,20 +586,45 @@ impl Membership {
         }
     }
 
-    /// Tells everyone in the room, on every node, about a newly stored message.
+    /// Tells everyone who reads its conversation, on every node, about a newly stored
+    /// message.
     pub fn announce_chat(&self, line: ChatLine) {
         match self.room.link.get() {
             // In number order with what the other nodes stored.
             Some(link) => link.chat_stored(line),
-            None => self.room.broadcast(&ServerMessage::Chat(line)),
+            None => self.room.deliver_chat(line),
         }
     }
 
-    /// Tells everyone in the room, on every node, that a message was deleted.
-    pub fn announce_chat_deleted(&self, seq: u64) {
-        self.room.broadcast(&ServerMessage::ChatDeleted { seq });
+    /// Tells everyone who reads its conversation, on every node, that a message was deleted.
+    pub fn announce_chat_deleted(&self, thread: Option<UserId>, seq: u64) {
+        self.room.deliver_chat_deleted(thread, seq);
         if let Some(link) = self.room.link.get() {
-            link.chat_deleted(seq);
+            link.chat_deleted(thread, seq);
+        }
+    }
+
+    /// Whether the room's policy, as applied now, lets this family account read the private
+    /// thread with `thread`.
+    pub fn lets_family_read_thread(&self, family: UserId, thread: UserId) -> bool {
+        lock(&self.room.members)
+            .policy
+            .lets_family_read_thread(family, thread)
+    }
+
+    /// The family accounts that read the private thread with `thread`, as the policy
+    /// applied now says.
+    pub fn thread_family_readers(&self, thread: UserId) -> Vec<UserId> {
+        lock(&self.room.members)
+            .policy
+            .thread_family_readers(thread)
+    }
+
+    /// Tells those who read a private thread, on every node, how it stands for them now.
+    pub fn announce_thread_states(&self, states: &ThreadStates) {
+        self.room.tell_thread_states(states);
+        if let Some(link) = self.room.link.get() {
+            link.thread_changed(states.thread);
         }
     }
 
@@ -755,9 +781,53 @@ impl Room {
         ask
     }
 
-    fn broadcast(&self, message: &ServerMessage) {
+    /// Delivers a stored message to those here who read its conversation.
+    fn deliver_chat(&self, line: ChatLine) {
+        let thread = line.thread;
+        self.send_to_readers(thread, &ServerMessage::Chat(line));
+    }
+
+    fn deliver_chat_deleted(&self, thread: Option<UserId>, seq: u64) {
+        self.send_to_readers(thread, &ServerMessage::ChatDeleted { seq, thread });
+    }
+
+    /// Sends to those here who read a conversation: everyone its room's chat, the staff and
+    /// the thread's family accounts (as the policy applied now says) a private thread.
+    fn send_to_readers(&self, thread: Option<UserId>, message: &ServerMessage) {
         let members = lock(&self.members);
-        broadcast(&members, &serialize(message));
+        let text = serialize(message);
+        for member in everyone(&members) {
+            let reads = match thread {
+                None => true,
+                Some(thread) => {
+                    member.audience == Audience::Staff
+                        || members
+                            .policy
+                            .lets_family_read_thread(member.user_id, thread)
+                }
+            };
+            if reads {
+                member.outbox.push_text(&text);
+            }
+        }
+    }
+
+    /// Tells each member here who reads a private thread how it stands for them.
+    fn tell_thread_states(&self, states: &ThreadStates) {
+        let members = lock(&self.members);
+        for member in everyone(&members) {
+            let staff = member.audience == Audience::Staff;
+            let reads = staff
+                || members
+                    .policy
+                    .lets_family_read_thread(member.user_id, states.thread);
+            if let Some(state) = states.for_reader(staff, member.user_id).filter(|_| reads) {
+                member.outbox.push_message(&ServerMessage::Threads {
+                    threads: vec![state.clone()],
+                    replace: false,
+                });
+            }
+        }
     }
 
     /// This node's members changed: the other nodes are told.
@@ -879,10 +949,30 @@ impl RoomHandle {
         })
     }
 
-    /// Tells everyone in the room on this node.
-    pub fn broadcast(&self, message: &ServerMessage) {
+    /// Delivers a stored message to those on this node who read its conversation.
+    pub fn deliver_chat(&self, line: ChatLine) {
         if let Some(room) = self.room.upgrade() {
-            room.broadcast(message);
+            room.deliver_chat(line);
+        }
+    }
+
+    pub fn deliver_chat_deleted(&self, thread: Option<UserId>, seq: u64) {
+        if let Some(room) = self.room.upgrade() {
+            room.deliver_chat_deleted(thread, seq);
+        }
+    }
+
+    /// The family accounts that read the private thread with `thread` here.
+    pub fn thread_family_readers(&self, thread: UserId) -> Vec<UserId> {
+        self.room.upgrade().map_or_else(Vec::new, |room| {
+            lock(&room.members).policy.thread_family_readers(thread)
+        })
+    }
+
+    /// Tells those on this node who read a private thread how it stands for them.
+    pub fn tell_thread_states(&self, states: &ThreadStates) {
+        if let Some(room) = self.room.upgrade() {
+            room.tell_thread_states(states);
         }
     }
 }
@@ -995,12 +1085,6 @@ fn broadcast_presence(members: &Members) {
     }
 }
 
-fn broadcast(members: &Members, text: &Utf8Bytes) {
-    for member in everyone(members) {
-        member.outbox.push_text(text);
-    }
-}
-
 fn everyone(members: &Members) -> impl Iterator<Item = &Member> {
     let camera = members.camera.iter().map(|seat| &seat.member);
     camera.chain(&members.viewers).chain(&members.listeners)
@@ -1084,6 +1168,7 @@ mod tests {
                     attendance_required: false,
                     watermark: false,
                     children: Arc::new([]),
+                    thread_guests: Arc::new([]),
                 },
                 role: self.role,
                 audience: self.audience,

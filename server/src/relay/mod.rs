@@ -18,6 +18,7 @@ pub(crate) mod room_video;
 pub(crate) mod session;
 pub(crate) mod socket_turn;
 mod store_failure;
+pub(crate) mod thread_states;
 pub(crate) mod video_feed;
 pub(crate) mod viewing_record;
 pub(crate) mod websocket;

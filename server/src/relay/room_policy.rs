@@ -1,6 +1,7 @@
 //! A room's policy: what decides whether families see its camera (viewing hours, the
 //! privacy pause, and, where the room ties viewing to attendance, which of its children are
-//! checked in), stored in the database and versioned so that a stale copy never wins.
+//! checked in) and who besides its own family account reads each private thread, stored in
+//! the database and versioned so that a stale copy never wins.
 
 use std::sync::Arc;
 
@@ -21,6 +22,17 @@ pub struct RoomPolicy {
     /// Each family viewer draws its own name and the time over the picture.
     pub watermark: bool,
     pub children: Arc<[ChildStay]>,
+    /// Family accounts the staff added to another account's private thread.
+    pub thread_guests: Arc<[ThreadGuest]>,
+}
+
+/// A family account added by the staff to the private thread of another (a relative, the
+/// other parent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadGuest {
+    /// The account the thread is with.
+    pub thread: UserId,
+    pub guest: UserId,
 }
 
 /// One child of the room: who may see them, and their latest stay (of any day).
@@ -72,6 +84,27 @@ impl RoomPolicy {
             .collect()
     }
 
+    /// Whether a family account reads this private thread: its own, or one the staff added
+    /// it to.
+    pub fn lets_family_read_thread(&self, family: UserId, thread: UserId) -> bool {
+        family == thread
+            || self.thread_guests.contains(&ThreadGuest {
+                thread,
+                guest: family,
+            })
+    }
+
+    /// The family accounts that read the private thread with `thread`: that account first,
+    /// then those the staff added to it.
+    pub fn thread_family_readers(&self, thread: UserId) -> Vec<UserId> {
+        let guests = self
+            .thread_guests
+            .iter()
+            .filter(|guest| guest.thread == thread)
+            .map(|guest| guest.guest);
+        std::iter::once(thread).chain(guests).collect()
+    }
+
     fn children_of(&self, family: UserId) -> impl Iterator<Item = &ChildStay> {
         self.children
             .iter()
@@ -105,7 +138,26 @@ mod tests {
             attendance_required,
             watermark: false,
             children: children.into(),
+            thread_guests: Arc::new([ThreadGuest {
+                thread: UserId::new(7),
+                guest: UserId::new(9),
+            }]),
         }
+    }
+
+    #[test]
+    fn a_family_reads_its_own_thread_and_those_the_staff_added_it_to() {
+        let room = policy(false, Vec::new());
+        let reads =
+            |family, thread| room.lets_family_read_thread(UserId::new(family), UserId::new(thread));
+        assert!(reads(7, 7) && reads(9, 9), "their own");
+        assert!(reads(9, 7), "added to 7's");
+        assert!(!reads(7, 9), "not the other way round");
+        assert!(!reads(8, 7), "nor anyone else");
+        assert_eq!(
+            room.thread_family_readers(UserId::new(7)),
+            [UserId::new(7), UserId::new(9)]
+        );
     }
 
     #[test]

@@ -1,15 +1,44 @@
-//! The chat's messages and mutes, read and moderated. Messages are written by one task
+//! The chat's messages and mutes, read and moderated: a room's chat and its private threads
+//! alike (each a [`Conversation`], numbered on its own). Messages are written by one task
 //! (`chat_writer`, which stores each batch with `chat_batch`; this module depends on
 //! neither), so that an acknowledged message survives a crash of the machine and each
-//! room's numbers come out in order with no gaps.
+//! conversation's numbers come out in order with no gaps.
 
 use nido_shared::{ChatId, ChatLine, DisplayName, MutedMember, Role, RoomId, Timestamp, UserId};
 
 use super::{Store, StoreError, parse};
 
+/// A room's chat, or one of its private threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conversation<'a> {
+    pub room: &'a RoomId,
+    /// The family account the private thread is with; `None` for the room's chat.
+    pub thread: Option<UserId>,
+}
+
+impl Conversation<'_> {
+    /// The thread as the database stores it: 0 for the room's chat.
+    pub(super) fn thread_key(&self) -> i64 {
+        thread_key(self.thread)
+    }
+}
+
+/// A room stands for its chat.
+impl<'a> From<&'a RoomId> for Conversation<'a> {
+    fn from(room: &'a RoomId) -> Self {
+        Self { room, thread: None }
+    }
+}
+
+/// A thread as the database stores it: 0 for the room's chat.
+pub(super) fn thread_key(thread: Option<UserId>) -> i64 {
+    thread.map_or(0, UserId::get)
+}
+
 /// A message as the writer owns it.
 pub(super) struct OwnedChat {
     pub room: RoomId,
+    pub thread: Option<UserId>,
     pub user_id: UserId,
     pub client_id: ChatId,
     pub name: DisplayName,
@@ -22,6 +51,8 @@ pub(super) struct OwnedChat {
 /// A message to store.
 pub struct NewChat<'a> {
     pub room: &'a RoomId,
+    /// The private thread it is for; `None` for the room's chat.
+    pub thread: Option<UserId>,
     pub user_id: UserId,
     pub client_id: &'a ChatId,
     pub name: &'a DisplayName,
@@ -40,6 +71,7 @@ pub enum Appended {
 
 #[derive(sqlx::FromRow)]
 pub(super) struct ChatRecord {
+    pub thread: i64,
     pub seq: i64,
     pub client_id: String,
     #[sqlx(try_from = "i64")]
@@ -57,6 +89,7 @@ impl TryFrom<ChatRecord> for ChatLine {
 
     fn try_from(record: ChatRecord) -> Result<Self, StoreError> {
         Ok(Self {
+            thread: (record.thread != 0).then(|| UserId::new(record.thread)),
             seq: u64::try_from(record.seq).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             id: parse(record.client_id, ChatId::try_from)?,
             user_id: record.user_id,
@@ -71,7 +104,7 @@ impl TryFrom<ChatRecord> for ChatLine {
 }
 
 pub(super) const CHAT_COLUMNS: &str =
-    "seq, client_id, user_id, sender_name, sender_role, sender_is_staff, text, sent_at_us";
+    "thread, seq, client_id, user_id, sender_name, sender_role, sender_is_staff, text, sent_at_us";
 
 fn lines(records: Vec<ChatRecord>) -> Result<Vec<ChatLine>, StoreError> {
     records.into_iter().map(ChatLine::try_from).collect()
@@ -84,23 +117,26 @@ fn seq(value: u64) -> i64 {
 impl Store {
     /// Up to `limit` messages before `before` (or the latest), oldest first, deleted ones
     /// and those sent before `visible_from` left out; and whether there are older ones.
-    pub async fn chat_page(
+    pub async fn chat_page<'a>(
         &self,
-        room: &RoomId,
+        conversation: impl Into<Conversation<'a>>,
         visible_from: Option<Timestamp>,
         before: Option<u64>,
         limit: u32,
     ) -> Result<(Vec<ChatLine>, bool), StoreError> {
+        let conversation = conversation.into();
         with_pool!(self, |pool| {
             let mut records = sqlx::query_as::<_, ChatRecord>(&format!(
                 "SELECT {CHAT_COLUMNS} FROM chat_messages
-                 WHERE room_slug = $1 AND sent_at_us >= $2 AND seq < $3 AND deleted_at_us IS NULL
+                 WHERE room_slug = $1 AND thread = $5 AND sent_at_us >= $2 AND seq < $3
+                   AND deleted_at_us IS NULL
                  ORDER BY seq DESC LIMIT $4"
             ))
-            .bind(room.as_str())
+            .bind(conversation.room.as_str())
             .bind(visible_from.map_or(i64::MIN, Timestamp::as_micros))
             .bind(before.map_or(i64::MAX, seq))
             .bind(i64::from(limit) + 1)
+            .bind(conversation.thread_key())
             .fetch_all(pool)
             .await?;
             let has_older = records.len() > usize::try_from(limit).unwrap_or(usize::MAX);
@@ -113,23 +149,26 @@ impl Store {
     /// Every message after `after` (and not before `visible_from`), oldest first, at
     /// most `limit`; `None` when there are more than that (the client is too far behind and
     /// should start afresh).
-    pub async fn chat_after(
+    pub async fn chat_after<'a>(
         &self,
-        room: &RoomId,
+        conversation: impl Into<Conversation<'a>>,
         visible_from: Option<Timestamp>,
         after: u64,
         limit: u32,
     ) -> Result<Option<Vec<ChatLine>>, StoreError> {
+        let conversation = conversation.into();
         with_pool!(self, |pool| {
             let records = sqlx::query_as::<_, ChatRecord>(&format!(
                 "SELECT {CHAT_COLUMNS} FROM chat_messages
-                 WHERE room_slug = $1 AND sent_at_us >= $2 AND seq > $3 AND deleted_at_us IS NULL
+                 WHERE room_slug = $1 AND thread = $5 AND sent_at_us >= $2 AND seq > $3
+                   AND deleted_at_us IS NULL
                  ORDER BY seq LIMIT $4"
             ))
-            .bind(room.as_str())
+            .bind(conversation.room.as_str())
             .bind(visible_from.map_or(i64::MIN, Timestamp::as_micros))
             .bind(seq(after))
             .bind(i64::from(limit) + 1)
+            .bind(conversation.thread_key())
             .fetch_all(pool)
             .await?;
             if records.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
@@ -140,18 +179,21 @@ impl Store {
     }
 
     /// Numbers of deleted messages from `from` on.
-    pub async fn deleted_chat_since(
+    pub async fn deleted_chat_since<'a>(
         &self,
-        room: &RoomId,
+        conversation: impl Into<Conversation<'a>>,
         from: u64,
     ) -> Result<Vec<u64>, StoreError> {
+        let conversation = conversation.into();
         with_pool!(self, |pool| {
             let seqs: Vec<i64> = sqlx::query_scalar(
                 "SELECT seq FROM chat_messages
-                 WHERE room_slug = $1 AND seq >= $2 AND deleted_at_us IS NOT NULL ORDER BY seq",
+                 WHERE room_slug = $1 AND thread = $3 AND seq >= $2 AND deleted_at_us IS NOT NULL
+                 ORDER BY seq",
             )
-            .bind(room.as_str())
+            .bind(conversation.room.as_str())
             .bind(seq(from))
+            .bind(conversation.thread_key())
             .fetch_all(pool)
             .await?;
             Ok(seqs
@@ -162,22 +204,24 @@ impl Store {
     }
 
     /// Deletes a message (its text is erased); whether it existed and was not deleted yet.
-    pub async fn delete_chat(
+    pub async fn delete_chat<'a>(
         &self,
-        room: &RoomId,
+        conversation: impl Into<Conversation<'a>>,
         message: u64,
         by: UserId,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let conversation = conversation.into();
         with_chat_pool!(self, |pool| {
             let done = sqlx::query(
                 "UPDATE chat_messages SET text = '', deleted_at_us = $1, deleted_by = $2
-                 WHERE room_slug = $3 AND seq = $4 AND deleted_at_us IS NULL",
+                 WHERE room_slug = $3 AND thread = $5 AND seq = $4 AND deleted_at_us IS NULL",
             )
             .bind(now.as_micros())
             .bind(by.get())
-            .bind(room.as_str())
+            .bind(conversation.room.as_str())
             .bind(seq(message))
+            .bind(conversation.thread_key())
             .execute(pool)
             .await?;
             Ok(done.rows_affected() == 1)
@@ -267,7 +311,8 @@ impl Store {
         })
     }
 
-    /// Removes messages sent before `before` (the retention period); returns how many.
+    /// Removes messages sent before `before` (the retention period), of the rooms' chats and
+    /// their private threads alike; returns how many.
     pub async fn forget_chat_before(&self, before: Timestamp) -> Result<u64, StoreError> {
         with_chat_pool!(self, |pool| {
             let done = sqlx::query("DELETE FROM chat_messages WHERE sent_at_us < $1")

@@ -15,7 +15,7 @@ use super::chat_batch::append_batch;
 use super::{Store, StoreError};
 
 impl Store {
-    /// Stores a message with the room's next number, unless this sender already sent one
+    /// Stores a message with its conversation's next number, unless this sender already sent one
     /// with this id, which is returned instead. Answers once the message is committed.
     pub async fn append_chat(
         &self,
@@ -72,6 +72,7 @@ impl ChatWriter {
         let (reply, answer) = oneshot::channel();
         let chat = OwnedChat {
             room: chat.room.clone(),
+            thread: chat.thread,
             user_id: chat.user_id,
             client_id: chat.client_id.clone(),
             name: chat.name.clone(),

@@ -13,7 +13,7 @@ use nido_shared::attendance::{AttendanceAction, Stay, StayTimes};
 use nido_shared::{ChildId, DisplayName, Problem, RoomId, StayId, Timestamp, UserId};
 
 use super::backend::Connection;
-use super::rooms::{POLICY_COLUMNS, PolicyRecord, next_policy_version};
+use super::rooms::{bump_policy, next_policy_version};
 use super::{Store, StoreError, found, parse};
 use crate::relay::room_policy::{ChildStay, RoomPolicy};
 
@@ -149,34 +149,6 @@ pub(super) async fn children_of_room(
         .into_iter()
         .map(|(_, child)| child)
         .collect())
-}
-
-/// Gives the room with this internal id policy `version` (taken first thing in the
-/// transaction: on SQLite, a transaction that writes first holds the write lock from its
-/// start, so none other can slip in between its reads and its writes), and reads its policy
-/// as of then.
-async fn bump_policy(
-    mut connection: Connection<'_>,
-    room_id: i64,
-    version: i64,
-) -> Result<PolicyChange, StoreError> {
-    let (slug, record): (String, PolicyRecord) = with_connection!(connection.reborrow(), |c| {
-        let slug = sqlx::query_scalar("SELECT slug FROM rooms WHERE id = $1")
-            .bind(room_id)
-            .fetch_one(&mut *c)
-            .await?;
-        let record = sqlx::query_as::<_, PolicyRecord>(&format!(
-            "UPDATE rooms SET policy_version = $1 WHERE id = $2 RETURNING {POLICY_COLUMNS}"
-        ))
-        .bind(version)
-        .bind(room_id)
-        .fetch_one(&mut *c)
-        .await?;
-        (slug, record)
-    });
-    let room = parse(slug, RoomId::try_from)?;
-    let children = children_of_room(connection, &room).await?;
-    Ok((room.clone(), record.into_policy(children)?))
 }
 
 /// The internal id of a child's room, if the child exists.

@@ -10,8 +10,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use super::backend::Backend;
-use super::children::children_by_room;
-use super::rooms::{POLICY_COLUMNS, PolicyRecord};
+use super::rooms::{POLICY_COLUMNS, PolicyLists, PolicyRecord};
 use super::{SessionId, Store, StoreError, parse};
 use crate::relay::room_policy::RoomPolicy;
 
@@ -253,7 +252,7 @@ impl Store {
         .bind(&slugs)
         .fetch_all(&mut *transaction)
         .await?;
-        let mut children = children_by_room((&mut *transaction).into()).await?;
+        let mut lists = PolicyLists::by_room((&mut *transaction).into()).await?;
         let staff_second_factor =
             sqlx::query_scalar("SELECT staff_second_factor FROM settings WHERE id = 1")
                 .fetch_one(&mut *transaction)
@@ -289,25 +288,36 @@ impl Store {
             let room = parse(row.slug, RoomId::try_from)?;
             let policy = row
                 .policy
-                .into_policy(children.remove(&room).unwrap_or_default().into())?;
+                .into_policy(lists.remove(&room).unwrap_or_default())?;
             access.rooms.insert(room, policy);
         }
         Ok(access)
     }
 
-    /// Each of these rooms' last chat number (0 before its first message).
-    pub async fn chat_positions(&self, rooms: &[RoomId]) -> Result<Vec<(RoomId, u64)>, StoreError> {
+    /// The last number of each of these rooms' chats (0 before its first message) and of
+    /// each of their private threads.
+    pub async fn chat_positions(
+        &self,
+        rooms: &[RoomId],
+    ) -> Result<Vec<(RoomId, Option<UserId>, u64)>, StoreError> {
         let pool = self.postgres("chat positions")?;
         let slugs: Vec<&str> = rooms.iter().map(RoomId::as_str).collect();
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT r.slug, COALESCE(c.last_seq, 0) FROM rooms r
-             LEFT JOIN chat_rooms c ON c.room_slug = r.slug WHERE r.slug = ANY($1)",
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT r.slug, 0, COALESCE(c.last_seq, 0) FROM rooms r
+               LEFT JOIN chat_threads c ON c.room_slug = r.slug AND c.thread = 0
+              WHERE r.slug = ANY($1)
+             UNION ALL
+             SELECT room_slug, thread, last_seq FROM chat_threads
+              WHERE room_slug = ANY($1) AND thread <> 0",
         )
         .bind(&slugs)
         .fetch_all(pool)
         .await?;
         rows.into_iter()
-            .map(|(slug, seq)| Ok((parse(slug, RoomId::try_from)?, seq.unsigned_abs())))
+            .map(|(slug, thread, seq)| {
+                let thread = (thread != 0).then(|| UserId::new(thread));
+                Ok((parse(slug, RoomId::try_from)?, thread, seq.unsigned_abs()))
+            })
             .collect()
     }
 }

@@ -21,6 +21,7 @@ mod second_factor;
 mod security_events;
 mod sessions;
 mod settings;
+mod threads;
 mod transfer;
 mod users;
 
@@ -34,8 +35,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::infra::private_files::make_private;
 use backend::Backend;
 
+/// Who besides its own account reads a private thread, as the store keeps it.
+pub use crate::relay::room_policy::ThreadGuest;
 pub use audit::NewViewing;
-pub use chat::{Appended, NewChat};
+pub use chat::{Appended, Conversation, NewChat};
 use chat_writer::ChatWriter;
 pub use children::{ChildScope, PolicyChange};
 pub use cluster::{AccessNow, PersonAccess};
@@ -46,6 +49,7 @@ pub use rooms::{NewRoomRow, RoomRow};
 pub use second_factor::SecondFactorRecord;
 pub use security_events::EventDetails;
 pub use sessions::SessionRow;
+pub use threads::{ThreadReader, ThreadsShown};
 pub use transfer::{TransferError, TransferReport};
 pub use users::{NewUser, User};
 

@@ -1,15 +1,17 @@
 //! Classrooms: their ids, names, policies (viewing hours, pause, options and children) and
 //! members.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use nido_shared::{RoomId, Timestamp, UserId, WeeklySchedule};
 use sqlx::{Encode, Postgres, Sqlite, Type};
 
 use super::backend::Connection;
-use super::children::{children_by_room, children_of_room};
+use super::children::{PolicyChange, children_by_room, children_of_room};
+use super::threads::{thread_guests_by_room, thread_guests_of_room};
 use super::{Store, StoreError, conflict_or, found, parse};
-use crate::relay::room_policy::{ChildStay, RoomPolicy};
+use crate::relay::room_policy::{ChildStay, RoomPolicy, ThreadGuest};
 
 /// A classroom as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,41 +45,81 @@ pub(super) struct PolicyRecord {
     watermark: bool,
 }
 
+/// What a room's policy lists beside its settings: its children and its thread guests.
+#[derive(Default)]
+pub(super) struct PolicyLists {
+    children: Arc<[ChildStay]>,
+    thread_guests: Arc<[ThreadGuest]>,
+}
+
+impl PolicyLists {
+    /// One room's, in the caller's transaction.
+    pub(super) async fn of_room(
+        mut connection: Connection<'_>,
+        room: &RoomId,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            children: children_of_room(connection.reborrow(), room).await?,
+            thread_guests: thread_guests_of_room(connection, room).await?,
+        })
+    }
+
+    /// Every room's, for policies read together.
+    pub(super) async fn by_room(
+        mut connection: Connection<'_>,
+    ) -> Result<HashMap<RoomId, Self>, StoreError> {
+        let mut children = children_by_room(connection.reborrow()).await?;
+        let mut guests = thread_guests_by_room(connection).await?;
+        let rooms: HashSet<RoomId> = children.keys().chain(guests.keys()).cloned().collect();
+        Ok(rooms
+            .into_iter()
+            .map(|room| {
+                let lists = Self {
+                    children: children.remove(&room).unwrap_or_default().into(),
+                    thread_guests: guests.remove(&room).unwrap_or_default().into(),
+                };
+                (room, lists)
+            })
+            .collect())
+    }
+}
+
 impl PolicyRecord {
-    /// The policy, with the room's children.
-    pub(super) fn into_policy(self, children: Arc<[ChildStay]>) -> Result<RoomPolicy, StoreError> {
+    /// The policy, with the room's lists.
+    pub(super) fn into_policy(self, lists: PolicyLists) -> Result<RoomPolicy, StoreError> {
         Ok(RoomPolicy {
             version: self.policy_version,
             schedule: parse(self.schedule, |json| serde_json::from_str(&json))?,
             paused: self.paused,
             attendance_required: self.attendance_required,
             watermark: self.watermark,
-            children,
+            children: lists.children,
+            thread_guests: lists.thread_guests,
         })
     }
 }
 
 impl RoomRecord {
-    fn into_row(self, children: Arc<[ChildStay]>) -> Result<RoomRow, StoreError> {
+    fn into_row(self, lists: PolicyLists) -> Result<RoomRow, StoreError> {
         Ok(RoomRow {
             slug: parse(self.slug, RoomId::try_from)?,
             name: self.name,
-            policy: self.policy.into_policy(children)?,
+            policy: self.policy.into_policy(lists)?,
         })
     }
 }
 
-/// Rooms read together, each with its children.
-async fn with_children(
+/// Rooms read together, each with its lists.
+async fn with_lists(
     connection: Connection<'_>,
     records: Vec<RoomRecord>,
 ) -> Result<Vec<RoomRow>, StoreError> {
-    let mut children = children_by_room(connection).await?;
+    let mut lists = PolicyLists::by_room(connection).await?;
     records
         .into_iter()
         .map(|record| {
             let room = parse(record.slug.clone(), RoomId::try_from)?;
-            record.into_row(children.remove(&room).unwrap_or_default().into())
+            record.into_row(lists.remove(&room).unwrap_or_default())
         })
         .collect()
 }
@@ -136,6 +178,7 @@ impl Store {
                     attendance_required: false,
                     watermark: false,
                     children: Arc::new([]),
+                    thread_guests: Arc::new([]),
                 },
             })
         })
@@ -153,8 +196,8 @@ impl Store {
             else {
                 return Ok(None);
             };
-            let children = children_of_room((&mut *connection).into(), slug).await?;
-            record.into_row(children).map(Some)
+            let lists = PolicyLists::of_room((&mut *connection).into(), slug).await?;
+            record.into_row(lists).map(Some)
         })
     }
 
@@ -167,7 +210,7 @@ impl Store {
             ))
             .fetch_all(&mut *connection)
             .await?;
-            with_children((&mut *connection).into(), records).await
+            with_lists((&mut *connection).into(), records).await
         })
     }
 
@@ -182,7 +225,7 @@ impl Store {
             .bind(user_id.get())
             .fetch_all(&mut *connection)
             .await?;
-            with_children((&mut *connection).into(), records).await
+            with_lists((&mut *connection).into(), records).await
         })
     }
 
@@ -277,9 +320,9 @@ impl Store {
             .fetch_optional(&mut *transaction)
             .await?
             .ok_or(StoreError::NotFound)?;
-            let children = children_of_room((&mut *transaction).into(), slug).await?;
+            let lists = PolicyLists::of_room((&mut *transaction).into(), slug).await?;
             transaction.commit().await?;
-            record.into_policy(children)
+            record.into_policy(lists)
         })
     }
 
@@ -294,4 +337,32 @@ impl Store {
             found(done.rows_affected())
         })
     }
+}
+
+/// Gives the room with this internal id policy `version` (taken first thing in the
+/// transaction: on SQLite, a transaction that writes first holds the write lock from its
+/// start, so none other can slip in between its reads and its writes), and reads its policy
+/// as of then.
+pub(super) async fn bump_policy(
+    mut connection: Connection<'_>,
+    room_id: i64,
+    version: i64,
+) -> Result<PolicyChange, StoreError> {
+    let (slug, record): (String, PolicyRecord) = with_connection!(connection.reborrow(), |c| {
+        let slug = sqlx::query_scalar("SELECT slug FROM rooms WHERE id = $1")
+            .bind(room_id)
+            .fetch_one(&mut *c)
+            .await?;
+        let record = sqlx::query_as::<_, PolicyRecord>(&format!(
+            "UPDATE rooms SET policy_version = $1 WHERE id = $2 RETURNING {POLICY_COLUMNS}"
+        ))
+        .bind(version)
+        .bind(room_id)
+        .fetch_one(&mut *c)
+        .await?;
+        (slug, record)
+    });
+    let room = parse(slug, RoomId::try_from)?;
+    let lists = PolicyLists::of_room(connection, &room).await?;
+    Ok((room.clone(), record.into_policy(lists)?))
 }

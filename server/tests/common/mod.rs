@@ -254,6 +254,7 @@ impl TestClient {
         self.send(&ClientMessage::Chat {
             id: new_chat_id(),
             text: text.into(),
+            thread: None,
         })
         .await;
     }
@@ -288,6 +289,7 @@ impl TestClient {
         self.send(&ClientMessage::Chat {
             id: id.into(),
             text: text.into(),
+            thread: None,
         })
         .await;
     }
@@ -318,6 +320,7 @@ impl TestClient {
                 has_older,
                 replace,
                 deleted,
+                thread: None,
             }) => Some((lines.clone(), *has_older, *replace, deleted.clone())),
             _ => None,
         })
@@ -453,7 +456,8 @@ impl TestClient {
                 Received::Json(
                     ServerMessage::Presence(_)
                     | ServerMessage::Chat(_)
-                    | ServerMessage::ChatBacklog { .. },
+                    | ServerMessage::ChatBacklog { .. }
+                    | ServerMessage::Threads { .. },
                 )
                 | Received::Frame(_) => continue,
                 other => panic!("expected close {code}, got {other:?}"),

@@ -9,6 +9,7 @@ mod people;
 mod rooms;
 mod second_factor;
 mod settings;
+mod threads;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -41,6 +42,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/rooms/{id}",
             patch(rooms::update_room).delete(rooms::delete_room),
+        )
+        .route(
+            "/rooms/{room}/threads/{thread}/guests/{guest}",
+            put(threads::add_thread_guest).delete(threads::remove_thread_guest),
         )
         .route(
             "/children",

@@ -198,16 +198,24 @@ impl Connection {
                 "this connection already joined a room",
             )),
             (_, None) => self.refuse(SocketError::new(ErrorCode::NotJoined, "join a room first")),
-            (ClientMessage::Chat { id, text }, Some(joined)) => {
-                let result = self.chatter(joined).send(id, text).await;
+            (ClientMessage::Chat { id, text, thread }, Some(joined)) => {
+                let result = self.chatter(joined).send(id, text, thread).await;
                 self.chat_outcome(result);
             }
-            (ClientMessage::OlderChat { before_seq }, Some(joined)) => {
-                let result = self.chatter(joined).send_older(before_seq).await;
+            (ClientMessage::OlderChat { before_seq, thread }, Some(joined)) => {
+                let result = self.chatter(joined).send_older(before_seq, thread).await;
                 self.chat_outcome(result);
             }
-            (ClientMessage::DeleteChat { seq }, Some(joined)) => {
-                let result = self.chatter(joined).delete(seq).await;
+            (ClientMessage::DeleteChat { seq, thread }, Some(joined)) => {
+                let result = self.chatter(joined).delete(seq, thread).await;
+                self.chat_outcome(result);
+            }
+            (ClientMessage::OpenThread { thread, after_seq }, Some(joined)) => {
+                let result = self.chatter(joined).open_thread(thread, after_seq).await;
+                self.chat_outcome(result);
+            }
+            (ClientMessage::ReadThread { thread, seq }, Some(joined)) => {
+                let result = self.chatter(joined).read_thread(thread, seq).await;
                 self.chat_outcome(result);
             }
             (ClientMessage::Mute { user_id, minutes }, Some(joined)) => {

@@ -206,6 +206,10 @@ impl Connection {
                     let mutes = self.chatter(joined).send_mute_state().await;
                     self.chat_outcome(mutes);
                 }
+                if let Some(joined) = self.joined() {
+                    let threads = self.chatter(joined).send_threads().await;
+                    self.chat_outcome(threads);
+                }
             }
             Err(JoinError::CameraBusy) => self.refuse(camera_busy()),
         }

@@ -1,9 +1,10 @@
 //! A chat batch on PostgreSQL, where several nodes write the same rooms: the transaction
-//! locks the counter row of each room in the batch (in the rooms' order, so two nodes never
-//! wait on each other), and holding those locks it finds the messages sent before, numbers
-//! the new ones after the counters, inserts them and moves the counters on. A rollback
-//! undoes the rows and the counters together, so numbers never have gaps, and the lock
-//! orders one room's commits, so a node that sees number N+1 can read every number up to N.
+//! locks the counter row of each conversation in the batch (a room's chat or one of its
+//! threads, in one order, so two nodes never wait on each other), and holding those locks
+//! it finds the messages sent before, numbers the new ones after the counters, inserts them
+//! and moves the counters on. A rollback undoes the rows and the counters together, so
+//! numbers never have gaps, and the lock orders one conversation's commits, so a node that
+//! sees number N+1 can read every number up to N.
 
 use std::collections::HashMap;
 
@@ -11,7 +12,14 @@ use nido_shared::ChatLine;
 use sqlx::PgPool;
 
 use crate::store::StoreError;
-use crate::store::chat::{Appended, CHAT_COLUMNS, ChatRecord, OwnedChat};
+use crate::store::chat::{Appended, CHAT_COLUMNS, ChatRecord, OwnedChat, thread_key};
+
+/// A conversation with a counter: its room and its thread as stored.
+type Counted = (String, i64);
+
+fn counted(chat: &OwnedChat) -> Counted {
+    (chat.room.as_str().to_owned(), thread_key(chat.thread))
+}
 
 /// A message's identity for resends: its room, its sender and the sender's id for it.
 type ResendKey = (String, i64, String);
@@ -30,26 +38,35 @@ pub(super) async fn append_batch(
     pool: &PgPool,
     batch: &[&OwnedChat],
 ) -> Result<Vec<Option<Appended>>, StoreError> {
-    let mut rooms: Vec<&str> = batch.iter().map(|chat| chat.room.as_str()).collect();
-    rooms.sort_unstable();
-    rooms.dedup();
+    let mut conversations: Vec<Counted> = batch.iter().map(|chat| counted(chat)).collect();
+    conversations.sort_unstable();
+    conversations.dedup();
+    let (rooms, threads): (Vec<String>, Vec<i64>) = conversations.into_iter().unzip();
     let mut transaction = pool.begin().await?;
     sqlx::query(
-        "INSERT INTO chat_rooms (room_slug, last_seq)
-         SELECT slug, 0 FROM rooms WHERE slug = ANY($1) ORDER BY slug
-         ON CONFLICT (room_slug) DO NOTHING",
+        "INSERT INTO chat_threads (room_slug, thread, last_seq)
+         SELECT r.slug, c.thread, 0
+           FROM UNNEST($1::TEXT[], $2::BIGINT[]) AS c (room_slug, thread)
+           JOIN rooms r ON r.slug = c.room_slug
+          ORDER BY r.slug, c.thread
+         ON CONFLICT (room_slug, thread) DO NOTHING",
     )
     .bind(&rooms)
+    .bind(&threads)
     .execute(&mut *transaction)
     .await?;
-    let mut last_seq: HashMap<String, i64> = sqlx::query_as(
-        "SELECT room_slug, last_seq FROM chat_rooms WHERE room_slug = ANY($1)
-         ORDER BY room_slug FOR UPDATE",
+    let mut last_seq: HashMap<Counted, i64> = sqlx::query_as::<_, (String, i64, i64)>(
+        "SELECT t.room_slug, t.thread, t.last_seq FROM chat_threads t
+           JOIN UNNEST($1::TEXT[], $2::BIGINT[]) AS c (room_slug, thread)
+             ON t.room_slug = c.room_slug AND t.thread = c.thread
+          ORDER BY t.room_slug, t.thread FOR UPDATE OF t",
     )
     .bind(&rooms)
+    .bind(&threads)
     .fetch_all(&mut *transaction)
     .await?
     .into_iter()
+    .map(|(room, thread, last)| ((room, thread), last))
     .collect();
 
     let (key_rooms, (key_users, key_ids)): (Vec<String>, (Vec<i64>, Vec<String>)) = batch
@@ -88,7 +105,7 @@ pub(super) async fn append_batch(
             answers.push(Some(Appended::Existing(line.clone())));
             continue;
         }
-        let Some(last) = last_seq.get_mut(chat.room.as_str()) else {
+        let Some(last) = last_seq.get_mut(&counted(chat)) else {
             answers.push(None);
             continue;
         };
@@ -100,13 +117,15 @@ pub(super) async fn append_batch(
     }
     if !new_rows.seq.is_empty() {
         new_rows.insert(&mut transaction).await?;
-        let (counter_rooms, counters): (Vec<String>, Vec<i64>) = last_seq.into_iter().unzip();
+        let ((counter_rooms, counter_threads), counters): ((Vec<String>, Vec<i64>), Vec<i64>) =
+            last_seq.into_iter().unzip();
         sqlx::query(
-            "UPDATE chat_rooms SET last_seq = c.last_seq
-             FROM UNNEST($1::TEXT[], $2::BIGINT[]) AS c (room_slug, last_seq)
-             WHERE chat_rooms.room_slug = c.room_slug",
+            "UPDATE chat_threads SET last_seq = c.last_seq
+             FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[]) AS c (room_slug, thread, last_seq)
+             WHERE chat_threads.room_slug = c.room_slug AND chat_threads.thread = c.thread",
         )
         .bind(&counter_rooms)
+        .bind(&counter_threads)
         .bind(&counters)
         .execute(&mut *transaction)
         .await?;
@@ -117,6 +136,7 @@ pub(super) async fn append_batch(
 
 fn new_line(chat: &OwnedChat, seq: i64) -> Result<ChatLine, StoreError> {
     Ok(ChatLine {
+        thread: chat.thread,
         seq: u64::try_from(seq).map_err(|error| StoreError::Corrupt(error.to_string()))?,
         id: chat.client_id.clone(),
         user_id: chat.user_id,
@@ -139,6 +159,7 @@ struct KeyedRecord {
 #[derive(Default)]
 struct NewRows<'a> {
     room: Vec<&'a str>,
+    thread: Vec<i64>,
     seq: Vec<i64>,
     user_id: Vec<i64>,
     client_id: Vec<&'a str>,
@@ -152,6 +173,7 @@ struct NewRows<'a> {
 impl<'a> NewRows<'a> {
     fn push(&mut self, chat: &'a OwnedChat, seq: i64) {
         self.room.push(chat.room.as_str());
+        self.thread.push(thread_key(chat.thread));
         self.seq.push(seq);
         self.user_id.push(chat.user_id.get());
         self.client_id.push(chat.client_id.as_str());
@@ -166,9 +188,10 @@ impl<'a> NewRows<'a> {
         sqlx::query(
             "INSERT INTO chat_messages
                 (room_slug, seq, user_id, client_id, sender_name, sender_role, sender_is_staff,
-                 text, sent_at_us)
+                 text, sent_at_us, thread)
              SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
-                                  $6::TEXT[], $7::BOOLEAN[], $8::TEXT[], $9::BIGINT[])",
+                                  $6::TEXT[], $7::BOOLEAN[], $8::TEXT[], $9::BIGINT[],
+                                  $10::BIGINT[])",
         )
         .bind(&self.room)
         .bind(&self.seq)
@@ -179,6 +202,7 @@ impl<'a> NewRows<'a> {
         .bind(&self.staff)
         .bind(&self.text)
         .bind(&self.sent_at_us)
+        .bind(&self.thread)
         .execute(connection)
         .await?;
         Ok(())

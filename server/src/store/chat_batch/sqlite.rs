@@ -3,7 +3,7 @@
 //! just one.
 //!
 //! The batch goes into a temporary table; SQL then marks the messages not stored yet,
-//! numbers them per room after the room's counter, inserts them, moves the counters on,
+//! numbers them per conversation (a room's chat or one of its threads) after its counter, inserts them, moves the counters on,
 //! returns each message as stored, in the batch's order, and commits.
 
 use nido_shared::{ChatLine, Timestamp, UserId};
@@ -11,7 +11,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::store::StoreError;
-use crate::store::chat::{Appended, ChatRecord, OwnedChat};
+use crate::store::chat::{Appended, ChatRecord, OwnedChat, thread_key};
 
 /// Stores `batch`; a message whose sender already sent one with its id, in an earlier
 /// batch or earlier in this one, gets that one.
@@ -36,6 +36,7 @@ async fn run_append_script(
         "CREATE TEMP TABLE IF NOT EXISTS chat_incoming (
             ord INTEGER PRIMARY KEY,
             room_slug TEXT NOT NULL,
+            thread INTEGER NOT NULL,
             user_id INTEGER NOT NULL,
             client_id TEXT NOT NULL,
             sender_name TEXT NOT NULL,
@@ -48,12 +49,13 @@ async fn run_append_script(
         BEGIN IMMEDIATE;
         DELETE FROM temp.chat_incoming;
         INSERT INTO temp.chat_incoming
-            (ord, room_slug, user_id, client_id, sender_name, sender_role, sender_is_staff, text,
-             sent_at_us) ",
+            (ord, room_slug, thread, user_id, client_id, sender_name, sender_role, sender_is_staff,
+             text, sent_at_us) ",
     );
     script.push_values(batch.iter().enumerate(), |mut row, (ord, chat)| {
         row.push_bind(i64::try_from(ord).unwrap_or(i64::MAX))
             .push_bind(chat.room.as_str())
+            .push_bind(thread_key(chat.thread))
             .push_bind(chat.user_id.get())
             .push_bind(chat.client_id.as_str())
             .push_bind(chat.name.as_str())
@@ -73,21 +75,23 @@ async fn run_append_script(
                          WHERE d.room_slug = i.room_slug AND d.user_id = i.user_id
                            AND d.client_id = i.client_id);
         INSERT INTO main.chat_messages
-            (room_slug, seq, user_id, client_id, sender_name, sender_role, sender_is_staff, text,
-             sent_at_us)
-        SELECT i.room_slug,
-               COALESCE((SELECT r.last_seq FROM main.chat_rooms r WHERE r.room_slug = i.room_slug), 0)
-                 + ROW_NUMBER() OVER (PARTITION BY i.room_slug ORDER BY i.ord),
+            (room_slug, thread, seq, user_id, client_id, sender_name, sender_role,
+             sender_is_staff, text, sent_at_us)
+        SELECT i.room_slug, i.thread,
+               COALESCE((SELECT t.last_seq FROM main.chat_threads t
+                          WHERE t.room_slug = i.room_slug AND t.thread = i.thread), 0)
+                 + ROW_NUMBER() OVER (PARTITION BY i.room_slug, i.thread ORDER BY i.ord),
                i.user_id, i.client_id, i.sender_name, i.sender_role, i.sender_is_staff, i.text,
                i.sent_at_us
           FROM temp.chat_incoming i
          WHERE i.is_new;
-        INSERT INTO main.chat_rooms (room_slug, last_seq)
-        SELECT m.room_slug, MAX(m.seq) FROM main.chat_messages m
-         WHERE m.room_slug IN (SELECT room_slug FROM temp.chat_incoming WHERE is_new)
-         GROUP BY m.room_slug
-        ON CONFLICT (room_slug) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq);
-        SELECT i.is_new, m.seq, m.client_id, m.user_id, m.sender_name, m.sender_role,
+        INSERT INTO main.chat_threads (room_slug, thread, last_seq)
+        SELECT m.room_slug, m.thread, MAX(m.seq) FROM main.chat_messages m
+         WHERE (m.room_slug, m.thread) IN
+               (SELECT room_slug, thread FROM temp.chat_incoming WHERE is_new)
+         GROUP BY m.room_slug, m.thread
+        ON CONFLICT (room_slug, thread) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq);
+        SELECT i.is_new, m.thread, m.seq, m.client_id, m.user_id, m.sender_name, m.sender_role,
                m.sender_is_staff, m.text, m.sent_at_us
           FROM temp.chat_incoming i
           LEFT JOIN main.chat_messages m
@@ -131,6 +135,7 @@ struct StoredChat {
 
 #[derive(sqlx::FromRow)]
 struct MaybeChatRecord {
+    thread: Option<i64>,
     seq: Option<i64>,
     client_id: Option<String>,
     user_id: Option<i64>,
@@ -144,6 +149,7 @@ struct MaybeChatRecord {
 impl MaybeChatRecord {
     fn complete(self) -> Option<ChatRecord> {
         Some(ChatRecord {
+            thread: self.thread?,
             seq: self.seq?,
             client_id: self.client_id?,
             user_id: UserId::new(self.user_id?),
