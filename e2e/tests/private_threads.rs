@@ -1,7 +1,8 @@
 //! Private conversations with the staff, in headless Chromiums with a fake camera: a parent
 //! on a phone writes to the staff while watching; the caregiver streaming sees the unread
 //! count on the camera page and answers; the parent sees the answer and that the room saw
-//! her message; another family of the room sees nothing of it. Screenshots at phone and
+//! her message; the caregiver adds the parent's mother, who then reads it; another family
+//! of the room sees nothing of it. Screenshots at phone and
 //! laptop width, Spanish and English.
 
 use nido_e2e::*;
@@ -19,6 +20,9 @@ async fn a_parent_writes_to_the_staff_while_watching_and_only_the_staff_read_it(
         .await;
     server
         .person(UserRole::Family, "luis", "Luis Pérez", &[ROOM])
+        .await;
+    let abuela = server
+        .person(UserRole::Family, "abuela", "Abuela de Lucía", &[ROOM])
         .await;
     let driver = Driver::start().await;
     let camera = driver.camera_page(&server, ROOM, "").await;
@@ -64,6 +68,19 @@ async fn a_parent_writes_to_the_staff_while_watching_and_only_the_staff_read_it(
     camera.wait_for_text("chat-lines", ANSWER).await;
     camera.screenshot("threads-camera-answer-laptop-es").await;
 
+    // Ana asked for her mother to read it too: the caregiver adds her account.
+    camera
+        .wait_for_text("thread-readers", "También la leen")
+        .await;
+    camera
+        .js(&format!(
+            "const s = document.querySelector('[data-testid=add-reader]'); s.value = '{abuela}'; s.dispatchEvent(new Event('change'));"
+        ))
+        .await;
+    camera.click("add-reader-button").await;
+    camera.find(&format!("take-off-{abuela}")).await;
+    camera.screenshot("threads-camera-readers-laptop-es").await;
+
     // Ana sees the answer, and that the room saw her message.
     ana.wait_for_text("chat-lines", ANSWER).await;
     eventually("her message seen by the room", || async {
@@ -77,6 +94,24 @@ async fn a_parent_writes_to_the_staff_while_watching_and_only_the_staff_read_it(
     ana.screenshot("threads-parent-phone-es").await;
     ana.resize(LAPTOP).await;
     ana.screenshot("threads-parent-laptop-es").await;
+
+    // Her mother, on her phone, finds Ana's conversation beside her own.
+    let grandmother = driver.browser(PHONE).await;
+    grandmother
+        .log_in(&server, "abuela", "Abuela de Lucía")
+        .await;
+    grandmother.choose_language("es").await;
+    grandmother.click(&format!("watch-{ROOM}")).await;
+    grandmother
+        .wait_for_text("conversations", "Mensajes al equipo · Ana López")
+        .await;
+    grandmother
+        .js("[...document.querySelectorAll('[data-testid=thread-tab]')].find(t => t.innerText.includes('Ana López')).click()")
+        .await;
+    grandmother.wait_for_text("chat-lines", ANSWER).await;
+    grandmother
+        .screenshot("threads-added-relative-phone-es")
+        .await;
 
     // Luis, another family of the room, on a laptop in English: nothing of it, in the room's
     // chat or in his own conversation with the staff.

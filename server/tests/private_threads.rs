@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use nido_server::store::{Appended, NewChat};
-use nido_shared::api::{PersonChanges, SecurityEvent};
+use nido_shared::api::{PersonChanges, RoomFamily, SecurityEvent};
 use nido_shared::{
     ChatId, ChatLine, ClientMessage, DisplayName, ErrorCode, Role, RoomId, ServerMessage,
     SocketError, ThreadState, UserId, UserRole,
@@ -287,11 +287,33 @@ async fn a_private_thread_is_read_by_its_family_the_rooms_staff_and_whom_the_sta
     otra.expect_error(ErrorCode::RoomForbidden, Some(1008))
         .await;
 
+    // The staff see the room's family accounts to choose from; nobody else does.
+    let families_path = "/api/rooms/sala-1/families";
+    let families: Vec<RoomFamily> = server.get_as(families_path, &daycare.seño).await;
+    let mut names: Vec<&str> = families.iter().map(|f| f.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Ana", "Familia abuela", "Luis"]);
+    for who in [&daycare.ana, &daycare.otra_seño] {
+        assert_eq!(
+            call(server, Method::GET, families_path, who).await,
+            StatusCode::NOT_FOUND
+        );
+    }
+
     // The staff add the grandmother: she reads the whole thread and writes in it, live.
     assert_eq!(
         call(server, Method::PUT, &add_abuela, &daycare.seño).await,
         StatusCode::NO_CONTENT
     );
+    let families: Vec<RoomFamily> = server.get_as(families_path, &daycare.admin).await;
+    let guest_of = |id| {
+        families
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| f.guest_of.clone())
+    };
+    assert_eq!(guest_of(daycare.abuela.id), Some(vec![thread]));
+    assert_eq!(guest_of(daycare.luis.id), Some(vec![]));
     let backlog = open(&mut abuela, thread, None).await.lines;
     assert_eq!(backlog.iter().map(|l| l.seq).collect::<Vec<_>>(), [1, 2]);
     write(&mut abuela, thread, "La recojo yo hoy").await;

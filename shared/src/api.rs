@@ -175,6 +175,15 @@ pub struct RoomChanges {
     pub watermark: Option<bool>,
 }
 
+/// A family account of a room, as the room's staff see it for its private threads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomFamily {
+    pub id: UserId,
+    pub name: DisplayName,
+    /// The other family accounts whose threads the staff added it to.
+    pub guest_of: Vec<UserId>,
+}
+
 /// Someone with an account (admin view).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {

@@ -1,9 +1,14 @@
 //! Which conversation the chat column shows: the room's chat or a private thread with the
 //! room's staff. A family switches between the room's chat and its own thread (and any the
 //! staff added it to); the staff between the room's chat and the families' threads, listed
-//! newest first with what they have not read.
+//! newest first with what they have not read, where they also write to a family first and
+//! choose who else reads a thread (a relative, the other parent).
 
 use leptos::prelude::*;
+#[cfg(feature = "staff-pages")]
+use leptos::task::spawn_local;
+#[cfg(feature = "staff-pages")]
+use nido_shared::api::RoomFamily;
 use nido_shared::{ThreadState, UserId};
 
 use crate::i18n::{I18n, Text, use_i18n};
@@ -147,11 +152,27 @@ fn staff_tab(
 ) -> impl IntoView {
 }
 
-/// The staff's list of the room's threads, newest message first, with their unread counts.
+/// The room's family accounts, as its staff see them.
+#[cfg(feature = "staff-pages")]
+fn room_families(room: String) -> LocalResource<Result<Vec<RoomFamily>, crate::api::ApiFailure>> {
+    LocalResource::new(move || {
+        let path = format!("/api/rooms/{room}/families");
+        async move { crate::api::get::<Vec<RoomFamily>>(&path).await }
+    })
+}
+
+/// The staff's list of the room's threads, newest message first, with their unread counts,
+/// and a family to write to first.
 #[cfg(feature = "staff-pages")]
 #[component]
-pub fn ThreadList(signals: RoomSignals, on_chat: Callback<ChatRequest>) -> impl IntoView {
+pub fn ThreadList(
+    room: String,
+    signals: RoomSignals,
+    on_chat: Callback<ChatRequest>,
+) -> impl IntoView {
     let i18n = use_i18n();
+    let families = room_families(room);
+    let everyone = Signal::derive(move || families.get().and_then(Result::ok).unwrap_or_default());
     let rows = move || {
         signals
             .threads
@@ -189,6 +210,122 @@ pub fn ThreadList(signals: RoomSignals, on_chat: Callback<ChatRequest>) -> impl 
                 </Show>
                 <ul class="thread-list">{rows}</ul>
             </div>
+            <FamilyChoice
+                families=everyone
+                label=("Escribir a una familia", "Write to a family")
+                action=("Abrir", "Open")
+                test_id="write-to"
+                on_choose=Callback::new(move |id| on_chat.run(ChatRequest::Open(Some(id))))
+            />
         </section>
+    }
+}
+
+/// For the staff, who reads the open thread besides its family account: those they added
+/// (each can be taken off) and the room's other family accounts (to add one).
+#[cfg(feature = "staff-pages")]
+#[component]
+pub fn ThreadReaders(room: String, signals: RoomSignals) -> impl IntoView {
+    let i18n = use_i18n();
+    let families = room_families(room.clone());
+    let room = StoredValue::new(room);
+    let status = RwSignal::new(None::<String>);
+    let change = move |guest: UserId, add: bool| {
+        let Some(thread) = signals.thread.get_untracked() else {
+            return;
+        };
+        let path =
+            room.with_value(|room| format!("/api/rooms/{room}/threads/{thread}/guests/{guest}"));
+        spawn_local(async move {
+            let builder = if add {
+                crate::api::put(&path)
+            } else {
+                crate::api::delete(&path)
+            };
+            let done = crate::api::act::<()>(builder, None).await;
+            status.set(
+                done.err()
+                    .map(|failure| crate::problem::failure_text(i18n, &failure)),
+            );
+            families.refetch();
+        });
+    };
+    move || {
+        let thread = signals.thread.get()?;
+        let all = families.get().and_then(Result::ok).unwrap_or_default();
+        let (guests, others): (Vec<_>, Vec<_>) = all
+            .into_iter()
+            .filter(|family| family.id != thread)
+            .partition(|family| family.guest_of.contains(&thread));
+        let guests = guests
+            .into_iter()
+            .map(|family| {
+                let id = family.id;
+                view! {
+                    <li>
+                        {family.name.to_string()}
+                        <button type="button" class="link" data-testid=format!("take-off-{id}")
+                            on:click=move |_| change(id, false)>
+                            {move || i18n.pick("Quitar", "Take off")}
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <section class="card thread-readers" data-testid="thread-readers">
+                <h3>{move || i18n.pick("También la leen", "Also read by")}</h3>
+                <ul class="guest-list">{guests}</ul>
+                <FamilyChoice
+                    families=Signal::stored(others)
+                    label=("Añadir a otra cuenta de la familia", "Add another family account")
+                    action=("Añadir", "Add")
+                    test_id="add-reader"
+                    on_choose=Callback::new(move |id| change(id, true))
+                />
+                <p class="muted" role="status">{move || status.get()}</p>
+            </section>
+        })
+    }
+}
+
+/// One of the room's family accounts to pick, and the button that acts on it.
+#[cfg(feature = "staff-pages")]
+#[component]
+fn FamilyChoice(
+    families: Signal<Vec<RoomFamily>>,
+    /// The choice's and the button's words, Spanish and English.
+    label: (&'static str, &'static str),
+    action: (&'static str, &'static str),
+    test_id: &'static str,
+    on_choose: Callback<UserId>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let chosen = RwSignal::new(String::new());
+    let options = move || {
+        families
+            .get()
+            .into_iter()
+            .map(|family| view! { <option value=family.id.get().to_string()>{family.name.to_string()}</option> })
+            .collect_view()
+    };
+    let choose = move |_| {
+        if let Ok(id) = chosen.get_untracked().parse::<i64>() {
+            on_choose.run(UserId::new(id));
+        }
+    };
+    view! {
+        <div class="row family-choice">
+            <label>
+                <span>{move || i18n.pick(label.0, label.1)}</span>
+                <select data-testid=test_id on:change=move |ev| chosen.set(event_target_value(&ev))>
+                    <option value="">"—"</option>
+                    {options}
+                </select>
+            </label>
+            <button type="button" class="primary" data-testid=format!("{test_id}-button") on:click=choose>
+                {move || i18n.pick(action.0, action.1)}
+            </button>
+        </div>
     }
 }

@@ -11,6 +11,8 @@ use crate::room::{ChatRequest, RoomSignals};
 
 #[component]
 pub fn RoomSidebar(
+    /// The room's id.
+    room: String,
     signals: RoomSignals,
     me: Me,
     /// Whether chat can be written now (while reconnecting too: it is sent once back).
@@ -40,17 +42,24 @@ pub fn RoomSidebar(
         <ChatPanel signals=signals me=me staff=staff enabled=enabled muted_until=muted_until
             on_chat=on_chat/>
     };
+    // Only the staff's lists of the room's families need it.
+    #[cfg(not(feature = "staff-pages"))]
+    let _ = room;
     // The staff's list of the families' threads takes the chat's place while it is shown
     // (the chat stays, with what was being written).
     #[cfg(feature = "staff-pages")]
     let chat = {
         let listing =
             move || showing.get() == Showing::ThreadList && signals.thread.get().is_none();
+        let thread_open = move || staff && signals.thread.get().is_some();
         view! {
             <div hidden=listing>{chat}</div>
             <div hidden=move || !listing()>
-                <super::conversations::ThreadList signals=signals on_chat=on_chat/>
+                <super::conversations::ThreadList room=room.clone() signals=signals on_chat=on_chat/>
             </div>
+            <Show when=thread_open>
+                <super::conversations::ThreadReaders room=room.clone() signals=signals/>
+            </Show>
         }
     };
     view! {

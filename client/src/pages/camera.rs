@@ -303,6 +303,7 @@ fn camera_page(me: Me) -> AnyView {
                 </div>
             </section>
             <RoomSidebar
+                room=room.clone()
                 signals=room_signals
                 me=me.clone()
                 can_chat=Signal::derive(move || !matches!(room_signals.status.get(), LinkStatus::Refused(_)))

@@ -31,9 +31,10 @@ fn inbox_page(me: Me) -> AnyView {
     let link = StoredValue::new_local(RoomLink::open(join, signals, Box::new(|_| {})));
     let chat = move |request: ChatRequest| link.with_value(|link| link.chat(request));
     view! {
-        <TopBar room=room/>
+        <TopBar room=room.clone()/>
         <main class="page inbox">
             <RoomSidebar
+                room=room.clone()
                 signals=signals
                 me=me
                 threads_first=true

@@ -213,6 +213,7 @@ fn viewer_page(me: Me) -> AnyView {
                 </p>
             </section>
             <RoomSidebar
+                room=room.clone()
                 signals=signals
                 me=me.clone()
                 can_chat=Signal::derive(move || !matches!(signals.status.get(), LinkStatus::Refused(_)))

@@ -125,6 +125,27 @@ impl Store {
         Ok(states)
     }
 
+    /// The family accounts of a room that are not revoked, by name.
+    pub async fn families_of_room(
+        &self,
+        room: &RoomId,
+    ) -> Result<Vec<(UserId, DisplayName)>, StoreError> {
+        let rows: Vec<(i64, String)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT u.id, u.display_name FROM users u
+                   JOIN room_members m ON m.user_id = u.id JOIN rooms r ON r.id = m.room_id
+                  WHERE r.slug = $1 AND u.role = 'family' AND u.revoked_at_us IS NULL
+                  ORDER BY u.display_name, u.id",
+            )
+            .bind(room.as_str())
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, name)| Ok((UserId::new(id), parse(name, DisplayName::try_from)?)))
+            .collect()
+    }
+
     /// Whether this thread has had a message in this room.
     pub async fn thread_exists(&self, room: &RoomId, thread: UserId) -> Result<bool, StoreError> {
         with_pool!(self, |pool| {

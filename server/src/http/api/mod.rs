@@ -43,6 +43,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/rooms/{id}",
             patch(rooms::update_room).delete(rooms::delete_room),
         )
+        .route("/rooms/{room}/families", get(threads::list_families))
         .route(
             "/rooms/{room}/threads/{thread}/guests/{guest}",
             put(threads::add_thread_guest).delete(threads::remove_thread_guest),
