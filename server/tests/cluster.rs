@@ -873,10 +873,15 @@ async fn a_private_thread_crosses_nodes_to_its_readers_only_also_while_nats_is_d
     assert!(thread_line(&mut writer, 2).await.staff);
     thread_state(&mut writer, |s| s.last_seq == 2 && s.unread == 1).await;
 
-    // With NATS down, the database fills the gap.
+    // With NATS down, the database fills the gap: the message, and both sides' states.
     deployment.nats.kill().await;
     write(&mut writer, "Gracias").await;
     thread_line(&mut staff, 3).await;
+    thread_state(&mut staff, |s| s.last_seq == 3 && s.unread == 1).await;
+    staff
+        .send(&ClientMessage::ReadThread { thread, seq: 3 })
+        .await;
+    thread_state(&mut writer, |s| s.seen_seq == 3).await;
     deployment.nats.start_again().await.unwrap();
 
     // The other family, on node 1 all along, heard nothing of it.

@@ -2,7 +2,10 @@
 //! only says that one was stored. This node delivers each conversation's messages to its
 //! readers here in number order, whoever stored them: the next number at once, an older one
 //! not again, and a gap (a missed or late notification) filled from the database, as is
-//! whatever the periodic position check finds this node has not delivered.
+//! whatever the periodic position check finds this node has not delivered. A private
+//! thread's readers are told how it stands (unread, seen) whenever a note says it changed,
+//! and whenever the periodic check finds it moved since this node last looked, so a lost
+//! note leaves no page stale for longer than a check.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,7 +20,7 @@ use super::Cluster;
 use super::room_link::{publish_json, subscribe};
 use crate::relay::hub::RoomHandle;
 use crate::relay::thread_states::ThreadStates;
-use crate::store::Conversation;
+use crate::store::{ChatMark, Conversation};
 
 /// The most messages one gap fill reads; a node further behind than this (only after a
 /// long outage) moves its cursor on and its members catch up when they reconnect.
@@ -31,8 +34,8 @@ pub enum ChatInput {
     Stored(ChatLine),
     /// A message this node's staff deleted, of the room's chat or a thread.
     Deleted(Option<UserId>, u64),
-    /// The last number in the database of the room's chat or a thread.
-    Position(Option<UserId>, u64),
+    /// Where the database holds the room's chat or a thread.
+    Position(Option<UserId>, ChatMark),
     /// A private thread changed on this node.
     ThreadChanged(UserId),
 }
@@ -87,18 +90,13 @@ pub async fn run(
     else {
         return;
     };
-    let cursors = loop {
+    let positions = loop {
         match cluster
             .store()
             .chat_positions(std::slice::from_ref(room.id()))
             .await
         {
-            Ok(positions) => {
-                break positions
-                    .into_iter()
-                    .map(|(_, thread, last)| (thread, Cursor(last)))
-                    .collect();
-            }
+            Ok(positions) => break positions,
             Err(error) => {
                 tracing::warn!(%error, room = %room.id(), "cannot read a room's chat position");
                 tokio::time::sleep(RETRY_AFTER).await;
@@ -109,7 +107,14 @@ pub async fn run(
     let mut feed = Feed {
         cluster: &cluster,
         room: &room,
-        cursors,
+        cursors: positions
+            .iter()
+            .map(|position| (position.thread, Cursor(position.mark.last_seq)))
+            .collect(),
+        thread_marks: positions
+            .iter()
+            .filter_map(|position| Some((position.thread?, position.mark)))
+            .collect(),
     };
     loop {
         tokio::select! {
@@ -122,7 +127,7 @@ pub async fn run(
                 Some(ChatInput::Deleted(thread, seq)) => {
                     publish_json(&cluster, subject.clone(), &ChatNote::Deleted(thread, seq)).await;
                 }
-                Some(ChatInput::Position(thread, last)) => feed.catch_up(thread, last).await,
+                Some(ChatInput::Position(thread, mark)) => feed.check(thread, mark).await,
                 Some(ChatInput::ThreadChanged(thread)) => {
                     publish_json(&cluster, subject.clone(), &ChatNote::ThreadChanged(thread)).await;
                 }
@@ -143,6 +148,8 @@ struct Feed<'a> {
     room: &'a RoomHandle,
     /// One per conversation: the room's chat (`None`) and each thread (a new one at 0).
     cursors: HashMap<Option<UserId>, Cursor>,
+    /// Where each thread stood when this node last looked at the database.
+    thread_marks: HashMap<UserId, ChatMark>,
 }
 
 impl Feed<'_> {
@@ -152,6 +159,18 @@ impl Feed<'_> {
             Offered::Next => self.room.deliver_chat(line),
             Offered::Old => {}
             Offered::Gap => self.catch_up(line.thread, line.seq).await,
+        }
+    }
+
+    /// The periodic check: delivers what this node missed, and tells a thread's readers how
+    /// it stands if it moved since the last look (a note about it may have been lost).
+    async fn check(&mut self, thread: Option<UserId>, mark: ChatMark) {
+        self.catch_up(thread, mark.last_seq).await;
+        if let Some(thread) = thread {
+            // A thread new since this node started counts as moved.
+            if self.thread_marks.insert(thread, mark) != Some(mark) {
+                self.tell_thread_states(thread).await;
+            }
         }
     }
 

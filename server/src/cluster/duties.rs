@@ -150,8 +150,8 @@ async fn check_chat_positions(state: &AppState) {
         }
         match state.store.chat_positions(&rooms).await {
             Ok(positions) => {
-                for (room, thread, last) in positions {
-                    state.hub.offer_chat_position(&room, thread, last);
+                for position in positions {
+                    state.hub.offer_chat_position(position);
                 }
             }
             Err(error) => tracing::warn!(%error, "could not check the rooms' chat positions"),

@@ -21,6 +21,7 @@ use super::video_envelope::VideoEnvelope;
 use super::{Cluster, NodeId};
 use crate::infra::mutex::lock;
 use crate::relay::hub::{NodePresence, RemoteFrame, RoomHandle};
+use crate::store::ChatMark;
 
 /// How often a node reports its members of a room even when nothing changed, so that the
 /// others can tell a node that died (their copy expires) from one that is quiet.
@@ -124,10 +125,9 @@ impl RoomLink {
         let _ = self.chat.send(ChatInput::ThreadChanged(thread));
     }
 
-    /// The last number in the database of the room's chat or a thread, from the periodic
-    /// check.
-    pub fn chat_position(&self, thread: Option<UserId>, last_seq: u64) {
-        let _ = self.chat.send(ChatInput::Position(thread, last_seq));
+    /// Where the database holds the room's chat or a thread, from the periodic check.
+    pub fn chat_position(&self, thread: Option<UserId>, mark: ChatMark) {
+        let _ = self.chat.send(ChatInput::Position(thread, mark));
     }
 }
 

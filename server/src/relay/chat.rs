@@ -24,6 +24,8 @@ pub const PAGE: u32 = 50;
 const MAX_CATCH_UP: u32 = 1_000;
 /// How far back a catch-up reports deletions.
 const DELETIONS_REPORTED: u64 = 200;
+/// How many times a joining page's thread list is read while threads keep changing.
+const THREAD_LIST_READS: u32 = 3;
 /// The longest mute, a week.
 const MAX_MUTE_MINUTES: u32 = 7 * 24 * 60;
 
@@ -150,18 +152,31 @@ impl Chatter<'_> {
         Ok(())
     }
 
-    /// Right after joining: the private threads this person reads, as they stand for them.
+    /// Right after joining: the private threads this person reads, as they stand for them;
+    /// read again if a thread changed meanwhile, so the list never undoes a newer state.
     pub async fn send_threads(&self) -> ChatResult {
         let room = self.membership.room();
-        let threads = self
-            .state
-            .store
-            .thread_states(room, self.reader(), ThreadsShown::All)
-            .await?;
-        self.outbox.push_message(&ServerMessage::Threads {
-            threads,
-            replace: true,
-        });
+        for attempt in 1..=THREAD_LIST_READS {
+            let told_before = self.membership.thread_states_told();
+            let threads = self
+                .state
+                .store
+                .thread_states(room, self.reader(), ThreadsShown::All)
+                .await?;
+            let list = ServerMessage::Threads {
+                threads,
+                replace: true,
+            };
+            if attempt == THREAD_LIST_READS {
+                // Changes keep coming: this list goes, and the next change corrects it.
+                self.outbox.push_message(&list);
+            } else if self
+                .membership
+                .tell_own_threads(self.outbox, told_before, &list)
+            {
+                break;
+            }
+        }
         Ok(())
     }
 

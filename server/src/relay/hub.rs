@@ -45,6 +45,7 @@ use crate::relay::outbox::{Outbox, Outgoing, PresenceUpdate, serialize};
 use crate::relay::room_policy::RoomPolicy;
 use crate::relay::room_video::{Feed, RoomVideo};
 use crate::relay::thread_states::ThreadStates;
+use crate::store::ChatPosition;
 
 /// Identifies one connection's membership of a room.
 type MemberId = u64;
@@ -99,6 +100,8 @@ struct Members {
     /// How many changes of the room's mutes have been announced (see
     /// `Membership::tell_own_mutes`).
     mutes_announced: u64,
+    /// How many thread states have been told here (see `Membership::tell_own_threads`).
+    thread_states_told: u64,
     /// What the other nodes last reported of their members of this room, until it expires.
     remote: HashMap<NodeId, (NodePresence, Instant)>,
     /// The newest camera seat epoch a frame was accepted under: frames of older seats (a
@@ -384,12 +387,12 @@ impl Hub {
         }
     }
 
-    /// The last number the database holds for a room's chat or one of its threads, to its
-    /// link with the others.
-    pub fn offer_chat_position(&self, id: &RoomId, thread: Option<UserId>, last_seq: u64) {
-        let room = lock(&self.inner.rooms).get(id).cloned();
+    /// Where the database holds a room's chat or one of its threads, to its link with the
+    /// others.
+    pub fn offer_chat_position(&self, position: ChatPosition) {
+        let room = lock(&self.inner.rooms).get(&position.room).cloned();
         if let Some(link) = room.as_ref().and_then(|room| room.link.get()) {
-            link.chat_position(thread, last_seq);
+            link.chat_position(position.thread, position.mark);
         }
     }
 
@@ -415,6 +418,7 @@ impl Hub {
                     viewers: Vec::new(),
                     listeners: Vec::new(),
                     mutes_announced: 0,
+                    thread_states_told: 0,
                     remote: HashMap::new(),
                     video_epoch: 0,
                     keyframe_asked_at: None,
@@ -620,6 +624,29 @@ impl Membership {
             .thread_family_readers(thread)
     }
 
+    /// How many thread states have been told in the room here: read it before reading the
+    /// threads a member is first shown (see [`Membership::tell_own_threads`]).
+    pub fn thread_states_told(&self) -> u64 {
+        lock(&self.room.members).thread_states_told
+    }
+
+    /// Queues the threads this member is first shown, read after `told_before` was, unless
+    /// a thread's state was told since (the list may then be older than that): whether it
+    /// was queued, or must be read again.
+    pub fn tell_own_threads(
+        &self,
+        outbox: &Outbox,
+        told_before: u64,
+        message: &ServerMessage,
+    ) -> bool {
+        let members = lock(&self.room.members);
+        let unchanged = members.thread_states_told == told_before;
+        if unchanged {
+            outbox.push_message(message);
+        }
+        unchanged
+    }
+
     /// Tells those who read a private thread, on every node, how it stands for them now.
     pub fn announce_thread_states(&self, states: &ThreadStates) {
         self.room.tell_thread_states(states);
@@ -814,7 +841,8 @@ impl Room {
 
     /// Tells each member here who reads a private thread how it stands for them.
     fn tell_thread_states(&self, states: &ThreadStates) {
-        let members = lock(&self.members);
+        let mut members = lock(&self.members);
+        members.thread_states_told += 1;
         for member in everyone(&members) {
             let staff = member.audience == Audience::Staff;
             let reads = staff
@@ -1094,7 +1122,7 @@ fn everyone(members: &Members) -> impl Iterator<Item = &Member> {
 mod tests {
     use futures_util::FutureExt;
     use jiff::tz::TimeZone;
-    use nido_shared::{FrameKind, Timestamp, WeeklySchedule};
+    use nido_shared::{FrameKind, ThreadState, Timestamp, WeeklySchedule};
 
     use tokio_util::sync::CancellationToken;
 
@@ -1301,6 +1329,41 @@ mod tests {
             !texts[0].contains("until_us"),
             "it hears the unmute: {texts:?}"
         );
+    }
+
+    #[test]
+    fn a_joins_thread_list_is_read_again_when_a_thread_changed_while_it_was_read() {
+        let hub = hub();
+        let (member, mut received, outbox) =
+            Joiner::viewer(Audience::Family).join_keeping_outbox(&hub);
+        let member = member.unwrap();
+        let _ = drain(&mut received);
+        let state = |unread| ThreadState {
+            thread: UserId::new(1),
+            family: DisplayName::try_from("Ana".to_owned()).unwrap(),
+            last_seq: 2,
+            last_at_us: Some(WEDNESDAY_NOON),
+            unread,
+            seen_seq: 0,
+        };
+        let list = |unread| ServerMessage::Threads {
+            threads: vec![state(unread)],
+            replace: true,
+        };
+        // A staff answer is told while the join reads its list: that list is not sent.
+        let told_before = member.thread_states_told();
+        member.announce_thread_states(&ThreadStates {
+            thread: UserId::new(1),
+            staff: None,
+            families: vec![(UserId::new(1), state(1))],
+        });
+        assert!(!member.tell_own_threads(&outbox, told_before, &list(0)));
+        let (texts, _) = drain(&mut received);
+        assert_eq!(texts.len(), 1, "only the newer state: {texts:?}");
+        // Read again with nothing told meanwhile, the list goes.
+        let told_before = member.thread_states_told();
+        assert!(member.tell_own_threads(&outbox, told_before, &list(1)));
+        assert_eq!(drain(&mut received).0.len(), 1);
     }
 
     #[test]

@@ -11,6 +11,24 @@ use sqlx::PgPool;
 
 use super::backend::Backend;
 use super::rooms::{POLICY_COLUMNS, PolicyLists, PolicyRecord};
+
+/// Where one conversation of a room stands in the database, for the nodes to compare with
+/// what they delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatPosition {
+    pub room: RoomId,
+    /// `None` for the room's chat.
+    pub thread: Option<UserId>,
+    pub mark: ChatMark,
+}
+
+/// A conversation's last number and, for a private thread, the sum of its read marks: either
+/// moving means its readers' states changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChatMark {
+    pub last_seq: u64,
+    pub reads: u64,
+}
 use super::{SessionId, Store, StoreError, parse};
 use crate::relay::room_policy::RoomPolicy;
 
@@ -294,29 +312,35 @@ impl Store {
         Ok(access)
     }
 
-    /// The last number of each of these rooms' chats (0 before its first message) and of
-    /// each of their private threads.
-    pub async fn chat_positions(
-        &self,
-        rooms: &[RoomId],
-    ) -> Result<Vec<(RoomId, Option<UserId>, u64)>, StoreError> {
+    /// Where each of these rooms' conversations stands: its chat (last number 0 before its
+    /// first message) and each of its private threads.
+    pub async fn chat_positions(&self, rooms: &[RoomId]) -> Result<Vec<ChatPosition>, StoreError> {
         let pool = self.postgres("chat positions")?;
         let slugs: Vec<&str> = rooms.iter().map(RoomId::as_str).collect();
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT r.slug, 0, COALESCE(c.last_seq, 0) FROM rooms r
+        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT r.slug, 0, COALESCE(c.last_seq, 0), 0 FROM rooms r
                LEFT JOIN chat_threads c ON c.room_slug = r.slug AND c.thread = 0
               WHERE r.slug = ANY($1)
              UNION ALL
-             SELECT room_slug, thread, last_seq FROM chat_threads
-              WHERE room_slug = ANY($1) AND thread <> 0",
+             SELECT t.room_slug, t.thread, t.last_seq,
+                    COALESCE((SELECT SUM(m.read_seq) FROM chat_reads m
+                               WHERE m.room_slug = t.room_slug AND m.thread = t.thread), 0)::BIGINT
+               FROM chat_threads t
+              WHERE t.room_slug = ANY($1) AND t.thread <> 0",
         )
         .bind(&slugs)
         .fetch_all(pool)
         .await?;
         rows.into_iter()
-            .map(|(slug, thread, seq)| {
-                let thread = (thread != 0).then(|| UserId::new(thread));
-                Ok((parse(slug, RoomId::try_from)?, thread, seq.unsigned_abs()))
+            .map(|(slug, thread, last_seq, reads)| {
+                Ok(ChatPosition {
+                    room: parse(slug, RoomId::try_from)?,
+                    thread: (thread != 0).then(|| UserId::new(thread)),
+                    mark: ChatMark {
+                        last_seq: last_seq.unsigned_abs(),
+                        reads: reads.unsigned_abs(),
+                    },
+                })
             })
             .collect()
     }

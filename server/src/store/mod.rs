@@ -41,7 +41,7 @@ pub use audit::NewViewing;
 pub use chat::{Appended, Conversation, NewChat};
 use chat_writer::ChatWriter;
 pub use children::{ChildScope, PolicyChange};
-pub use cluster::{AccessNow, PersonAccess};
+pub use cluster::{AccessNow, ChatMark, ChatPosition, PersonAccess};
 pub use ids::{SessionId, ViewingId};
 pub use invites::{InviteClaim, InviteRow, Inviter, NewInviteRow, NewRegistration};
 pub use login_failures::{DeviceRecord, FailureCount};
