@@ -1,5 +1,6 @@
 //! The rooms: who is in each, its camera seat, its latest frame, its policy (viewing hours
-//! and privacy pause), and the fan-out of chat and presence to every member.
+//! and privacy pause), and the fan-out of chat and presence to every member, and of each
+//! private thread to those who read it (decided per message from the policy applied now).
 //!
 //! Video is latest-frame-wins: each room keeps a frame slot (a `watch` channel holding the
 //! newest frame as shared `Bytes`). Publishing writes the frame to the viewers whose writers
