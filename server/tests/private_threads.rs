@@ -132,6 +132,19 @@ async fn next_state(client: &mut TestClient, thread: UserId) -> ThreadState {
         .await
 }
 
+/// The threads a page is listed right after joining.
+async fn joined_list(client: &mut TestClient) -> Vec<ThreadState> {
+    client
+        .wait_for(|r| match r {
+            Received::Json(ServerMessage::Threads {
+                threads,
+                replace: true,
+            }) => Some(threads.clone()),
+            _ => None,
+        })
+        .await
+}
+
 /// Waits for the state of `thread` that `want` accepts.
 async fn state_where(
     client: &mut TestClient,
@@ -427,15 +440,7 @@ async fn read_state_reaches_every_page_live_and_survives_a_reload() {
     }
     let mut reloaded = server.connect_as(&daycare.ana).await;
     reloaded.join("sala-1", Role::Viewer, None).await;
-    let listed = reloaded
-        .wait_for(|r| match r {
-            Received::Json(ServerMessage::Threads {
-                threads,
-                replace: true,
-            }) => Some(threads.clone()),
-            _ => None,
-        })
-        .await;
+    let listed = joined_list(&mut reloaded).await;
     assert_eq!(listed.len(), 1, "her own thread only");
     assert_eq!(
         (listed[0].thread, listed[0].unread, listed[0].seen_seq),
@@ -454,15 +459,7 @@ async fn read_state_reaches_every_page_live_and_survives_a_reload() {
     // The staff list, after a reload, newest first, with nothing unread.
     let mut again = server.connect_as(&daycare.seño).await;
     again.join("sala-1", Role::Viewer, None).await;
-    let listed = again
-        .wait_for(|r| match r {
-            Received::Json(ServerMessage::Threads {
-                threads,
-                replace: true,
-            }) => Some(threads.clone()),
-            _ => None,
-        })
-        .await;
+    let listed = joined_list(&mut again).await;
     assert_eq!(
         listed
             .iter()
